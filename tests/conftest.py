@@ -8,11 +8,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from pad_integrations.tiny_models import TinySpec, build_tiny_model  # noqa: E402
+from pad_integrations.tiny_models import TinySpec, build_tiny_model
 
 
 @pytest.fixture(scope="session")
