@@ -35,14 +35,17 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 
 def install() -> None:
     stamp = VENV / ".installed"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes() + TORCH.encode()
+    ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     pip = [PY, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     run(*pip, TORCH)
-    run(*pip, "-e", f".[{EXTRAS}]")
+    # constraints.txt pins the versions CI last passed with: reproducible, and pip skips a long resolve.
+    run(*pip, "-c", "constraints.txt", "-e", f".[{EXTRAS}]")
     stamp.write_text(digest)
 
 
