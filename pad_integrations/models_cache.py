@@ -1,0 +1,276 @@
+"""Process-wide shared engines and the decode queue that batches every caller onto one model.
+
+LangChain rebuilds a chat model object on every ``configurable_fields`` call and LlamaIndex copies
+LLMs per user, so weights cannot live on the adapter objects: they live here, keyed by what makes
+them different (model path, reward model, device, dtype), and every copy finds the same engine.
+
+All decoding goes through a :class:`DecodeQueue` per engine: one worker thread takes every request
+waiting at that moment and runs them as one ``generate_batch`` call. A lone request starts at once;
+requests that arrive while a decode runs (two users at the same time, ``batch``, ``abatch``) share
+the next batched decode instead of threads fighting over one model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
+
+logger = logging.getLogger(__name__)
+
+DeltaCallback = Callable[[str], None]
+
+
+def default_model_path() -> str:
+    """The bundled demo model (the default when no ``model`` is given)."""
+    from pad_integrations import demo
+
+    return str(demo.model_path())
+
+
+@dataclass(frozen=True)
+class EngineKey:
+    model: str
+    reward_model: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+
+
+_engines: dict[EngineKey, GuidedGenerator] = {}
+_queues: dict[int, DecodeQueue] = {}
+_engines_lock = threading.Lock()
+_key_locks: dict[EngineKey, threading.Lock] = {}
+
+
+def get_generator(
+    model: str | None = None,
+    reward_model: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+) -> GuidedGenerator:
+    """The process-wide engine for these settings, loaded on first use (once, even under races)."""
+    key = EngineKey(model or default_model_path(), reward_model, device, dtype)
+    engine = _engines.get(key)
+    if engine is not None:
+        return engine
+    with _engines_lock:
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    # Loading takes seconds; hold only this key's lock so other models can load meanwhile.
+    with key_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            from pad_integrations.generation import GuidedGenerator
+
+            engine = GuidedGenerator.from_pretrained(
+                key.model, reward_model=key.reward_model, device=key.device, dtype=_torch_dtype(key.dtype)
+            )
+            _engines[key] = engine
+    return engine
+
+
+def _torch_dtype(dtype: str | None) -> Any:
+    if dtype is None or dtype == "auto":
+        return None
+    import torch
+
+    resolved = getattr(torch, dtype, None)
+    if not isinstance(resolved, torch.dtype):
+        raise ValueError(f"unknown dtype {dtype!r}; use e.g. 'float32', 'bfloat16' or 'float16'")
+    return resolved
+
+
+def get_decode_queue(engine: GuidedGenerator) -> DecodeQueue:
+    """The single decode queue of ``engine`` (created on first use)."""
+    queue = _queues.get(id(engine))
+    if queue is None or queue.engine is not engine:
+        with _engines_lock:
+            queue = _queues.get(id(engine))
+            if queue is None or queue.engine is not engine:
+                queue = DecodeQueue(engine)
+                _queues[id(engine)] = queue
+    return queue
+
+
+def clear() -> None:
+    """Forget every cached engine (tests, or freeing memory); running decodes finish normally."""
+    with _engines_lock:
+        for queue in _queues.values():
+            queue.close()
+        _engines.clear()
+        _queues.clear()
+        _key_locks.clear()
+
+
+class BatchGroup:
+    """A known number of requests (one ``batch``/``abatch`` call) that should share one decode.
+
+    The queue holds a group's requests until every member submitted or gave up (an error before
+    submission, an LLM-cache hit), with a time limit so that a miscount costs latency, never a hang.
+    """
+
+    def __init__(self, size: int, max_wait_s: float = 2.0) -> None:
+        if size < 1:
+            raise ValueError("a batch group needs at least one member")
+        self.size = size
+        self.max_wait_s = max_wait_s
+        self.settled = 0
+        self.last_activity = time.monotonic()
+        self._queues: set[DecodeQueue] = set()
+        self._lock = threading.Lock()
+
+    def is_complete(self) -> bool:
+        return self.settled >= self.size or time.monotonic() - self.last_activity >= self.max_wait_s
+
+    def wait_left(self) -> float:
+        return max(0.0, self.max_wait_s - (time.monotonic() - self.last_activity))
+
+    def settle(self, queue: DecodeQueue | None = None) -> None:
+        """One member is done with the group: it submitted (to ``queue``) or gave up."""
+        with self._lock:
+            self.settled += 1
+            self.last_activity = time.monotonic()
+            if queue is not None:
+                self._queues.add(queue)
+            waiting = list(self._queues)
+        for q in waiting:
+            q.wake()
+
+
+_current_group: contextvars.ContextVar[BatchGroup | None] = contextvars.ContextVar(
+    "pad_batch_group", default=None
+)
+
+
+@contextlib.contextmanager
+def batch_group(size: int) -> Iterator[BatchGroup]:
+    """Mark the requests made in this context (and the threads/tasks it starts) as one batch."""
+    group = BatchGroup(size)
+    token = _current_group.set(group)
+    try:
+        yield group
+    finally:
+        _current_group.reset(token)
+
+
+@dataclass
+class _Membership:
+    submitted: bool = False
+
+
+_membership: contextvars.ContextVar[_Membership | None] = contextvars.ContextVar("pad_membership", default=None)
+
+
+@contextlib.contextmanager
+def group_member() -> Iterator[None]:
+    """Wrap one member's work up to its submission; ending without one settles it, so the rest go on."""
+    group = _current_group.get()
+    marker = _Membership()
+    token = _membership.set(marker)
+    try:
+        yield
+    finally:
+        _membership.reset(token)
+        if group is not None and not marker.submitted:
+            group.settle()
+
+
+@dataclass
+class _Pending:
+    request: GenerationRequest
+    on_delta: DeltaCallback | None
+    future: Future[GenerationResult] = field(default_factory=Future)
+    group: BatchGroup | None = None
+
+
+class DecodeQueue:
+    """One worker thread per engine that runs everything waiting as one batched decode."""
+
+    def __init__(self, engine: GuidedGenerator, max_batch_size: int = 32) -> None:
+        self.engine = engine
+        self.max_batch_size = max_batch_size
+        self._pending: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self.decodes = 0  # number of generate_batch calls so far (observability, tests)
+        self._worker = threading.Thread(target=self._run, name="pad-decode", daemon=True)
+        self._worker.start()
+
+    def submit(self, request: GenerationRequest, on_delta: DeltaCallback | None = None) -> Future[GenerationResult]:
+        """Queue ``request``; the future resolves to its GenerationResult (or the decode's exception)."""
+        group = _current_group.get()
+        membership = _membership.get()
+        if membership is not None:
+            membership.submitted = True
+        item = _Pending(request, on_delta, group=group)
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("this decode queue is closed")
+            self._pending.append(item)
+        if group is not None:
+            group.settle(self)
+        self.wake()
+        return item.future
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _take_ready(self) -> list[_Pending] | None:
+        with self._cond:
+            while True:
+                if self._closed and not self._pending:
+                    return None
+                ready = [p for p in self._pending if p.group is None or p.group.is_complete()]
+                if ready:
+                    ready = ready[: self.max_batch_size]
+                    taken = set(map(id, ready))
+                    self._pending = [p for p in self._pending if id(p) not in taken]
+                    return ready
+                waits = [p.group.wait_left() for p in self._pending if p.group is not None]
+                self._cond.wait(timeout=min(waits) + 0.001 if waits else None)
+
+    def _run(self) -> None:
+        while (batch := self._take_ready()) is not None:
+            live = [p for p in batch if p.future.set_running_or_notify_cancel()]
+            if live:
+                self._decode(live)
+
+    def _decode(self, live: list[_Pending]) -> None:
+        self.decodes += 1
+
+        def on_delta(index: int, delta: str) -> None:
+            callback = live[index].on_delta
+            if callback is None:
+                return
+            try:
+                callback(delta)
+            except Exception:  # a broken consumer must not stop the other rows
+                logger.exception("streaming callback failed; the decode goes on")
+
+        try:
+            results = self.engine.generate_batch([p.request for p in live], on_delta=on_delta)
+        except BaseException as exc:
+            if len(live) > 1 and isinstance(exc, (ValueError, TypeError)):
+                # One caller's bad input must not fail the others: decode each on its own.
+                for p in live:
+                    self._decode([p])
+                return
+            for p in live:
+                p.future.set_exception(exc)
+            return
+        for p, result in zip(live, results, strict=True):
+            p.future.set_result(result)

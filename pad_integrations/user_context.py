@@ -1,0 +1,165 @@
+"""Whose turn it is, and that user's memory: shared by the LangChain and LlamaIndex adapters.
+
+- ``current_user``/``user_context``: a context variable naming the user, for frameworks that pass no
+  per-call arguments to the LLM (LlamaIndex engines and agents); it follows threads and asyncio tasks
+  started inside the context.
+- :func:`resolve_memory`: ``memory=`` may be a ``PreferenceMemory`` or a database URL; one memory
+  object per URL per process, so adapter copies share one connection pool.
+- :class:`TurnRecorder`: records finished turns off the request path, in order, on one background
+  thread per memory; reading a user's profile first waits for that user's own pending turns, so a
+  preference stated in one call steers the very next call (read-your-writes) without making anyone
+  wait for another user's extraction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from typing import Any, Literal, Protocol, runtime_checkable
+
+logger = logging.getLogger(__name__)
+
+RecordMode = Literal["background", "inline", "off"]
+
+
+@runtime_checkable
+class MemoryLike(Protocol):
+    """What the adapters need from a preference memory (``memory.PreferenceMemory`` has it)."""
+
+    def profile(self, user_id: str) -> Any: ...
+
+    def observe(self, user_id: str, messages: Sequence[Any]) -> Any: ...
+
+
+_current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("pad_user_id", default=None)
+
+
+def check_user_id(user_id: object) -> str | None:
+    """A user id is a non-empty string (or None for "no user")."""
+    if user_id is None:
+        return None
+    if not isinstance(user_id, str):
+        raise TypeError(f"user_id must be a str, not {type(user_id).__name__}")
+    if not user_id.strip():
+        raise ValueError("user_id must not be empty")
+    return user_id
+
+
+def current_user() -> str | None:
+    """The user set by the innermost :func:`user_context`, or None."""
+    return _current_user.get()
+
+
+@contextlib.contextmanager
+def user_context(user_id: str | None) -> Iterator[None]:
+    """Run the enclosed calls on behalf of ``user_id`` (``with user_context("alice"): engine.query(...)``)."""
+    token = _current_user.set(check_user_id(user_id))
+    try:
+        yield
+    finally:
+        _current_user.reset(token)
+
+
+_memories: dict[str, Any] = {}
+_memories_lock = threading.Lock()
+
+
+def resolve_memory(memory: Any) -> MemoryLike | None:
+    """``None``, a memory object, or a database URL (one shared ``PreferenceMemory`` per URL)."""
+    if memory is None:
+        return None
+    if isinstance(memory, str):
+        with _memories_lock:
+            if memory not in _memories:
+                from memory import PreferenceMemory
+
+                _memories[memory] = PreferenceMemory(url=memory)
+            return _memories[memory]
+    if not isinstance(memory, MemoryLike):
+        raise TypeError(
+            "memory must be a PreferenceMemory, a database URL or None, not " + type(memory).__name__
+        )
+    return memory
+
+
+class TurnRecorder:
+    """Records turns into one memory on a background thread, keeping each user's turns in order."""
+
+    def __init__(self, memory: MemoryLike) -> None:
+        self.memory = memory
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pad-memory")
+        self._pending: dict[str, set[Future[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, user_id: str, messages: Sequence[Any], mode: RecordMode = "background") -> Any:
+        """Store the turn; ``inline`` returns memory.observe's result, ``background`` a Future."""
+        if mode == "off":
+            return None
+        if mode == "inline":
+            self.wait_for(user_id)
+            return self.memory.observe(user_id, list(messages))
+        future = self._executor.submit(self._observe, user_id, list(messages))
+        with self._lock:
+            self._pending.setdefault(user_id, set()).add(future)
+        future.add_done_callback(lambda f: self._done(user_id, f))
+        return future
+
+    def _observe(self, user_id: str, messages: list[Any]) -> Any:
+        try:
+            return self.memory.observe(user_id, messages)
+        except Exception:
+            # The reply already went out; the caller cannot handle this, so make it loud in the logs.
+            logger.exception("recording a turn for a user failed; the turn was not stored")
+            raise
+
+    def _done(self, user_id: str, future: Future[Any]) -> None:
+        with self._lock:
+            pending = self._pending.get(user_id)
+            if pending is not None:
+                pending.discard(future)
+                if not pending:
+                    del self._pending[user_id]
+
+    def wait_for(self, user_id: str, timeout: float | None = 30.0) -> None:
+        """Wait until this user's earlier turns are stored (read-your-writes for the next call)."""
+        with self._lock:
+            pending = list(self._pending.get(user_id, ()))
+        if pending:
+            wait_futures(pending, timeout=timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every turn recorded so far is stored."""
+        with self._lock:
+            pending = [f for fs in self._pending.values() for f in fs]
+        wait_futures(pending, timeout=timeout)
+
+
+_recorders: dict[int, TurnRecorder] = {}
+
+
+def recorder_for(memory: MemoryLike) -> TurnRecorder:
+    """The process-wide recorder of ``memory``."""
+    with _memories_lock:
+        recorder = _recorders.get(id(memory))
+        if recorder is None or recorder.memory is not memory:
+            recorder = TurnRecorder(memory)
+            _recorders[id(memory)] = recorder
+        return recorder
+
+
+def read_profile(memory: MemoryLike, user_id: str) -> Any:
+    """The user's profile, after their own pending turns are stored."""
+    recorder_for(memory).wait_for(user_id)
+    return memory.profile(user_id)
+
+
+def guidance_of(profile: Any) -> list[tuple[str, float]]:
+    """The (text, weight) preferences a profile steers with ([] for none)."""
+    if profile is None:
+        return []
+    return [(str(text), float(weight)) for text, weight in profile.guidance()]
