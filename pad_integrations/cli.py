@@ -1,39 +1,94 @@
-"""The ``pad`` command. Each subcommand registers itself in ``COMMANDS``; ``pad --help`` lists them."""
+"""The ``pad`` command. Each subcommand registers itself in ``COMMANDS``; ``pad --help`` lists them.
+
+Exit codes: 0 success, 1 a runtime failure (model or database unavailable, ...), 2 a usage error (bad
+arguments or input), 130 interrupted. Expected failures print ``pad: error: ...`` on stderr without a
+traceback; set ``PAD_DEBUG=1`` to see one for unexpected errors.
+
+Only the chosen subcommand's arguments are built, so ``pad --help`` and ``pad memory ...`` import
+neither torch nor the training and evaluation code.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
-from pad_integrations import __version__
+from pad_integrations import __version__, cli_chat, cli_memory, cli_research, cli_server
+from pad_integrations._extras import MissingExtraError
+from pad_integrations.cli_common import CLIError
+from pad_integrations.errors import PADError
 
 # name -> (help, add_arguments(parser), run(args) -> exit code)
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, Command] = {
+    "chat": (cli_chat.HELP, cli_chat.add_arguments, cli_chat.run),
+    "memory": (cli_memory.HELP, cli_memory.add_arguments, cli_memory.run),
+    "serve": (cli_server.HELP, cli_server.add_arguments, cli_server.run),
+    **cli_research.COMMANDS,
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the subcommand named there gets its arguments built."""
+    chosen = _chosen_command(argv) if argv is not None else None
     parser = argparse.ArgumentParser(prog="pad", description="Personalized decoding for local LLMs.")
     parser.add_argument("--version", action="version", version=f"pad-integrations {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add_arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        add_arguments(p)
+        if argv is None or name == chosen:
+            add_arguments(p)
         p.set_defaults(_run=run)
     return parser
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"pad: error: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "_run", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
+        print(file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`pad ... | head`); stay quiet like other shell tools.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (keeps the interpreter from complaining at exit)
+        return 141
+    except CLIError as exc:
+        return _fail(str(exc), exc.code)
+    except (MissingExtraError, PADError, OSError) as exc:
+        return _fail(str(exc), 1)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    except Exception as exc:
+        if os.environ.get("PAD_DEBUG"):
+            traceback.print_exc()
+        else:
+            kind = type(exc).__name__
+            return _fail(f"{exc} ({kind}; set PAD_DEBUG=1 for the traceback)", 1)
+        return 1
 
 
 if __name__ == "__main__":

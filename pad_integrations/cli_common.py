@@ -1,0 +1,122 @@
+"""Pieces shared by the ``pad`` subcommands: common options, loading the model and the memory, output.
+
+Nothing heavy is imported at module level: ``pad --help`` and ``pad memory ...`` never load torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+STRATEGIES = ("base", "prompt", "linear", "amulet", "pad", "args")
+DB_ENV = "PAD_DB"
+USER_ENV = "PAD_USER"
+
+
+class CLIError(Exception):
+    """An expected failure: printed as ``pad: error: ...`` without a traceback, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_user_argument(parser: argparse.ArgumentParser) -> None:
+    default = os.environ.get(USER_ENV) or None
+    parser.add_argument(
+        "--user", "-u", default=default, required=default is None,
+        help=f"whose preferences to use and learn (default: ${USER_ENV})",
+    )
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", default=os.environ.get(DB_ENV) or None, metavar="URL",
+        help=f"SQLAlchemy URL of the preference store (default: ${DB_ENV}, else SQLite in the user data dir)",
+    )
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, strategy_default: str = "amulet") -> None:
+    parser.add_argument("--model", "-m", help="local model directory or hub id (default: the bundled demo model)")
+    parser.add_argument("--reward-model", metavar="DIR", help="PersRM directory (for --strategy pad)")
+    parser.add_argument("--strategy", "-s", choices=STRATEGIES, default=strategy_default,
+                        help=f"decoding strategy (default: {strategy_default})")
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+
+
+def status(args: argparse.Namespace, message: str) -> None:
+    """A progress line on stderr (stdout stays clean for answers and JSON)."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr, flush=True)
+
+
+def model_path(args: argparse.Namespace) -> str:
+    """``--model``, or the bundled demo model."""
+    if args.model:
+        return args.model
+    try:
+        from pad_integrations import demo
+
+        return str(demo.model_path())
+    except (ImportError, AttributeError, OSError, FileNotFoundError) as exc:
+        raise CLIError(f"no --model given and the bundled demo model is not available ({exc})") from None
+
+
+def reward_model_path(args: argparse.Namespace) -> str | None:
+    """``--reward-model``; for ``--strategy pad`` with the demo model, the demo's PersRM."""
+    if args.reward_model or args.strategy not in ("pad", "args") or args.model:
+        return args.reward_model
+    try:
+        from pad_integrations import demo
+
+        return str(demo.reward_model_path())
+    except (ImportError, AttributeError, OSError) as exc:
+        raise CLIError(f"--strategy {args.strategy} needs --reward-model ({exc})", code=2) from None
+
+
+def load_generator(args: argparse.Namespace) -> Any:
+    from pad_integrations.errors import ModelLoadError
+    from pad_integrations.generation import GuidedGenerator
+
+    path = model_path(args)
+    reward = reward_model_path(args)
+    status(args, f"Loading {path}" + (f" with PersRM {reward}" if reward else "") + " ...")
+    try:
+        return GuidedGenerator.from_pretrained(path, reward_model=reward)
+    except (OSError, ModelLoadError) as exc:
+        raise CLIError(f"could not load the model {path!r}: {exc}") from None
+
+
+def open_memory(args: argparse.Namespace) -> Any:
+    from memory import PreferenceMemory
+
+    try:
+        return PreferenceMemory(url=args.db)
+    except Exception as exc:  # a bad URL or an unreachable server: say which, no traceback
+        if isinstance(exc, (ValueError, TypeError)):
+            raise CLIError(f"bad --db {args.db!r}: {exc}", code=2) from None
+        raise CLIError(f"could not open the preference store {args.db or '(default)'}: {exc}") from None
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(value)
+    return str(value)

@@ -1,0 +1,188 @@
+"""Request bodies of the OpenAI-compatible server, validated with pydantic, and their conversion to the
+engine's message dicts.
+
+Unknown OpenAI parameters are ignored (as OpenAI-compatible servers usually do), but parameters whose
+meaning we cannot honour (``n > 1``, ``logprobs``, JSON-schema response formats, forced tool choice) are
+rejected with a clear message instead of being silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_STOP_STRINGS = 16
+MAX_USER_ID_CHARS = 256
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"]
+    text: str
+
+
+class FunctionCallIn(BaseModel):
+    name: str
+    arguments: str | dict[str, Any] = "{}"
+
+
+class ToolCallIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[TextPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_call_id: str | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+    def to_engine(self) -> dict[str, Any]:
+        """The engine's message dict: ``developer`` is a system message, tool arguments become dicts."""
+        message: dict[str, Any] = {
+            "role": "system" if self.role == "developer" else self.role,
+            "content": self.text(),
+        }
+        if self.tool_calls:
+            message["tool_calls"] = [_engine_tool_call(call) for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            message["name"] = self.name
+        return message
+
+
+def _engine_tool_call(call: ToolCallIn) -> dict[str, Any]:
+    arguments = call.function.arguments
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"tool call {call.function.name!r} has arguments that are not valid JSON: {exc}"
+            ) from None
+        if not isinstance(arguments, dict):
+            raise ValueError(f"tool call {call.function.name!r} arguments must be a JSON object")
+    return {"id": call.id, "type": "function", "function": {"name": call.function.name, "arguments": arguments}}
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+
+StrategyParam = float | int | bool | str | None
+
+
+class ChatCompletionRequest(BaseModel):
+    """``POST /v1/chat/completions``. ``strategy`` and ``strategy_params`` are PAD's extensions (extra_body)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    stop: str | list[str] | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    seed: int | None = None
+    user: str | None = Field(default=None, max_length=MAX_USER_ID_CHARS)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    n: int = Field(default=1, ge=1)
+    logprobs: bool | None = None
+    response_format: ResponseFormat | None = None
+    strategy: str | None = None
+    strategy_params: dict[str, StrategyParam] | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _check_stop(cls, value: str | list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        stops = [value] if isinstance(value, str) else value
+        if len(stops) > MAX_STOP_STRINGS:
+            raise ValueError(f"at most {MAX_STOP_STRINGS} stop strings are supported")
+        if any(not s for s in stops):
+            raise ValueError("stop strings must not be empty")
+        return stops or None
+
+    @field_validator("user")
+    @classmethod
+    def _check_user(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("user must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _check_unsupported(self) -> ChatCompletionRequest:
+        if self.n != 1:
+            raise ValueError("only n=1 is supported")
+        if self.logprobs:
+            raise ValueError("logprobs are not supported")
+        if self.response_format is not None and self.response_format.type != "text":
+            raise ValueError(f"response_format {self.response_format.type!r} is not supported; use 'text'")
+        if self.tool_choice not in (None, "auto", "none"):
+            raise ValueError("tool_choice must be 'auto' or 'none'; forcing a tool is not supported")
+        return self
+
+    @property
+    def token_limit(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def offered_tools(self) -> list[dict[str, Any]] | None:
+        return None if self.tool_choice == "none" or not self.tools else self.tools
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+    def engine_messages(self) -> list[dict[str, Any]]:
+        return [message.to_engine() for message in self.messages]
+
+
+class PreferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(min_length=1, max_length=64)
+    value: str = Field(min_length=1, max_length=2000)
+    weight: float = Field(default=1.0, gt=0.0, le=10.0)
+    text: str | None = Field(default=None, max_length=2000)
+
+
+class PreferencesPut(BaseModel):
+    """``PUT /v1/users/{user_id}/preferences``: upsert these; with ``replace`` also drop every other kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preferences: list[PreferenceIn] = Field(max_length=100)
+    replace: bool = False
+
