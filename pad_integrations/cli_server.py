@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=_positive, default=256, help="answer length when a request sets none")
     parser.add_argument("--max-queue", type=_positive, default=64,
                         help="requests that may wait; beyond that the server answers 429 (default 64)")
-    parser.add_argument("--max-batch", type=_positive, default=8, help="requests decoded together (default 8)")
+    parser.add_argument("--max-batch", type=_positive,
+                        help="most requests decoded together (default: the shared decode queue's, 32)")
     parser.add_argument("--max-body-bytes", type=_positive, default=1 << 20,
                         help="largest request body; larger ones get 413 (default 1 MiB)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))

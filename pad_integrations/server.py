@@ -32,16 +32,8 @@ except ImportError:
     require("fastapi", "server", "pad serve")  # raises MissingExtraError naming the extra
     raise
 
+from pad_integrations.models_cache import get_decode_queue
 from pad_integrations.profile_views import profile_json
-from pad_integrations.server_batching import (
-    BatchScheduler,
-    Delta,
-    Done,
-    Failed,
-    Job,
-    QueueFullError,
-    SchedulerClosedError,
-)
 from pad_integrations.server_http import (
     APIError,
     BodySizeLimit,
@@ -49,14 +41,15 @@ from pad_integrations.server_http import (
     error_body,
     install_error_handlers,
 )
+from pad_integrations.server_jobs import Admission, Delta, Done, Failed, Job, QueueFullError
 from pad_integrations.server_responses import DONE, ChunkWriter, completion_body, completion_id, sse
 from pad_integrations.server_schemas import (
     MAX_USER_ID_CHARS,
     ChatCompletionRequest,
     PreferencesPut,
 )
-from pad_integrations.server_turns import TurnRecorder, new_turn
 from pad_integrations.tools import ToolCall, ToolCallStreamParser, parse_tool_calls
+from pad_integrations.user_context import recorder_for
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +63,8 @@ class ServerConfig:
     model_id: str | None = None  # the name clients pass as ``model``; default: the model directory's name
     strategy: str = "amulet"
     max_tokens: int = 256  # when the request sets none
-    max_pending: int = 64  # queued requests beyond which new ones get 429
-    max_batch: int = 8
-    batch_window_s: float = 0.005
+    max_pending: int = 64  # requests in progress beyond which new ones get 429
+    max_batch: int | None = None  # rows per decode; None keeps the shared decode queue's own limit
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
     api_key: str | None = None
@@ -104,13 +96,11 @@ class ChatService:
         self.memory = memory
         self.config = config
         self.model_id = config.model_id or default_model_id(generator.model_name)
-        self.scheduler = BatchScheduler(
-            generator,
-            max_pending=config.max_pending,
-            max_batch=config.max_batch,
-            batch_window_s=config.batch_window_s,
-        )
-        self.turns = TurnRecorder(memory)
+        self.decode_queue = get_decode_queue(generator)
+        if config.max_batch is not None:
+            self.decode_queue.max_batch_size = config.max_batch
+        self.admission = Admission(self.decode_queue, config.max_pending)
+        self.turns = recorder_for(memory)
 
     def _check_model(self, model: str) -> None:
         if model not in (self.model_id, self.generator.model_name):
@@ -122,8 +112,12 @@ class ChatService:
                 type="not_found_error",
             )
 
+    async def settled(self, user_id: str) -> None:
+        """Wait until the memory has taken in this user's earlier turns (read-your-writes)."""
+        await asyncio.to_thread(self.turns.wait_for, user_id)
+
     async def profile(self, user_id: str) -> Any:
-        await self.turns.settled(user_id)
+        await self.settled(user_id)
         return await self.memory.aprofile(user_id)
 
     async def start(self, body: ChatCompletionRequest) -> tuple[Job, dict[str, Any], list[dict[str, Any]]]:
@@ -165,11 +159,11 @@ class ChatService:
             strategy_params=dict(body.strategy_params or {}),
         )
         try:
-            job = self.scheduler.submit(request, stream=body.stream)
+            job = self.admission.submit(request, stream=body.stream)
         except QueueFullError as exc:
             raise APIError(429, str(exc), type="rate_limit_error", code="server_busy",
                            headers={"Retry-After": str(self.config.retry_after_s)}) from None
-        except SchedulerClosedError as exc:
+        except RuntimeError as exc:  # the decode queue was closed: the process is shutting down
             raise APIError(503, str(exc), type="server_error", code="shutting_down",
                            headers={"Retry-After": str(self.config.retry_after_s)}) from None
         info = {"strategy": strategy, "user": body.user}
@@ -183,6 +177,20 @@ class ChatService:
         return {**info, "preferences_applied": [{"text": t, "weight": w} for t, w in applied]}
 
 
+def new_turn(messages: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
+    """What a request adds to the conversation: the user messages after the last assistant turn, and the reply.
+
+    Clients resend the whole history with every request; observing only the new part stores each
+    message once. System messages are the application's, not the user's, and are not observed.
+    """
+    start = 0
+    for i, message in enumerate(messages):
+        if message["role"] == "assistant":
+            start = i + 1
+    new = [{"role": "user", "content": m["content"]} for m in messages[start:] if m["role"] == "user"]
+    return [*new, {"role": "assistant", "content": reply}]
+
+
 def _split_tool_calls(text: str, tools: list[dict] | None) -> tuple[str, list[ToolCall]]:
     return parse_tool_calls(text, tools) if tools else (text, [])
 
@@ -194,10 +202,9 @@ def create_app(generator: Any, memory: Any, config: ServerConfig | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service.scheduler.start()
         yield
-        await asyncio.to_thread(service.scheduler.stop)
-        await service.turns.drain()
+        # Every finished turn reaches the memory before the process ends.
+        await asyncio.to_thread(service.turns.flush)
 
     app = FastAPI(title="pad-integrations", version="1", lifespan=lifespan)
     app.state.service = service
@@ -210,9 +217,8 @@ def create_app(generator: Any, memory: Any, config: ServerConfig | None = None) 
         return {
             "status": "ok",
             "model": service.model_id,
-            "queue": {"pending": service.scheduler.pending, "capacity": config.max_pending},
-            "batches": {"run": service.scheduler.batches_run, "largest": service.scheduler.largest_batch},
-            "observations_pending": service.turns.pending,
+            "requests": {"in_progress": service.admission.in_flight, "capacity": config.max_pending},
+            "decodes": service.decode_queue.decodes,
         }
 
     @app.get("/v1/models", dependencies=auth)
@@ -274,7 +280,7 @@ def create_app(generator: Any, memory: Any, config: ServerConfig | None = None) 
         kind: str | None = Query(default=None, max_length=64),
     ) -> dict[str, Any]:
         user_id = _checked_user(user_id)
-        await service.turns.settled(user_id)
+        await service.settled(user_id)
         if kind is None:
             await memory.aforget(user_id)
         else:
@@ -346,9 +352,9 @@ def serve(
     """Load the model and the memory, then serve until interrupted (what ``pad serve`` runs)."""
     uvicorn = require("uvicorn", "server", "pad serve")
     from memory import PreferenceMemory
-    from pad_integrations.generation import GuidedGenerator
+    from pad_integrations.models_cache import get_generator
 
-    generator = GuidedGenerator.from_pretrained(model, reward_model=reward_model)
+    generator = get_generator(model, reward_model=reward_model)
     memory = PreferenceMemory(url=db)
     config = config or ServerConfig(api_key=os.environ.get("PAD_API_KEY") or None)
     app = create_app(generator, memory, config)
