@@ -17,3 +17,7 @@ class TokenizerMismatchError(ModelLoadError, ValueError):
 
 class GenerationError(PADError):
     """Decoding failed in a way the caller did not cause."""
+
+
+class ConfigurationError(PADError, ValueError):
+    """A request needs a component the generator was not given (e.g. ``pad`` without a PersRM)."""

@@ -1,0 +1,30 @@
+"""Framework-agnostic guided decoding (torch + transformers only): see docs/engine.md."""
+
+from pad_integrations.generation.engine import GenerationStream, GuidedGenerator
+from pad_integrations.generation.reward_model import PersonalizedRewardModel
+from pad_integrations.generation.strategies import (
+    STRATEGIES,
+    StepView,
+    Strategy,
+    amulet_k,
+    make_strategy,
+    register_strategy,
+)
+from pad_integrations.generation.types import GenerationRequest, GenerationResult, TokenTrace, Trace, Usage
+
+__all__ = [
+    "STRATEGIES",
+    "GenerationRequest",
+    "GenerationResult",
+    "GenerationStream",
+    "GuidedGenerator",
+    "PersonalizedRewardModel",
+    "StepView",
+    "Strategy",
+    "TokenTrace",
+    "Trace",
+    "Usage",
+    "amulet_k",
+    "make_strategy",
+    "register_strategy",
+]
