@@ -295,27 +295,26 @@ class ChatPAD(BaseChatModel):
         forced = _forced_tool(tool_choice, tools) if tools else None
         if forced is not None:
             tools = [t for t in tools if t["function"]["name"] == forced]
-            engine_messages = _with_instruction(
+            engine_messages = models_cache.with_system_instruction(
                 engine_messages, f"Answer by calling the tool {forced!r} with the arguments it needs."
             )
         if response_format is not None:
-            engine_messages = _with_instruction(engine_messages, _response_format_instruction(response_format))
+            engine_messages = models_cache.with_system_instruction(engine_messages, _response_format_instruction(response_format))
 
         memory = resolve_memory(self.memory)
         profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
         guidance = guidance_of(profile)
-        request = GenerationRequest(
-            messages=engine_messages,
-            preference=guidance or None,
+        request = models_cache.build_request(
+            engine_messages,
+            guidance=guidance,
             strategy=settings.get("strategy", self.strategy),
-            max_new_tokens=int(max_tokens),
-            do_sample=bool(temperature),
-            temperature=float(temperature) if temperature else 1.0,
-            top_p=float(settings.get("top_p", self.top_p)),
-            top_k=int(settings.get("top_k", self.top_k)),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=settings.get("top_p", self.top_p),
+            top_k=settings.get("top_k", self.top_k),
             seed=settings.get("seed", self.seed),
-            stop=_merge_stops(self.stop, stop),
-            tools=tools or None,
+            stop=models_cache.merge_stops(self.stop, stop),
+            tools=tools,
             strategy_params=strategy_params,
         )
         return _Prepared(engine, request, user_id, guidance, tools or None, response_format)
@@ -616,25 +615,6 @@ class _TextEvent:
     text: str
     tool_call: None = None
     index: int = 0
-
-
-def _merge_stops(*stops: Sequence[str] | None) -> list[str] | None:
-    merged: list[str] = []
-    for group in stops:
-        for s in group or ():
-            if not isinstance(s, str) or not s:
-                raise ValueError(f"stop strings must be non-empty strings, got {s!r}")
-            if s not in merged:
-                merged.append(s)
-    return merged or None
-
-
-def _with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
-    """Append an instruction to the system message (the engine folds it in where templates lack one)."""
-    if messages and messages[0]["role"] == "system":
-        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()}
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": instruction}, *messages]
 
 
 def _response_format_instruction(response_format: Mapping[str, Any]) -> str:

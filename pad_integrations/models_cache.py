@@ -17,7 +17,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -274,3 +274,60 @@ class DecodeQueue:
             return
         for p, result in zip(live, results, strict=True):
             p.future.set_result(result)
+
+
+def merge_stops(*groups: str | Sequence[str] | None) -> list[str] | None:
+    """Instance and per-call stop strings as one list (None when there are none)."""
+    merged: list[str] = []
+    for group in groups:
+        for stop in [group] if isinstance(group, str) else group or ():
+            if not isinstance(stop, str) or not stop:
+                raise ValueError(f"stop strings must be non-empty strings, got {stop!r}")
+            if stop not in merged:
+                merged.append(stop)
+    return merged or None
+
+
+def build_request(
+    messages: list[dict[str, Any]],
+    *,
+    guidance: list[tuple[str, float]],
+    strategy: str,
+    max_tokens: int,
+    temperature: float | None,
+    top_p: float,
+    top_k: int,
+    seed: int | None,
+    stop: list[str] | None,
+    tools: list[dict[str, Any]] | None,
+    strategy_params: dict[str, Any],
+) -> GenerationRequest:
+    """The engine request for adapter-level settings: temperature 0/None decodes greedily."""
+    from pad_integrations.generation import GenerationRequest
+
+    if max_tokens is None or int(max_tokens) < 1:
+        raise ValueError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+    if temperature is not None and temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    return GenerationRequest(
+        messages=messages,
+        preference=guidance or None,
+        strategy=strategy,
+        max_new_tokens=int(max_tokens),
+        do_sample=bool(temperature),
+        temperature=float(temperature) if temperature else 1.0,
+        top_p=float(top_p),
+        top_k=int(top_k),
+        seed=seed,
+        stop=stop,
+        tools=tools or None,
+        strategy_params=dict(strategy_params),
+    )
+
+
+def with_system_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
+    """Append an instruction to the system message (the engine folds it in where templates lack one)."""
+    if messages and messages[0]["role"] == "system":
+        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": instruction}, *messages]
