@@ -353,6 +353,8 @@ class GuidedGenerator:
                     if not active:
                         return
                     self._prune(active, base_batch, rm_batch)
+                    if rm_batch is not None and not rm_batch.owner:
+                        rm_batch, rm_logits = None, None
                 step += 1
                 tokens = self._step_tokens(active, base_batch.owner, chosen_by_row={r.index: r.generated[-1] for r in active})
                 logits = base_batch.runner.step(tokens)
@@ -484,6 +486,8 @@ class GuidedGenerator:
             if batch is None:
                 continue
             keep = [s for s, owner in enumerate(batch.owner) if owner in keep_ids]
+            if len(keep) == len(batch.owner):
+                continue
             remap = {old: new for new, old in enumerate(keep)}
             batch.runner.select(torch.tensor(keep, dtype=torch.long))
             batch.owner = [batch.owner[s] for s in keep]

@@ -1,0 +1,273 @@
+"""The strategies' math and the cached batched loop's token-for-token equivalence with references."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from pad_integrations import GenerationRequest, GuidedGenerator
+from pad_integrations.generation import PersonalizedRewardModel, StepView, amulet_k, make_strategy
+from pad_integrations.generation.reference import reference_generate
+from pad_integrations.generation.strategies import amulet_iterations
+
+MESSAGES = [{"role": "user", "content": "Explain the weather briefly, please."}]
+PREF = "Keep answers short and to the point."
+
+
+@pytest.fixture(scope="module")
+def gen(tiny_model_dir) -> GuidedGenerator:
+    return GuidedGenerator.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def persrm(tiny_reward_model_dir) -> PersonalizedRewardModel:
+    rm = PersonalizedRewardModel.from_pretrained(tiny_reward_model_dir, value_head=True)
+    torch.manual_seed(3)
+    with torch.no_grad():  # a trained-looking, non-identity head
+        rm.v_head.summary.weight.add_(0.3 * torch.randn_like(rm.v_head.summary.weight))
+    return rm
+
+
+@pytest.fixture(scope="module")
+def pad_gen(tiny_model_dir, persrm) -> GuidedGenerator:
+    return GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=persrm)
+
+
+def random_view(n_prefs: int, weights: list[float], seed: int = 0, vocab: int = 50) -> StepView:
+    g = torch.Generator().manual_seed(seed)
+    logits = {"base": 4 * torch.randn(2, vocab, generator=g)}
+    for i in range(n_prefs):
+        logits[f"pref{i}"] = 4 * torch.randn(2, vocab, generator=g)
+    total = sum(abs(w) for w in weights) or 1.0
+    w = torch.tensor([[x / total for x in weights]] * 2) if weights else torch.ones(2, 1)
+    return StepView(logits=logits, weights=w)
+
+
+# -- math ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("alpha", "lam", "eta", "T", "expected"),
+    [
+        (2, 2, 10, 1, 0.952),
+        (2, 2, 10, 10, 2.898),
+        (2, 2, 10, 60, 4.649),
+        (2, 2, 10, 100, 5.156),
+        (1, 2, 10, 60, 0.926),
+        (4, 2, 10, 60, 117.1),
+        (2, 2, 1, 60, 4.436),
+        (2, 2, 100, 60, 4.677),
+    ],
+)
+def test_amulet_k_matches_the_digest_table(alpha, lam, eta, T, expected):
+    assert amulet_k(alpha, lam, eta, T) == pytest.approx(expected, abs=0.001 if expected < 100 else 0.1)
+
+
+@pytest.mark.parametrize("params", [{}, {"alpha": 1.0}, {"alpha": 3.0, "T": 20}, {"eta": 1.0, "T": 5}])
+def test_amulet_iterations_collapse_to_the_closed_form(params):
+    p = {"alpha": 2.0, "lam": 2.0, "eta": 10.0, "T": 60, **params}
+    g = torch.Generator().manual_seed(1)
+    x1 = torch.log_softmax(4 * torch.randn(3, 200, generator=g), -1)
+    base = torch.log_softmax(4 * torch.randn(3, 200, generator=g), -1)
+    looped = amulet_iterations(x1, base, p["alpha"], p["lam"], p["eta"], p["T"])
+    collapsed = x1 + amulet_k(p["alpha"], p["lam"], p["eta"], p["T"]) * (x1 - base)
+    # Equal up to a per-row constant (the normalisers), so equal as distributions and in argmax.
+    assert torch.allclose(torch.log_softmax(looped, -1), torch.log_softmax(collapsed, -1), atol=1e-3)
+    assert torch.equal(looped.argmax(-1), collapsed.argmax(-1))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_linear_r0_and_amulet_alpha0_equal_prompting(seed):
+    view = random_view(1, [1.0], seed)
+    prompt = make_strategy("prompt").scores(view, 1)
+    for strategy in (make_strategy("linear", r=0.0), make_strategy("amulet", alpha=0.0),
+                     make_strategy("amulet", alpha=0.0, exact=True)):
+        scores = strategy.scores(view, 1)
+        assert torch.allclose(torch.log_softmax(scores, -1), torch.log_softmax(prompt, -1), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_linear_is_the_paper_formula(seed):
+    view = random_view(1, [1.0], seed)
+    r = 2.0
+    expected = (1 + r) * torch.log_softmax(view.logits["pref0"], -1) - r * torch.log_softmax(view.logits["base"], -1)
+    assert torch.equal(make_strategy("linear").scores(view, 1), expected)
+
+
+def test_linear_nucleus_restricts_to_the_preference_nucleus():
+    view = random_view(1, [1.0], 0)
+    scores = make_strategy("linear", nucleus=0.5).scores(view, 1)
+    p_pref = torch.softmax(view.logits["pref0"], -1)
+    allowed = ~torch.isneginf(scores)
+    for row in range(2):
+        kept = p_pref[row][allowed[row]].sum()
+        assert kept >= 0.5
+        # the nucleus is the smallest top set: without its least likely member it is below 0.5
+        assert kept - p_pref[row][allowed[row]].min() < 0.5
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.3, 7.0])
+def test_one_preference_reduces_exactly_to_the_single_formula(weight):
+    single = random_view(1, [1.0], 4)
+    weighted = random_view(1, [weight], 4)
+    for name in ("prompt", "linear", "amulet"):
+        s = make_strategy(name)
+        assert torch.equal(s.scores(single, 1), s.scores(weighted, 1))
+
+
+def test_several_preferences_combine_by_normalised_weight():
+    view = random_view(2, [3.0, 1.0], 5)
+    base = torch.log_softmax(view.logits["base"], -1)
+    x = [torch.log_softmax(view.logits[f"pref{i}"], -1) for i in range(2)]
+    x_main = base + 0.75 * (x[0] - base) + 0.25 * (x[1] - base)
+    k = amulet_k(2, 2, 10, 60)
+    assert torch.allclose(make_strategy("amulet").scores(view, 2), x_main + k * (x_main - base), atol=1e-5)
+    assert torch.allclose(make_strategy("linear").scores(view, 2), 3 * x_main - 2 * base, atol=1e-5)
+    assert torch.allclose(make_strategy("prompt").scores(view, 2), x_main, atol=1e-5)
+
+
+def test_negative_weight_steers_away():
+    view = random_view(1, [-1.0], 6)
+    base = torch.log_softmax(view.logits["base"], -1)
+    x = torch.log_softmax(view.logits["pref0"], -1)
+    assert torch.allclose(make_strategy("linear", r=0.0).scores(view, 1), base - (x - base), atol=1e-5)
+
+
+def test_pad_scores_are_the_official_formula_over_the_base_top_k():
+    g = torch.Generator().manual_seed(2)
+    base_logits, m = 3 * torch.randn(2, 40, generator=g), 3 * torch.randn(2, 40, generator=g)
+    view = StepView(logits={"joined": base_logits}, rm_logits={"joined": m}, weights=torch.ones(2, 1))
+    scores = make_strategy("pad", w=0.8, k=5).scores(view, 1)
+    top, idx = base_logits.topk(5, -1)
+    expected = top + 0.8 * (torch.log_softmax(m.gather(-1, idx), -1) - torch.log_softmax(top, -1))
+    assert torch.allclose(scores.gather(-1, idx), expected)
+    assert int((~torch.isneginf(scores)).sum()) == 10
+    # The normalisers cancel across candidates: the argmax is that of (1 - w)·l + w·m over the top-k.
+    mix = (0.2 * top + 0.8 * m.gather(-1, idx)).argmax(-1)
+    assert torch.equal(scores.argmax(-1), idx.gather(-1, mix[:, None])[:, 0])
+
+
+def test_unknown_strategy_and_bad_parameters_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        make_strategy("nope")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        make_strategy("linear", ratio=3)
+    with pytest.raises(ValueError, match="T must be a positive int"):
+        make_strategy("amulet", T=0)
+    with pytest.raises(ValueError, match="nucleus"):
+        make_strategy("linear", nucleus=1.5)
+    with pytest.raises(ValueError, match="k must be"):
+        make_strategy("pad", k=0)
+
+
+# -- the loop against references -------------------------------------------------------------------
+def _hf_greedy(model, ids: list[int], n: int, eos: frozenset[int]) -> list[int]:
+    out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                         max_new_tokens=n, do_sample=False)[0, len(ids):].tolist()
+    return [t for t in out if t not in eos]
+
+
+@pytest.mark.parametrize("fixture", ["tiny_model_dir", "tiny_llama_dir"])
+def test_base_equals_model_generate(request, fixture):
+    path = request.getfixturevalue(fixture)
+    g = GuidedGenerator(AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path))
+    for messages in (MESSAGES, [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi there!"}]):
+        res = g.generate(messages, strategy="base", max_new_tokens=40)
+        ids = g.formatter.encode(messages)
+        assert res.token_ids == _hf_greedy(g.model, ids, 40, g.eos_token_ids)
+        assert res.usage.input_tokens == len(ids) == g.count_tokens(messages)
+
+
+CASES = [
+    ("prompt", {}, PREF),
+    ("linear", {}, PREF),
+    ("linear", {"r": 5.0, "nucleus": 0.8}, PREF),
+    ("amulet", {}, PREF),
+    ("amulet", {"exact": True}, PREF),
+    ("amulet", {}, [("Keep answers short.", 2.0), ("Use a formal tone.", 1.0)]),
+    ("linear", {}, [("Keep answers short.", 1.0), ("Be playful.", -0.5)]),
+    ("prompt", {}, [("Keep answers short.", 1.0), ("Be playful.", 1.0)]),
+]
+
+
+def _reference(g: GuidedGenerator, strategy_name, params, preference, n, rm=None):
+    from pad_integrations.generation.contexts import build_contexts, normalize_messages, normalize_preference
+
+    strategy = make_strategy(strategy_name, **params)
+    prefs = normalize_preference(preference)
+    names = list(dict.fromkeys([*strategy.contexts(len(prefs)), *strategy.rm_contexts(len(prefs))]))
+    contexts = build_contexts(g.formatter, normalize_messages(MESSAGES), prefs, names)
+    return reference_generate(g.model, contexts, strategy, weights=[w for _, w in prefs], max_new_tokens=n,
+                              eos_token_ids=g.eos_token_ids, reward_model=rm)
+
+
+@pytest.mark.parametrize(("strategy", "params", "preference"), CASES)
+def test_cached_loop_equals_the_naive_reference(gen, strategy, params, preference):
+    res = gen.generate(MESSAGES, preference=preference, strategy=strategy, max_new_tokens=30, **params)
+    assert res.token_ids == _reference(gen, strategy, params, preference, 30)
+
+
+@pytest.mark.parametrize("params", [{}, {"w": 2.5, "k": 4}, {"base_reads_preference": False}])
+def test_pad_cached_loop_equals_the_naive_reference(pad_gen, persrm, params):
+    res = pad_gen.generate(MESSAGES, preference=PREF, strategy="pad", max_new_tokens=30, **params)
+    assert res.token_ids == _reference(pad_gen, "pad", params, PREF, 30, rm=persrm)
+    assert any(t.base_rank for t in res.trace.tokens), "the PersRM should move some choices"
+
+
+def test_amulet_exact_and_collapsed_choose_the_same_tokens_over_a_long_generation(gen):
+    collapsed = gen.generate(MESSAGES, preference=PREF, strategy="amulet", max_new_tokens=120)
+    exact = gen.generate(MESSAGES, preference=PREF, strategy="amulet", max_new_tokens=120, exact=True)
+    assert len(collapsed.token_ids) >= 60
+    assert exact.token_ids == collapsed.token_ids
+    assert collapsed.trace.params["k"] == pytest.approx(4.649, abs=1e-3)
+
+
+def test_property_zero_strength_equals_prompting_and_base(gen, pad_gen):
+    prompt = gen.generate(MESSAGES, preference=PREF, strategy="prompt", max_new_tokens=25).token_ids
+    assert gen.generate(MESSAGES, preference=PREF, strategy="linear", r=0.0, max_new_tokens=25).token_ids == prompt
+    assert gen.generate(MESSAGES, preference=PREF, strategy="amulet", alpha=0.0, max_new_tokens=25).token_ids == prompt
+    base = gen.generate(MESSAGES, strategy="base", max_new_tokens=25).token_ids
+    pad0 = pad_gen.generate(MESSAGES, preference=PREF, strategy="pad", w=0.0, base_reads_preference=False,
+                            max_new_tokens=25)
+    assert pad0.token_ids == base
+    # As in the official code the base model reads the preference context by default: w = 0 is then prompting.
+    assert pad_gen.generate(MESSAGES, preference=PREF, strategy="pad", w=0.0, max_new_tokens=25).token_ids == prompt
+
+
+def test_batched_mixed_requests_equal_one_at_a_time(pad_gen):
+    requests = [
+        GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=20),
+        GenerationRequest([{"role": "user", "content": "Hi"}], None, "base", max_new_tokens=12),
+        GenerationRequest([{"role": "system", "content": "You answer questions about food and cooking."},
+                           {"role": "user", "content": "What should I cook tonight for my friend?"}],
+                          [("Keep answers short.", 1.0), ("Use a formal tone.", 0.5)], "linear", max_new_tokens=25),
+        GenerationRequest(MESSAGES, PREF, "pad", max_new_tokens=18),
+        GenerationRequest(MESSAGES, "Be playful.", "prompt", max_new_tokens=5),
+    ]
+    batched = pad_gen.generate_batch(requests)
+    for request, result in zip(requests, batched, strict=True):
+        single = pad_gen.generate(request.messages, request.preference, request.strategy,
+                                  max_new_tokens=request.max_new_tokens)
+        assert result.token_ids == single.token_ids
+        assert result.text == single.text
+        assert result.usage == single.usage
+
+
+def test_left_padding_changes_nothing_while_official_unmasked_batching_does(gen):
+    short = gen.formatter.encode([{"role": "user", "content": "Hi"}])
+    long = gen.formatter.encode(MESSAGES)
+    alone = gen.generate_ids({"base": short}, strategy="base", max_new_tokens=15).token_ids
+    together = gen.generate_batch([
+        GenerationRequest([{"role": "user", "content": "Hi"}], None, "base", max_new_tokens=15),
+        GenerationRequest(MESSAGES, None, "base", max_new_tokens=15),
+    ])[0].token_ids
+    assert together == alone
+    # The official Amulet code batches left-padded prompts without an attention mask or position ids.
+    pad = gen.pad_token_id
+    batch = torch.tensor([[pad] * (len(long) - len(short)) + short, long])
+    unmasked: list[int] = []
+    with torch.no_grad():
+        for _ in range(15):
+            nxt = gen.model(input_ids=batch).logits[:, -1].argmax(-1)
+            unmasked.append(int(nxt[0]))
+            batch = torch.cat([batch, nxt[:, None]], dim=-1)
+    assert unmasked[: len(alone)] != alone
