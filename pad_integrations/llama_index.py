@@ -1,0 +1,572 @@
+"""LlamaIndex LLM: ``from pad_integrations.llama_index import PADLLM``.
+
+A thin adapter over the engine and the memory, like :mod:`pad_integrations.langchain`: LlamaIndex
+messages become the engine's dicts (the model's own chat template renders them), the user's stored
+preferences steer decoding, and each finished turn is recorded in their memory.
+
+- Per user: ``llm.for_user("alice")`` (a cheap copy sharing the weights), ``user_context("alice")``
+  around an engine or agent call, or ``user_id=`` on a direct call.
+- Function calling (``FunctionCallingLLM``): tools render through the chat template; tool-call markup
+  is parsed by :mod:`pad_integrations.tools`.
+- Async methods await the shared decode queue and never block the event loop.
+- :class:`PreferencesMemoryBlock` puts a user's stored preferences into a LlamaIndex ``Memory``;
+  :class:`PADEmbedding` is a local embedding (mean-pooled hidden states) for offline indexes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pad_integrations._extras import require
+
+require("llama_index.core", "llama-index", "pad_integrations.llama_index")
+
+from llama_index.core.base.embeddings.base import BaseEmbedding  # noqa: E402
+from llama_index.core.base.llms.types import (  # noqa: E402
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    ImageBlock,
+    LLMMetadata,
+    MessageRole,
+    TextBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback  # noqa: E402
+from llama_index.core.llms.function_calling import FunctionCallingLLM  # noqa: E402
+from llama_index.core.llms.llm import ToolSelection  # noqa: E402
+from llama_index.core.memory.memory import BaseMemoryBlock  # noqa: E402
+from pydantic import ConfigDict, Field  # noqa: E402
+
+from pad_integrations import models_cache  # noqa: E402
+from pad_integrations.tools import ToolCall, ToolCallStreamParser, parse_tool_calls  # noqa: E402
+from pad_integrations.user_context import (  # noqa: E402
+    RecordMode,
+    check_user_id,
+    current_user,
+    guidance_of,
+    read_profile,
+    recorder_for,
+    resolve_memory,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools import BaseTool
+
+    from pad_integrations.generation import GenerationResult, GuidedGenerator
+
+__all__ = ["PADLLM", "PADEmbedding", "PreferencesMemoryBlock", "to_engine_messages"]
+
+_ROLES = {
+    MessageRole.SYSTEM: "system",
+    MessageRole.DEVELOPER: "system",
+    MessageRole.USER: "user",
+    MessageRole.ASSISTANT: "assistant",
+    MessageRole.MODEL: "assistant",
+    MessageRole.CHATBOT: "assistant",
+    MessageRole.TOOL: "tool",
+    MessageRole.FUNCTION: "tool",
+}
+
+
+def _arguments(arguments: Any) -> dict[str, Any]:
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"tool-call arguments are not valid JSON: {arguments!r}") from exc
+    if not isinstance(arguments, dict):
+        raise ValueError(f"tool-call arguments must be a JSON object, got {arguments!r}")
+    return arguments
+
+
+def _tool_calls_of(message: ChatMessage) -> list[dict[str, Any]]:
+    """Tool calls of an assistant message, from ToolCallBlocks or OpenAI-style additional_kwargs."""
+    calls = [
+        (block.tool_call_id, block.tool_name, block.tool_kwargs)
+        for block in message.blocks
+        if isinstance(block, ToolCallBlock)
+    ]
+    for raw in message.additional_kwargs.get("tool_calls") or []:
+        item = raw if isinstance(raw, dict) else raw.model_dump()
+        fn = item.get("function") or {}
+        calls.append((item.get("id"), fn.get("name"), fn.get("arguments")))
+    return [
+        {"id": call_id, "type": "function", "function": {"name": name, "arguments": _arguments(arguments)}}
+        for call_id, name, arguments in calls
+    ]
+
+
+def to_engine_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """LlamaIndex chat messages -> the engine's dicts (tool calls and tool results included)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, ChatMessage):
+            raise TypeError(f"expected LlamaIndex ChatMessage objects, got {type(message).__name__}")
+        role = _ROLES.get(MessageRole(message.role))
+        if role is None:
+            raise ValueError(f"unsupported message role {message.role!r}")
+        if any(isinstance(b, ImageBlock) for b in message.blocks):
+            raise ValueError("image content is not supported: this is a text model")
+        text = "".join(b.text for b in message.blocks if isinstance(b, TextBlock))
+        item: dict[str, Any] = {"role": role, "content": text}
+        if role == "assistant":
+            calls = _tool_calls_of(message)
+            if calls:
+                item["tool_calls"] = calls
+        if role == "tool":
+            call_id = message.additional_kwargs.get("tool_call_id")
+            if call_id:
+                item["tool_call_id"] = call_id
+            name = message.additional_kwargs.get("name")
+            if name:
+                item["name"] = name
+        out.append(item)
+    return out
+
+
+@dataclass
+class _Prepared:
+    engine: GuidedGenerator
+    request: Any
+    user_id: str | None
+    guidance: list[tuple[str, float]]
+    tools: list[dict[str, Any]] | None
+
+
+class PADLLM(FunctionCallingLLM):
+    """A local Hugging Face chat model steered per user at decoding time, for LlamaIndex.
+
+    ``PADLLM(model="/local/dir", strategy="amulet", memory="sqlite:///prefs.db")``; use it as
+    ``Settings.llm``, in query and chat engines, and in agents (ReAct and function-calling).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    model: str | None = Field(default=None, description="Hub id or local directory; None: the demo model.")
+    strategy: str = Field(default="amulet")
+    strategy_params: dict[str, Any] = Field(default_factory=dict)
+    reward_model: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+    memory: Any = Field(default=None, description="A PreferenceMemory, a database URL, or None.")
+    user_id: str | None = Field(default=None, description="The user this copy speaks for (see for_user).")
+    record: RecordMode = "background"
+    temperature: float | None = Field(default=None, description="0 or None decodes greedily.")
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int | None = None
+    max_tokens: int = 256
+    stop: list[str] | None = None
+    context_window: int | None = Field(default=None, description="Override the model's context window.")
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PADLLM"
+
+    # -- engine, user, memory -------------------------------------------------------------------
+
+    def engine(self) -> GuidedGenerator:
+        """The shared engine (weights load once per process, on first use)."""
+        return models_cache.get_generator(self.model, self.reward_model, self.device, self.dtype)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        engine = self.engine()
+        window = engine.context_window
+        if self.context_window is not None:
+            window = min(window, self.context_window)
+        return LLMMetadata(
+            context_window=window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=engine.model_name,
+        )
+
+    def for_user(self, user_id: str) -> PADLLM:
+        """A copy that speaks for ``user_id``; it shares the weights and the memory."""
+        return self.model_copy(update={"user_id": check_user_id(user_id)})
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every recorded turn is stored in memory."""
+        memory = resolve_memory(self.memory)
+        if memory is not None:
+            recorder_for(memory).flush(timeout)
+
+    def _prepare(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Prepared:
+        kwargs = dict(kwargs)
+        user_id = check_user_id(kwargs.pop("user_id", None) or self.user_id or current_user())
+        tools = kwargs.pop("tools", None) or None
+        tool_required = bool(kwargs.pop("tool_required", False))
+        temperature = kwargs.pop("temperature", self.temperature)
+        max_tokens = kwargs.pop("max_tokens", self.max_tokens)
+        settings = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
+        strategy_params = {**self.strategy_params, **kwargs.pop("strategy_params", {})}
+        stop = kwargs.pop("stop", None)
+        # LlamaIndex threads a few of its own arguments through to the LLM; they carry no decoding meaning.
+        for name in ("formatted", "verbose", "allow_parallel_tool_calls", "tool_choice"):
+            kwargs.pop(name, None)
+        if kwargs:
+            raise TypeError(f"PADLLM got unexpected keyword arguments: {sorted(kwargs)}")
+        if not messages:
+            raise ValueError("messages must not be empty")
+        engine_messages = to_engine_messages(messages)
+        if tools and tool_required:
+            engine_messages = models_cache.with_system_instruction(
+                engine_messages, "Answer by calling one of the tools."
+            )
+        memory = resolve_memory(self.memory)
+        profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
+        guidance = guidance_of(profile)
+        request = models_cache.build_request(
+            engine_messages,
+            guidance=guidance,
+            strategy=settings.get("strategy", self.strategy),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=settings.get("top_p", self.top_p),
+            top_k=settings.get("top_k", self.top_k),
+            seed=settings.get("seed", self.seed),
+            stop=models_cache.merge_stops(self.stop, stop),
+            tools=tools,
+            strategy_params=strategy_params,
+        )
+        return _Prepared(self.engine(), request, user_id, guidance, tools)
+
+    def _submit(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], on_delta: Any = None) -> Any:
+        prepared = self._prepare(messages, kwargs)
+        future = models_cache.get_decode_queue(prepared.engine).submit(prepared.request, on_delta)
+        return prepared, future
+
+    def _response(self, prepared: _Prepared, result: GenerationResult) -> ChatResponse:
+        content, calls = parse_tool_calls(result.text, prepared.tools) if prepared.tools else (result.text, [])
+        message = _assistant_message(content, calls)
+        return ChatResponse(message=message, raw=self._raw(prepared, result), additional_kwargs=_usage(result))
+
+    def _raw(self, prepared: _Prepared, result: GenerationResult) -> dict[str, Any]:
+        return {
+            "model_name": prepared.engine.model_name,
+            "strategy": result.trace.strategy,
+            "preferences": [{"text": t, "weight": w} for t, w in (result.trace.preferences or prepared.guidance)],
+            "finish_reason": result.finish_reason,
+            "usage": _usage(result),
+        }
+
+    def _record(self, prepared: _Prepared, messages: Sequence[ChatMessage], reply: ChatMessage) -> None:
+        memory = resolve_memory(self.memory)
+        if memory is None or prepared.user_id is None or self.record == "off":
+            return
+        recorder_for(memory).record(prepared.user_id, [*messages, reply], self.record)
+
+    async def _arecord(self, prepared: _Prepared, messages: Sequence[ChatMessage], reply: ChatMessage) -> None:
+        if self.record == "inline":
+            await asyncio.to_thread(self._record, prepared, messages, reply)
+        else:
+            self._record(prepared, messages, reply)
+
+    # -- chat -------------------------------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        prepared, future = self._submit(messages, kwargs)
+        response = self._response(prepared, future.result())
+        self._record(prepared, messages, response.message)
+        return response
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        prepared, future = await asyncio.to_thread(self._submit, messages, kwargs)
+        response = self._response(prepared, await asyncio.wrap_future(future))
+        await self._arecord(prepared, messages, response.message)
+        return response
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        deltas: queue.Queue[Any] = queue.Queue()
+        prepared, future = self._submit(messages, kwargs, on_delta=deltas.put)
+        future.add_done_callback(lambda _: deltas.put(_DONE))
+
+        def gen() -> ChatResponseGen:
+            stream = _ResponseStream(self, prepared)
+            while (delta := deltas.get()) is not _DONE:
+                yield from stream.feed(delta)
+            yield from stream.finish(future.result())
+            self._record(prepared, messages, stream.message)
+
+        return gen()
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        loop = asyncio.get_running_loop()
+        deltas: asyncio.Queue[Any] = asyncio.Queue()
+
+        def push(item: Any) -> None:
+            loop.call_soon_threadsafe(deltas.put_nowait, item)
+
+        prepared, future = await asyncio.to_thread(self._submit, messages, kwargs, push)
+        future.add_done_callback(lambda _: push(_DONE))
+
+        async def gen() -> AsyncIterator[ChatResponse]:
+            stream = _ResponseStream(self, prepared)
+            while (delta := await deltas.get()) is not _DONE:
+                for response in stream.feed(delta):
+                    yield response
+            for response in stream.finish(future.result()):
+                yield response
+            await self._arecord(prepared, messages, stream.message)
+
+        return gen()
+
+    # -- completion: the prompt is one user turn, rendered with the chat template ---------------
+
+    @staticmethod
+    def _as_messages(prompt: str) -> list[ChatMessage]:
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a str, not {type(prompt).__name__}")
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return _completion(self.chat(self._as_messages(prompt), **kwargs))
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return _completion(await self.achat(self._as_messages(prompt), **kwargs))
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        responses = self.stream_chat(self._as_messages(prompt), **kwargs)
+        return (_completion(r) for r in responses)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        responses = await self.astream_chat(self._as_messages(prompt), **kwargs)
+
+        async def gen() -> AsyncIterator[CompletionResponse]:
+            async for response in responses:
+                yield _completion(response)
+
+        return gen()
+
+    # -- function calling -------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        return {"messages": messages, "tools": specs or None, "tool_required": tool_required, **kwargs}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                response.message.blocks = [
+                    b for b in response.message.blocks if not isinstance(b, ToolCallBlock)
+                ] + calls[:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        selections = [
+            ToolSelection(
+                tool_id=block.tool_call_id or "",
+                tool_name=block.tool_name,
+                tool_kwargs=block.tool_kwargs if isinstance(block.tool_kwargs, dict) else {},
+            )
+            for block in response.message.blocks
+            if isinstance(block, ToolCallBlock)
+        ]
+        if not selections and error_on_no_tool_call:
+            raise ValueError(f"expected at least one tool call, got: {response.message.content!r}")
+        return selections
+
+
+_DONE = object()
+
+
+def _usage(result: GenerationResult) -> dict[str, int]:
+    return {
+        "prompt_tokens": result.usage.input_tokens,
+        "completion_tokens": result.usage.output_tokens,
+        "total_tokens": result.usage.total_tokens,
+    }
+
+
+def _assistant_message(content: str, calls: Sequence[ToolCall]) -> ChatMessage:
+    blocks: list[Any] = [TextBlock(text=content)] if content or not calls else []
+    blocks += [ToolCallBlock(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.arguments) for c in calls]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+
+
+def _completion(response: ChatResponse) -> CompletionResponse:
+    return CompletionResponse(
+        text=response.message.content or "",
+        delta=response.delta,
+        raw=response.raw,
+        additional_kwargs=response.additional_kwargs,
+    )
+
+
+class _ResponseStream:
+    """Text deltas -> cumulative ChatResponses; tool-call markup is held back and parsed."""
+
+    def __init__(self, llm: PADLLM, prepared: _Prepared) -> None:
+        self.llm = llm
+        self.prepared = prepared
+        self.parser = ToolCallStreamParser(prepared.tools) if prepared.tools else None
+        self.text = ""
+        self.calls: list[ToolCall] = []
+        self.message = ChatMessage(role=MessageRole.ASSISTANT, content="")
+
+    def _responses(self, events: Sequence[Any]) -> list[ChatResponse]:
+        out = []
+        for event in events:
+            if event.tool_call is not None:
+                self.calls.append(event.tool_call)
+                delta = ""
+            elif event.text:
+                self.text += event.text
+                delta = event.text
+            else:
+                continue
+            out.append(ChatResponse(message=_assistant_message(self.text, self.calls), delta=delta))
+        return out
+
+    def feed(self, delta: str) -> list[ChatResponse]:
+        if self.parser is None:
+            return self._responses([_Text(delta)])
+        return self._responses(self.parser.feed(delta))
+
+    def finish(self, result: GenerationResult) -> list[ChatResponse]:
+        out = self._responses(self.parser.finish()) if self.parser is not None else []
+        if self.parser is not None:
+            # Whitespace around removed markup is trimmed, as in the non-streamed reply.
+            self.text = self.text.strip() if self.calls else self.text
+        self.message = _assistant_message(self.text, self.calls)
+        out.append(
+            ChatResponse(
+                message=self.message,
+                delta="",
+                raw=self.llm._raw(self.prepared, result),
+                additional_kwargs=_usage(result),
+            )
+        )
+        return out
+
+
+@dataclass
+class _Text:
+    text: str
+    tool_call: None = None
+
+
+class PreferencesMemoryBlock(BaseMemoryBlock[str]):
+    """A LlamaIndex ``Memory`` block holding one user's stored preferences.
+
+    ``Memory.from_defaults(session_id=..., memory_blocks=[PreferencesMemoryBlock(memory=mem,
+    user_id="alice")])`` puts the compiled preference text (framed as data about the user, never as
+    instructions) into the context. With ``observe=True`` the messages that leave short-term memory are
+    recorded as evidence (leave it off when the LLM is a ``PADLLM`` with memory: it records turns itself).
+    """
+
+    name: str = "user_preferences"
+    description: str | None = "Preferences this user has stated or shown."
+    memory: Any = Field(description="A PreferenceMemory or a database URL.")
+    user_id: str | None = Field(default=None, description="None: the user of the current user_context().")
+    observe: bool = False
+
+    def _user(self) -> str | None:
+        return check_user_id(self.user_id or current_user())
+
+    async def _aget(self, messages: list[ChatMessage] | None = None, **block_kwargs: Any) -> str:
+        user = self._user()
+        memory = resolve_memory(self.memory)
+        if user is None or memory is None:
+            return ""
+        profile = await asyncio.to_thread(read_profile, memory, user)
+        return str(profile.text or "")
+
+    async def _aput(self, messages: list[ChatMessage]) -> None:
+        user = self._user()
+        memory = resolve_memory(self.memory)
+        if self.observe and user is not None and memory is not None and messages:
+            await asyncio.to_thread(recorder_for(memory).record, user, list(messages), "inline")
+
+
+class PADEmbedding(BaseEmbedding):
+    """A local text embedding: mean-pooled last hidden states of a causal LM, L2-normalised.
+
+    Offline and light: it reuses the weights the LLM already loaded (the demo model by default), so an
+    index costs no second model. Quality follows the model: fine for demos and tests; use a trained
+    embedding model for serious retrieval.
+    """
+
+    model: str | None = Field(default=None, description="Hub id or local directory; None: the demo model.")
+    device: str | None = None
+    dtype: str | None = None
+    max_length: int = 512
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PADEmbedding"
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        import torch
+
+        engine = models_cache.get_generator(self.model, None, self.device, self.dtype)
+        encoder = engine.model.base_model
+        rows = [engine.tokenizer(t, truncation=True, max_length=self.max_length)["input_ids"] or [0] for t in texts]
+        width = max(len(r) for r in rows)
+        ids = torch.tensor([r + [0] * (width - len(r)) for r in rows], device=engine.model.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=engine.model.device)
+        with torch.inference_mode():
+            hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+        return torch.nn.functional.normalize(pooled.float(), dim=-1).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return await asyncio.to_thread(self._get_query_embedding, query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return await asyncio.to_thread(self._get_text_embedding, text)
