@@ -18,6 +18,30 @@ STYLE_PHRASES: dict[tuple[str, str], str] = {
     ("humor", "serious"): "Keep a serious tone, with no jokes.",
     ("format", "bullets"): "Use bullet points.",
     ("format", "prose"): "Write in plain paragraphs, not lists.",
+    # Added by the memory (not in the demo model's training set): units and reply language.
+    ("units", "metric"): "Use metric units.",
+    ("units", "imperial"): "Use imperial units.",
+    **{
+        ("language", _lang.lower()): f"Reply in {_lang}."
+        for _lang in (
+            "English",
+            "French",
+            "German",
+            "Spanish",
+            "Italian",
+            "Portuguese",
+            "Dutch",
+            "Polish",
+            "Swedish",
+            "Turkish",
+            "Russian",
+            "Arabic",
+            "Hindi",
+            "Chinese",
+            "Japanese",
+            "Korean",
+        )
+    },
 }
 
 # The header that introduces stored preferences in a prompt. It frames them as data about the user,

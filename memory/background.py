@@ -1,0 +1,76 @@
+"""A worker thread that runs slow extractors (LLM, embeddings) off the request path."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("memory")
+
+
+@dataclass(frozen=True)
+class Job:
+    namespace: str
+    user_id: str
+    message_ids: tuple[str, ...]
+    extractor_index: int
+
+
+class BackgroundWorker:
+    """One daemon thread draining a queue; a failing job is logged and never stops the worker."""
+
+    def __init__(self, run: Callable[[Job], None], *, name: str = "pad-memory-extraction") -> None:
+        self._run = run
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._name = name
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, job: Job) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the memory is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+
+    def pending(self) -> int:
+        return self._queue.unfinished_tasks
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted job has run; False when the timeout passed first."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout)
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self._run(job)
+            except Exception:
+                log.exception(
+                    "memory: background extraction failed for a turn of user %r", job and job.user_id
+                )
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,174 @@
+"""Splitting a user message into clauses and deciding which clauses may carry a standing preference.
+
+Shared by the rule and embedding extractors. The filters encode what the issue rules out: an instruction
+aimed at the assistant's rules is never a preference; a quoted or reported statement is not the user's;
+a hypothetical, a past habit or a question is not a preference; a request about one task ('write a
+formal letter') is not a standing preference unless the user says it is ('always', 'from now on').
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from memory.text import normalize_for_matching
+
+_CONTRACTIONS = [
+    (r"\bcan't\b", "can not"),
+    (r"\bcannot\b", "can not"),
+    (r"\bwon't\b", "will not"),
+    (r"\bain't\b", "am not"),
+    (r"\bi'm\b", "i am"),
+    (r"\bim\b", "i am"),
+    (r"\bi've\b", "i have"),
+    (r"\bi'd\b", "i would"),
+    (r"\bi'll\b", "i will"),
+    (r"\bit's\b", "it is"),
+    (r"\bthat's\b", "that is"),
+    (r"\bthey're\b", "they are"),
+    (r"\byou're\b", "you are"),
+    (r"\blet's\b", "let us"),
+    (r"\b(\w+)n't\b", r"\1 not"),
+]
+_CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
+
+_SPLIT = re.compile(
+    r"(?<=[.!?;])\s+|\n+|\s*;\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»")
+
+INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass|skip)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines|"
+    r"directives|restrictions|filters|safety|polic(?:y|ies)|above|previous|prior)\b"
+    r"|\b(?:system|developer|hidden|initial|original)\s+(?:prompt|message|instructions?)\b"
+    r"|\b(?:reveal|leak|print|repeat|show)\b.{0,30}\b(?:prompt|instructions|configuration)\b"
+    r"|\byou are (?:now|no longer)\b|\bjailbreak|\bdeveloper mode\b|\bdo anything now\b|\bDAN\b"
+    r"|\bnew (?:instructions|rules)\b|\bact as (?:an? )?(?:unrestricted|unfiltered|different)\b"
+    r"|\bpretend (?:to be|you are)\b|\bno (?:restrictions|limits|filters)\b"
+    r"|<\|[^|]{0,30}\|>|\[/?INST\]|<</?SYS>>|^\s*(?:system|assistant|developer)\s*:",
+    re.IGNORECASE,
+)
+_REPORTED = re.compile(
+    r"\b(?:said|says|say|told|tells|thinks|think that|claims?|according to|quote|quoting|asked me)\b"
+    r"|\b(?:he|she|they|someone|somebody|people|everyone|nobody|my (?:friend|wife|husband|partner|mom|mother|"
+    r"dad|father|brother|sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
+    r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r)s?|"
+    r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)",
+    re.IGNORECASE,
+)
+_HYPOTHETICAL = re.compile(
+    r"\bif i (?:were|was|had|became)\b|\bimagine\b|\bsuppose\b|\bpretend\b|\bhypothetically\b|\bwhat if\b"
+    r"|\brole-?play\b|\bin (?:the|this|a) (?:story|game|scenario)\b|\bcharacter\b|\bwould i\b",
+    re.IGNORECASE,
+)
+_PAST = re.compile(r"\bi used to\b|\bwhen i was (?:a |an )?(?:kid|child|young|teen)|\bback then\b", re.I)
+_QUESTION_START = re.compile(
+    r"^\s*(?:do|does|did|should|shall|is|are|am|was|were|what|how|why|which|who|whom|when|where|have|has)\b",
+    re.IGNORECASE,
+)
+_REQUEST_START = re.compile(
+    r"^\s*(?:(?:can|could|would|will) you|please|help|tell|give|show|write|suggest|recommend|find|make|"
+    r"explain|list|plan|draft|create|what|how|why|which|where|when)\b",
+    re.IGNORECASE,
+)
+STANDING = re.compile(
+    r"\b(?:always|from now on|in general|generally|going forward|in (?:the )?future|every time|by default|"
+    r"as a rule|usually|all (?:your|the|of your) (?:answers|responses|replies|explanations|messages)|"
+    r"your (?:answers|responses|replies|explanations|messages|writing)|(?:for|in) (?:all|every|any) "
+    r"(?:answers?|responses?|replies|explanations?)|when(?:ever)? you (?:answer|reply|respond|explain|write)|"
+    r"for future|in our chats|with me)\b",
+    re.IGNORECASE,
+)
+_TASK = re.compile(
+    r"\b(?:write|draft|compose|translate|summari[sz]e|rewrite|create|generate|give me|send|prepare|"
+    r"produce|make me|tell me|help me write|can you write|could you write)\b(?:\s+\w+){0,4}?\s+"
+    r"(?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|toast|text|tweet|"
+    r"version|paragraph|list|outline|description|bio|article|reply|response|answer|explanation|overview|"
+    r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)\b"
+    r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
+    r"tweet|paragraph|document|one|time|question|case|task|project|presentation|article|slide|recipe)\b"
+    r"|\b(?:for now|right now|just this once|this time|today|tonight)\b",
+    re.IGNORECASE,
+)
+HEDGE = re.compile(
+    r"\b(?:i think|i guess|i suppose|maybe|perhaps|probably|possibly|kind of|sort of|somewhat|a bit|might|"
+    r"i am not sure|not sure|i believe|if possible|ideally|i would say)\b",
+    re.IGNORECASE,
+)
+INTENSE = re.compile(
+    r"\b(?:really|strongly|absolutely|definitely|always|never|much|very|extremely|totally|seriously|hate|"
+    r"love|can not stand|please please)\b|!",
+    re.IGNORECASE,
+)
+
+
+def expand(text: str) -> str:
+    """Normalize a clause for matching: unicode folded, contractions expanded (case kept), no quotes."""
+    text = normalize_for_matching(text)
+    for pattern, repl in _CONTRACTION_RES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str  # expanded text (quoted spans removed)
+    question: bool
+    standing: bool  # an explicit standing marker ('always', 'from now on', 'your answers', ...)
+    task: bool  # about one task ('write a formal letter', 'this email', 'this time')
+    hedged: bool
+    intense: bool
+    request: bool  # a question or a request to the assistant ('can you ...', 'please give me ...')
+
+
+def _first_subject_is_user(text: str) -> bool:
+    """True unless a third party speaks or is the subject before the user does ('my wife is vegan')."""
+    match = _REPORTED.search(text)
+    if match is None:
+        return True
+    first_i = re.search(
+        r"\b(?:i|me|my)\b(?! (?:friend|wife|husband|partner|mom|mother|dad|father|brother|"
+        r"sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
+        r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student))",
+        text,
+        re.IGNORECASE,
+    )
+    reported_verb = re.search(
+        r"\b(?:said|says|say|told|tells|claims?|according to|quote|quoting|asked me)\b", text, re.IGNORECASE
+    )
+    if reported_verb:
+        return False
+    return first_i is not None and first_i.start() < match.start()
+
+
+def clauses(message: str) -> list[Clause]:
+    """The clauses of a user message that may express the user's own standing preference.
+
+    Injection attempts, reported speech, hypotheticals and past habits are dropped here; questions and
+    task requests are kept but flagged, because a correction ('can you be more concise?') still counts.
+    """
+    result = []
+    for raw in _SPLIT.split(message):
+        raw = (raw or "").strip()
+        if not raw or INJECTION.search(normalize_for_matching(raw)):
+            continue
+        text = _QUOTED.sub(" ", expand(raw)).strip()
+        if not text or _HYPOTHETICAL.search(text) or _PAST.search(text) or not _first_subject_is_user(text):
+            continue
+        result.append(
+            Clause(
+                text=text.rstrip(".!?;: ").strip(),
+                question=raw.rstrip().endswith("?") and bool(_QUESTION_START.search(text)),
+                standing=bool(STANDING.search(text)),
+                task=bool(_TASK.search(text)),
+                hedged=bool(HEDGE.search(text)),
+                intense=bool(INTENSE.search(raw)),
+                request=raw.rstrip().endswith("?") or bool(_REQUEST_START.search(text)),
+            )
+        )
+    return result
+
+
+def is_injection(text: str) -> bool:
+    return bool(INJECTION.search(normalize_for_matching(text)))

@@ -1,0 +1,99 @@
+"""The default extractor: offline rules and lexicons, fast enough to run inline on every turn."""
+
+from __future__ import annotations
+
+from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
+from memory.extractors.choices import choice_clause, chosen_option, offered_options
+from memory.extractors.clauses import Clause, clauses
+from memory.extractors.content_rules import content_signals
+from memory.extractors.style_rules import PREFERENCE_VERB, style_signals
+
+# How sure a reading is, by how it was said; hedging ('I think', 'maybe') lowers it.
+CONFIDENCE = {"explicit": 0.9, "statement": 0.8, "feedback": 0.75, "implicit": 0.6, "choice": 0.55}
+HEDGE_FACTOR = 0.65
+
+
+class RuleExtractor:
+    """Style dimensions, content preferences, corrections and choices from rules; no model, no network."""
+
+    name = "rules"
+    runs_inline = True
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        active = {p.kind: p.value for p in context.active}
+        decisions: list[Decision] = []
+        previous = context.previous_assistant
+        for index, message in enumerate(context.messages):
+            if message.role == "assistant":
+                previous = message.content
+            if message.role != "user":
+                continue
+            parts = clauses(message.content)
+            # A preference stated in passing inside a request ('suggest a dinner? I am vegetarian') is implicit.
+            incidental = any(
+                c.request and not self._from_clause(c, index, active, False, False) for c in parts
+            )
+            for clause in parts:
+                decisions += self._from_clause(clause, index, active, incidental, context.feedback)
+            if previous and not context.feedback and len(parts) == 1:
+                decisions += self._from_choice(message.content, previous, index)
+            previous = None
+        return _dedupe(decisions)
+
+    def _from_clause(
+        self, clause: Clause, index: int, active: dict[str, str], incidental: bool, feedback: bool
+    ) -> list[Decision]:
+        out: list[Decision] = []
+        weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
+        factor = HEDGE_FACTOR if clause.hedged else 1.0
+        styles = style_signals(clause)
+        for s in styles:
+            if s.mode == "retract":
+                out.append(
+                    Retract(s.kind, s.value, source="explicit", message_index=index, extractor=self.name)
+                )
+                continue
+            how = "feedback" if (s.feedback or feedback) else "explicit" if s.explicit else "statement"
+            if how == "statement" and incidental:
+                how = "implicit"
+            source = "explicit" if how == "statement" else how
+            out.append(
+                Assert(s.kind, s.value, source, round(CONFIDENCE[how] * factor, 3), weight, index, self.name)
+            )
+        for c in content_signals(clause, active, style_found=bool(styles)):
+            if c.mode == "retract":
+                out.append(
+                    Retract(c.kind, c.value, source="explicit", message_index=index, extractor=self.name)
+                )
+                continue
+            explicit = c.explicit or bool(PREFERENCE_VERB.search(clause.text))
+            how = "explicit" if explicit else "implicit" if incidental else "statement"
+            source = "feedback" if feedback else "explicit" if how == "statement" else how
+            out.append(
+                Assert(c.kind, c.value, source, round(CONFIDENCE[how] * factor, 3), weight, index, self.name)
+            )
+        return out
+
+    def _from_choice(self, reply: str, assistant_text: str, index: int) -> list[Decision]:
+        options = offered_options(assistant_text)
+        option = chosen_option(reply, options) if options else None
+        if option is None:
+            return []
+        return [
+            Assert(s.kind, s.value, "implicit", CONFIDENCE["choice"], 1.0, index, self.name)
+            for s in style_signals(choice_clause(option))
+            if s.mode == "assert"
+        ]
+
+
+def _dedupe(decisions: list[Decision]) -> list[Decision]:
+    """One decision per (kind, value, verb), keeping the most confident reading."""
+    best: dict[tuple[str, str, str, str | None], Decision] = {}
+    for d in decisions:
+        key = (type(d).__name__, d.kind, (d.value or "").lower(), None)
+        kept = best.get(key)
+        if kept is None or (
+            isinstance(d, Assert) and isinstance(kept, Assert) and d.confidence > kept.confidence
+        ):
+            best[key] = d
+    return list(best.values())

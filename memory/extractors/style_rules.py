@@ -1,0 +1,211 @@
+"""Style dimensions from a clause: which pole a term names and what the words around it do to it.
+
+Each dimension has terms for its poles ('short' -> verbosity/concise, 'long' -> verbosity/detailed).
+The frame around a term decides the outcome: 'too long' and 'no jargon' ask for the opposite pole,
+'not detailed enough' and 'shorter' for the named one, and 'I don't mind long answers' only withdraws
+a preference for the opposite (tolerance is not a preference).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from memory.extractors.clauses import Clause
+from memory.taxonomy import OPPOSITE, STYLE_KINDS
+
+# (kind, value, terms regex, inherent): an inherent term is about style even with no word for the answer
+# ('concise'); the others ('short', 'simple') count only next to one ('short answers', 'keep it short').
+_TERMS: list[tuple[str, str, str, bool]] = [
+    ("verbosity", "concise", r"concise|succinct|terse|to the point|tl;?dr|fewer words|less wordy", True),
+    ("verbosity", "concise", r"short(?:er)?|brief(?:er)?|compact|crisp|quick", False),
+    (
+        "verbosity",
+        "detailed",
+        r"verbose|wordy|in[- ]depth|thorough|comprehensive|elaborate|more details?",
+        True,
+    ),
+    ("verbosity", "detailed", r"long(?:er)?|detailed|lengthy|full|step[- ]by[- ]step|walls? of text", False),
+    ("formality", "formal", r"formal(?:ly)?|professional(?:ly)?|polite(?:ly)?|businesslike", False),
+    (
+        "formality",
+        "casual",
+        r"casual(?:ly)?|informal(?:ly)?|relaxed|laid[- ]back|chill|conversational|friendly",
+        False,
+    ),
+    (
+        "expertise",
+        "beginner",
+        r"eli5|layman'?s terms|plain (?:english|language|terms|words)|like i am (?:five|5|a child|a kid)",
+        True,
+    ),
+    (
+        "expertise",
+        "beginner",
+        r"beginners?|novice|simple|simpler|basic|the basics|easy to understand|dumb(?:ed)? down",
+        False,
+    ),
+    ("expertise", "expert", r"jargon|technical (?:terms|details|language|depth|vocabulary)", True),
+    ("expertise", "expert", r"expert|advanced|technical|in the weeds", False),
+    ("humor", "playful", r"humou?r(?:ous)?|jokes?|joking|puns?|witty|playful|light-?hearted", True),
+    ("humor", "playful", r"funny|fun|banter", False),
+    ("humor", "serious", r"no-nonsense|straight-faced", True),
+    ("humor", "serious", r"serious(?:ly)?|dry|sober", False),
+    ("format", "bullets", r"bullet(?:ed)?(?: points?| lists?)?|bullets|numbered lists?|point form", True),
+    ("format", "bullets", r"lists?|headings", False),
+    ("format", "prose", r"prose|paragraphs|full sentences|continuous text|plain text", True),
+    (
+        "units",
+        "metric",
+        r"metric(?: units| system)?|celsius|kilomet(?:er|re)s?|kilograms?|centimet(?:er|re)s?",
+        True,
+    ),
+    ("units", "imperial", r"imperial(?: units| system)?|fahrenheit|miles|pounds|feet|inches|ounces", True),
+]
+_TERM_RES = [(k, v, re.compile(rf"\b(?:{t})\b", re.IGNORECASE), inherent) for k, v, t, inherent in _TERMS]
+
+_ANSWER_WORDS = re.compile(
+    r"\b(?:answers?|responses?|repl(?:y|ies)|explanations?|messages?|it|them|things|you|your|yourself|"
+    r"writing|text|output|tone|style|language|format(?:ting)?|words|sentences|summar(?:y|ies)|"
+    r"explaining|explain|talk|speak|write|answer|respond)\b",
+    re.IGNORECASE,
+)
+PREFERENCE_VERB = re.compile(
+    r"\b(?:i|we)\s+(?:\w+\s+){0,2}?(?:prefer|like|love|want|need|enjoy|appreciate|would (?:like|prefer|love|"
+    r"rather)|am a fan of|hate|dislike|can not stand|do not (?:like|want|need|enjoy|care for)|work best with|"
+    r"learn best|find \w+ (?:\w+ )?(?:helpful|useful|easier|better))\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE = re.compile(
+    r"^(?:please\s+|(?:and|so|also|now|just|ok|okay)\s+)*(?:always\s+|just\s+|kindly\s+)?(?:be|keep|stay|stop|avoid|use|"
+    r"do not|never|no|skip|talk|speak|write|answer|respond|reply|explain|go|make (?:it|them|your)|cut|tone|"
+    r"less|more|fewer|add|include|drop|lose|ditch)\b",
+    re.IGNORECASE,
+)
+_TOLERANCE = re.compile(
+    r"\b(?:(?:do|does|would|did|will) not|never) mind\s+(?:\w+\s+){0,2}$|\b(?:fine|ok|okay|alright|happy|good|"
+    r"comfortable) with\s+(?:\w+\s+){0,2}$|\bno problem with\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_COMPLAINT = re.compile(
+    r"\b(?:too|overly|excessively|needlessly|unnecessarily|too much|so much|way too|far too)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|without|stop|quit|avoid|skip|less|fewer|hate|dislike|can not stand|rather than|"
+    r"instead of|than|none of|enough with|tired of|sick of|ditch|drop|lose|cut)\b(?:\s+\S+){0,3}\s*$",
+    re.IGNORECASE,
+)
+_MORE = re.compile(r"\b(?:more|extra|a lot more|much more)\s+$", re.IGNORECASE)
+_COMPARATIVES = {"shorter", "briefer", "longer", "simpler"}
+
+
+@dataclass(frozen=True)
+class StyleSignal:
+    kind: str
+    value: str
+    mode: str  # assert | retract
+    feedback: bool  # a correction ('too long', 'shorter please') rather than a statement
+    explicit: bool  # said with a preference verb or a standing marker
+
+
+def _language_signals(clause: Clause) -> list[StyleSignal]:
+    text = clause.text
+    langs = "|".join(v for v in STYLE_KINDS.get("language", ()))
+    if not langs:
+        return []
+    stated = re.search(
+        rf"\b(?:respond|reply|answer|write|talk|speak|communicate|chat)\s+(?:to me\s+|with me\s+)?(?:only\s+)?"
+        rf"in\s+({langs})\b|\bi (?:prefer|want|would like|would prefer)\s+(?:\w+\s+){{0,2}}?in\s+({langs})\b"
+        rf"|\bmy (?:preferred|native|first) language is ({langs})\b|\b({langs}),? please\b",
+        text,
+        re.IGNORECASE,
+    )
+    if not stated:
+        return []
+    lang = next(g for g in stated.groups() if g).lower()
+    negated = re.search(
+        r"\b(?:do not|never|stop|no longer|not)\b(?:\s+\w+){0,3}\s*$", text[: stated.start()], re.I
+    )
+    explicit = (
+        clause.standing or bool(PREFERENCE_VERB.search(text)) or "language is" in stated.group(0).lower()
+    )
+    if not (explicit or _IMPERATIVE.search(text) or re.search(r"\bplease\b", text, re.I)) or clause.question:
+        return []
+    return [StyleSignal("language", lang, "retract" if negated else "assert", False, explicit)]
+
+
+def _self_description(clause: Clause) -> list[StyleSignal]:
+    """'I am a beginner at Python', 'I know the basics': expertise from what the user says of themselves."""
+    text = clause.text
+    beginner = re.search(
+        r"\bi am (?:(?:a|an|just a|only a|still a|complete|total|absolute|very much a)\s+)*(?:beginner|novice|"
+        r"newbie)\b|\bi am (?:new to|just (?:starting|learning|getting started)|learning)\b|\bi (?:do not|barely)"
+        r" know (?:much|anything) about\b",
+        text,
+        re.IGNORECASE,
+    )
+    expert = re.search(
+        r"\bi am (?:an? )?(?:expert|specialist|seasoned|experienced|advanced)\b|\bi (?:already )?know the basics\b"
+        r"|\bi have (?:\d+|many|several|years of|decades of) (?:years? (?:of )?)?experience\b",
+        text,
+        re.IGNORECASE,
+    )
+    negated = re.search(r"\bi am not (?:a |an )?(?:beginner|novice|newbie|expert)\b", text, re.I)
+    if negated:
+        value = "expert" if "expert" in negated.group(0).lower() else "beginner"
+        return [StyleSignal("expertise", value, "retract", False, True)]
+    if beginner:
+        return [StyleSignal("expertise", "beginner", "assert", False, False)]
+    if expert:
+        return [StyleSignal("expertise", "expert", "assert", False, False)]
+    return []
+
+
+def style_signals(clause: Clause) -> list[StyleSignal]:
+    """Every style preference the clause states, corrects or withdraws (empty for a one-off request)."""
+    text = clause.text
+    if clause.task and not clause.standing:
+        return []
+    if clause.question and not clause.standing:
+        return _self_description(clause)
+    pref_verb = bool(PREFERENCE_VERB.search(text))
+    imperative = bool(_IMPERATIVE.search(text))
+    pleading = bool(re.search(r"\bplease\b", text, re.IGNORECASE))
+    short = len(text.split()) <= 6
+    signals: dict[tuple[str, str], StyleSignal] = {}
+    for kind, value, pattern, inherent in _TERM_RES:
+        for match in pattern.finditer(text):
+            before = text[: match.start()]
+            term = match.group(0).lower()
+            target, mode, feedback = value, "assert", False
+            if _TOLERANCE.search(before):
+                target, mode = OPPOSITE.get((kind, value), value), "retract"
+            elif _COMPLAINT.search(before):
+                target, feedback = OPPOSITE.get((kind, value), value), True
+            elif re.match(r"\s+enough\b", text[match.end() :], re.I) and re.search(
+                r"\bnot\s+(?:\w+\s+)?$", before
+            ):
+                feedback = True
+            elif _NEGATION.search(before):
+                target = OPPOSITE.get((kind, value), value)
+                mode = "assert" if (kind, value) in OPPOSITE else "retract"
+            elif term in _COMPARATIVES or _MORE.search(before):
+                feedback = not (pref_verb or clause.standing)
+            framed = pref_verb or clause.standing or imperative or feedback or mode == "retract" or pleading
+            about_answers = inherent or bool(_ANSWER_WORDS.search(text)) or (feedback and short) or imperative
+            if not (framed and about_answers):
+                continue
+            signals.setdefault(
+                (kind, target), StyleSignal(kind, target, mode, feedback, pref_verb or clause.standing)
+            )
+    result = list(signals.values())
+    result += _language_signals(clause)
+    if not any(s.kind == "expertise" for s in result):
+        result += _self_description(clause)
+    # A clause that names both poles of a dimension without a frame that resolves them says nothing sure.
+    by_kind: dict[str, set[str]] = {}
+    for s in result:
+        if s.mode == "assert":
+            by_kind.setdefault(s.kind, set()).add(s.value)
+    return [s for s in result if s.mode == "retract" or len(by_kind.get(s.kind, ())) == 1]

@@ -1,0 +1,116 @@
+"""Turning what callers pass to ``observe`` into validated (role, content) pairs.
+
+Accepts dicts, LangChain messages (``.type``: human/ai/system/tool/function/chat) and LlamaIndex
+``ChatMessage`` (``.role`` enum, ``.content``) by duck typing, so neither framework is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from memory.text import clean_for_storage
+
+MAX_CONTENT_CHARS = 32_000  # longer content is stored cut at this length, flagged ``truncated``
+MAX_MESSAGES_PER_CALL = 1_000
+MAX_ID_CHARS = 255
+
+_ROLES = {
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "model": "assistant",
+    "chatbot": "assistant",
+    "system": "system",
+    "developer": "system",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+@dataclass(frozen=True)
+class TurnMessage:
+    role: str  # user | assistant | system | tool
+    content: str
+    truncated: bool = False
+    id: str | None = None  # set once stored
+
+
+def validate_id(value: object, what: str = "user_id") -> str:
+    """An opaque identifier: any non-empty str up to 255 chars without control characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    if len(value) > MAX_ID_CHARS:
+        raise ValueError(f"{what} is longer than {MAX_ID_CHARS} characters")
+    if clean_for_storage(value) != value:
+        raise ValueError(f"{what} contains control characters or unpaired surrogates")
+    return value
+
+
+def _role_of(message: Any) -> object:
+    if isinstance(message, Mapping):
+        return message.get("role", message.get("type"))
+    role = getattr(message, "role", None)  # LlamaIndex ChatMessage, LangChain ChatMessage
+    if role is None:
+        role = getattr(message, "type", None)  # LangChain BaseMessage subclasses
+    return getattr(role, "value", role)  # LlamaIndex MessageRole enum
+
+
+def _text_of(content: object) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
+        # Multimodal content blocks: keep the text parts, skip images and other payloads.
+        parts = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            elif isinstance(getattr(block, "text", None), str):
+                parts.append(block.text)
+        return "\n".join(parts)
+    raise TypeError(
+        f"message content must be a str or a list of content blocks, not {type(content).__name__}"
+    )
+
+
+def _content_of(message: Any) -> str:
+    if isinstance(message, Mapping):
+        return _text_of(message.get("content"))
+    return _text_of(getattr(message, "content", None))
+
+
+def normalize_message(message: Any) -> TurnMessage:
+    if isinstance(message, (str, bytes)):
+        raise TypeError("each message must be a dict or a message object with a role, not a bare string")
+    raw_role = _role_of(message)
+    if not isinstance(raw_role, str):
+        raise ValueError(f"message has no role: {message!r:.80}")
+    role = _ROLES.get(raw_role.strip().lower())
+    if role is None:
+        raise ValueError(f"unknown message role {raw_role!r}; expected one of user, assistant, system, tool")
+    content = clean_for_storage(_content_of(message))
+    truncated = len(content) > MAX_CONTENT_CHARS
+    return TurnMessage(role, content[:MAX_CONTENT_CHARS] if truncated else content, truncated)
+
+
+def normalize_messages(messages: Any) -> list[TurnMessage]:
+    """Validate a turn: a non-empty list of messages (a single message is accepted as a turn of one)."""
+    if isinstance(messages, (str, bytes)):
+        raise TypeError("messages must be a list of messages, not a string")
+    if isinstance(messages, Mapping) or hasattr(messages, "role") or hasattr(messages, "type"):
+        messages = [messages]
+    if not isinstance(messages, Sequence):
+        raise TypeError(f"messages must be a list, not {type(messages).__name__}")
+    if not messages:
+        raise ValueError("messages must not be empty")
+    if len(messages) > MAX_MESSAGES_PER_CALL:
+        raise ValueError(f"at most {MAX_MESSAGES_PER_CALL} messages per call")
+    return [normalize_message(m) for m in messages]

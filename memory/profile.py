@@ -1,0 +1,98 @@
+"""Compiling a user's active preferences into the preference prompt, weights and guidance pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from memory import taxonomy
+from memory.phrases import PREFERENCE_HEADER, style_sentence
+from memory.records import Preference
+from memory.text import quote_as_data
+
+DEFAULT_MAX_CHARS = 1200
+VALUE_MAX_CHARS = 80
+
+
+def render_line(kind: str, value: str, custom_text: str | None = None) -> str:
+    """The prompt line of one preference (without the leading '- ').
+
+    Style values use the canonical sentence verbatim (the demo model is trained on exactly those).
+    Everything else is user-derived and rendered as quoted data: a custom text under the kind's label,
+    a content value as ``Label: "value"``.
+    """
+    if custom_text is None and taxonomy.is_style(kind):
+        sentence = style_sentence(kind, value)
+        if sentence is not None:
+            return sentence
+    shown = custom_text if custom_text is not None else value
+    return f"{taxonomy.label(kind)}: {quote_as_data(shown, max_chars=VALUE_MAX_CHARS)}"
+
+
+def effective_weight(pref: Preference) -> float:
+    return round(max(0.0, pref.weight * pref.confidence), 4)
+
+
+def order(prefs: Sequence[Preference]) -> list[Preference]:
+    """Highest priority first; ties broken by recency, then id, so the order is stable."""
+    return sorted(
+        prefs,
+        key=lambda p: (
+            -taxonomy.priority(p.kind, p.source, p.weight, p.confidence),
+            -(p.updated_at.timestamp() if p.updated_at else 0.0),
+            p.id,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A user's active preferences, highest priority first, and the prompt compiled from them.
+
+    ``preferences`` are the ones that fit the budget (``dropped`` lists the rest); ``text`` is
+    ``PREFERENCE_HEADER`` followed by one ``- line`` per preference ('' when there is none);
+    ``weights`` maps each dimension to its strength (weight x confidence) for guided decoding.
+    """
+
+    user_id: str
+    preferences: list[Preference] = field(default_factory=list)
+    text: str = ""
+    weights: dict[str, float] = field(default_factory=dict)
+    dropped: list[Preference] = field(default_factory=list)
+
+    def guidance(self) -> list[tuple[str, float]]:
+        """One (sentence, weight) per active preference within the budget, highest priority first."""
+        return [(p.text, effective_weight(p)) for p in self.preferences]
+
+    def __bool__(self) -> bool:
+        return bool(self.preferences)
+
+
+def compile_profile(
+    user_id: str,
+    active: Sequence[Preference],
+    *,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
+    max_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
+) -> Profile:
+    """Fit preferences into the budget in priority order; a line that does not fit is dropped whole."""
+    if max_tokens is not None and count_tokens is None:
+        raise ValueError("max_tokens needs count_tokens (e.g. lambda s: len(tokenizer(s).input_ids))")
+    kept: list[Preference] = []
+    dropped: list[Preference] = []
+    text = PREFERENCE_HEADER
+    for pref in order(active):
+        candidate = f"{text}\n- {pref.text}"
+        fits = max_chars is None or len(candidate) <= max_chars
+        if fits and max_tokens is not None and count_tokens is not None:
+            fits = count_tokens(candidate) <= max_tokens
+        if fits:
+            kept.append(pref)
+            text = candidate
+        else:
+            dropped.append(pref)
+    weights: dict[str, float] = {}
+    for pref in kept:
+        weights[pref.kind] = max(weights.get(pref.kind, 0.0), effective_weight(pref))
+    return Profile(user_id, kept, text if kept else "", weights, dropped)

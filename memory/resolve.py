@@ -1,0 +1,224 @@
+"""Applying extractor decisions to a user's stored preferences, inside the caller's transaction.
+
+The rules that beat the failures of mem0 and friends: a changed preference supersedes the old row (kept,
+linked by ``superseded_by``) so the two are never both active and never both lost; the same preference
+stated again, or explicitly and then implicitly, becomes more evidence on one row; a weak implicit signal
+never overturns what the user said explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from memory import taxonomy
+from memory.extractors.base import Assert, Decision, Retract
+from memory.extractors.clauses import is_injection
+from memory.profile import render_line
+from memory.records import Change, Preference
+from memory.schema import EventRow, PreferenceRow, aware, utcnow
+from memory.text import clean_for_storage
+
+log = logging.getLogger("memory")
+
+MAX_VALUE_CHARS = 200
+MAX_CUSTOM_TEXT_CHARS = 500
+
+
+def to_record(row: PreferenceRow) -> Preference:
+    return Preference(
+        id=row.id,
+        kind=row.kind,
+        value=row.value,
+        text=render_line(row.kind, row.value, row.custom_text),
+        weight=row.weight,
+        confidence=row.confidence,
+        source=row.source,
+        evidence=tuple(row.evidence or ()),
+        status=row.status,
+        key=row.key,
+        extractor=row.extractor,
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
+        superseded_by=row.superseded_by,
+    )
+
+
+def clean_value(kind: str, value: object) -> str:
+    """A stored value: a style dimension's canonical value, or bounded single-line free text."""
+    if not isinstance(value, str):
+        raise TypeError(f"value must be a str, not {type(value).__name__}")
+    if taxonomy.is_style(kind):
+        return taxonomy.validate_style_value(kind, value)
+    value = re.sub(r"\s+", " ", clean_for_storage(value)).strip()
+    if not value:
+        raise ValueError("value must not be empty")
+    return value[:MAX_VALUE_CHARS]
+
+
+def _combine(a: float, b: float) -> float:
+    """Two independent pieces of evidence: 1 - (1-a)(1-b), capped below certainty."""
+    return round(min(0.99, 1 - (1 - a) * (1 - b)), 4) if max(a, b) < 1.0 else 1.0
+
+
+class Resolver:
+    """Holds one user's active rows for the duration of one transaction and applies decisions to them."""
+
+    def __init__(self, session: Session, user_pk: int, active: Sequence[PreferenceRow]) -> None:
+        self.session = session
+        self.user_pk = user_pk
+        self.active = {row.slot: row for row in active}
+        self.changes: list[Change] = []
+
+    def apply(
+        self, decisions: Sequence[Decision], message_ids: Sequence[str], default_evidence: Sequence[str]
+    ) -> None:
+        for decision in decisions:
+            if decision.message_index is not None and decision.message_index < len(message_ids):
+                evidence = [message_ids[decision.message_index]]
+            else:
+                evidence = list(default_evidence)
+            try:
+                if isinstance(decision, Assert):
+                    self.affirm(decision, evidence)
+                else:
+                    self.retract(decision, evidence)
+            except (ValueError, TypeError) as exc:
+                # An extractor proposed something invalid (an LLM's unknown value, say): skip it, keep the rest.
+                log.warning("memory: skipped invalid %s decision %r: %s", decision.extractor, decision, exc)
+
+    def affirm(self, d: Assert, evidence: list[str], *, custom_text: str | None = None) -> None:
+        kind = taxonomy.validate_kind(d.kind)
+        value = clean_value(kind, d.value)
+        if not taxonomy.is_style(kind) and d.source != "manual" and is_injection(value):
+            raise ValueError("value reads as an instruction to the assistant, not a preference")
+        slot = taxonomy.slot(kind, taxonomy.item_key(kind, value))
+        existing = self.active.get(slot)
+        now = utcnow()
+        if existing is not None and existing.kind == kind and existing.value.lower() == value.lower():
+            self._reinforce(existing, d, evidence, custom_text, now)
+            return
+        if existing is not None:
+            manual_or_stated = existing.source in ("manual", "explicit", "feedback")
+            if d.source == "implicit" and manual_or_stated:
+                log.debug(
+                    "memory: implicit %s=%s does not overturn %s %s",
+                    kind,
+                    value,
+                    existing.source,
+                    existing.value,
+                )
+                return
+            before = to_record(existing)
+            existing.status, existing.updated_at = "superseded", now
+            self.session.flush()  # the unique index allows one active row per slot: retire the old one first
+        row = PreferenceRow(
+            id=uuid.uuid4().hex,
+            user_pk=self.user_pk,
+            kind=kind,
+            key=taxonomy.item_key(kind, value),
+            slot=slot,
+            value=value,
+            text=render_line(kind, value, custom_text),
+            custom_text=custom_text,
+            weight=d.weight,
+            confidence=d.confidence,
+            source=d.source,
+            extractor=d.extractor,
+            status="active",
+            evidence=list(dict.fromkeys(evidence)),
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self.active[slot] = row
+        if existing is not None:
+            existing.superseded_by = row.id
+            self._event("supersede", row, previous_value=existing.value, evidence=evidence, now=now)
+            self.changes.append(Change("supersede", to_record(row), before))
+        else:
+            self._event("add", row, evidence=evidence, now=now)
+            self.changes.append(Change("add", to_record(row)))
+
+    def _reinforce(
+        self, row: PreferenceRow, d: Assert, evidence: list[str], custom_text: str | None, now: datetime
+    ) -> None:
+        before = to_record(row)
+        if d.source == "manual":
+            # Explicit control sets the fields; it is an update when anything differs.
+            if (row.weight, row.confidence, row.custom_text, row.source) == (
+                d.weight,
+                d.confidence,
+                custom_text,
+                "manual",
+            ):
+                return
+            row.weight, row.confidence, row.custom_text, row.source = (
+                d.weight,
+                d.confidence,
+                custom_text,
+                "manual",
+            )
+            row.text, row.updated_at = render_line(row.kind, row.value, custom_text), now
+            self._event("update", row, evidence=evidence, now=now)
+            self.changes.append(Change("update", to_record(row), before))
+            return
+        new_evidence = [e for e in evidence if e not in (row.evidence or [])]
+        if not new_evidence:
+            return  # the same message read twice is not more evidence
+        row.evidence = [*(row.evidence or []), *new_evidence]
+        row.confidence = _combine(row.confidence, d.confidence)
+        row.weight = max(row.weight, d.weight)
+        if taxonomy.source_rank(d.source) > taxonomy.source_rank(row.source):
+            row.source = d.source
+        row.updated_at = now
+        self._event("evidence", row, evidence=new_evidence, now=now)
+        self.changes.append(Change("evidence", to_record(row), before))
+
+    def retract(self, d: Retract, evidence: list[str]) -> None:
+        for row in list(self.active.values()):
+            if d.preference_id is not None:
+                match = row.id == d.preference_id
+            else:
+                key = d.key if d.key is not None else taxonomy.item_key(d.kind, d.value or "")
+                same_slot = row.kind == d.kind and (row.key == key or (d.value is None and d.key is None))
+                match = same_slot and (d.value is None or row.value.lower() == d.value.lower())
+            if match:
+                self.remove(row, evidence, source=d.source)
+
+    def remove(self, row: PreferenceRow, evidence: Sequence[str], *, source: str) -> None:
+        now = utcnow()
+        row.status, row.updated_at = "removed", now
+        del self.active[row.slot]
+        self._event("remove", row, evidence=evidence, now=now, source=source)
+        self.changes.append(Change("remove", to_record(row)))
+
+    def _event(
+        self,
+        action: str,
+        row: PreferenceRow,
+        *,
+        evidence: Sequence[str],
+        now: datetime,
+        previous_value: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.session.add(
+            EventRow(
+                user_pk=self.user_pk,
+                preference_id=row.id,
+                action=action,
+                kind=row.kind,
+                value=row.value,
+                previous_value=previous_value,
+                source=source or row.source,
+                extractor=row.extractor,
+                message_id=evidence[0] if evidence else None,
+                created_at=now,
+            )
+        )
