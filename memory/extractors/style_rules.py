@@ -67,11 +67,11 @@ _TERM_RES = [(k, v, re.compile(rf"\b(?:{t})\b", re.IGNORECASE), inherent) for k,
 _ANSWER_WORDS = re.compile(
     r"\b(?:answers?|responses?|repl(?:y|ies)|explanations?|messages?|it|them|things|you|your|yourself|"
     r"writing|text|output|tone|style|language|format(?:ting)?|words|sentences|summar(?:y|ies)|"
-    r"explaining|explain|talk|speak|write|answer|respond)\b",
+    r"explaining|explain|talk|speak|write|answer|respond|walkthrough|overview|version|breakdown|rundown|guide)\b",
     re.IGNORECASE,
 )
 PREFERENCE_VERB = re.compile(
-    r"\b(?:i|we)\s+(?:\w+\s+){0,2}?(?:prefer|like|love|want|need|enjoy|appreciate|would (?:like|prefer|love|"
+    r"\b(?:i|we)\s+(?:\w+\s+){0,2}?(?:prefer|like|love|want|need|enjoy|appreciate|use|stick with|would (?:like|prefer|love|"
     r"rather)|am a fan of|hate|dislike|can not stand|do not (?:like|want|need|enjoy|care for)|work best with|"
     r"learn best|find \w+ (?:\w+ )?(?:helpful|useful|easier|better))\b",
     re.IGNORECASE,
