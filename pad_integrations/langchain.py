@@ -66,6 +66,7 @@ from pad_integrations.user_context import (  # noqa: E402
     check_user_id,
     current_user,
     guidance_of,
+    new_turn,
     read_profile,
     recorder_for,
     resolve_memory,
@@ -351,7 +352,8 @@ class ChatPAD(BaseChatModel):
         memory = resolve_memory(self.memory)
         if memory is None or prepared.user_id is None or self.record == "off":
             return None
-        return recorder_for(memory).record(prepared.user_id, [*messages, reply], self.record)
+        turn = [*new_turn(messages, lambda m: _ROLES.get(m.type, m.type)), reply]
+        return recorder_for(memory).record(prepared.user_id, turn, self.record)
 
     # -- the public entry points pin the user before LangChain's machinery runs -------------------
 

@@ -54,6 +54,7 @@ from pad_integrations.user_context import (  # noqa: E402
     check_user_id,
     current_user,
     guidance_of,
+    new_turn,
     read_profile,
     recorder_for,
     resolve_memory,
@@ -266,7 +267,8 @@ class PADLLM(FunctionCallingLLM):
         memory = resolve_memory(self.memory)
         if memory is None or prepared.user_id is None or self.record == "off":
             return
-        recorder_for(memory).record(prepared.user_id, [*messages, reply], self.record)
+        turn = [*new_turn(messages, lambda m: _ROLES.get(MessageRole(m.role))), reply]
+        recorder_for(memory).record(prepared.user_id, turn, self.record)
 
     async def _arecord(self, prepared: _Prepared, messages: Sequence[ChatMessage], reply: ChatMessage) -> None:
         if self.record == "inline":

@@ -133,10 +133,13 @@ class TurnRecorder:
             wait_futures(pending, timeout=timeout)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until every turn recorded so far is stored."""
+        """Wait until every turn recorded so far is stored (and the memory's own background extraction)."""
         with self._lock:
             pending = [f for fs in self._pending.values() for f in fs]
         wait_futures(pending, timeout=timeout)
+        memory_flush = getattr(self.memory, "flush", None)
+        if callable(memory_flush):
+            memory_flush(timeout)
 
 
 _recorders: dict[int, TurnRecorder] = {}
@@ -150,6 +153,20 @@ def recorder_for(memory: MemoryLike) -> TurnRecorder:
             recorder = TurnRecorder(memory)
             _recorders[id(memory)] = recorder
         return recorder
+
+
+def new_turn(messages: Sequence[Any], role_of: Any) -> list[Any]:
+    """The part of a conversation that is new in this call: what follows the last assistant message.
+
+    Callers resend the whole history on every call; recording it again would duplicate it and let old
+    statements count again after the user changed their mind. System messages are the application's,
+    not the user's, so they are never mined for preferences.
+    """
+    start = 0
+    for i, message in enumerate(messages):
+        if role_of(message) == "assistant":
+            start = i + 1
+    return [m for m in messages[start:] if role_of(m) != "system"]
 
 
 def read_profile(memory: MemoryLike, user_id: str) -> Any:
