@@ -27,7 +27,7 @@ from pad_integrations.cli_common import (
     open_memory,
     status,
 )
-from pad_integrations.profile_views import change_json, describe_change
+from pad_integrations.profile_views import describe_change
 
 HELP = "chat as a user; shows the preferences applied and newly inferred after each answer"
 INTERACTIVE_HELP = """Commands: /prefs (show your stored preferences), /reset (start a new conversation),
@@ -76,7 +76,7 @@ class Turn:
             "usage": self.usage,
             "strategy": self.strategy,
             "preferences_applied": [{"text": t, "weight": w} for t, w in self.applied],
-            "learned": [change_json(c) for c in self.changes],
+            "learned": [c.to_dict() for c in self.changes],
         }
 
 

@@ -11,9 +11,8 @@ import os
 import sys
 from typing import Any
 
-STRATEGIES = ("base", "prompt", "linear", "amulet", "pad", "args")
-DB_ENV = "PAD_DB"
 USER_ENV = "PAD_USER"
+DB_ENV = "PAD_MEMORY_URL"  # read by memory.PreferenceMemory itself when --db is not given
 
 
 class CLIError(Exception):
@@ -34,7 +33,7 @@ def add_user_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", default=os.environ.get(DB_ENV) or None, metavar="URL",
+        "--db", metavar="URL",
         help=f"SQLAlchemy URL of the preference store (default: ${DB_ENV}, else SQLite in the user data dir)",
     )
 
@@ -46,8 +45,9 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 def add_model_arguments(parser: argparse.ArgumentParser, *, strategy_default: str = "amulet") -> None:
     parser.add_argument("--model", "-m", help="local model directory or hub id (default: the bundled demo model)")
     parser.add_argument("--reward-model", metavar="DIR", help="PersRM directory (for --strategy pad)")
-    parser.add_argument("--strategy", "-s", choices=STRATEGIES, default=strategy_default,
-                        help=f"decoding strategy (default: {strategy_default})")
+    parser.add_argument("--strategy", "-s", default=strategy_default,
+                        help="decoding strategy: base, prompt, linear, amulet, pad (needs a PersRM), args "
+                        f"(default: {strategy_default})")
 
 
 def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
@@ -84,10 +84,23 @@ def reward_model_path(args: argparse.Namespace) -> str | None:
         raise CLIError(f"--strategy {args.strategy} needs --reward-model ({exc})", code=2) from None
 
 
+def check_strategy(name: str) -> None:
+    """Fail early, as a usage error, on a strategy name the engine does not know."""
+    from pad_integrations.generation import STRATEGIES
+
+    if name not in STRATEGIES:
+        raise CLIError(f"unknown strategy {name!r}; choose one of {', '.join(sorted(STRATEGIES))}", code=2)
+
+
 def load_generator(args: argparse.Namespace) -> Any:
     from pad_integrations.errors import ModelLoadError
     from pad_integrations.generation import GuidedGenerator
 
+    check_strategy(args.strategy)
+    if getattr(args, "quiet", False):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     path = model_path(args)
     reward = reward_model_path(args)
     status(args, f"Loading {path}" + (f" with PersRM {reward}" if reward else "") + " ...")
@@ -101,11 +114,13 @@ def open_memory(args: argparse.Namespace) -> Any:
     from memory import PreferenceMemory
 
     try:
-        return PreferenceMemory(url=args.db)
+        memory = PreferenceMemory(url=args.db)
     except Exception as exc:  # a bad URL or an unreachable server: say which, no traceback
         if isinstance(exc, (ValueError, TypeError)):
             raise CLIError(f"bad --db {args.db!r}: {exc}", code=2) from None
         raise CLIError(f"could not open the preference store {args.db or '(default)'}: {exc}") from None
+    status(args, f"Preferences stored in {memory.engine.url.render_as_string(hide_password=True)}")
+    return memory
 
 
 def print_json(value: Any) -> None:

@@ -16,7 +16,7 @@ from pad_integrations.cli_common import (
     open_memory,
     print_json,
 )
-from pad_integrations.profile_views import preference_json, profile_json
+from pad_integrations.profile_views import profile_json
 
 HELP = "show, set, forget, export or list the history of a user's stored preferences"
 
@@ -90,18 +90,18 @@ def _confirm(question: str) -> bool:
 
 def _forget(memory: Any, args: argparse.Namespace) -> None:
     if args.kind:
-        memory.remove_preference(args.user, args.kind)
-        message = f"Removed {args.kind} for {args.user!r}."
+        removed = len(memory.remove_preference(args.user, args.kind))
+        message = f"Removed {removed} {args.kind} preference(s) of {args.user!r}."
     else:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CLIError("refusing to delete everything about a user without --yes", code=2)
             if not _confirm(f"Delete every preference and message stored for {args.user!r}?"):
                 raise CLIError("nothing deleted", code=1)
-        memory.forget(args.user)
-        message = f"Forgot everything stored for {args.user!r}."
+        removed = memory.forget(args.user)
+        message = f"Forgot everything stored for {args.user!r} ({removed} rows)."
     if args.json:
-        print_json({"user": args.user, "deleted": True, "kind": args.kind})
+        print_json({"user": args.user, "kind": args.kind, "removed": removed})
     else:
         print(message)
 
@@ -119,27 +119,17 @@ def _export(memory: Any, args: argparse.Namespace) -> None:
     print(f"Exported {args.user!r} to {args.output}.", file=sys.stderr)
 
 
-def _history_entry(entry: Any) -> dict[str, Any]:
-    if isinstance(entry, dict):
-        return entry
-    if hasattr(entry, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(entry)
-    return preference_json(entry)
-
-
 def _history(memory: Any, args: argparse.Namespace) -> None:
-    entries = [_history_entry(e) for e in memory.history(args.user)]
+    history = memory.history(args.user)
     if args.json:
-        print_json({"user": args.user, "history": entries})
+        print_json({"user": args.user, "events": [e.to_dict() for e in history.events]})
         return
-    if not entries:
-        print(f"No history for {args.user!r}.")
-    for entry in entries:
-        when = entry.get("created_at") or entry.get("at") or ""
-        what = entry.get("action") or entry.get("event") or ""
-        print(f"  {when}  {what}  {entry.get('kind', '')}: {entry.get('value', '')}".rstrip())
+    if not history.events:
+        print(f"No preference history for {args.user!r}.")
+    for event in history.events:
+        change = f"{event.previous_value} -> {event.value}" if event.previous_value else event.value
+        print(f"  {event.created_at:%Y-%m-%d %H:%M:%S}  {event.action:<9} {event.kind}: {change}"
+              f"  ({event.source})")
 
 
 ACTIONS = {"show": _show, "set": _set, "forget": _forget, "export": _export, "history": _history}

@@ -53,9 +53,6 @@ from pad_integrations.user_context import recorder_for
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("base", "prompt", "linear", "amulet", "pad", "args")
-
-
 @dataclass(frozen=True)
 class ServerConfig:
     """Limits and defaults of one server process."""
@@ -70,8 +67,9 @@ class ServerConfig:
     api_key: str | None = None
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        from pad_integrations.generation import make_strategy
+
+        make_strategy(self.strategy)  # ValueError naming the known strategies
         if self.max_tokens < 1 or self.max_body_bytes < 1 or self.retry_after_s < 0:
             raise ValueError("max_tokens and max_body_bytes must be positive, retry_after_s not negative")
 
@@ -122,14 +120,17 @@ class ChatService:
 
     async def start(self, body: ChatCompletionRequest) -> tuple[Job, dict[str, Any], list[dict[str, Any]]]:
         """Validate, read the user's profile and queue the request. Returns (job, pad info, messages)."""
-        from pad_integrations.generation import GenerationRequest
+        from pad_integrations.generation import GenerationRequest, make_strategy
 
         self._check_model(body.model)
         messages = body.engine_messages()
         strategy = body.strategy or self.config.strategy
-        if strategy not in STRATEGIES:
-            raise APIError(400, f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}",
-                           param="strategy")
+        params = dict(body.strategy_params or {})
+        try:
+            # Fail before anything is queued (or streamed), with the engine's own message.
+            make_strategy(strategy, **{k: v for k, v in params.items() if k != "prompt_style"})
+        except (ValueError, TypeError) as exc:
+            raise APIError(400, str(exc), param="strategy") from None
         profile = await self.profile(body.user) if body.user else None
         preference = profile if profile is not None and profile.preferences else None
         tools = body.offered_tools
@@ -156,7 +157,7 @@ class ChatService:
             seed=body.seed,
             stop=body.stop,
             tools=tools,
-            strategy_params=dict(body.strategy_params or {}),
+            strategy_params=params,
         )
         try:
             job = self.admission.submit(request, stream=body.stream)
@@ -282,10 +283,10 @@ def create_app(generator: Any, memory: Any, config: ServerConfig | None = None) 
         user_id = _checked_user(user_id)
         await service.settled(user_id)
         if kind is None:
-            await memory.aforget(user_id)
+            removed = await memory.aforget(user_id)
         else:
-            await memory.aremove_preference(user_id, kind)
-        return {"user": user_id, "deleted": True, "kind": kind}
+            removed = len(await memory.aremove_preference(user_id, kind))
+        return {"user": user_id, "kind": kind, "removed": removed}
 
     return app
 
