@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from memory import PreferenceMemory, PreferenceMemoryError
 from memory.schema import FeedbackRow, MessageRow, PreferenceRow, UserRow
@@ -322,7 +323,8 @@ def fresh_postgres_database(url: str) -> Iterator[str]:
     """A new, empty database on the server of ``url`` (dropped afterwards); yields its URL."""
     base = make_url(url)
     name = f"pad_rel_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # No pooling: a server restart in between must not leave a dead connection for the DROP.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -1,0 +1,86 @@
+"""A child process that stops at a chosen point so test_faults can SIGKILL it there.
+
+    python fault_child.py observe URL NAMESPACE USER N_DONE MARKER
+        stores N_DONE turns of USER, then starts one more and hangs inside its transaction (the
+        messages are written, the extractor runs), after writing MARKER.
+    python fault_child.py migrate URL STATEMENT MARKER
+        migrates an existing 0001 database to head and hangs right after SQL statement number
+        STATEMENT of the migration ran, inside the migration's transaction, after writing MARKER.
+
+Hanging is ``time.sleep``: only SIGKILL ends the process, so nothing is cleaned up on the way out.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from memory import PreferenceMemory
+from memory.db import create_store_engine, upgrade
+from memory.extractors.base import Decision, ExtractionContext
+from memory.extractors.rules import RuleExtractor
+
+HANG_S = 600
+
+
+def signal_parent(marker: Path, what: str) -> None:
+    partial = marker.with_suffix(".partial")
+    partial.write_text(what)
+    partial.rename(marker)  # atomic: the parent never reads a half-written marker
+
+
+def hang(marker: Path) -> None:
+    signal_parent(marker, "inside")
+    time.sleep(HANG_S)
+
+
+class HangOnTurn:
+    """An inline extractor that hangs on the turn containing ``trigger`` (inside observe's transaction)."""
+
+    name = "hang"
+    runs_inline = True
+
+    def __init__(self, trigger: str, marker: Path) -> None:
+        self.trigger = trigger
+        self.marker = marker
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        if any(self.trigger in m.content for m in context.messages):
+            hang(self.marker)
+        return []
+
+
+def turn(i: int) -> list[dict[str, str]]:
+    return [{"role": "user", "content": f"I like zqkill{i}."}, {"role": "assistant", "content": f"Noted {i}."}]
+
+
+def observe_then_hang(url: str, namespace: str, user: str, n_done: str, marker: str) -> None:
+    n = int(n_done)
+    mem = PreferenceMemory(url, namespace=namespace, extractor=[RuleExtractor(), HangOnTurn(f"zqkill{n}.", Path(marker))])
+    for i in range(n + 1):
+        mem.observe(user, turn(i))
+
+
+def migrate_then_hang(url: str, statement: str, marker: str) -> None:
+    engine = create_store_engine(url)
+    target = int(statement)
+    seen = 0
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def count(*_: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == target:
+            hang(Path(marker))
+
+    upgrade(engine)
+    signal_parent(Path(marker), "finished")  # the kill point was past the last statement
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"observe": observe_then_hang, "migrate": migrate_then_hang}[command](*args)
