@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="0 (default) decodes greedily")
     parser.add_argument("--seed", type=int, help="sampling seed")
     parser.add_argument("--once", action="store_true", help="read all of stdin as one message, answer, exit")
-    parser.add_argument("--no-learn", action="store_true", help="use stored preferences but learn nothing new")
+    parser.add_argument("--no-learn", action="store_true",
+                        help="use the stored preferences but learn nothing new")
     add_json_argument(parser)
     add_quiet_argument(parser)
 

@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     )
     model = model_path(args)
     status(args, f"Loading {model} ...")
+    if args.quiet:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     serve(
         model=model,
         reward_model=reward_model_path(args),

@@ -1,0 +1,149 @@
+"""A chatbot backend: ``pad serve`` on a loopback port, two users talking to it through the ``openai`` client
+at the same time, and their stored preferences shown evolving after every turn.
+
+    .venv/bin/python examples/chatbot_backend.py     # [--model DIR] [--db URL]
+
+The server is the real command (``python -m pad_integrations.cli serve``) in a subprocess, with an
+API key and a SQLite database in a temporary directory; it runs on the bundled demo model, or on a tiny
+locally built one (said so) where the demo model is not installed. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import openai
+
+API_KEY = "example-key"
+# Each user's side of the conversation. The memory reads preferences out of what they say.
+SCRIPTS = {
+    "alice": [
+        "Hi! Please keep your answers short.",
+        "How do I boil an egg?",
+        "Actually, I want detailed answers from now on.",
+        "How do I make a cup of tea?",
+    ],
+    "bob": [
+        "I'm a beginner, explain things simply.",
+        "What is a variable in Python?",
+        "Please keep it casual, and use bullet points.",
+        "What is a function?",
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pick_model(workdir: Path, model: str | None) -> str:
+    if model:
+        return model
+    try:
+        from pad_integrations import demo
+
+        path = Path(demo.model_path())
+        if (path / "config.json").exists():
+            return str(path)
+    except (ImportError, AttributeError, OSError):
+        pass
+    from transformers.utils import logging as hf_logging
+
+    from pad_integrations.tiny_models import build_tiny_model
+
+    hf_logging.disable_progress_bar()
+
+    print("(the bundled demo model is not installed here: using a tiny randomly initialised model built")
+    print(" locally, so the answers are noise; the preferences and the server are real)")
+    return str(build_tiny_model(workdir / "tiny-model"))
+
+
+def start_server(model: str, db: str, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "pad_integrations.cli", "serve", "--port", str(port), "--db", db, "--model", model,
+        "--api-key", API_KEY, "--max-tokens", "24", "--log-level", "warning", "--quiet",
+    ]
+    server = subprocess.Popen(command, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise SystemExit(f"the server did not start (exit code {server.poll()})")
+        time.sleep(0.2)
+
+
+def preferences_line(http: httpx.Client, user: str) -> str:
+    prefs = http.get(f"/v1/users/{user}/preferences").json()["preferences"]
+    return ", ".join(f"{p['kind']}={p['value']}" for p in prefs) or "(none yet)"
+
+
+def converse(client: openai.OpenAI, http: httpx.Client, model: str, user: str, lock: threading.Lock) -> None:
+    history: list[dict[str, str]] = []
+    for turn, text in enumerate(SCRIPTS[user], 1):
+        history.append({"role": "user", "content": text})
+        reply = client.chat.completions.create(model=model, messages=history, user=user)
+        answer = reply.choices[0].message.content or ""
+        history.append({"role": "assistant", "content": answer})
+        applied = [p["text"] for p in reply.model_extra["pad"]["preferences_applied"]]
+        with lock:  # keep each turn's lines together while the two users talk at once
+            print(f"\n[{user} #{turn}] {text}")
+            print(f"  assistant: {answer[:160]!r}")
+            print(f"  steered by: {applied or 'nothing yet'}")
+            print(f"  stored now: {preferences_line(http, user)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="model directory (default: the bundled demo model)")
+    parser.add_argument("--db", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="pad-chatbot-") as tmp:
+        workdir = Path(tmp)
+        db = args.db or f"sqlite:///{workdir / 'preferences.db'}"
+        model = pick_model(workdir, args.model)
+        port = free_port()
+        print(f"Starting `pad serve` on http://127.0.0.1:{port} (model {model}, preferences in {db})")
+        server = start_server(model, db, port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            client = openai.OpenAI(base_url=f"{base}/v1", api_key=API_KEY)
+            headers = {"Authorization": f"Bearer {API_KEY}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+                model_id = client.models.list().data[0].id
+                lock = threading.Lock()
+                with ThreadPoolExecutor(len(SCRIPTS)) as pool:  # both users at once
+                    talks = [pool.submit(converse, client, http, model_id, user, lock) for user in SCRIPTS]
+                    for talk in talks:
+                        talk.result()  # re-raises a failed conversation here
+                print("\nFinal profiles:")
+                for user in SCRIPTS:
+                    print(f"  {user}: {preferences_line(http, user)}")
+                health = httpx.get(f"{base}/healthz").json()
+                turns = sum(len(s) for s in SCRIPTS.values())
+                print(f"\n{turns} requests were decoded in {health['decodes']} batched decode calls.")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    print("Chatbot backend example finished.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
