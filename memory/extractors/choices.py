@@ -73,6 +73,9 @@ def chosen_option(reply: str, options: list[str]) -> str | None:
     """The option a short reply picks, by ordinal or by the words it shares with exactly one option."""
     if len(reply.split()) > 10 or re.search(r"\b(?:both|neither|either|none|all of them)\b", reply, _I):
         return None
+    digit = re.fullmatch(r"\s*(?:option\s+)?(\d)\s*[.!)]?\s*(?:please)?[.!]?\s*", reply, _I)
+    if digit and 1 <= int(digit.group(1)) <= len(options):
+        return options[int(digit.group(1)) - 1]
     for index, pattern in _ORDINALS.items():
         if index < len(options) and re.search(pattern, reply, _I):
             return options[index]

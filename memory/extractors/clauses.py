@@ -33,7 +33,8 @@ _CONTRACTIONS = [
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 
 _SPLIT = re.compile(
-    r"(?<=[.!?;])\s+|\n+|\s*;\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)",
+    r"(?<=[.!?;])\s+|\n+|\s*;\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
+    r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»")
@@ -85,7 +86,7 @@ _TASK = re.compile(
     r"produce|make me|tell me|help me write|can you write|could you write)\b(?:\s+\w+){0,4}?\s+"
     r"(?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|toast|text|tweet|"
     r"version|paragraph|list|outline|description|bio|article|reply|response|answer|explanation|overview|"
-    r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)\b"
+    r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)s?\b"
     r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
     r"tweet|paragraph|document|one|time|question|case|task|project|presentation|article|slide|recipe)\b"
     r"|\b(?:for now|right now|just this once|this time|today|tonight)\b",

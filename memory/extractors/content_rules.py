@@ -33,6 +33,7 @@ _DIETS = {
     "low carb": "low-carb",
     "plant-based": "vegan",
     "plant based": "vegan",
+    "diabetic": "diabetic",
 }
 _DIET = "|".join(sorted(map(re.escape, _DIETS), key=len, reverse=True))
 _OCCUPATIONS = (
@@ -137,6 +138,8 @@ def _diet(text: str, active: dict[str, str]) -> list[ContentSignal]:
         return [ContentSignal("diet", "vegan", "assert", True)]
     if re.search(r"\bi (?:do not|never|no longer) eat (?:any )?meat\b", text, _I):
         return [ContentSignal("diet", "vegetarian", "assert", True)]
+    if re.search(r"\bi have (?:type [12] |type (?:one|two) )?diabetes\b", text, _I):
+        return [ContentSignal("diet", "diabetic", "assert", False)]
     if m := re.search(
         rf"\bi (?:am|have been|have become|became|went|have gone|turned|eat|follow|keep|am now|"
         rf"am on|have switched to|switched to)\s+(?:(?:a|an|fully|strictly|strict|mostly|now|"
@@ -202,13 +205,14 @@ def _avoid(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
         r"\b(?:do not|never|stop|please stop|avoid) (?:mention(?:ing)?|bring(?:ing)? up|talk(?:ing)? "
         r"about|recommend(?:ing)?|suggest(?:ing)?|referenc(?:e|ing)|remind(?:ing)? me (?:of|about))\s+"
-        r"(.+)|\bi do not want to (?:hear|talk|read|be reminded) about (.+)",
+        r"(.+)|\bi do not want to (?:hear|talk|read|be reminded) about (.+)"
+        r"|(?:^|\b(?:so|and)\s+)(?:please\s+|always\s+)*avoid (.+)",
         text,
         _I,
     )
     if not m:
         return []
-    return [ContentSignal("avoid", i, "assert", True) for i in _items(m.group(1) or m.group(2))]
+    return [ContentSignal("avoid", i, "assert", True) for i in _items(next(g for g in m.groups() if g))]
 
 
 def _background(text: str, active: dict[str, str]) -> list[ContentSignal]:
@@ -227,6 +231,8 @@ def _background(text: str, active: dict[str, str]) -> list[ContentSignal]:
     )
     if m and not re.search(r"\b(?:big|huge|fan|good|bad|great|terrible|real|total)\b", m.group(1), _I):
         return [ContentSignal("background", m.group(1).lower(), "assert", False)]
+    if m := re.search(rf"^as an? ((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b", text, _I):
+        return [ContentSignal("background", m.group(1).lower(), "assert", False)]
     if m := re.search(r"\bi am (retired|self-employed|a stay-at-home (?:mom|dad|parent))\b", text, _I):
         return [ContentSignal("background", m.group(1).lower(), "assert", False)]
     return []
@@ -234,8 +240,8 @@ def _background(text: str, active: dict[str, str]) -> list[ContentSignal]:
 
 def _location(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
-        r"\bi (?:live|am living|am based|reside|now live) in (.+)|\bi (?:just |recently |have )?"
-        r"(?:moved|relocated) to (.+)",
+        r"\b(?:i|we) (?:live|am living|are living|am based|are based|reside|now live) in (.+)|\b(?:i|we) "
+        r"(?:just |recently |have )?(?:moved|relocated) to (.+)",
         text,
         _I,
     )
@@ -266,21 +272,22 @@ def _learning(text: str, _active: dict[str, str]) -> list[ContentSignal]:
 
 
 def _accessibility(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    m = re.search(
+    found = re.finditer(
         r"\bi am (dyslexic|blind|colou?r[- ]?blind|deaf|hard of hearing|visually impaired|partially "
         r"sighted|autistic|neurodivergent)\b|\bi have (dyslexia|adhd|low vision|a visual impairment|"
-        r"colou?r blindness|a hearing impairment|autism)\b|\bi use a (screen reader)\b",
+        r"colou?r blindness|a hearing impairment|autism)\b|\b(?:i|and) use a (screen reader)\b",
         text,
         _I,
     )
-    if not m:
-        return []
-    return [ContentSignal("accessibility", next(g for g in m.groups() if g).lower(), "assert", False)]
+    return [
+        ContentSignal("accessibility", next(g for g in m.groups() if g).lower(), "assert", False)
+        for m in found
+    ]
 
 
 def _work_setting(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
-        r"\bi (?:mostly |usually |now )?work (remotely|from home|in an? (?:office|hospital|school|lab|"
+        r"\b(?:i (?:mostly |usually |now )?work|working) (remotely|from home|in an? (?:office|hospital|school|lab|"
         r"laboratory|factory|warehouse|restaurant|startup|bank|clinic|hotel|store|shop|call center)|"
         r"(?:night|early|late) shifts?|(?:part|full)[- ]time|for an? (?:startup|bank|hospital|school|"
         r"nonprofit|non-profit|agency|law firm|government agency))\b",
@@ -354,6 +361,7 @@ def content_signals(clause: Clause, active: dict[str, str], *, style_found: bool
         found += rule(clause.text, active)
     # Tastes and 'do not mention' only where no fact or style claimed the clause: 'I do not eat meat' is a
     # diet, not also a dislike; 'I hate long answers' is verbosity, not a dislike of answers.
-    if not found and not style_found and (not clause.task or clause.standing):
-        found += _avoid(clause.text, active) or _opinions(clause.text, active)
+    if not style_found and (not clause.task or clause.standing):
+        avoid = _avoid(clause.text, active)
+        found += avoid if avoid or found else _opinions(clause.text, active)
     return found

@@ -50,7 +50,7 @@ _TERMS: list[tuple[str, str, str, bool]] = [
     ("humor", "playful", r"humou?r(?:ous)?|jokes?|joking|puns?|witty|playful|light-?hearted", True),
     ("humor", "playful", r"funny|fun|banter", False),
     ("humor", "serious", r"no-nonsense|straight-faced", True),
-    ("humor", "serious", r"serious(?:ly)?|dry|sober", False),
+    ("humor", "serious", r"serious|dry|sober", False),
     ("format", "bullets", r"bullet(?:ed)?(?: points?| lists?)?|bullets|numbered lists?|point form", True),
     ("format", "bullets", r"lists?|headings", False),
     ("format", "prose", r"prose|paragraphs|full sentences|continuous text|plain text", True),
@@ -73,11 +73,12 @@ _ANSWER_WORDS = re.compile(
 PREFERENCE_VERB = re.compile(
     r"\b(?:i|we)\s+(?:\w+\s+){0,2}?(?:prefer|like|love|want|need|enjoy|appreciate|use|stick with|would (?:like|prefer|love|"
     r"rather)|am a fan of|hate|dislike|can not stand|do not (?:like|want|need|enjoy|care for)|work best with|"
-    r"learn best|find \w+ (?:\w+ )?(?:helpful|useful|easier|better))\b",
+    r"learn best|find \w+ (?:\w+ )?(?:helpful|useful|easier|better))\b"
+    r"|\b(?:is|are|works?|suits?) (?:\w+ )?(?:better|best|easier|preferable) for me\b|\bsuits? me\b",
     re.IGNORECASE,
 )
 _IMPERATIVE = re.compile(
-    r"^(?:please\s+|(?:and|so|also|now|just|ok|okay)\s+)*(?:always\s+|just\s+|kindly\s+)?(?:be|keep|stay|stop|avoid|use|"
+    r"^(?:please\s+|(?:and|so|also|now|just|ok|okay|you can|you may|feel free to)\s+)*(?:always\s+|just\s+|kindly\s+)?(?:be|keep|stay|stop|avoid|use|"
     r"do not|never|no|skip|talk|speak|write|answer|respond|reply|explain|go|make (?:it|them|your)|cut|tone|"
     r"less|more|fewer|add|include|drop|lose|ditch)\b",
     re.IGNORECASE,
@@ -88,12 +89,21 @@ _TOLERANCE = re.compile(
     re.IGNORECASE,
 )
 _COMPLAINT = re.compile(
-    r"\b(?:too|overly|excessively|needlessly|unnecessarily|too much|so much|way too|far too)\s+(?:\w+\s+)?$",
+    r"\b(?:too|overly|excessively|needlessly|unnecessarily|too much|too many|so much|so many|way too|far too)\s+"
+    r"(?:\w+\s+)?$",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(
     r"\b(?:not|no|never|without|stop|quit|avoid|skip|less|fewer|hate|dislike|can not stand|rather than|"
-    r"instead of|than|none of|enough with|tired of|sick of|ditch|drop|lose|cut)\b(?:\s+\S+){0,3}\s*$",
+    r"instead of|than|none of|enough with|tired of|sick of|ditch|drop|lose|cut)\b(?:\s+\S+){0,4}\s*$",
+    re.IGNORECASE,
+)
+_LESS = re.compile(r"\b(?:less|fewer)\s+$", re.IGNORECASE)
+# A correction that is only about the last answer's style ('too long', 'that was way too technical'),
+# as opposed to a complaint about something else ('the movie was too long').
+_BARE_CORRECTION = re.compile(
+    r"^(?:(?:that|this|it|you|yours?)\s+(?:is|was|are|were|sounds?|seems?|got|feels?|reads?)\s+)?(?:(?:way|far|much|"
+    r"a bit|a little|still|kind of|just|slightly|waaay|so)\s+)?(?:too|not|less|more|fewer|shorter|longer|simpler|briefer)\b",
     re.IGNORECASE,
 )
 _MORE = re.compile(r"\b(?:more|extra|a lot more|much more)\s+$", re.IGNORECASE)
@@ -172,7 +182,7 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
     pref_verb = bool(PREFERENCE_VERB.search(text))
     imperative = bool(_IMPERATIVE.search(text))
     pleading = bool(re.search(r"\bplease\b", text, re.IGNORECASE))
-    short = len(text.split()) <= 6
+    short = len(text.split()) <= 8
     signals: dict[tuple[str, str], StyleSignal] = {}
     for kind, value, pattern, inherent in _TERM_RES:
         for match in pattern.finditer(text):
@@ -184,16 +194,20 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
             elif _COMPLAINT.search(before):
                 target, feedback = OPPOSITE.get((kind, value), value), True
             elif re.match(r"\s+enough\b", text[match.end() :], re.I) and re.search(
-                r"\bnot\s+(?:\w+\s+)?$", before
+                r"\bnot\s+(?:\w+\s+)?$", before, re.I
             ):
                 feedback = True
+            elif _LESS.search(before):
+                target = OPPOSITE.get((kind, value), value)
+                feedback = not (pref_verb or clause.standing)
             elif _NEGATION.search(before):
                 target = OPPOSITE.get((kind, value), value)
                 mode = "assert" if (kind, value) in OPPOSITE else "retract"
             elif term in _COMPARATIVES or _MORE.search(before):
                 feedback = not (pref_verb or clause.standing)
             framed = pref_verb or clause.standing or imperative or feedback or mode == "retract" or pleading
-            about_answers = inherent or bool(_ANSWER_WORDS.search(text)) or (feedback and short) or imperative
+            bare = feedback and short and bool(_BARE_CORRECTION.match(text))
+            about_answers = inherent or bool(_ANSWER_WORDS.search(text)) or bare or imperative
             if not (framed and about_answers):
                 continue
             signals.setdefault(
