@@ -101,3 +101,31 @@ def test_processes_on_same_and_different_users(url: str) -> None:
         assert len(mem.history("shared").messages) == 4 * len(SCRIPT) * 2
         for i in range(4):
             assert {p.kind: p.value for p in mem.profile(f"own-{i}").preferences}["diet"] == "pescatarian"
+
+
+def test_same_behaviour_on_both_backends(url: str) -> None:
+    """NUL bytes, lone surrogates, JSON evidence, supersede, feedback and forget behave alike."""
+    with PreferenceMemory(url, namespace="parity") as mem:
+        ids = mem.observe(
+            "p\u00e9-\U0001f600",
+            [
+                {"role": "user", "content": "I'm vegetarian\x00 \ud800 🍕"},
+                {"role": "assistant", "content": "word " * 200},
+            ],
+        ).message_ids
+        mem.observe("p\u00e9-\U0001f600", [{"role": "user", "content": "Actually, I eat fish now."}])
+        assert [c.preference.value for c in mem.feedback("p\u00e9-\U0001f600", ids[1], rating=-1)] == [
+            "concise"
+        ]
+        hist = mem.history("p\u00e9-\U0001f600")
+        assert hist.messages[0].content == "I'm vegetarian \ufffd 🍕"
+        assert [(p.value, p.status) for p in hist.preferences] == [
+            ("vegetarian", "superseded"),
+            ("pescatarian", "active"),
+            ("concise", "active"),
+        ]
+        assert hist.preferences[2].evidence == (ids[1],)
+        assert (
+            mem.forget("p\u00e9-\U0001f600") == 1 + 3 + 3 + 3 + 1
+        )  # user, messages, preferences, events, feedback
+        assert mem.export("p\u00e9-\U0001f600")["messages"] == []
