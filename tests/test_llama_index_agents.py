@@ -1,0 +1,73 @@
+"""PADLLM inside LlamaIndex workflow agents (FunctionAgent on PADLLM, ReActAgent with PADLLM tools)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from llama_index.core import Document, VectorStoreIndex
+from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.llms.mock import MockFunctionCallingLLM
+from llama_index.core.tools import FunctionTool, QueryEngineTool
+
+from memory import PreferenceMemory
+from pad_integrations.llama_index import PADLLM, PADEmbedding
+from pad_integrations.user_context import user_context
+
+
+@pytest.fixture
+def mem(sqlite_url: str) -> PreferenceMemory:
+    memory = PreferenceMemory(sqlite_url)
+    yield memory
+    memory.close()
+
+
+def _magic(input: int) -> int:
+    """Apply a magic function to an input."""
+    return input + 2
+
+
+async def test_function_agent_runs_on_padllm_for_the_context_user(tiny_model_dir: Path, mem: PreferenceMemory) -> None:
+    mem.set_preference("alice", "verbosity", "concise")
+    llm = PADLLM(model=str(tiny_model_dir), memory=mem, max_tokens=8)
+    agent = FunctionAgent(tools=[FunctionTool.from_defaults(fn=_magic, name="magic_function")], llm=llm)
+    with user_context("alice"):
+        result = await agent.run("What is the value of magic_function(3)? Use the tool.")
+    assert isinstance(str(result), str)
+    llm.flush()
+    stored = mem.history("alice").messages
+    assert stored[0].content == "What is the value of magic_function(3)? Use the tool."
+    assert stored[-1].role == "assistant"
+
+
+def _scripted_react(messages: list[ChatMessage], **kwargs: object) -> ChatMessage:
+    """The reasoning a small model cannot do: call the docs tool once, then answer with what it said."""
+    observations = [m.content for m in messages if m.role == MessageRole.USER and "Observation:" in (m.content or "")]
+    if not observations:
+        text = 'Thought: I should look this up.\nAction: tea_docs\nAction Input: {"input": "green tea"}'
+    else:
+        text = "Thought: I can answer without using any more tools.\nAnswer: " + observations[-1].split(
+            "Observation:", 1
+        )[1].strip()
+    return ChatMessage(role=MessageRole.ASSISTANT, content=text)
+
+
+async def test_react_agent_with_a_padllm_query_engine_tool(tiny_model_dir: Path, mem: PreferenceMemory) -> None:
+    mem.set_preference("bob", "verbosity", "detailed")
+    llm = PADLLM(model=str(tiny_model_dir), memory=mem, max_tokens=8, record="inline")
+    index = VectorStoreIndex.from_documents(
+        [Document(text="Green tea is brewed at 80 degrees.")], embed_model=PADEmbedding(model=str(tiny_model_dir))
+    )
+    docs = QueryEngineTool.from_defaults(
+        index.as_query_engine(llm=llm, similarity_top_k=1), name="tea_docs", description="Facts about tea."
+    )
+    scripted = MockFunctionCallingLLM(response_generator=_scripted_react, is_chat_model=True)
+    agent = ReActAgent(tools=[docs], llm=scripted, streaming=False)
+    with user_context("bob"):
+        result = await agent.run("How hot for green tea?")
+    # The tool's answer came from PADLLM, for bob, with bob's preferences, and was recorded for bob.
+    stored = mem.history("bob").messages
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert "Green tea is brewed at 80 degrees." in stored[0].content
+    assert str(result).strip() == stored[1].content.strip()
