@@ -24,6 +24,7 @@ from pad_integrations.cli_common import (
     add_quiet_argument,
     add_user_argument,
     load_generator,
+    memory_location,
     open_memory,
     status,
 )
@@ -211,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--temperature must not be negative", code=2)
     interactive = sys.stdin.isatty() and not args.once and not args.json
     memory = open_memory(args)
+    status(args, f"Preferences of {args.user!r} are stored in {memory_location(memory)}")
     generator = load_generator(args)
     session = ChatSession(generator, memory, args)
     if interactive:

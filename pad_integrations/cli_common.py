@@ -119,8 +119,12 @@ def open_memory(args: argparse.Namespace) -> Any:
         if isinstance(exc, (ValueError, TypeError)):
             raise CLIError(f"bad --db {args.db!r}: {exc}", code=2) from None
         raise CLIError(f"could not open the preference store {args.db or '(default)'}: {exc}") from None
-    status(args, f"Preferences stored in {memory.engine.url.render_as_string(hide_password=True)}")
     return memory
+
+
+def memory_location(memory: Any) -> str:
+    """The store's URL with any password hidden."""
+    return memory.engine.url.render_as_string(hide_password=True)
 
 
 def print_json(value: Any) -> None:

@@ -39,12 +39,16 @@ def delegated(help_text: str, module: str, add_name: str, run_name: str) -> Comm
 
 
 COMMANDS: dict[str, Command] = {
+    "bench": delegated(
+        "benchmark the decoding strategies against model.generate, side by side (tokens/s, ratios)",
+        "pad_integrations.evaluation.bench", "add_bench_arguments", "run_bench",
+    ),
     "eval": delegated(
-        "measure how well answers follow user preferences (style judges, adherence)",
-        "pad_integrations.evaluation", "add_eval_arguments", "run_eval",
+        "measure preference adherence and fluency of the decoding strategies on held-out prompts",
+        "pad_integrations.evaluation.cli", "add_eval_arguments", "run_eval",
     ),
     "train-persrm": delegated(
-        "train a personalized reward model (PersRM) for your own model (train extra)",
-        "pad_integrations.training", "add_train_arguments", "run_train",
+        "train a personalized reward model (PersRM) for your own model from preference pairs (train extra)",
+        "pad_integrations.training.cli", "add_train_arguments", "run_train",
     ),
 }
