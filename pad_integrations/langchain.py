@@ -299,6 +299,10 @@ class ChatPAD(BaseChatModel):
             engine_messages = models_cache.with_system_instruction(
                 engine_messages, f"Answer by calling the tool {forced!r} with the arguments it needs."
             )
+        elif tools and tool_choice in ("any", "required", True):
+            engine_messages = models_cache.with_system_instruction(
+                engine_messages, "Answer by calling one of the tools."
+            )
         if response_format is not None:
             engine_messages = models_cache.with_system_instruction(engine_messages, _response_format_instruction(response_format))
 

@@ -230,3 +230,24 @@ def test_bound_tools_reach_the_chat_template(chat: ChatPAD) -> None:
     # tool_choice="none" offers no tools at all.
     none = chat.bind_tools([_magic], tool_choice="none").invoke(HELLO)
     assert none.usage_metadata["input_tokens"] == plain
+
+
+def test_structured_output_methods_prompt_and_report_failures(chat: ChatPAD) -> None:
+    from pydantic import BaseModel
+
+    class Joke(BaseModel):
+        """A joke."""
+
+        setup: str
+        punchline: str
+
+    plain = chat.get_num_tokens_from_messages(HELLO)
+    for method in ("function_calling", "json_schema", "json_mode"):
+        out = chat.with_structured_output(Joke, method=method, include_raw=True).invoke(HELLO)
+        assert isinstance(out["raw"], AIMessage)
+        # The schema (as a tool or as an instruction) reached the prompt.
+        assert out["raw"].usage_metadata["input_tokens"] > plain
+        # A tiny random model writes no valid joke: reported, not raised, with include_raw.
+        assert out["parsed"] is None
+        if method != "function_calling":
+            assert out["parsing_error"] is not None
