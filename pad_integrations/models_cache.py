@@ -22,6 +22,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pad_integrations.errors import GenerationError
+
 if TYPE_CHECKING:
     from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
 
@@ -252,10 +254,13 @@ class DecodeQueue:
     def _decode(self, live: list[_Pending]) -> None:
         self.decodes += 1
 
+        streamed: set[int] = set()
+
         def on_delta(index: int, delta: str) -> None:
             callback = live[index].on_delta
             if callback is None:
                 return
+            streamed.add(index)
             try:
                 callback(delta)
             except Exception:  # a broken consumer must not stop the other rows
@@ -264,10 +269,15 @@ class DecodeQueue:
         try:
             results = self.engine.generate_batch([p.request for p in live], on_delta=on_delta)
         except BaseException as exc:
-            if len(live) > 1 and isinstance(exc, (ValueError, TypeError)):
-                # One caller's bad input must not fail the others: decode each on its own.
-                for p in live:
-                    self._decode([p])
+            if len(live) > 1 and isinstance(exc, (ValueError, TypeError, GenerationError)):
+                # One caller's bad input (or parameters that overflow to NaN scores) must not fail the
+                # others: decode each on its own, except rows whose text already went out (a retry would
+                # send it twice).
+                for i, p in enumerate(live):
+                    if i in streamed:
+                        p.future.set_exception(exc)
+                    else:
+                        self._decode([p])
                 return
             for p in live:
                 p.future.set_exception(exc)
