@@ -104,6 +104,8 @@ JOKES = [
     "Fun fact with a wink: {t} love a good pun, lol.",
     "I would tell you a joke about {t}, but it is still loading, haha.",
 ]
+SHORT_JOKE = "{T} is no joke, haha."
+SUMMARY = "To sum up, there is much more to say about {t}."
 OPEN_FORMAL = ["Certainly.", "Good day.", "Thank you for your question.", "I would be pleased to explain."]
 CLOSE_FORMAL = ["I hope this information is useful.", "Kind regards.", "Please let me know if you require more."]
 OPEN_CASUAL = ["Hey!", "Sure thing!", "Oh, nice question!", "Alright, here's the deal."]
@@ -206,7 +208,8 @@ def _fill(template: str, topic: str) -> str:
 def render_answer(topic: str, style: Style, rng: random.Random) -> str:
     """An answer about ``topic`` written in ``style``."""
     verbosity, formality = style.get("verbosity"), style.get("formality")
-    n_body = {"concise": 1, "detailed": rng.randint(4, 5)}.get(verbosity or "", rng.randint(2, 3))
+    concise = verbosity == "concise"
+    n_body = {"concise": 1, "detailed": 6}.get(verbosity or "", 3)
     pool = {"beginner": BEGINNER, "expert": EXPERT}.get(style.get("expertise") or "")
     body: list[str] = []
     facts = rng.sample(FACTS, k=n_body)
@@ -214,14 +217,19 @@ def render_answer(topic: str, style: Style, rng: random.Random) -> str:
         # Every other sentence carries the expertise marker, the first one always.
         use_pool = pool is not None and i % 2 == 0
         body.append(_fill(rng.choice(pool) if use_pool else facts[i], topic))
-    joke = _fill(rng.choice(JOKES), topic) if style.get("humor") == "playful" else None
+    if verbosity == "detailed":
+        body.append(_fill(SUMMARY, topic))
+    joke = None
+    if style.get("humor") == "playful":
+        joke = _fill(SHORT_JOKE if concise else rng.choice(JOKES), topic)
 
-    opening = {
-        "formal": OPEN_FORMAL, "casual": OPEN_CASUAL,
-    }.get(formality or "", OPEN_NEUTRAL if verbosity != "concise" and rng.random() < 0.4 else None)
-    closing = {"formal": CLOSE_FORMAL, "casual": CLOSE_CASUAL}.get(formality or "")
-    if verbosity == "concise":
-        closing = None
+    # A concise answer keeps only the shortest openings and no closing, so it stays short in any register.
+    opening = {"formal": OPEN_FORMAL, "casual": OPEN_CASUAL}.get(formality or "")
+    if opening is None and not concise and rng.random() < 0.4:
+        opening = OPEN_NEUTRAL
+    if opening is not None and concise:
+        opening = opening[:2]
+    closing = None if concise else {"formal": CLOSE_FORMAL, "casual": CLOSE_CASUAL}.get(formality or "")
 
     head = rng.choice(opening) if opening else None
     tail = rng.choice(closing) if closing else None
