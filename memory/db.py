@@ -32,6 +32,15 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "memory_alembic_version"
 HEAD_REVISION = "0002"
 WRITE = {"memory_write": True}  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
+def autocommit_options(dialect: str) -> dict[str, Any]:
+    """Execution options for single-statement reads: no BEGIN/COMMIT round trip. SQLite gets no BEGIN (the
+    statement is its own transaction; SQLAlchemy's isolation-level switch would undo the pysqlite recipe
+    below), PostgreSQL the AUTOCOMMIT isolation level."""
+    return {"isolation_level": "AUTOCOMMIT"} if dialect == "postgresql" else {"memory_autocommit": True}
+
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x5041_444D  # "PADM": advisory lock id serializing concurrent migrations
 # SQLSTATEs worth another try: serialization failure, deadlock, lock not available, unique race,
@@ -93,8 +102,11 @@ def _sqlite_engine(url: URL, **engine_kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        writes = conn.get_execution_options().get("memory_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("memory_write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif not options.get("memory_autocommit", False):
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 

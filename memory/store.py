@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory import taxonomy
 from memory.background import BackgroundWorker, Job
-from memory.db import WRITE, create_store_engine, default_url, upgrade, with_retries
+from memory.db import WRITE, autocommit_options, create_store_engine, default_url, upgrade, with_retries
 from memory.errors import UnknownMessageError
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor
 from memory.extractors.rules import RuleExtractor
@@ -51,6 +51,28 @@ T = TypeVar("T")
 LONG_ANSWER_WORDS = 150  # a thumbs-down on an answer longer than this reads as 'too long'
 MAX_FEEDBACK_CHARS = 2_000
 EXPORT_FORMAT = "pad-memory-export/1"
+
+# Hot-path statements, built once: constructing a select costs more than running it on SQLite.
+_USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid"))
+_USER_PK_LOCKED = _USER_PK.with_for_update()
+_ACTIVE = select(PreferenceRow).where(
+    PreferenceRow.user_pk == bindparam("pk"), PreferenceRow.status == "active"
+)
+_PROFILE = (
+    select(PreferenceRow)
+    .join(UserRow, UserRow.pk == PreferenceRow.user_pk)
+    .where(
+        UserRow.namespace == bindparam("ns"),
+        UserRow.user_id == bindparam("uid"),
+        PreferenceRow.status == "active",
+    )
+)
+_LATEST_MESSAGE = (
+    select(MessageRow.role, MessageRow.content)
+    .where(MessageRow.user_pk == bindparam("pk"))
+    .order_by(MessageRow.created_at.desc())
+    .limit(1)
+)
 
 
 def _as_extractors(extractor: Extractor | Sequence[Extractor] | None) -> list[Extractor]:
@@ -95,6 +117,9 @@ class PreferenceMemory:
         self._postgres = self._engine.dialect.name == "postgresql"
         with_retries(lambda: upgrade(self._engine), what="migrating the memory database")
         self._sessions = sessionmaker(self._engine.execution_options(**WRITE), expire_on_commit=False)
+        self._autocommit_engine = self._engine.execution_options(
+            **autocommit_options(self._engine.dialect.name)
+        )
         slow = any(not e.runs_inline for e in self._extractors)
         self._worker = BackgroundWorker(self._run_job) if slow else None
 
@@ -111,9 +136,12 @@ class PreferenceMemory:
 
         return with_retries(attempt, what=what)
 
-    def _read(self, work: Callable[[Any], T], what: str) -> T:
+    def _read(self, work: Callable[[Any], T], what: str, *, autocommit: bool = False) -> T:
+        """A read; ``autocommit`` for a single statement, which needs no snapshot spanning statements."""
+        engine = self._autocommit_engine if autocommit else self._engine
+
         def attempt() -> T:
-            with self._engine.connect() as conn:
+            with engine.connect() as conn:
                 return work(conn)
 
         return with_retries(attempt, what=what)
@@ -128,18 +156,12 @@ class PreferenceMemory:
                 .values(namespace=self.namespace, user_id=user_id, created_at=now, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
             )
-        stmt = select(UserRow.pk).where(UserRow.namespace == self.namespace, UserRow.user_id == user_id)
-        if self._postgres:
-            stmt = stmt.with_for_update()
-        return session.execute(stmt).scalar_one_or_none()
-
-    def _pk_select(self, user_id: str) -> Any:
-        return select(UserRow.pk).where(UserRow.namespace == self.namespace, UserRow.user_id == user_id)
+        stmt = _USER_PK_LOCKED if self._postgres else _USER_PK
+        return session.execute(stmt, {"ns": self.namespace, "uid": user_id}).scalar_one_or_none()
 
     @staticmethod
     def _active_rows(session: Session, pk: int) -> list[PreferenceRow]:
-        stmt = select(PreferenceRow).where(PreferenceRow.user_pk == pk, PreferenceRow.status == "active")
-        return list(session.scalars(stmt))
+        return list(session.scalars(_ACTIVE, {"pk": pk}))
 
     def _extract(self, extractors: Sequence[Extractor], context: ExtractionContext) -> list[Decision]:
         decisions: list[Decision] = []
@@ -164,32 +186,31 @@ class PreferenceMemory:
             assert pk is not None
             previous = None
             if turn[0].role == "user":
-                latest = session.execute(
-                    select(MessageRow.role, MessageRow.content)
-                    .where(MessageRow.user_pk == pk)
-                    .order_by(MessageRow.created_at.desc())
-                    .limit(1)
-                ).first()
+                latest = session.execute(_LATEST_MESSAGE, {"pk": pk}).first()
                 previous = latest.content if latest is not None and latest.role == "assistant" else None
             now = utcnow()
-            rows = [
-                MessageRow(
-                    id=uuid.uuid4().hex,
-                    user_pk=pk,
-                    role=m.role,
-                    content=m.content,
-                    truncated=m.truncated,
-                    created_at=now + timedelta(microseconds=i),
-                )
-                for i, m in enumerate(turn)
-            ]
-            session.add_all(rows)
+            stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
+            session.execute(
+                insert(MessageRow),
+                [
+                    {
+                        "id": m.id,
+                        "user_pk": pk,
+                        "role": m.role,
+                        "content": m.content,
+                        "truncated": m.truncated,
+                        "created_at": now + timedelta(microseconds=i),
+                    }
+                    for i, m in enumerate(stored)
+                ],
+            )
             active = self._active_rows(session, pk)
-            stored = [TurnMessage(r.role, r.content, r.truncated, r.id) for r in rows]
             context = ExtractionContext(stored, [to_record(r) for r in active], previous)
             resolver = Resolver(session, pk, active)
-            ids = [r.id for r in rows]
-            resolver.apply(self._extract(inline, context), ids, [r.id for r in rows if r.role == "user"])
+            ids = [m.id or "" for m in stored]
+            resolver.apply(
+                self._extract(inline, context), ids, [m.id or "" for m in stored if m.role == "user"]
+            )
             return resolver.changes, ids
 
         changes, ids = self._write(work, "observe")
@@ -205,7 +226,7 @@ class PreferenceMemory:
         extractor = self._extractors[job.extractor_index]
 
         def load(conn: Any) -> ExtractionContext | None:
-            pk = conn.execute(self._pk_select(job.user_id)).scalar()
+            pk = conn.execute(_USER_PK, {"ns": self.namespace, "uid": job.user_id}).scalar()
             if pk is None:
                 return None
             msgs = conn.execute(
@@ -270,14 +291,8 @@ class PreferenceMemory:
     ) -> Profile:
         """The user's active preferences compiled into prompt text and weights (empty for an unknown user)."""
         uid = validate_id(user_id)
-        stmt = (
-            select(PreferenceRow)
-            .join(UserRow, UserRow.pk == PreferenceRow.user_pk)
-            .where(
-                UserRow.namespace == self.namespace, UserRow.user_id == uid, PreferenceRow.status == "active"
-            )
-        )
-        rows = self._read(lambda conn: conn.execute(stmt).all(), "profile")
+        params = {"ns": self.namespace, "uid": uid}
+        rows = self._read(lambda conn: conn.execute(_PROFILE, params).all(), "profile", autocommit=True)
         budget = self.max_chars if max_chars is None else max_chars
         active = [to_record(r) for r in rows]
         return compile_profile(
@@ -415,7 +430,7 @@ class PreferenceMemory:
             raise ValueError("limit must be a non-negative int or None")
 
         def load(conn: Any) -> History:
-            pk = conn.execute(self._pk_select(uid)).scalar()
+            pk = conn.execute(_USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
             if pk is None:
                 return History(uid)
             msg_stmt = (
