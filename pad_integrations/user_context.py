@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import logging
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -91,7 +92,9 @@ class TurnRecorder:
     """Records turns into one memory on a background thread, keeping each user's turns in order."""
 
     def __init__(self, memory: MemoryLike) -> None:
-        self.memory = memory
+        # Weak, so that a memory the application dropped (and its connection pool) can be collected;
+        # queued turns hold their memory strongly until they are stored.
+        self._memory = weakref.ref(memory)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pad-memory")
         self._pending: dict[str, set[Future[Any]]] = {}
         self._lock = threading.Lock()
@@ -100,18 +103,27 @@ class TurnRecorder:
         """Store the turn; ``inline`` returns memory.observe's result, ``background`` a Future."""
         if mode == "off":
             return None
+        memory = self.memory
         if mode == "inline":
             self.wait_for(user_id)
-            return self.memory.observe(user_id, list(messages))
-        future = self._executor.submit(self._observe, user_id, list(messages))
+            return memory.observe(user_id, list(messages))
+        future = self._executor.submit(self._observe, memory, user_id, list(messages))
         with self._lock:
             self._pending.setdefault(user_id, set()).add(future)
         future.add_done_callback(lambda f: self._done(user_id, f))
         return future
 
-    def _observe(self, user_id: str, messages: list[Any]) -> Any:
+    @property
+    def memory(self) -> MemoryLike:
+        memory = self._memory()
+        if memory is None:
+            raise RuntimeError("the memory of this recorder no longer exists")
+        return memory
+
+    @staticmethod
+    def _observe(memory: MemoryLike, user_id: str, messages: list[Any]) -> Any:
         try:
-            return self.memory.observe(user_id, messages)
+            return memory.observe(user_id, messages)
         except Exception:
             # The reply already went out; the caller cannot handle this, so make it loud in the logs.
             logger.exception("recording a turn for a user failed; the turn was not stored")
@@ -137,21 +149,21 @@ class TurnRecorder:
         with self._lock:
             pending = [f for fs in self._pending.values() for f in fs]
         wait_futures(pending, timeout=timeout)
-        memory_flush = getattr(self.memory, "flush", None)
+        memory_flush = getattr(self._memory(), "flush", None)
         if callable(memory_flush):
             memory_flush(timeout)
 
 
-_recorders: dict[int, TurnRecorder] = {}
+_recorders: weakref.WeakKeyDictionary[Any, TurnRecorder] = weakref.WeakKeyDictionary()
 
 
 def recorder_for(memory: MemoryLike) -> TurnRecorder:
-    """The process-wide recorder of ``memory``."""
+    """The process-wide recorder of ``memory`` (one per memory object, gone with it)."""
     with _memories_lock:
-        recorder = _recorders.get(id(memory))
-        if recorder is None or recorder.memory is not memory:
+        recorder = _recorders.get(memory)
+        if recorder is None:
             recorder = TurnRecorder(memory)
-            _recorders[id(memory)] = recorder
+            _recorders[memory] = recorder
         return recorder
 
 
