@@ -31,7 +31,7 @@ def pg_url(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     return sqlite_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
 
 
@@ -45,8 +45,8 @@ def _check_invariants(mem: PreferenceMemory, uid: str) -> None:
             assert p.superseded_by in {q.id for q in hist.preferences}
 
 
-def test_threads_on_one_user_lose_no_evidence_and_create_no_duplicate(url: str) -> None:
-    with PreferenceMemory(url) as mem:
+def test_threads_on_one_user_lose_no_evidence_and_create_no_duplicate(db_url: str) -> None:
+    with PreferenceMemory(db_url) as mem:
         mem.observe("warmup", [{"role": "user", "content": "hi"}])
         turns = 24
 
@@ -65,8 +65,8 @@ def test_threads_on_one_user_lose_no_evidence_and_create_no_duplicate(url: str) 
         assert len(adds) == 1
 
 
-def test_threads_on_many_users_with_conflicting_changes(url: str) -> None:
-    with PreferenceMemory(url) as mem:
+def test_threads_on_many_users_with_conflicting_changes(db_url: str) -> None:
+    with PreferenceMemory(db_url) as mem:
         mem.observe("warmup", [{"role": "user", "content": "hi"}])
 
         def converse(uid: str) -> None:
@@ -87,15 +87,15 @@ def test_threads_on_many_users_with_conflicting_changes(url: str) -> None:
 
 
 @pytest.mark.slow
-def test_processes_on_same_and_different_users(url: str) -> None:
-    with PreferenceMemory(url) as mem:
+def test_processes_on_same_and_different_users(db_url: str) -> None:
+    with PreferenceMemory(db_url) as mem:
         mem.observe("warmup", [{"role": "user", "content": "hi"}])
     ctx = multiprocessing.get_context("spawn")
     jobs = [["shared", f"own-{i}"] for i in range(4)]
     with ProcessPoolExecutor(4, mp_context=ctx) as pool:
-        reports = list(pool.map(observe_load, [url] * 4, ["default"] * 4, jobs, [len(SCRIPT)] * 4))
+        reports = list(pool.map(observe_load, [db_url] * 4, ["default"] * 4, jobs, [len(SCRIPT)] * 4))
     assert [e for r in reports for e in r.errors] == []
-    with PreferenceMemory(url) as mem:
+    with PreferenceMemory(db_url) as mem:
         for uid in ["shared"] + [f"own-{i}" for i in range(4)]:
             _check_invariants(mem, uid)
         assert len(mem.history("shared").messages) == 4 * len(SCRIPT) * 2
@@ -103,9 +103,9 @@ def test_processes_on_same_and_different_users(url: str) -> None:
             assert {p.kind: p.value for p in mem.profile(f"own-{i}").preferences}["diet"] == "pescatarian"
 
 
-def test_same_behaviour_on_both_backends(url: str) -> None:
+def test_same_behaviour_on_both_backends(db_url: str) -> None:
     """NUL bytes, lone surrogates, JSON evidence, supersede, feedback and forget behave alike."""
-    with PreferenceMemory(url, namespace="parity") as mem:
+    with PreferenceMemory(db_url, namespace="parity") as mem:
         ids = mem.observe(
             "p\u00e9-\U0001f600",
             [

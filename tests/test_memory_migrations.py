@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+# The SQLite / PostgreSQL parametrization (a fresh PostgreSQL database per test) lives with the backend tests.
+from test_memory_backends import db_url, pg_url  # noqa: F401
 
 from memory import PreferenceMemory
 from memory.db import HEAD_REVISION, VERSION_TABLE, create_store_engine, current_revision, upgrade
@@ -43,22 +47,23 @@ def _seed_revision_one(url: str) -> None:
     engine.dispose()
 
 
-def _counts(db: Path) -> dict[str, int]:
-    con = sqlite3.connect(db)
+def _counts(url: str) -> dict[str, int]:
+    engine = create_store_engine(url)
     tables = ["memory_users", "memory_messages", "memory_preferences", "memory_preference_events"]
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-    con.close()
+    with engine.connect() as conn:
+        counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in tables}
+    engine.dispose()
     return counts
 
 
-def test_old_database_upgrades_without_losing_a_row(tmp_path: Path) -> None:
-    db = tmp_path / "old.db"
-    url = f"sqlite:///{db}"
+@pytest.mark.usefixtures("db_url")
+def test_old_database_upgrades_without_losing_a_row(request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("db_url")
     _seed_revision_one(url)
-    before = _counts(db)
+    before = _counts(url)
     with PreferenceMemory(url) as mem:
         assert current_revision(mem.engine) == HEAD_REVISION
-        assert _counts(db) == before
+        assert _counts(url) == before
         hist = mem.history("old-user")
         assert [m.content for m in hist.messages] == ["old message 0", "old message 1", "old message 2"]
         assert not any(m.truncated for m in hist.messages)
@@ -68,9 +73,7 @@ def test_old_database_upgrades_without_losing_a_row(tmp_path: Path) -> None:
         assert [c.action for c in mem.feedback("old-user", f"{1:032d}", text="too long")] == ["evidence"]
         mem.observe("old-user", [{"role": "user", "content": "Actually, I prefer detailed answers."}])
         assert [p.value for p in mem.profile("old-user").preferences] == ["detailed"]
-    con = sqlite3.connect(db)
-    indexes = {row[1] for row in con.execute("PRAGMA index_list('memory_messages')")}
-    con.close()
+        indexes = {ix["name"] for ix in inspect(mem.engine).get_indexes("memory_messages")}
     assert "ix_memory_messages_user_created" in indexes and "ix_memory_messages_user" not in indexes
 
 
