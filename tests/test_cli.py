@@ -71,6 +71,14 @@ def test_missing_model_is_a_runtime_error_without_traceback(
     assert "Traceback" not in err
 
 
+def test_serve_with_a_missing_model_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "serve", "--model", str(tmp_path / "missing-model"), "--db",
+                       f"sqlite:///{tmp_path / 'm.db'}", "-q")
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith("pad: error:") and "missing-model" in err
+    assert "Traceback" not in err
+
+
 def test_bad_database_url_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "memory", "show", "--user", "a", "--db", "notadialect://x")
     assert code in (1, 2)
