@@ -71,4 +71,4 @@ def test_example_runs(example: Path, tmp_path: Path) -> None:
 
 def test_every_example_of_this_part_exists() -> None:
     names = {p.name for p in EXAMPLES}
-    assert {"quickstart.py", "chatbot_backend.py"} <= names
+    assert {"quickstart.py", "chatbot_backend.py", "train_persrm.py"} <= names
