@@ -36,7 +36,8 @@ from pad_integrations.generation.contexts import (
     normalize_messages,
     normalize_preference,
 )
-from pad_integrations.generation.reward_model import PersonalizedRewardModel
+from pad_integrations.generation.reward_model import PersonalizedRewardModel, check_same_vocabulary
+from pad_integrations.generation.sequence_reward import SequenceRewardScorer, is_sequence_classifier
 from pad_integrations.generation.strategies import StepView, Strategy, make_strategy, normalised_weights
 from pad_integrations.generation.text import StopMatcher, TextTracker, normalize_stop
 from pad_integrations.generation.types import GenerationRequest, GenerationResult, TokenTrace, Trace, Usage
@@ -71,8 +72,7 @@ class _Row:
 
     index: int
     plan: _Plan
-    slots: dict[str, int]
-    rm_slots: dict[str, int]
+    slots: dict[str, dict[str, int]]  # model kind ("base", "persrm", "sequence") -> context -> sequence
     warpers: LogitsProcessorList
     generator: torch.Generator | None
     stops: StopMatcher
@@ -106,6 +106,8 @@ class GuidedGenerator:
         self.eos_token_ids = _eos_ids(model, tokenizer)
         self.pad_token_id = _pad_id(model, tokenizer, self.eos_token_ids)
         self.persrm: PersonalizedRewardModel | None = None
+        self.sequence_rm: PreTrainedModel | None = None
+        self.reward_label = 0  # which output of a multi-output sequence reward model is the reward
         if reward_model is not None:
             self._attach_reward_model(reward_model)
         self._lock = threading.RLock()
@@ -142,6 +144,12 @@ class GuidedGenerator:
         if isinstance(reward_model, PersonalizedRewardModel):
             reward_model.check_compatible(self.tokenizer, self.vocab_size)
             self.persrm = reward_model.eval()
+        elif is_sequence_classifier(reward_model):
+            check_same_vocabulary(
+                self.tokenizer, getattr(reward_model, "_pad_tokenizer", None), None,
+                int(reward_model.get_input_embeddings().num_embeddings), what="sequence reward model",
+            )
+            self.sequence_rm = reward_model.eval()
         elif isinstance(reward_model, PreTrainedModel):
             self._attach_reward_model(PersonalizedRewardModel(reward_model))
         else:
@@ -235,6 +243,30 @@ class GuidedGenerator:
         )
         return self._run_plans([plan], None)[0]
 
+    def generate_ids_batch(
+        self,
+        contexts: Sequence[Mapping[str, Any]],
+        strategy: str = "amulet",
+        max_new_tokens: int = 256,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        top_k: int = 0,
+        seed: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        weights: Sequence[float] | None = None,
+        **strategy_params: Any,
+    ) -> list[GenerationResult]:
+        """``generate_ids`` for several rows at once, decoded in one batch (benchmarks, parity runs)."""
+        plans = [
+            self._plan_from_ids(
+                c, strategy, max_new_tokens, do_sample, temperature, top_p, top_k, seed, stop, weights,
+                strategy_params,
+            )
+            for c in contexts
+        ]
+        return self._run_plans(plans, None)
+
     # -- planning -------------------------------------------------------------------------------
     def _plan(self, request: GenerationRequest) -> _Plan:
         if not isinstance(request, GenerationRequest):
@@ -295,6 +327,11 @@ class GuidedGenerator:
         kind = strategy.reward_model_kind if strategy.rm_contexts(len(preferences)) else None
         if kind == "persrm" and self.persrm is None:
             raise ConfigurationError(f"strategy {strategy.name!r} needs a PersRM: GuidedGenerator(..., reward_model=...)")
+        if kind == "sequence" and self.sequence_rm is None:
+            raise ConfigurationError(
+                f"strategy {strategy.name!r} needs a sequence-classification reward model: "
+                "GuidedGenerator(..., reward_model=<AutoModelForSequenceClassification or its path>)"
+            )
         for name, ids in contexts.items():
             if len(ids) >= self.context_window:
                 what = "prompt" if name == "base" else f"prompt with preference ({name})"
@@ -325,42 +362,34 @@ class GuidedGenerator:
             for row in rows:
                 if row.plan.max_new_tokens == 0:
                     row.finish_reason = "length"
-            active = [r for r in rows if r.finish_reason is None]
-            for row in rows:
-                if row.finish_reason is not None:
                     yield row.index, "", self._result(row)
+            active = [r for r in rows if r.finish_reason is None]
             if not active:
                 return
-            base_batch, rm_batch = self._prefill(active)
-            logits, rm_logits = base_batch.logits, rm_batch.logits if rm_batch else None
+            batches = self._prefill(active)
             step = 0
-            while active:
-                chosen = self._choose(active, logits, rm_logits, step)
-                done: list[_Row] = []
+            while True:
+                chosen = self._choose(active, batches, step)
+                done = False
                 for row, token in zip(active, chosen, strict=True):
                     self._advance(row, token)
-                    delta = ""
-                    if streaming and row.finish_reason is None:
-                        delta = row.tracker.delta(row.generated)
                     if row.finish_reason is not None:
-                        done.append(row)
+                        done = True
                         result = self._result(row)
                         yield row.index, row.tracker.final(result.text), result
-                    elif delta:
-                        yield row.index, delta, None
+                    elif streaming:
+                        delta = row.tracker.delta(row.generated)
+                        if delta:
+                            yield row.index, delta, None
                 if done:
                     active = [r for r in active if r.finish_reason is None]
                     if not active:
                         return
-                    self._prune(active, base_batch, rm_batch)
-                    if rm_batch is not None and not rm_batch.owner:
-                        rm_batch, rm_logits = None, None
+                    self._prune(active, batches)
                 step += 1
-                tokens = self._step_tokens(active, base_batch.owner, chosen_by_row={r.index: r.generated[-1] for r in active})
-                logits = base_batch.runner.step(tokens)
-                if rm_batch is not None:
-                    rm_tokens = self._step_tokens(active, rm_batch.owner, {r.index: r.generated[-1] for r in active})
-                    rm_logits = rm_batch.runner.step(rm_tokens)
+                last = {r.index: r.generated[-1] for r in active}
+                for batch in batches.values():
+                    batch.logits = batch.runner.step(torch.tensor([last[o] for o in batch.owner], dtype=torch.long))
 
     def _row(self, index: int, plan: _Plan) -> _Row:
         n = plan.n_prefs
@@ -371,11 +400,14 @@ class GuidedGenerator:
         if plan.do_sample:
             generator = torch.Generator(device=self.model.device)
             generator.manual_seed(plan.seed if plan.seed is not None else int(torch.randint(0, 2**62, (1,))))
+        slots = {"base": {name: -1 for name in plan.strategy.contexts(n)}}
+        rm_names = plan.strategy.rm_contexts(n)
+        if rm_names:
+            slots[str(plan.strategy.reward_model_kind)] = {name: -1 for name in rm_names}
         return _Row(
             index=index,
             plan=plan,
-            slots={name: -1 for name in plan.strategy.contexts(n)},
-            rm_slots={name: -1 for name in plan.strategy.rm_contexts(n)},
+            slots=slots,
             warpers=_warpers(plan),
             generator=generator,
             stops=stops,
@@ -384,60 +416,56 @@ class GuidedGenerator:
             weights=weights.reshape(1, max(n, 1)) if n else torch.ones(1, 1),
         )
 
-    def _prefill(self, rows: list[_Row]) -> tuple[_Batch, _Batch | None]:
-        base = _Batch(CachedBatch(self.model, self.pad_token_id), [])
-        sequences = []
+    def _prefill(self, rows: list[_Row]) -> dict[str, _Batch]:
+        """One batch per model: every context of every row is one left-padded sequence of it."""
+        batches: dict[str, _Batch] = {}
+        sequences: dict[str, list[list[int]]] = {}
         for row in rows:
-            for name in row.slots:
-                row.slots[name] = len(sequences)
-                sequences.append(row.plan.contexts[name])
-                base.owner.append(row.index)
-        base.logits = base.runner.prefill(sequences)
-        rm_rows = [r for r in rows if r.rm_slots]
-        if not rm_rows:
-            return base, None
-        rm = _Batch(CachedBatch(self.persrm, self.pad_token_id), [])
-        rm_sequences = []
-        for row in rm_rows:
-            for name in row.rm_slots:
-                row.rm_slots[name] = len(rm_sequences)
-                rm_sequences.append(row.plan.contexts[name])
-                rm.owner.append(row.index)
-        rm.logits = rm.runner.prefill(rm_sequences)
-        return base, rm
+            for kind, names in row.slots.items():
+                if kind not in batches:
+                    batches[kind], sequences[kind] = _Batch(self._new_runner(kind), []), []
+                for name in names:
+                    names[name] = len(sequences[kind])
+                    sequences[kind].append(row.plan.contexts[name])
+                    batches[kind].owner.append(row.index)
+        for kind, batch in batches.items():
+            batch.logits = batch.runner.prefill(sequences[kind])
+        return batches
 
-    def _choose(self, rows: list[_Row], logits: torch.Tensor, rm_logits: torch.Tensor | None, step: int) -> list[int]:
+    def _new_runner(self, kind: str) -> Any:
+        if kind == "base":
+            return CachedBatch(self.model, self.pad_token_id)
+        if kind == "persrm":
+            return CachedBatch(self.persrm, self.pad_token_id)
+        assert self.sequence_rm is not None
+        return SequenceRewardScorer(self.sequence_rm, self.pad_token_id, self.reward_label)
+
+    def _choose(self, rows: list[_Row], batches: dict[str, _Batch], step: int) -> list[int]:
         """Strategy scores per group of rows, then argmax or sampling; records the trace."""
-        if torch.isnan(logits).any() or torch.isposinf(logits).any():
-            bad = sorted({r.index for r in rows for s in r.slots.values() if not torch.isfinite(logits[s]).any()
-                          or torch.isnan(logits[s]).any() or torch.isposinf(logits[s]).any()})
+        logits = batches["base"].logits
+        assert logits is not None
+        if not bool(torch.isfinite(logits).any(dim=-1).all()) or bool(torch.isnan(logits).any() or torch.isposinf(logits).any()):
             raise GenerationError(
-                f"the model produced NaN or +inf logits at step {step} (request(s) {bad}); "
+                f"the model produced NaN or +inf logits at step {step}; "
                 "check the model's dtype and weights (float16 overflow is a common cause)"
             )
-        scores: list[torch.Tensor | None] = [None] * len(rows)
-        references: list[torch.Tensor | None] = [None] * len(rows)
         groups: dict[tuple[Any, ...], list[int]] = {}
         for i, row in enumerate(rows):
             groups.setdefault(row.plan.strategy.group_key(row.plan.n_prefs), []).append(i)
-        for members in groups.values():
-            first = rows[members[0]]
-            strategy, n = first.plan.strategy, first.plan.n_prefs
-            view = StepView(
-                logits={name: logits[[rows[i].slots[name] for i in members]] for name in first.slots},
-                rm_logits=(
-                    {name: rm_logits[[rows[i].rm_slots[name] for i in members]] for name in first.rm_slots}
-                    if rm_logits is not None and first.rm_slots
-                    else {}
-                ),
-                weights=torch.cat([rows[i].weights for i in members]),
-            )
+        views = {key: self._view(rows, members, batches) for key, members in groups.items()}
+        self._score_candidates(rows, groups, views, batches)
+        scores: list[torch.Tensor] = [logits[0]] * len(rows)
+        references: list[torch.Tensor | None] = [None] * len(rows)
+        for key, members in groups.items():
+            strategy, n = rows[members[0]].plan.strategy, rows[members[0]].plan.n_prefs
+            view = views[key]
             group_scores = strategy.scores(view, n)
             ref = strategy.reference(n)
+            ref_logp = view.logp(ref) if ref is not None else None
             for j, i in enumerate(members):
                 scores[i] = group_scores[j]
-                references[i] = view.logp(ref)[j] if ref is not None else None
-        stacked = torch.stack([s for s in scores if s is not None])
+                references[i] = ref_logp[j] if ref_logp is not None else None
+        stacked = torch.stack(scores)
         if torch.isnan(stacked).any():
             raise GenerationError(f"a strategy produced NaN scores at step {step}")
         chosen: list[int] = stacked.argmax(dim=-1).tolist()
@@ -446,6 +474,50 @@ class GuidedGenerator:
                 chosen[i] = self._sample(row, stacked[i])
         self._trace(rows, stacked, references, chosen)
         return chosen
+
+    @staticmethod
+    def _view(rows: list[_Row], members: list[int], batches: dict[str, _Batch]) -> StepView:
+        first = rows[members[0]]
+        per_kind = {}
+        for kind, names in first.slots.items():
+            logits = batches[kind].logits
+            per_kind[kind] = (
+                {name: logits[[rows[i].slots[kind][name] for i in members]] for name in names}
+                if logits is not None
+                else {}
+            )
+        return StepView(
+            logits=per_kind["base"],
+            rm_logits=per_kind.get("persrm", {}),
+            weights=torch.cat([rows[i].weights for i in members]),
+        )
+
+    @staticmethod
+    def _score_candidates(
+        rows: list[_Row], groups: dict[tuple[Any, ...], list[int]], views: dict[tuple[Any, ...], StepView],
+        batches: dict[str, _Batch],
+    ) -> None:
+        """Sequence-level rewards: each group names its candidates, then one forward scores them all."""
+        batch = batches.get("sequence")
+        if batch is None:
+            return
+        wanted: dict[int, torch.Tensor] = {}
+        for key, members in groups.items():
+            strategy, n = rows[members[0]].plan.strategy, rows[members[0]].plan.n_prefs
+            if "sequence" not in rows[members[0]].slots:
+                continue
+            candidates = strategy.candidates(views[key], n)[1]
+            for j, i in enumerate(members):
+                wanted[rows[i].index] = candidates[j]
+        width = max(len(c) for c in wanted.values())
+        padded = torch.stack([torch.cat([c, c[-1:].expand(width - len(c))]) for c in (wanted[o] for o in batch.owner)])
+        rewards = batch.runner.score(padded)
+        for key, members in groups.items():
+            if "sequence" not in rows[members[0]].slots:
+                continue
+            slot = [rows[i].slots["sequence"][next(iter(rows[i].slots["sequence"]))] for i in members]
+            k = len(wanted[rows[members[0]].index])
+            views[key].candidate_rewards = rewards[slot, :k]
 
     def _sample(self, row: _Row, scores: torch.Tensor) -> int:
         ids = torch.as_tensor([row.generated[-1:] or [0]], dtype=torch.long)
@@ -480,25 +552,27 @@ class GuidedGenerator:
         elif len(row.generated) >= row.limit:
             row.finish_reason = "length"
 
-    def _prune(self, active: list[_Row], base: _Batch, rm: _Batch | None) -> None:
+    @staticmethod
+    def _prune(active: list[_Row], batches: dict[str, _Batch]) -> None:
+        """Drop finished rows' sequences from every cache; a batch nobody needs any more goes away."""
         keep_ids = {r.index for r in active}
-        for batch, attr in ((base, "slots"), (rm, "rm_slots")):
-            if batch is None:
-                continue
+        for kind in list(batches):
+            batch = batches[kind]
             keep = [s for s, owner in enumerate(batch.owner) if owner in keep_ids]
             if len(keep) == len(batch.owner):
+                continue
+            if not keep:
+                del batches[kind]
                 continue
             remap = {old: new for new, old in enumerate(keep)}
             batch.runner.select(torch.tensor(keep, dtype=torch.long))
             batch.owner = [batch.owner[s] for s in keep]
+            if batch.logits is not None:
+                batch.logits = batch.logits[keep]
             for row in active:
-                slots = getattr(row, attr)
-                for name in slots:
-                    slots[name] = remap[slots[name]]
-
-    @staticmethod
-    def _step_tokens(rows: list[_Row], owner: list[int], chosen_by_row: dict[int, int]) -> torch.Tensor:
-        return torch.tensor([chosen_by_row[o] for o in owner], dtype=torch.long)
+                names = row.slots.get(kind, {})
+                for name in names:
+                    names[name] = remap[names[name]]
 
     def _result(self, row: _Row) -> GenerationResult:
         plan = row.plan
@@ -620,4 +694,17 @@ def _pad_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, eos: fro
 
 
 def _load_reward_model(path: str | Path, device: Any, dtype: Any) -> Any:
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    try:
+        config = AutoConfig.from_pretrained(str(path))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot load reward model {str(path)!r}: {exc}") from exc
+    if any(a.endswith("ForSequenceClassification") for a in (config.architectures or [])):
+        model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=dtype or torch.float32)
+        try:  # compared with the base tokenizer on attach
+            model._pad_tokenizer = AutoTokenizer.from_pretrained(str(path))
+        except (OSError, ValueError):
+            model._pad_tokenizer = None
+        return model.to(device) if device is not None else model
     return PersonalizedRewardModel.from_pretrained(path, device=device, dtype=dtype or torch.float32)

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from pad_integrations.generation.sequence_reward import last_position_reward
 from pad_integrations.generation.strategies import StepView, Strategy, normalised_weights
 
 
@@ -25,6 +26,8 @@ def reference_generate(
     max_new_tokens: int,
     eos_token_ids: Iterable[int] = (),
     reward_model: Any = None,
+    sequence_reward_model: Any = None,
+    reward_label: int = 0,
 ) -> list[int]:
     """Greedy new token ids (EOS excluded) for ``contexts`` under ``strategy``, recomputing everything."""
     n_prefs = len(weights)
@@ -36,9 +39,19 @@ def reference_generate(
             logits={name: _last_logits(model, contexts[name], generated) for name in strategy.contexts(n_prefs)},
             rm_logits={
                 name: _last_logits(reward_model, contexts[name], generated) for name in strategy.rm_contexts(n_prefs)
-            },
+            }
+            if reward_model is not None
+            else {},
             weights=w,
         )
+        if sequence_reward_model is not None:
+            # ARGS the official way: one full reward-model pass per candidate continuation.
+            (name,) = strategy.rm_contexts(n_prefs)
+            candidates = strategy.candidates(view, n_prefs)[1][0].tolist()  # type: ignore[attr-defined]
+            view.candidate_rewards = torch.tensor([[
+                last_position_reward(sequence_reward_model, [*contexts[name], *generated, c], reward_label)
+                for c in candidates
+            ]])
         token = int(strategy.scores(view, n_prefs).argmax(dim=-1)[0])
         if token in eos:
             break

@@ -32,12 +32,14 @@ class StepView:
 
     ``logits[name]``: raw last-position logits ``[n, V]`` (float32) of the base model under each
     context the strategy asked for; ``rm_logits[name]`` likewise for the PersRM; ``weights``: the
-    normalised preference weights ``[n, P]``.
+    normalised preference weights ``[n, P]``; ``candidate_rewards``: for strategies with a
+    sequence-level reward model, the rewards ``[n, k]`` of the candidates their ``candidates()`` named.
     """
 
     logits: dict[str, torch.Tensor]
     rm_logits: dict[str, torch.Tensor] = field(default_factory=dict)
     weights: torch.Tensor | None = None
+    candidate_rewards: torch.Tensor | None = None
     _logp: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def logp(self, name: str) -> torch.Tensor:
@@ -53,6 +55,7 @@ class Strategy(ABC):
     name: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
     # None | "persrm" (a causal LM read with next-token logits, run in its own KV cache)
+    # | "sequence" (a sequence classifier scoring the ``candidates()`` the strategy names each step)
     reward_model_kind: ClassVar[str | None] = None
 
     def __init__(self, **params: Any) -> None:
@@ -270,7 +273,7 @@ class AmuletStrategy(_PreferenceContrast):
 
 
 class _TopKRerank(Strategy):
-    """Base class for PAD (and any future reranker such as ARGS): rescore the base model's top-k candidates, exclude the rest.
+    """Shared by PAD and ARGS: rescore the base model's top-k candidates, exclude the rest.
 
     With several preferences both read one ``joined`` context holding all preference texts (strongest
     first), the way the official PAD code joins principles ("harmless and humor"); weights order them.
@@ -327,6 +330,28 @@ class PADStrategy(_TopKRerank):
         m = view.rm_logits["joined"].gather(-1, idx)
         reward = torch.log_softmax(m, dim=-1) - torch.log_softmax(top, dim=-1)
         return self.scatter(logits, idx, top + w * reward)
+
+
+@register_strategy
+class ARGSStrategy(_TopKRerank):
+    """ARGS: over the base top-k, score = l + w·r(context + candidate) with a sequence-level reward model."""
+
+    name = "args"
+    reward_model_kind = "sequence"
+
+    def rm_contexts(self, n_prefs: int) -> list[str]:
+        # The reward model judges the text the answer is conditioned on (preference included, if any).
+        return self.contexts(n_prefs)
+
+    def scores(self, view: StepView, n_prefs: int) -> torch.Tensor:
+        logits = view.logits[self.contexts(n_prefs)[0]]
+        top, idx = self.candidates(view, n_prefs)
+        w = float(self.params["w"])
+        if w == 0:
+            return self.scatter(logits, idx, top)
+        if view.candidate_rewards is None:
+            raise ValueError("args: the engine supplied no candidate rewards")
+        return self.scatter(logits, idx, top + w * view.candidate_rewards)
 
 
 def _finite_number(x: Any) -> bool:
