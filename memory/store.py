@@ -67,6 +67,7 @@ _PROFILE = (
         PreferenceRow.status == "active",
     )
 )
+_INSERT_MESSAGES = insert(MessageRow)
 _LATEST_MESSAGE = (
     select(MessageRow.role, MessageRow.content)
     .where(MessageRow.user_pk == bindparam("pk"))
@@ -120,6 +121,17 @@ class PreferenceMemory:
         self._autocommit_engine = self._engine.execution_options(
             **autocommit_options(self._engine.dialect.name)
         )
+        insert_ = pg_insert if self._postgres else sqlite_insert
+        self._insert_user = (
+            insert_(UserRow)
+            .values(
+                namespace=bindparam("ns"),
+                user_id=bindparam("uid"),
+                created_at=bindparam("now"),
+                updated_at=bindparam("now"),
+            )
+            .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
+        )
         slow = any(not e.runs_inline for e in self._extractors)
         self._worker = BackgroundWorker(self._run_job) if slow else None
 
@@ -147,17 +159,19 @@ class PreferenceMemory:
         return with_retries(attempt, what=what)
 
     def _user_pk(self, session: Session, user_id: str, *, create: bool) -> int | None:
-        """The user's row id, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
-        if create:
-            insert = pg_insert if self._postgres else sqlite_insert
-            now = utcnow()
-            session.execute(
-                insert(UserRow)
-                .values(namespace=self.namespace, user_id=user_id, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
-            )
+        """The user's row id, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE).
+
+        The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING, so two writers that
+        meet a new user at the same moment end up with one row and both lock it.
+        """
+        params = {"ns": self.namespace, "uid": user_id}
         stmt = _USER_PK_LOCKED if self._postgres else _USER_PK
-        return session.execute(stmt, {"ns": self.namespace, "uid": user_id}).scalar_one_or_none()
+        pk = session.execute(stmt, params).scalar_one_or_none()
+        if pk is None and create:
+            now = utcnow()
+            session.execute(self._insert_user, {**params, "now": now})
+            pk = session.execute(stmt, params).scalar_one()
+        return pk
 
     @staticmethod
     def _active_rows(session: Session, pk: int) -> list[PreferenceRow]:
@@ -191,7 +205,7 @@ class PreferenceMemory:
             now = utcnow()
             stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
             session.execute(
-                insert(MessageRow),
+                _INSERT_MESSAGES,
                 [
                     {
                         "id": m.id,
