@@ -271,3 +271,69 @@ def test_left_padding_changes_nothing_while_official_unmasked_batching_does(gen)
             unmasked.append(int(nxt[0]))
             batch = torch.cat([batch, nxt[:, None]], dim=-1)
     assert unmasked[: len(alone)] != alone
+
+
+# -- ARGS: any off-the-shelf sequence-level reward model ------------------------------------------
+@pytest.fixture(scope="module")
+def sequence_rm(tiny_reward_model_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(0)  # the score head is freshly initialised
+    return AutoModelForSequenceClassification.from_pretrained(tiny_reward_model_dir, num_labels=1).eval()
+
+
+@pytest.fixture(scope="module")
+def args_gen(tiny_model_dir, sequence_rm) -> GuidedGenerator:
+    return GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=sequence_rm)
+
+
+def test_cached_candidate_scoring_equals_full_passes(args_gen, sequence_rm):
+    from pad_integrations.generation.sequence_reward import SequenceRewardScorer
+
+    scorer = SequenceRewardScorer(sequence_rm, pad_token_id=args_gen.pad_token_id)
+    prefixes = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]  # different lengths: left padding
+    scorer.prefill(prefixes)
+    first = torch.tensor([[20, 21, 0], [30, 31, 32]])  # 0 is the pad id: still scored as a real token
+    got = scorer.score(first)
+    want = [[scorer.full_reward([*p, c]) for c in cs] for p, cs in zip(prefixes, first.tolist(), strict=True)]
+    assert torch.allclose(got, torch.tensor(want), atol=1e-5)
+    scorer.step(torch.tensor([21, 32]))
+    scorer.select(torch.tensor([1]))  # the first row finished
+    got = scorer.score(torch.tensor([[40, 41]]))
+    assert torch.allclose(got, torch.tensor([[scorer.full_reward([11, 12, 13, 32, c]) for c in (40, 41)]]), atol=1e-5)
+
+
+@pytest.mark.parametrize(("preference", "params"), [(PREF, {"w": 5.0}), (None, {"w": 3.0, "k": 4})])
+def test_args_cached_loop_equals_the_naive_reference(args_gen, sequence_rm, preference, params):
+    from pad_integrations.generation.contexts import build_contexts, normalize_messages, normalize_preference
+
+    res = args_gen.generate(MESSAGES, preference=preference, strategy="args", max_new_tokens=25, **params)
+    strategy = make_strategy("args", **params)
+    prefs = normalize_preference(preference)
+    contexts = build_contexts(args_gen.formatter, normalize_messages(MESSAGES), prefs, strategy.contexts(len(prefs)))
+    ref = reference_generate(args_gen.model, contexts, strategy, weights=[w for _, w in prefs], max_new_tokens=25,
+                             eos_token_ids=args_gen.eos_token_ids, sequence_reward_model=sequence_rm)
+    assert res.token_ids == ref
+    assert res.trace.moved_tokens > 0
+
+
+def test_args_in_a_mixed_batch_equals_one_at_a_time(args_gen):
+    requests = [
+        GenerationRequest(MESSAGES, PREF, "args", max_new_tokens=15, strategy_params={"w": 5.0}),
+        GenerationRequest([{"role": "user", "content": "Hi"}], None, "args", max_new_tokens=9,
+                          strategy_params={"w": 3.0, "k": 4}),
+        GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=12),
+    ]
+    for request, result in zip(requests, args_gen.generate_batch(requests), strict=True):
+        single = args_gen.generate(request.messages, request.preference, request.strategy,
+                                   max_new_tokens=request.max_new_tokens, **request.strategy_params)
+        assert result.token_ids == single.token_ids
+
+
+def test_args_w0_is_base_greedy_and_needs_a_sequence_rm(args_gen, gen):
+    base = gen.generate(MESSAGES, strategy="base", max_new_tokens=15).token_ids
+    assert args_gen.generate(MESSAGES, strategy="args", w=0.0, max_new_tokens=15).token_ids == base
+    from pad_integrations.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="sequence-classification"):
+        gen.generate(MESSAGES, strategy="args", max_new_tokens=3)
