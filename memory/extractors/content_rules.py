@@ -275,7 +275,7 @@ def _accessibility(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     found = re.finditer(
         r"\bi am (dyslexic|blind|colou?r[- ]?blind|deaf|hard of hearing|visually impaired|partially "
         r"sighted|autistic|neurodivergent)\b|\bi have (dyslexia|adhd|low vision|a visual impairment|"
-        r"colou?r blindness|a hearing impairment|autism)\b|\b(?:i|and) use a (screen reader)\b",
+        r"colou?r blindness|a hearing impairment|autism)\b|(?:\b(?:i|and)\s+|^)use a (screen reader)\b",
         text,
         _I,
     )
