@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -14,6 +16,7 @@ from sqlalchemy import Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from memory import taxonomy
 from memory.background import BackgroundWorker, Job
@@ -116,6 +119,9 @@ class PreferenceMemory:
         self._on_background_changes = on_background_changes
         self._engine: Engine = create_store_engine(self.url, **(engine_kwargs or {}))
         self._postgres = self._engine.dialect.name == "postgresql"
+        # An in-memory SQLite database is one connection shared by every thread: take turns on it.
+        single = isinstance(self._engine.pool, StaticPool)
+        self._serial: AbstractContextManager[Any] = threading.RLock() if single else nullcontext()
         with_retries(lambda: upgrade(self._engine), what="migrating the memory database")
         self._sessions = sessionmaker(self._engine.execution_options(**WRITE), expire_on_commit=False)
         self._autocommit_engine = self._engine.execution_options(
@@ -143,7 +149,7 @@ class PreferenceMemory:
 
     def _write(self, work: Callable[[Session], T], what: str) -> T:
         def attempt() -> T:
-            with self._sessions() as session, session.begin():
+            with self._serial, self._sessions() as session, session.begin():
                 return work(session)
 
         return with_retries(attempt, what=what)
@@ -153,7 +159,7 @@ class PreferenceMemory:
         engine = self._autocommit_engine if autocommit else self._engine
 
         def attempt() -> T:
-            with engine.connect() as conn:
+            with self._serial, engine.connect() as conn:
                 return work(conn)
 
         return with_retries(attempt, what=what)

@@ -129,3 +129,21 @@ def test_same_behaviour_on_both_backends(db_url: str) -> None:
             mem.forget("p\u00e9-\U0001f600") == 1 + 3 + 3 + 3 + 1
         )  # user, messages, preferences, events, feedback
         assert mem.export("p\u00e9-\U0001f600")["messages"] == []
+
+
+def test_in_memory_sqlite_is_safe_across_threads() -> None:
+    """`sqlite:///:memory:` is one shared connection; concurrent callers must not interleave transactions."""
+    with PreferenceMemory("sqlite:///:memory:") as mem:
+
+        def converse(uid: str) -> None:
+            for text_ in SCRIPT:
+                mem.observe(uid, [{"role": "user", "content": text_}])
+                mem.profile(uid)
+
+        users = [f"mem-{i}" for i in range(6)]
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(converse, users))
+        for uid in users:
+            _check_invariants(mem, uid)
+            assert len(mem.history(uid).messages) == len(SCRIPT)
+            assert mem.profile(uid).weights.keys() == {"diet", "allergies", "expertise"}

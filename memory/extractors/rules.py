@@ -5,8 +5,8 @@ from __future__ import annotations
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.choices import choice_clause, chosen_option, offered_options
 from memory.extractors.clauses import Clause, clauses
-from memory.extractors.content_rules import content_signals
-from memory.extractors.style_rules import PREFERENCE_VERB, style_signals
+from memory.extractors.content_rules import ContentSignal, content_signals
+from memory.extractors.style_rules import PREFERENCE_VERB, StyleSignal, style_signals
 
 # How sure a reading is, by how it was said; hedging ('I think', 'maybe') lowers it.
 CONFIDENCE = {"explicit": 0.9, "statement": 0.8, "feedback": 0.75, "implicit": 0.6, "choice": 0.55}
@@ -29,24 +29,31 @@ class RuleExtractor:
             if message.role != "user":
                 continue
             parts = clauses(message.content)
+            readings = [(c, style_signals(c)) for c in parts]
+            readings = [
+                (c, styles, content_signals(c, active, style_found=bool(styles))) for c, styles in readings
+            ]
             # A preference stated in passing inside a request ('suggest a dinner? I am vegetarian') is implicit.
-            incidental = any(
-                c.request and not self._from_clause(c, index, active, False, False) for c in parts
-            )
-            for clause in parts:
-                decisions += self._from_clause(clause, index, active, incidental, context.feedback)
+            incidental = any(c.request and not styles and not content for c, styles, content in readings)
+            for clause, styles, content in readings:
+                decisions += self._decisions(clause, styles, content, index, incidental, context.feedback)
             if previous and not context.feedback and len(parts) == 1:
                 decisions += self._from_choice(message.content, previous, index)
             previous = None
         return _dedupe(decisions)
 
-    def _from_clause(
-        self, clause: Clause, index: int, active: dict[str, str], incidental: bool, feedback: bool
+    def _decisions(
+        self,
+        clause: Clause,
+        styles: list[StyleSignal],
+        content: list[ContentSignal],
+        index: int,
+        incidental: bool,
+        feedback: bool,
     ) -> list[Decision]:
         out: list[Decision] = []
         weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
         factor = HEDGE_FACTOR if clause.hedged else 1.0
-        styles = style_signals(clause)
         for s in styles:
             if s.mode == "retract":
                 out.append(
@@ -60,7 +67,7 @@ class RuleExtractor:
             out.append(
                 Assert(s.kind, s.value, source, round(CONFIDENCE[how] * factor, 3), weight, index, self.name)
             )
-        for c in content_signals(clause, active, style_found=bool(styles)):
+        for c in content:
             if c.mode == "retract":
                 out.append(
                     Retract(c.kind, c.value, source="explicit", message_index=index, extractor=self.name)
