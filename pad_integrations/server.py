@@ -173,7 +173,8 @@ class ChatService:
     def finished(self, body: ChatCompletionRequest, messages: list[dict], result: Any, info: dict) -> dict:
         """Schedule the observation of the finished turn; return the pad info with what guided it."""
         if body.user:
-            self.turns.record(body.user, new_turn(messages, result.text))
+            reply, _ = _split_tool_calls(result.text, body.offered_tools)
+            self.turns.record(body.user, new_turn(messages, reply))
         applied = getattr(result.trace, "preferences", None) or []
         return {**info, "preferences_applied": [{"text": t, "weight": w} for t, w in applied]}
 

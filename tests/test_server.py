@@ -1,18 +1,23 @@
 """The OpenAI-compatible server on a real loopback port, driven by the real ``openai`` client and httpx.
 
-The server runs in this process (uvicorn in a thread) around a real tiny model and a real SQLite
-memory, so tests can compare answers with the engine's own. ``test_server_process.py`` covers
-``pad serve`` as a subprocess and restarts.
+Most tests run the server in this process (uvicorn in a thread) around a real tiny model and a real
+SQLite memory, so they can compare answers with the engine's own; the restart test starts ``pad serve``
+as a subprocess, stops it with SIGTERM, and continues on a new server over the same database.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -391,3 +396,79 @@ def test_tools_are_accepted_and_passed_to_the_template(client: openai.OpenAI) ->
     assert reply.usage.prompt_tokens > client.chat.completions.create(
         model=model_id(client), messages=QUESTION, max_tokens=1).usage.prompt_tokens
     assert reply.choices[0].finish_reason in ("stop", "length", "tool_calls")
+
+
+# --------------------------------------------------------------------------- pad serve, restarts
+
+
+@contextmanager
+def pad_serve(*args: str) -> Iterator[str]:
+    """``pad serve`` in a subprocess on a free port; stopped with SIGTERM, which must be clean."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pad_integrations.cli", "serve", "--port", str(port), "--log-level", "warning",
+         "--quiet", *args],
+        env=dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"pad serve exited {proc.returncode}:\n{proc.stdout.read()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "pad serve did not come up"
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+        output = proc.stdout.read()
+        proc.stdout.close()
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it: the conventional exit status.
+        assert proc.returncode in (0, -signal.SIGTERM), f"pad serve failed ({proc.returncode}):\n{output}"
+        assert "Traceback" not in output, output
+
+
+@pytest.mark.slow
+def test_pad_serve_restart_keeps_preferences_and_the_last_turn(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generator: Any
+) -> None:
+    db = f"sqlite:///{tmp_path / 'restart.db'}"
+    conversation = [{"role": "user", "content": "Please keep it casual."}]
+    monkeypatch.setenv("PAD_API_KEY", "from-env")
+    with pad_serve("--db", db, "--model", str(tiny_model_dir), "--max-tokens", "6") as url:
+        assert httpx.get(f"{url}/v1/models").status_code == 401  # the key came from the environment
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="from-env", max_retries=0)
+        model = client.models.list().data[0].id
+        httpx.put(f"{url}/v1/users/alice/preferences", headers={"Authorization": "Bearer from-env"},
+                  json={"preferences": [{"kind": "verbosity", "value": "concise"}]}).raise_for_status()
+        reply = client.chat.completions.create(model=model, messages=conversation, user="alice")
+        conversation.append({"role": "assistant", "content": reply.choices[0].message.content})
+        # SIGTERM right after the reply: the turn's observation must still reach the database.
+
+    conversation.append({"role": "user", "content": "What is tea?"})
+    memory = PreferenceMemory(url=db)
+    server = start_server(create_app(generator, memory, ServerConfig(max_tokens=6)))
+    try:
+        prefs = httpx.get(f"{server.url}/v1/users/alice/preferences").json()["preferences"]
+        assert {(p["kind"], p["value"]) for p in prefs} == {("verbosity", "concise"), ("formality", "casual")}
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+        reply = client.chat.completions.create(model=model, messages=conversation, user="alice")
+        applied = {p["text"] for p in reply.model_extra["pad"]["preferences_applied"]}
+        assert applied == {CONCISE, "Use a casual, friendly tone."}
+        other = client.chat.completions.create(model=model, messages=conversation, user="bob")
+        assert other.model_extra["pad"]["preferences_applied"] == []
+    finally:
+        server.stop()
+        memory.close()
