@@ -154,6 +154,19 @@ def test_stream_yields_the_same_text_then_usage_then_done(
     assert lines[-1] == "data: [DONE]"
 
 
+def test_a_client_leaving_mid_stream_costs_nothing_lasting(client: openai.OpenAI, http: httpx.Client) -> None:
+    body = {"model": model_id(client), "messages": QUESTION, "max_tokens": 16, "stream": True}
+    with http.stream("POST", "/v1/chat/completions", json=body) as response:
+        first = next(response.iter_lines())
+        assert first.startswith("data: ")
+    deadline = time.monotonic() + 30
+    while http.get("/healthz").json()["requests"]["in_progress"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    again = client.chat.completions.create(model=model_id(client), messages=QUESTION, max_tokens=4)
+    assert again.choices[0].message.content is not None
+
+
 def test_sampling_parameters_and_stop_are_honoured(client: openai.OpenAI, generator: Any) -> None:
     model = model_id(client)
     short = client.chat.completions.create(model=model, messages=QUESTION, max_completion_tokens=2)
