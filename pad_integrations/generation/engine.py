@@ -73,6 +73,7 @@ class _Row:
     index: int
     plan: _Plan
     slots: dict[str, dict[str, int]]  # model kind ("base", "persrm", "sequence") -> context -> sequence
+    group_key: tuple[Any, ...]
     warpers: LogitsProcessorList
     generator: torch.Generator | None
     stops: StopMatcher
@@ -367,9 +368,10 @@ class GuidedGenerator:
             if not active:
                 return
             batches = self._prefill(active)
+            groups = self._groups(active)
             step = 0
             while True:
-                chosen = self._choose(active, batches, step)
+                chosen = self._choose(active, groups, batches, step)
                 done = False
                 for row, token in zip(active, chosen, strict=True):
                     self._advance(row, token)
@@ -386,6 +388,7 @@ class GuidedGenerator:
                     if not active:
                         return
                     self._prune(active, batches)
+                    groups = self._groups(active)
                 step += 1
                 last = {r.index: r.generated[-1] for r in active}
                 for batch in batches.values():
@@ -408,6 +411,7 @@ class GuidedGenerator:
             index=index,
             plan=plan,
             slots=slots,
+            group_key=plan.strategy.group_key(n),
             warpers=_warpers(plan),
             generator=generator,
             stops=stops,
@@ -440,110 +444,113 @@ class GuidedGenerator:
         assert self.sequence_rm is not None
         return SequenceRewardScorer(self.sequence_rm, self.pad_token_id, self.reward_label)
 
-    def _choose(self, rows: list[_Row], batches: dict[str, _Batch], step: int) -> list[int]:
+    def _groups(self, rows: list[_Row]) -> list[_Group]:
+        """Rows that share a strategy, its parameters and a preference count are scored together."""
+        by_key: dict[tuple[Any, ...], list[int]] = {}
+        for i, row in enumerate(rows):
+            by_key.setdefault(row.group_key, []).append(i)
+        groups = []
+        for members in by_key.values():
+            first = rows[members[0]]
+            groups.append(_Group(
+                positions=torch.tensor(members, dtype=torch.long),
+                rows=[rows[i] for i in members],
+                strategy=first.plan.strategy,
+                n_prefs=first.plan.n_prefs,
+                index={
+                    kind: {
+                        name: torch.tensor([rows[i].slots[kind][name] for i in members], dtype=torch.long)
+                        for name in names
+                    }
+                    for kind, names in first.slots.items()
+                },
+                weights=torch.cat([rows[i].weights for i in members]),
+                reference=first.plan.strategy.reference(first.plan.n_prefs),
+            ))
+        return groups
+
+    def _choose(self, rows: list[_Row], groups: list[_Group], batches: dict[str, _Batch], step: int) -> list[int]:
         """Strategy scores per group of rows, then argmax or sampling; records the trace."""
         logits = batches["base"].logits
         assert logits is not None
-        if not bool(torch.isfinite(logits).any(dim=-1).all()) or bool(torch.isnan(logits).any() or torch.isposinf(logits).any()):
+        if bool(torch.isnan(logits).any() or torch.isposinf(logits).any()):
             raise GenerationError(
                 f"the model produced NaN or +inf logits at step {step}; "
                 "check the model's dtype and weights (float16 overflow is a common cause)"
             )
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, row in enumerate(rows):
-            groups.setdefault(row.plan.strategy.group_key(row.plan.n_prefs), []).append(i)
-        views = {key: self._view(rows, members, batches) for key, members in groups.items()}
-        self._score_candidates(rows, groups, views, batches)
-        scores: list[torch.Tensor] = [logits[0]] * len(rows)
-        references: list[torch.Tensor | None] = [None] * len(rows)
-        for key, members in groups.items():
-            strategy, n = rows[members[0]].plan.strategy, rows[members[0]].plan.n_prefs
-            view = views[key]
-            group_scores = strategy.scores(view, n)
-            ref = strategy.reference(n)
-            ref_logp = view.logp(ref) if ref is not None else None
-            for j, i in enumerate(members):
-                scores[i] = group_scores[j]
-                references[i] = ref_logp[j] if ref_logp is not None else None
-        stacked = torch.stack(scores)
-        if torch.isnan(stacked).any():
-            raise GenerationError(f"a strategy produced NaN scores at step {step}")
-        chosen: list[int] = stacked.argmax(dim=-1).tolist()
+        views = [self._view(g, batches) for g in groups]
+        self._score_candidates(groups, views, batches)
+        scores = logits.new_empty((len(rows), logits.shape[-1]))
+        references = logits.new_zeros((len(rows), logits.shape[-1]))
+        has_reference = torch.zeros(len(rows), dtype=torch.bool)
+        for group, view in zip(groups, views, strict=True):
+            scores[group.positions] = group.strategy.scores(view, group.n_prefs)
+            if group.reference is not None:
+                references[group.positions] = view.logp(group.reference)
+                has_reference[group.positions] = True
+        if torch.isnan(scores).any() or torch.isneginf(scores).all(dim=-1).any():
+            raise GenerationError(f"a strategy produced NaN scores or excluded every token at step {step}")
+        chosen: list[int] = scores.argmax(dim=-1).tolist()
         for i, row in enumerate(rows):
             if row.plan.do_sample:
-                chosen[i] = self._sample(row, stacked[i])
-        self._trace(rows, stacked, references, chosen)
+                chosen[i] = self._sample(row, scores[i])
+        self._trace(rows, scores, references, has_reference, chosen)
         return chosen
 
     @staticmethod
-    def _view(rows: list[_Row], members: list[int], batches: dict[str, _Batch]) -> StepView:
-        first = rows[members[0]]
-        per_kind = {}
-        for kind, names in first.slots.items():
+    def _view(group: _Group, batches: dict[str, _Batch]) -> StepView:
+        per_kind: dict[str, dict[str, torch.Tensor]] = {}
+        for kind, names in group.index.items():
             logits = batches[kind].logits
-            per_kind[kind] = (
-                {name: logits[[rows[i].slots[kind][name] for i in members]] for name in names}
-                if logits is not None
-                else {}
-            )
-        return StepView(
-            logits=per_kind["base"],
-            rm_logits=per_kind.get("persrm", {}),
-            weights=torch.cat([rows[i].weights for i in members]),
-        )
+            per_kind[kind] = {} if logits is None else {n: logits.index_select(0, idx) for n, idx in names.items()}
+        return StepView(logits=per_kind["base"], rm_logits=per_kind.get("persrm", {}), weights=group.weights)
 
     @staticmethod
-    def _score_candidates(
-        rows: list[_Row], groups: dict[tuple[Any, ...], list[int]], views: dict[tuple[Any, ...], StepView],
-        batches: dict[str, _Batch],
-    ) -> None:
+    def _score_candidates(groups: list[_Group], views: list[StepView], batches: dict[str, _Batch]) -> None:
         """Sequence-level rewards: each group names its candidates, then one forward scores them all."""
         batch = batches.get("sequence")
         if batch is None:
             return
         wanted: dict[int, torch.Tensor] = {}
-        for key, members in groups.items():
-            strategy, n = rows[members[0]].plan.strategy, rows[members[0]].plan.n_prefs
-            if "sequence" not in rows[members[0]].slots:
-                continue
-            candidates = strategy.candidates(views[key], n)[1]
-            for j, i in enumerate(members):
-                wanted[rows[i].index] = candidates[j]
+        for group, view in zip(groups, views, strict=True):
+            if "sequence" in group.index:
+                candidates = group.strategy.candidates(view, group.n_prefs)[1]  # type: ignore[attr-defined]
+                for j, row in enumerate(group.rows):
+                    wanted[row.index] = candidates[j]
         width = max(len(c) for c in wanted.values())
+        # Groups may ask for different k: pad by repeating a candidate, then keep each group's own k.
         padded = torch.stack([torch.cat([c, c[-1:].expand(width - len(c))]) for c in (wanted[o] for o in batch.owner)])
         rewards = batch.runner.score(padded)
-        for key, members in groups.items():
-            if "sequence" not in rows[members[0]].slots:
-                continue
-            slot = [rows[i].slots["sequence"][next(iter(rows[i].slots["sequence"]))] for i in members]
-            k = len(wanted[rows[members[0]].index])
-            views[key].candidate_rewards = rewards[slot, :k]
+        for group, view in zip(groups, views, strict=True):
+            if "sequence" in group.index:
+                (slots,) = group.index["sequence"].values()
+                view.candidate_rewards = rewards.index_select(0, slots)[:, : len(wanted[group.rows[0].index])]
 
     def _sample(self, row: _Row, scores: torch.Tensor) -> int:
         ids = torch.as_tensor([row.generated[-1:] or [0]], dtype=torch.long)
         warped = row.warpers(ids, scores[None].clone())
-        if torch.isneginf(warped).all():
-            raise GenerationError("every token was excluded before sampling")
         probs = torch.softmax(warped, dim=-1)
         return int(torch.multinomial(probs, 1, generator=row.generator)[0, 0])
 
     def _trace(
-        self, rows: list[_Row], scores: torch.Tensor, references: list[torch.Tensor | None], chosen: list[int]
+        self, rows: list[_Row], scores: torch.Tensor, references: torch.Tensor, has_reference: torch.Tensor,
+        chosen: list[int],
     ) -> None:
-        with_ref = [i for i, ref in enumerate(references) if ref is not None]
-        ranks: dict[int, int] = {}
-        kls: dict[int, float] = {}
-        if with_ref:
-            ref = torch.stack([references[i] for i in with_ref])  # type: ignore[misc]
-            guided = torch.log_softmax(scores[with_ref], dim=-1)
-            token = torch.tensor([chosen[i] for i in with_ref])[:, None]
+        """Per row: the chosen token's rank under the unguided distribution and KL(guided ‖ unguided)."""
+        ranks: list[int | None] = [None] * len(rows)
+        kls: list[float | None] = [None] * len(rows)
+        if bool(has_reference.any()):
+            idx = has_reference.nonzero()[:, 0]
+            ref = references.index_select(0, idx)
+            guided = torch.log_softmax(scores.index_select(0, idx), dim=-1)
+            token = torch.tensor(chosen, dtype=torch.long).index_select(0, idx)[:, None]
             rank = (ref > ref.gather(-1, token)).sum(-1)
             p = guided.exp()
-            kl = torch.where(p > 0, p * (guided - ref), torch.zeros_like(p)).sum(-1)
-            for j, i in enumerate(with_ref):
-                ranks[i], kls[i] = int(rank[j]), max(float(kl[j]), 0.0)
+            kl = torch.where(p > 0, p * (guided - ref), torch.zeros_like(p)).sum(-1).clamp(min=0)
+            for j, i in enumerate(idx.tolist()):
+                ranks[i], kls[i] = int(rank[j]), float(kl[j])
         for i, row in enumerate(rows):
-            row.traces.append(TokenTrace(chosen[i], "", ranks.get(i), kls.get(i)))
+            row.traces.append(TokenTrace(chosen[i], "", ranks[i], kls[i]))
 
     def _advance(self, row: _Row, token: int) -> None:
         row.generated.append(token)
@@ -598,6 +605,19 @@ class GuidedGenerator:
             trace=trace,
             finish_reason=row.finish_reason or "length",  # type: ignore[arg-type]
         )
+
+
+@dataclass
+class _Group:
+    """Active rows scored together, with the batch indices of their contexts."""
+
+    positions: torch.Tensor  # positions of the rows in the active list
+    rows: list[_Row]
+    strategy: Strategy
+    n_prefs: int
+    index: dict[str, dict[str, torch.Tensor]]  # model kind -> context -> sequence indices
+    weights: torch.Tensor
+    reference: str | None
 
 
 @dataclass
