@@ -75,8 +75,56 @@ def validate_kind(kind: object) -> str:
     return kind
 
 
+# Words people (and LLMs) use for a style value; set_preference and the LLM extractor accept them.
+STYLE_ALIASES: dict[str, dict[str, str]] = {
+    "verbosity": {
+        "short": "concise",
+        "brief": "concise",
+        "succinct": "concise",
+        "terse": "concise",
+        "long": "detailed",
+        "thorough": "detailed",
+        "verbose": "detailed",
+        "in-depth": "detailed",
+    },
+    "formality": {
+        "professional": "formal",
+        "polite": "formal",
+        "informal": "casual",
+        "friendly": "casual",
+        "relaxed": "casual",
+    },
+    "expertise": {
+        "novice": "beginner",
+        "simple": "beginner",
+        "basic": "beginner",
+        "layman": "beginner",
+        "advanced": "expert",
+        "technical": "expert",
+    },
+    "humor": {
+        "funny": "playful",
+        "humorous": "playful",
+        "humor": "playful",
+        "jokes": "playful",
+        "no humor": "serious",
+        "no jokes": "serious",
+    },
+    "format": {
+        "bullet points": "bullets",
+        "bullet": "bullets",
+        "list": "bullets",
+        "lists": "bullets",
+        "paragraphs": "prose",
+        "paragraph": "prose",
+    },
+    "units": {"si": "metric", "us": "imperial", "us customary": "imperial"},
+}
+
+
 def validate_style_value(kind: str, value: str) -> str:
-    value = value.strip().lower()
+    value = " ".join(value.strip().lower().replace("_", " ").split())
+    value = STYLE_ALIASES.get(kind, {}).get(value, value)
     if value not in STYLE_KINDS[kind]:
         raise ValueError(f"{kind} must be one of {', '.join(STYLE_KINDS[kind])}; got {value!r}")
     return value

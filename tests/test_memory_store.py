@@ -159,6 +159,8 @@ def test_set_and_remove_preference(mem: PreferenceMemory) -> None:
     assert mem.remove_preference("ghost", "humor") == []
     with pytest.raises(ValueError, match="verbosity must be one of"):
         mem.set_preference("u", "verbosity", "medium")
+    assert mem.set_preference("u", "Verbosity", " Short ").value == "concise"  # aliases are accepted
+    assert mem.set_preference("u", "format", "bullet_points").value == "bullets"
     with pytest.raises(ValueError):
         mem.set_preference("u", "diet", "   ")
     with pytest.raises(ValueError):
