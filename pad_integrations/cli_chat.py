@@ -123,8 +123,11 @@ class ChatSession:
             result = self.generator.generate(messages, **options)
         else:
             stream = self.generator.stream(messages, **options)
-            for delta in stream:
-                on_delta(delta)
+            try:
+                for delta in stream:
+                    on_delta(delta)
+            finally:
+                stream.close()  # releases the model at once if the user interrupted the answer
             result = stream.result
         self.messages = [*messages[1 if self.args.system else 0:], {"role": "assistant", "content": result.text}]
         changes = []
@@ -202,7 +205,11 @@ def _interactive(session: ChatSession) -> None:
             session.reset()
             print("  (new conversation)")
         else:
-            turn = session.answer(text, on_delta=lambda d: print(d, end="", flush=True))
+            try:
+                turn = session.answer(text, on_delta=lambda d: print(d, end="", flush=True))
+            except KeyboardInterrupt:  # Ctrl-C stops this answer (unrecorded), not the session
+                print("\n  (interrupted)")
+                continue
             print()
             print_turn_notes(turn, sys.stdout)
 
