@@ -58,6 +58,9 @@ EXPORT_FORMAT = "pad-memory-export/1"
 # Hot-path statements, built once: constructing a select costs more than running it on SQLite.
 _USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid"))
 _USER_PK_LOCKED = _USER_PK.with_for_update()
+_ACTIVE_ROWS = select(PreferenceRow.__table__).where(
+    PreferenceRow.__table__.c.user_pk == bindparam("pk"), PreferenceRow.__table__.c.status == "active"
+)
 _ACTIVE = select(PreferenceRow).where(
     PreferenceRow.user_pk == bindparam("pk"), PreferenceRow.status == "active"
 )
@@ -70,7 +73,7 @@ _PROFILE = (
         PreferenceRow.status == "active",
     )
 )
-_INSERT_MESSAGES = insert(MessageRow)
+_INSERT_MESSAGES = insert(MessageRow.__table__)
 _LATEST_MESSAGE = (
     select(MessageRow.role, MessageRow.content)
     .where(MessageRow.user_pk == bindparam("pk"))
@@ -172,11 +175,11 @@ class PreferenceMemory:
         """
         params = {"ns": self.namespace, "uid": user_id}
         stmt = _USER_PK_LOCKED if self._postgres else _USER_PK
-        pk = session.execute(stmt, params).scalar_one_or_none()
+        conn = session.connection()  # Core statements on the session's connection skip the ORM layer
+        pk = conn.execute(stmt, params).scalar_one_or_none()
         if pk is None and create:
-            now = utcnow()
-            session.execute(self._insert_user, {**params, "now": now})
-            pk = session.execute(stmt, params).scalar_one()
+            conn.execute(self._insert_user, {**params, "now": utcnow()})
+            pk = conn.execute(stmt, params).scalar_one()
         return pk
 
     @staticmethod
@@ -204,13 +207,14 @@ class PreferenceMemory:
         def work(session: Session) -> tuple[list[Change], list[str]]:
             pk = self._user_pk(session, uid, create=True)
             assert pk is not None
+            conn = session.connection()
             previous = None
             if turn[0].role == "user":
-                latest = session.execute(_LATEST_MESSAGE, {"pk": pk}).first()
+                latest = conn.execute(_LATEST_MESSAGE, {"pk": pk}).first()
                 previous = latest.content if latest is not None and latest.role == "assistant" else None
             now = utcnow()
             stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
-            session.execute(
+            conn.execute(
                 _INSERT_MESSAGES,
                 [
                     {
@@ -224,13 +228,14 @@ class PreferenceMemory:
                     for i, m in enumerate(stored)
                 ],
             )
-            active = self._active_rows(session, pk)
-            context = ExtractionContext(stored, [to_record(r) for r in active], previous)
-            resolver = Resolver(session, pk, active)
             ids = [m.id or "" for m in stored]
-            resolver.apply(
-                self._extract(inline, context), ids, [m.id or "" for m in stored if m.role == "user"]
-            )
+            # Most turns change nothing: read the context as plain rows, load ORM rows only to change them.
+            snapshot = [to_record(r) for r in conn.execute(_ACTIVE_ROWS, {"pk": pk})]
+            decisions = self._extract(inline, ExtractionContext(stored, snapshot, previous))
+            if not decisions:
+                return [], ids
+            resolver = Resolver(session, pk, self._active_rows(session, pk))
+            resolver.apply(decisions, ids, [m.id or "" for m in stored if m.role == "user"])
             return resolver.changes, ids
 
         changes, ids = self._write(work, "observe")
