@@ -45,6 +45,8 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 def add_model_arguments(parser: argparse.ArgumentParser, *, strategy_default: str = "amulet") -> None:
     parser.add_argument("--model", "-m", help="local model directory or hub id (default: the bundled demo model)")
     parser.add_argument("--reward-model", metavar="DIR", help="PersRM directory (for --strategy pad)")
+    parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps (default: cpu)")
+    parser.add_argument("--dtype", help="weights dtype, e.g. bfloat16, float16 (default: float32)")
     parser.add_argument("--strategy", "-s", default=strategy_default,
                         help="decoding strategy: base, prompt, linear, amulet, pad (needs a PersRM), args "
                         f"(default: {strategy_default})")
@@ -92,20 +94,25 @@ def check_strategy(name: str) -> None:
         raise CLIError(f"unknown strategy {name!r}; choose one of {', '.join(sorted(STRATEGIES))}", code=2)
 
 
-def load_generator(args: argparse.Namespace) -> Any:
-    from pad_integrations.errors import ModelLoadError
-    from pad_integrations.generation import GuidedGenerator
-
-    check_strategy(args.strategy)
+def quiet_loading(args: argparse.Namespace) -> None:
+    """With ``--quiet``, no transformers progress bars while weights load."""
     if getattr(args, "quiet", False):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+
+
+def load_generator(args: argparse.Namespace) -> Any:
+    from pad_integrations.errors import ModelLoadError
+    from pad_integrations.models_cache import get_generator
+
+    check_strategy(args.strategy)
+    quiet_loading(args)
     path = model_path(args)
     reward = reward_model_path(args)
     status(args, f"Loading {path}" + (f" with PersRM {reward}" if reward else "") + " ...")
     try:
-        return GuidedGenerator.from_pretrained(path, reward_model=reward)
+        return get_generator(path, reward_model=reward, device=args.device, dtype=args.dtype)
     except (OSError, ModelLoadError) as exc:
         raise CLIError(f"could not load the model {path!r}: {exc}") from None
 

@@ -9,6 +9,7 @@ from pad_integrations.cli_common import (
     add_db_argument,
     add_model_arguments,
     model_path,
+    quiet_loading,
     reward_model_path,
     status,
 )
@@ -65,13 +66,12 @@ def run(args: argparse.Namespace) -> int:
     )
     model = model_path(args)
     status(args, f"Loading {model} ...")
-    if args.quiet:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
+    quiet_loading(args)
     serve(
         model=model,
         reward_model=reward_model_path(args),
+        device=args.device,
+        dtype=args.dtype,
         db=args.db,
         host=args.host,
         port=args.port,

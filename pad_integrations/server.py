@@ -345,6 +345,8 @@ def serve(
     *,
     model: str,
     reward_model: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
     db: str | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -356,7 +358,7 @@ def serve(
     from memory import PreferenceMemory
     from pad_integrations.models_cache import get_generator
 
-    generator = get_generator(model, reward_model=reward_model)
+    generator = get_generator(model, reward_model=reward_model, device=device, dtype=dtype)
     memory = PreferenceMemory(url=db)
     config = config or ServerConfig(api_key=os.environ.get("PAD_API_KEY") or None)
     app = create_app(generator, memory, config)

@@ -79,6 +79,15 @@ def test_serve_with_a_missing_model_exits_1(capsys: pytest.CaptureFixture[str], 
     assert "Traceback" not in err
 
 
+def test_unknown_dtype_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, sqlite_url: str
+) -> None:
+    feed_stdin(monkeypatch, "hello\n")
+    code, _, err = run(capsys, "chat", "--user", "a", "--model", str(tiny_model_dir), "--db", sqlite_url,
+                       "--dtype", "float7", "-q")
+    assert code == 2 and "float7" in err and "Traceback" not in err
+
+
 def test_bad_database_url_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "memory", "show", "--user", "a", "--db", "notadialect://x")
     assert code in (1, 2)
