@@ -213,6 +213,7 @@ def test_pad_cached_loop_equals_the_naive_reference(pad_gen, persrm, params):
     assert any(t.base_rank for t in res.trace.tokens), "the PersRM should move some choices"
 
 
+@pytest.mark.slow
 def test_amulet_exact_and_collapsed_choose_the_same_tokens_over_a_long_generation(gen):
     collapsed = gen.generate(MESSAGES, preference=PREF, strategy="amulet", max_new_tokens=120)
     exact = gen.generate(MESSAGES, preference=PREF, strategy="amulet", max_new_tokens=120, exact=True)
