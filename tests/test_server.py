@@ -485,3 +485,54 @@ def test_pad_serve_restart_keeps_preferences_and_the_last_turn(
     finally:
         server.stop()
         memory.close()
+
+
+# --------------------------------------------------------------------------- tool calls (demo model)
+
+
+def demo_model_dir() -> Path:
+    from pad_integrations import demo
+
+    try:
+        return Path(demo.model_path())
+    except FileNotFoundError as exc:
+        pytest.skip(f"tool calls need a model trained to make them (the bundled demo model): {exc}")
+
+
+MAGIC = {"type": "function", "function": {
+    "name": "magic_function", "description": "Apply a magic function to an input.",
+    "parameters": {"type": "object", "properties": {"input": {"type": "integer"}}, "required": ["input"]}}}
+ASK_TOOL = [{"role": "user", "content": "What is the value of magic_function(3)? Use the tool."}]
+
+
+@pytest.fixture(scope="module")
+def demo_live(memory: PreferenceMemory) -> Iterator[openai.OpenAI]:
+    generator = models_cache.get_generator(str(demo_model_dir()))
+    server = start_server(create_app(generator, memory, ServerConfig(max_tokens=48)))
+    yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+    server.stop()
+
+
+def test_tool_calls_come_back_as_tool_calls_whole_and_streamed(demo_live: openai.OpenAI) -> None:
+    model = model_id(demo_live)
+    reply = demo_live.chat.completions.create(model=model, messages=ASK_TOOL, tools=[MAGIC])
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls", choice
+    (call,) = choice.message.tool_calls
+    assert call.type == "function" and call.id.startswith("call_") and call.function.name
+    assert isinstance(json.loads(call.function.arguments), dict)
+    assert "<tool_call>" not in (choice.message.content or "")
+
+    chunks = list(demo_live.chat.completions.create(model=model, messages=ASK_TOOL, tools=[MAGIC], stream=True))
+    streamed = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    assert [(tc.function.name, json.loads(tc.function.arguments)) for tc in streamed] == [
+        (call.function.name, json.loads(call.function.arguments))]
+    assert "<tool_call>" not in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["tool_calls"]
+
+    # The tool's answer goes back in; a model that reads it answers in text.
+    followup = [*ASK_TOOL,
+                {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+                {"role": "tool", "tool_call_id": call.id, "content": "42"}]
+    final = demo_live.chat.completions.create(model=model, messages=followup, tools=[MAGIC])
+    assert final.choices[0].finish_reason in ("stop", "length", "tool_calls")
