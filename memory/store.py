@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import URL, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,7 +106,7 @@ class PreferenceMemory:
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | URL | None = None,
         *,
         namespace: str = "default",
         extractor: Extractor | Sequence[Extractor] | None = None,
@@ -114,7 +114,9 @@ class PreferenceMemory:
         on_background_changes: Callable[[str, list[Change]], None] | None = None,
         engine_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        self.url = str(url) if url else default_url()
+        # Not str(url): SQLAlchemy masks the password there, and the engine needs it.
+        raw = url if url else default_url()
+        self.url = raw if isinstance(raw, str) else raw.render_as_string(hide_password=False)
         self.namespace = validate_id(namespace, "namespace")
         self.max_chars = max_chars
         self._extractors = _as_extractors(extractor)
@@ -125,7 +127,11 @@ class PreferenceMemory:
         # An in-memory SQLite database is one connection shared by every thread: take turns on it.
         single = isinstance(self._engine.pool, StaticPool)
         self._serial: AbstractContextManager[Any] = threading.RLock() if single else nullcontext()
-        with_retries(lambda: upgrade(self._engine), what="migrating the memory database")
+        try:
+            with_retries(lambda: upgrade(self._engine), what="migrating the memory database")
+        except BaseException:
+            self._engine.dispose()
+            raise
         self._sessions = sessionmaker(self._engine.execution_options(**WRITE), expire_on_commit=False)
         self._autocommit_engine = self._engine.execution_options(
             **autocommit_options(self._engine.dialect.name)

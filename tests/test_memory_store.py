@@ -375,3 +375,11 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(mem: PreferenceMemory) -> Non
     with mem.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_accepts_a_sqlalchemy_url_object(sqlite_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    with PreferenceMemory(make_url(sqlite_url)) as mem:
+        mem.observe("u", user("I'm vegan."))
+        assert mem.url == sqlite_url and active(mem, "u") == {"diet": "vegan"}
