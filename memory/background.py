@@ -39,6 +39,10 @@ class BackgroundWorker:
                 self._thread.start()
         self._queue.put(job)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def pending(self) -> int:
         return self._queue.unfinished_tasks
 

@@ -208,6 +208,8 @@ class PreferenceMemory:
         """Store a turn, infer preferences from it in the light of the user's history, return the changes."""
         uid = validate_id(user_id)
         turn = normalize_messages(messages)
+        if self._worker is not None and self._worker.closed:
+            raise RuntimeError("this PreferenceMemory is closed; its background extractors no longer run")
         inline = [e for e in self._extractors if e.runs_inline]
 
         def work(session: Session) -> tuple[list[Change], list[str]]:
