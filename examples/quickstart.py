@@ -52,10 +52,15 @@ def demo_model_or_tiny(workdir: Path) -> tuple[str, bool]:
     return str(build_tiny_model(workdir / "tiny-model")), False
 
 
+def wrap(text: str) -> list[str]:
+    """Lines of at most COLUMN characters, keeping the answer's own line breaks (lists stay lists)."""
+    return [piece for line in (text or "(empty)").splitlines() for piece in textwrap.wrap(line, COLUMN) or [""]]
+
+
 def side_by_side(left_title: str, left: str, right_title: str, right: str) -> str:
     """Two answers in two columns."""
-    lcol = [left_title, "-" * len(left_title), *textwrap.wrap(left or "(empty)", COLUMN)]
-    rcol = [right_title, "-" * len(right_title), *textwrap.wrap(right or "(empty)", COLUMN)]
+    lcol = [left_title, "-" * len(left_title), *wrap(left)]
+    rcol = [right_title, "-" * len(right_title), *wrap(right)]
     rows = max(len(lcol), len(rcol))
     lcol += [""] * (rows - len(lcol))
     rcol += [""] * (rows - len(rcol))
