@@ -34,6 +34,7 @@ def read(text: str, *, previous: str | None = None, active: dict[str, str] | Non
     ("text", "expected"),
     [
         ("I prefer short answers.", {("+", "verbosity", "concise", "explicit")}),
+        ("TL;DR please, always.", {("+", "verbosity", "concise", "explicit")}),
         ("too long", {("+", "verbosity", "concise", "feedback")}),
         ("Stop using jargon.", {("+", "expertise", "beginner", "explicit")}),
         ("I don't like long answers.", {("+", "verbosity", "concise", "explicit")}),
@@ -114,7 +115,7 @@ def test_dev_set_floors() -> None:
 
 
 def test_heldout_set_floors() -> None:
-    """Written after the rules were frozen; the floors sit under what was measured (P 1.00, R 0.79)."""
+    """Written after the rules were frozen; the floors sit under what was measured (P 1.00, R 0.79 at freeze)."""
     report = evaluate(load_conversations(HELDOUT))
     assert report.overall.precision >= 0.9 and report.overall.recall >= 0.7, report.table()
     assert report.clean_negatives == report.negatives

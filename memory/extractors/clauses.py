@@ -33,7 +33,7 @@ _CONTRACTIONS = [
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 
 _SPLIT = re.compile(
-    r"(?<=[.!?;])\s+|\n+|\s*;\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
+    r"(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
     # ', and keep answers short': an instruction joined to a statement is a clause of its own.
     r"|,?\s+and\s+(?=(?:please\s+)?(?:always\s+)?(?:keep|be|use|stop|avoid|do not|don't|never|answer|respond|reply|"
