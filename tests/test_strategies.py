@@ -338,3 +338,22 @@ def test_args_w0_is_base_greedy_and_needs_a_sequence_rm(args_gen, gen):
 
     with pytest.raises(ConfigurationError, match="sequence-classification"):
         gen.generate(MESSAGES, strategy="args", max_new_tokens=3)
+
+
+def test_sequence_rm_loads_from_a_path_and_a_foreign_vocabulary_is_rejected(
+    tmp_path, tiny_model_dir, tiny_llama_dir, sequence_rm
+):
+    from transformers import AutoModelForSequenceClassification
+
+    from pad_integrations.errors import TokenizerMismatchError
+
+    sequence_rm.save_pretrained(tmp_path / "rm")
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(tmp_path / "rm")
+    g = GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=tmp_path / "rm")
+    assert g.sequence_rm is not None and g.persrm is None
+    assert g.generate(MESSAGES, strategy="args", max_new_tokens=4).trace.strategy == "args"
+    foreign = AutoModelForSequenceClassification.from_pretrained(tiny_llama_dir, num_labels=1)
+    foreign.save_pretrained(tmp_path / "foreign")
+    AutoTokenizer.from_pretrained(tiny_llama_dir).save_pretrained(tmp_path / "foreign")
+    with pytest.raises(TokenizerMismatchError):
+        GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=tmp_path / "foreign")

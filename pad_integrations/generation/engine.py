@@ -43,7 +43,6 @@ from pad_integrations.generation.text import StopMatcher, TextTracker, normalize
 from pad_integrations.generation.types import GenerationRequest, GenerationResult, TokenTrace, Trace, Usage
 
 DeltaCallback = Callable[[int, str], None]
-ENGINE_PARAMS = ("prompt_style",)
 
 
 @dataclass
@@ -135,19 +134,20 @@ class GuidedGenerator:
         gen.model_name = source
         if reward_model is not None:
             if isinstance(reward_model, (str, Path)):
-                reward_model = _load_reward_model(reward_model, device, dtype)
-            gen._attach_reward_model(reward_model)
+                gen._attach_reward_model(*_load_reward_model(reward_model, device, dtype))
+            else:
+                gen._attach_reward_model(reward_model)
         return gen
 
-    def _attach_reward_model(self, reward_model: Any) -> None:
+    def _attach_reward_model(self, reward_model: Any, rm_tokenizer: PreTrainedTokenizerBase | None = None) -> None:
         if isinstance(reward_model, (str, Path)):
-            reward_model = _load_reward_model(reward_model, self.model.device, self.model.dtype)
+            reward_model, rm_tokenizer = _load_reward_model(reward_model, self.model.device, self.model.dtype)
         if isinstance(reward_model, PersonalizedRewardModel):
             reward_model.check_compatible(self.tokenizer, self.vocab_size)
             self.persrm = reward_model.eval()
         elif is_sequence_classifier(reward_model):
             check_same_vocabulary(
-                self.tokenizer, getattr(reward_model, "_pad_tokenizer", None), None,
+                self.tokenizer, rm_tokenizer, None,
                 int(reward_model.get_input_embeddings().num_embeddings), what="sequence reward model",
             )
             self.sequence_rm = reward_model.eval()
@@ -713,18 +713,19 @@ def _pad_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, eos: fro
     return min(eos) if eos else 0  # masked out anyway: any valid id will do
 
 
-def _load_reward_model(path: str | Path, device: Any, dtype: Any) -> Any:
+def _load_reward_model(path: str | Path, device: Any, dtype: Any) -> tuple[Any, PreTrainedTokenizerBase | None]:
+    """A PersRM, or a sequence classifier (by its config's architecture) with its tokenizer if it has one."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
     try:
         config = AutoConfig.from_pretrained(str(path))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load reward model {str(path)!r}: {exc}") from exc
-    if any(a.endswith("ForSequenceClassification") for a in (config.architectures or [])):
-        model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=dtype or torch.float32)
-        try:  # compared with the base tokenizer on attach
-            model._pad_tokenizer = AutoTokenizer.from_pretrained(str(path))
-        except (OSError, ValueError):
-            model._pad_tokenizer = None
-        return model.to(device) if device is not None else model
-    return PersonalizedRewardModel.from_pretrained(path, device=device, dtype=dtype or torch.float32)
+    if not any(a.endswith("ForSequenceClassification") for a in (config.architectures or [])):
+        return PersonalizedRewardModel.from_pretrained(path, device=device, dtype=dtype or torch.float32), None
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=dtype or torch.float32)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    except (OSError, ValueError):
+        tokenizer = None
+    return (model.to(device) if device is not None else model), tokenizer
