@@ -147,3 +147,39 @@ def test_in_memory_sqlite_is_safe_across_threads() -> None:
             _check_invariants(mem, uid)
             assert len(mem.history(uid).messages) == len(SCRIPT)
             assert mem.profile(uid).weights.keys() == {"diet", "allergies", "expertise"}
+
+
+def _rows_mentioning(engine, needles: list[str]) -> list[tuple[str, tuple]]:
+    """Every row of every table (ours or not) whose text mentions one of the needles."""
+    from sqlalchemy import MetaData
+
+    meta = MetaData()
+    meta.reflect(engine)
+    found = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(table.select()):
+                if any(n in str(value) for value in row for n in needles):
+                    found.append((table.name, tuple(row)))
+    return found
+
+
+def test_forget_leaves_no_trace_on_either_backend(db_url: str) -> None:
+    secret = "okapi-secret-5531"
+    with PreferenceMemory(db_url, namespace="gdpr") as mem:
+        ids = mem.observe(
+            "victim@example.org",
+            [
+                {"role": "user", "content": f"I'm vegan and I love {secret}."},
+                {"role": "assistant", "content": "word " * 300},
+            ],
+        ).message_ids
+        mem.feedback("victim@example.org", ids[1], rating=-1, text="too long")
+        mem.set_preference("victim@example.org", "likes", f"{secret} tea", text=f"{secret} in the morning")
+        mem.observe("bystander", [{"role": "user", "content": "I'm vegetarian."}])
+        prefs = [p.id for p in mem.history("victim@example.org").preferences]
+        needles = ["victim@example.org", secret, *ids, *prefs]
+        assert _rows_mentioning(mem.engine, needles)
+        mem.forget("victim@example.org")
+        assert _rows_mentioning(mem.engine, needles) == []
+        assert {p.value for p in mem.profile("bystander").preferences} == {"vegetarian"}
