@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -117,15 +118,22 @@ def load_generator(args: argparse.Namespace) -> Any:
         raise CLIError(f"could not load the model {path!r}: {exc}") from None
 
 
+def redact_url(url: str) -> str:
+    """``url`` with the password (``scheme://user:PASSWORD@host``) masked, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def open_memory(args: argparse.Namespace) -> Any:
     from memory import PreferenceMemory
 
+    where = redact_url(args.db) if args.db else "(default)"
     try:
         memory = PreferenceMemory(url=args.db)
     except Exception as exc:  # a bad URL or an unreachable server: say which, no traceback
+        message = redact_url(str(exc))
         if isinstance(exc, (ValueError, TypeError)):
-            raise CLIError(f"bad --db {args.db!r}: {exc}", code=2) from None
-        raise CLIError(f"could not open the preference store {args.db or '(default)'}: {exc}") from None
+            raise CLIError(f"bad --db {where}: {message}", code=2) from None
+        raise CLIError(f"could not open the preference store {where}: {message}") from None
     return memory
 
 

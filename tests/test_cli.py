@@ -88,6 +88,13 @@ def test_unknown_dtype_is_a_usage_error(
     assert code == 2 and "float7" in err and "Traceback" not in err
 
 
+def test_an_unreachable_database_is_reported_without_its_password(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "memory", "show", "--user", "a", "--db",
+                       "postgresql+psycopg://pad:s3cret-pw@127.0.0.1:1/pad")
+    assert code == 1 and err.startswith("pad: error: could not open the preference store")
+    assert "pad:***@127.0.0.1:1" in err and "s3cret-pw" not in err
+
+
 def test_bad_database_url_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "memory", "show", "--user", "a", "--db", "notadialect://x")
     assert code in (1, 2)
