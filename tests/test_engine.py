@@ -201,6 +201,11 @@ def test_generate_ids_matches_generate(gen):
     assert by_ids.usage.input_tokens == len(pref)
     with pytest.raises(ValueError, match="needs context"):
         gen.generate_ids({"preference": pref}, strategy="amulet", max_new_tokens=3)
+    short = {"base": gen.formatter.encode([{"role": "user", "content": "Hi"}]),
+             "preference": gen.formatter.encode([{"role": "user", "content": "Hi"}], system_extra=PREF)}
+    batch = gen.generate_ids_batch([short, {"base": base, "preference": pref}], strategy="amulet", max_new_tokens=15)
+    assert batch[1].token_ids == by_ids.token_ids
+    assert batch[0].token_ids == gen.generate_ids(short, strategy="amulet", max_new_tokens=15).token_ids
 
 
 # -- limits and bad input -------------------------------------------------------------------------
