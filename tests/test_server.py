@@ -487,6 +487,36 @@ def test_pad_serve_restart_keeps_preferences_and_the_last_turn(
         memory.close()
 
 
+# --------------------------------------------------------------------------- scale-out on PostgreSQL
+
+
+@pytest.mark.postgres
+def test_two_workers_on_one_postgresql_share_every_user(postgres_url: str, generator: Any) -> None:
+    """Workers are stateless: what one learns or is told, the other serves at once."""
+    namespace = f"server-{os.getpid()}-{time.monotonic_ns()}"
+    memories = [PreferenceMemory(url=postgres_url, namespace=namespace) for _ in range(2)]
+    servers = [start_server(create_app(generator, m, ServerConfig(max_tokens=4))) for m in memories]
+    try:
+        a, b = (openai.OpenAI(base_url=f"{s.url}/v1", api_key="unused", max_retries=0) for s in servers)
+        model = model_id(a)
+        a.chat.completions.create(model=model, user="pat", max_tokens=4,
+                                  messages=[{"role": "user", "content": "Please keep it casual."}])
+        httpx.put(f"{servers[0].url}/v1/users/pat/preferences",
+                  json={"preferences": [{"kind": "diet", "value": "vegetarian"}]}).raise_for_status()
+        flush_turns(memories[0])
+        seen = httpx.get(f"{servers[1].url}/v1/users/pat/preferences").json()["preferences"]
+        assert {(p["kind"], p["value"]) for p in seen} == {("formality", "casual"), ("diet", "vegetarian")}
+        reply = b.chat.completions.create(model=model, user="pat", messages=QUESTION, max_tokens=4)
+        assert len(reply.model_extra["pad"]["preferences_applied"]) == 2
+        assert httpx.delete(f"{servers[1].url}/v1/users/pat/preferences").json()["removed"] > 0
+        assert httpx.get(f"{servers[0].url}/v1/users/pat/preferences").json()["preferences"] == []
+    finally:
+        for server in servers:
+            server.stop()
+        for m in memories:
+            m.close()
+
+
 # --------------------------------------------------------------------------- tool calls (demo model)
 
 
