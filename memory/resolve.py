@@ -12,9 +12,11 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, update
 
 from memory import taxonomy
 from memory.extractors.base import Assert, Decision, Retract
@@ -30,7 +32,8 @@ MAX_VALUE_CHARS = 200
 MAX_CUSTOM_TEXT_CHARS = 500
 
 
-def to_record(row: PreferenceRow) -> Preference:
+def to_record(row: Any) -> Preference:
+    """A detached Preference from a stored row (a result row, a PrefState or an ORM object)."""
     return Preference(
         id=row.id,
         kind=row.kind,
@@ -66,13 +69,68 @@ def _combine(a: float, b: float) -> float:
     return round(min(0.99, 1 - (1 - a) * (1 - b)), 4) if max(a, b) < 1.0 else 1.0
 
 
-class Resolver:
-    """Holds one user's active rows for the duration of one transaction and applies decisions to them."""
+_PREFS = PreferenceRow.__table__
+_INSERT_PREF = insert(_PREFS)
+_INSERT_EVENT = insert(EventRow.__table__)
+_MUTABLE = (
+    "status",
+    "weight",
+    "confidence",
+    "source",
+    "custom_text",
+    "text",
+    "evidence",
+    "superseded_by",
+    "updated_at",
+)
+_UPDATE_PREF = (
+    update(_PREFS)
+    .where(_PREFS.c.id == bindparam("pref_id"))
+    .values({name: bindparam(f"new_{name}") for name in _MUTABLE})
+)
 
-    def __init__(self, session: Session, user_pk: int, active: Sequence[PreferenceRow]) -> None:
-        self.session = session
+
+@dataclass
+class PrefState:
+    """A working copy of one memory_preferences row, written back with one UPDATE when it changes."""
+
+    id: str
+    user_pk: int
+    kind: str
+    key: str
+    slot: str
+    value: str
+    text: str
+    custom_text: str | None
+    weight: float
+    confidence: float
+    source: str
+    extractor: str
+    status: str
+    evidence: list[str]
+    superseded_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> PrefState:
+        state = cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        state.evidence = list(state.evidence or ())
+        return state
+
+
+class Resolver:
+    """Holds one user's active rows for the duration of one transaction and applies decisions to them.
+
+    Every change is written at once with SQLAlchemy Core on the transaction's connection (no ORM unit of
+    work on the hot path); the retired row is updated before its successor is inserted, as the unique
+    index on active slots requires.
+    """
+
+    def __init__(self, conn: Connection, user_pk: int, active: Sequence[Any]) -> None:
+        self.conn = conn
         self.user_pk = user_pk
-        self.active = {row.slot: row for row in active}
+        self.active = {row.slot: PrefState.of(row) for row in active}
         self.changes: list[Change] = []
 
     def apply(
@@ -97,31 +155,27 @@ class Resolver:
         value = clean_value(kind, d.value)
         if not taxonomy.is_style(kind) and d.source != "manual" and is_injection(value):
             raise ValueError("value reads as an instruction to the assistant, not a preference")
-        slot = taxonomy.slot(kind, taxonomy.item_key(kind, value))
+        key = taxonomy.item_key(kind, value)
+        slot = taxonomy.slot(kind, key)
         existing = self.active.get(slot)
         now = utcnow()
         if existing is not None and existing.kind == kind and existing.value.lower() == value.lower():
             self._reinforce(existing, d, evidence, custom_text, now)
             return
-        if existing is not None:
-            manual_or_stated = existing.source in ("manual", "explicit", "feedback")
-            if d.source == "implicit" and manual_or_stated:
-                log.debug(
-                    "memory: implicit %s=%s does not overturn %s %s",
-                    kind,
-                    value,
-                    existing.source,
-                    existing.value,
-                )
-                return
-            before = to_record(existing)
-            existing.status, existing.updated_at = "superseded", now
-            self.session.flush()  # the unique index allows one active row per slot: retire the old one first
-        row = PreferenceRow(
+        if (
+            existing is not None
+            and d.source == "implicit"
+            and existing.source in ("manual", "explicit", "feedback")
+        ):
+            log.debug(
+                "memory: implicit %s=%s does not overturn %s %s", kind, value, existing.source, existing.value
+            )
+            return
+        row = PrefState(
             id=uuid.uuid4().hex,
             user_pk=self.user_pk,
             kind=kind,
-            key=taxonomy.item_key(kind, value),
+            key=key,
             slot=slot,
             value=value,
             text=render_line(kind, value, custom_text),
@@ -132,13 +186,17 @@ class Resolver:
             extractor=d.extractor,
             status="active",
             evidence=list(dict.fromkeys(evidence)),
+            superseded_by=None,
             created_at=now,
             updated_at=now,
         )
-        self.session.add(row)
+        if existing is not None:
+            before = to_record(existing)
+            existing.status, existing.superseded_by, existing.updated_at = "superseded", row.id, now
+            self._save(existing)  # retire the old row first: one active row per slot
+        self.conn.execute(_INSERT_PREF, asdict(row))
         self.active[slot] = row
         if existing is not None:
-            existing.superseded_by = row.id
             self._event("supersede", row, previous_value=existing.value, evidence=evidence, now=now)
             self.changes.append(Change("supersede", to_record(row), before))
         else:
@@ -146,37 +204,30 @@ class Resolver:
             self.changes.append(Change("add", to_record(row)))
 
     def _reinforce(
-        self, row: PreferenceRow, d: Assert, evidence: list[str], custom_text: str | None, now: datetime
+        self, row: PrefState, d: Assert, evidence: list[str], custom_text: str | None, now: datetime
     ) -> None:
         before = to_record(row)
         if d.source == "manual":
             # Explicit control sets the fields; it is an update when anything differs.
-            if (row.weight, row.confidence, row.custom_text, row.source) == (
-                d.weight,
-                d.confidence,
-                custom_text,
-                "manual",
-            ):
+            wanted = (d.weight, d.confidence, custom_text, "manual")
+            if (row.weight, row.confidence, row.custom_text, row.source) == wanted:
                 return
-            row.weight, row.confidence, row.custom_text, row.source = (
-                d.weight,
-                d.confidence,
-                custom_text,
-                "manual",
-            )
+            row.weight, row.confidence, row.custom_text, row.source = wanted
             row.text, row.updated_at = render_line(row.kind, row.value, custom_text), now
+            self._save(row)
             self._event("update", row, evidence=evidence, now=now)
             self.changes.append(Change("update", to_record(row), before))
             return
-        new_evidence = [e for e in evidence if e not in (row.evidence or [])]
+        new_evidence = [e for e in evidence if e not in row.evidence]
         if not new_evidence:
             return  # the same message read twice is not more evidence
-        row.evidence = [*(row.evidence or []), *new_evidence]
+        row.evidence = [*row.evidence, *new_evidence]
         row.confidence = _combine(row.confidence, d.confidence)
         row.weight = max(row.weight, d.weight)
         if taxonomy.source_rank(d.source) > taxonomy.source_rank(row.source):
             row.source = d.source
         row.updated_at = now
+        self._save(row)
         self._event("evidence", row, evidence=new_evidence, now=now)
         self.changes.append(Change("evidence", to_record(row), before))
 
@@ -191,34 +242,41 @@ class Resolver:
             if match:
                 self.remove(row, evidence, source=d.source)
 
-    def remove(self, row: PreferenceRow, evidence: Sequence[str], *, source: str) -> None:
+    def remove(self, row: PrefState, evidence: Sequence[str], *, source: str) -> None:
         now = utcnow()
         row.status, row.updated_at = "removed", now
+        self._save(row)
         del self.active[row.slot]
         self._event("remove", row, evidence=evidence, now=now, source=source)
         self.changes.append(Change("remove", to_record(row)))
 
+    def _save(self, row: PrefState) -> None:
+        self.conn.execute(
+            _UPDATE_PREF, {"pref_id": row.id, **{f"new_{name}": getattr(row, name) for name in _MUTABLE}}
+        )
+
     def _event(
         self,
         action: str,
-        row: PreferenceRow,
+        row: PrefState,
         *,
         evidence: Sequence[str],
         now: datetime,
         previous_value: str | None = None,
         source: str | None = None,
     ) -> None:
-        self.session.add(
-            EventRow(
-                user_pk=self.user_pk,
-                preference_id=row.id,
-                action=action,
-                kind=row.kind,
-                value=row.value,
-                previous_value=previous_value,
-                source=source or row.source,
-                extractor=row.extractor,
-                message_id=evidence[0] if evidence else None,
-                created_at=now,
-            )
+        self.conn.execute(
+            _INSERT_EVENT,
+            {
+                "user_pk": self.user_pk,
+                "preference_id": row.id,
+                "action": action,
+                "kind": row.kind,
+                "value": row.value,
+                "previous_value": previous_value,
+                "source": source or row.source,
+                "extractor": row.extractor,
+                "message_id": evidence[0] if evidence else None,
+                "created_at": now,
+            },
         )

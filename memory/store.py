@@ -12,10 +12,9 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Engine, bindparam, delete, insert, select
+from sqlalchemy import URL, Connection, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from memory import taxonomy
@@ -60,9 +59,6 @@ _USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRo
 _USER_PK_LOCKED = _USER_PK.with_for_update()
 _ACTIVE_ROWS = select(PreferenceRow.__table__).where(
     PreferenceRow.__table__.c.user_pk == bindparam("pk"), PreferenceRow.__table__.c.status == "active"
-)
-_ACTIVE = select(PreferenceRow).where(
-    PreferenceRow.user_pk == bindparam("pk"), PreferenceRow.status == "active"
 )
 _PROFILE = (
     select(PreferenceRow)
@@ -132,7 +128,7 @@ class PreferenceMemory:
         except BaseException:
             self._engine.dispose()
             raise
-        self._sessions = sessionmaker(self._engine.execution_options(**WRITE), expire_on_commit=False)
+        self._write_engine = self._engine.execution_options(**WRITE)
         self._autocommit_engine = self._engine.execution_options(
             **autocommit_options(self._engine.dialect.name)
         )
@@ -156,10 +152,12 @@ class PreferenceMemory:
     def engine(self) -> Engine:
         return self._engine
 
-    def _write(self, work: Callable[[Session], T], what: str) -> T:
+    def _write(self, work: Callable[[Connection], T], what: str) -> T:
+        """One write transaction (SQLite: BEGIN IMMEDIATE), retried whole on transient failures."""
+
         def attempt() -> T:
-            with self._serial, self._sessions() as session, session.begin():
-                return work(session)
+            with self._serial, self._write_engine.begin() as conn:
+                return work(conn)
 
         return with_retries(attempt, what=what)
 
@@ -173,7 +171,7 @@ class PreferenceMemory:
 
         return with_retries(attempt, what=what)
 
-    def _user_pk(self, session: Session, user_id: str, *, create: bool) -> int | None:
+    def _user_pk(self, conn: Connection, user_id: str, *, create: bool) -> int | None:
         """The user's row id, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE).
 
         The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING, so two writers that
@@ -181,7 +179,6 @@ class PreferenceMemory:
         """
         params = {"ns": self.namespace, "uid": user_id}
         stmt = _USER_PK_LOCKED if self._postgres else _USER_PK
-        conn = session.connection()  # Core statements on the session's connection skip the ORM layer
         pk = conn.execute(stmt, params).scalar_one_or_none()
         if pk is None and create:
             conn.execute(self._insert_user, {**params, "now": utcnow()})
@@ -189,8 +186,8 @@ class PreferenceMemory:
         return pk
 
     @staticmethod
-    def _active_rows(session: Session, pk: int) -> list[PreferenceRow]:
-        return list(session.scalars(_ACTIVE, {"pk": pk}))
+    def _active_rows(conn: Connection, pk: int) -> list[Any]:
+        return list(conn.execute(_ACTIVE_ROWS, {"pk": pk}))
 
     def _extract(self, extractors: Sequence[Extractor], context: ExtractionContext) -> list[Decision]:
         decisions: list[Decision] = []
@@ -212,10 +209,9 @@ class PreferenceMemory:
             raise RuntimeError("this PreferenceMemory is closed; its background extractors no longer run")
         inline = [e for e in self._extractors if e.runs_inline]
 
-        def work(session: Session) -> tuple[list[Change], list[str]]:
-            pk = self._user_pk(session, uid, create=True)
+        def work(conn: Connection) -> tuple[list[Change], list[str]]:
+            pk = self._user_pk(conn, uid, create=True)
             assert pk is not None
-            conn = session.connection()
             previous = None
             if turn[0].role == "user":
                 latest = conn.execute(_LATEST_MESSAGE, {"pk": pk}).first()
@@ -237,13 +233,12 @@ class PreferenceMemory:
                 ],
             )
             ids = [m.id or "" for m in stored]
-            # Most turns change nothing: read the context as plain rows, load ORM rows only to change them.
-            snapshot = [to_record(r) for r in conn.execute(_ACTIVE_ROWS, {"pk": pk})]
-            decisions = self._extract(inline, ExtractionContext(stored, snapshot, previous))
-            if not decisions:
-                return [], ids
-            resolver = Resolver(session, pk, self._active_rows(session, pk))
-            resolver.apply(decisions, ids, [m.id or "" for m in stored if m.role == "user"])
+            active = self._active_rows(conn, pk)
+            context = ExtractionContext(stored, [to_record(r) for r in active], previous)
+            resolver = Resolver(conn, pk, active)
+            resolver.apply(
+                self._extract(inline, context), ids, [m.id or "" for m in stored if m.role == "user"]
+            )
             return resolver.changes, ids
 
         changes, ids = self._write(work, "observe")
@@ -290,16 +285,16 @@ class PreferenceMemory:
             return
         ids = [m.id or "" for m in context.messages]
 
-        def work(session: Session) -> list[Change]:
-            pk = self._user_pk(session, job.user_id, create=False)
+        def work(conn: Connection) -> list[Change]:
+            pk = self._user_pk(conn, job.user_id, create=False)
             if pk is None:
                 return []
-            alive = session.scalars(
+            alive = conn.scalars(
                 select(MessageRow.id).where(MessageRow.user_pk == pk, MessageRow.id.in_(ids))
             ).all()
             if not alive:
                 return []
-            resolver = Resolver(session, pk, self._active_rows(session, pk))
+            resolver = Resolver(conn, pk, self._active_rows(conn, pk))
             user_ids = [m.id or "" for m in context.messages if m.role == "user"]
             resolver.apply(decisions, ids, user_ids)
             return resolver.changes
@@ -362,10 +357,10 @@ class PreferenceMemory:
         decision = Assert(kind, value, "manual", float(confidence), float(weight), None, "manual")
         slot = taxonomy.slot(kind, taxonomy.item_key(kind, value))
 
-        def work(session: Session) -> Preference:
-            pk = self._user_pk(session, uid, create=True)
+        def work(conn: Connection) -> Preference:
+            pk = self._user_pk(conn, uid, create=True)
             assert pk is not None
-            resolver = Resolver(session, pk, self._active_rows(session, pk))
+            resolver = Resolver(conn, pk, self._active_rows(conn, pk))
             resolver.affirm(decision, [], custom_text=text)
             return to_record(resolver.active[slot])
 
@@ -380,12 +375,12 @@ class PreferenceMemory:
         if not isinstance(kind_or_id, str):
             raise TypeError("kind_or_id must be a str")
 
-        def work(session: Session) -> list[Change]:
-            pk = self._user_pk(session, uid, create=False)
+        def work(conn: Connection) -> list[Change]:
+            pk = self._user_pk(conn, uid, create=False)
             if pk is None:
                 return []
-            active = self._active_rows(session, pk)
-            resolver = Resolver(session, pk, active)
+            resolver = Resolver(conn, pk, self._active_rows(conn, pk))
+            active = list(resolver.active.values())
             by_id = [r for r in active if r.id == kind_or_id]
             if by_id:
                 targets = by_id
@@ -423,19 +418,22 @@ class PreferenceMemory:
         if rating is None and text is None:
             raise ValueError("feedback needs a rating or a text")
 
-        def work(session: Session) -> list[Change]:
-            pk = self._user_pk(session, uid, create=False)
+        def work(conn: Connection) -> list[Change]:
+            pk = self._user_pk(conn, uid, create=False)
             message = None
             if pk is not None:
-                message = session.scalars(
-                    select(MessageRow).where(MessageRow.id == mid, MessageRow.user_pk == pk)
+                message = conn.execute(
+                    select(MessageRow.role, MessageRow.content).where(
+                        MessageRow.id == mid, MessageRow.user_pk == pk
+                    )
                 ).first()
             if pk is None or message is None:
                 raise UnknownMessageError(f"no message {mid!r} for this user")
-            session.add(
-                FeedbackRow(user_pk=pk, message_id=mid, rating=rating, text=text, created_at=utcnow())
+            conn.execute(
+                insert(FeedbackRow.__table__),
+                {"user_pk": pk, "message_id": mid, "rating": rating, "text": text, "created_at": utcnow()},
             )
-            active = self._active_rows(session, pk)
+            active = self._active_rows(conn, pk)
             decisions: list[Decision] = []
             if text:
                 context = ExtractionContext(
@@ -448,7 +446,7 @@ class PreferenceMemory:
             long_answer = message.role == "assistant" and len(message.content.split()) > LONG_ANSWER_WORDS
             if rating == -1 and long_answer and not any(d.kind == "verbosity" for d in decisions):
                 decisions.append(Assert("verbosity", "concise", "feedback", 0.5, 1.0, None, "feedback"))
-            resolver = Resolver(session, pk, active)
+            resolver = Resolver(conn, pk, active)
             resolver.apply(decisions, [], [mid])
             return resolver.changes
 
@@ -529,14 +527,14 @@ class PreferenceMemory:
         """Delete every row of the user (messages, preferences, history, feedback, the user); returns the count."""
         uid = validate_id(user_id)
 
-        def work(session: Session) -> int:
-            pk = self._user_pk(session, uid, create=False)
+        def work(conn: Connection) -> int:
+            pk = self._user_pk(conn, uid, create=False)
             if pk is None:
                 return 0
             deleted = 0
             for table in USER_TABLES:
-                deleted += session.execute(delete(table).where(table.user_pk == pk)).rowcount or 0
-            deleted += session.execute(delete(UserRow).where(UserRow.pk == pk)).rowcount or 0
+                deleted += conn.execute(delete(table).where(table.user_pk == pk)).rowcount or 0
+            deleted += conn.execute(delete(UserRow).where(UserRow.pk == pk)).rowcount or 0
             return deleted
 
         return self._write(work, "forget")
