@@ -40,6 +40,16 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("command", "option"),
+    [("chat", "--user"), ("memory", "history"), ("serve", "--max-queue"), ("bench", "--repeats"),
+     ("eval", "--strategies"), ("train-persrm", "--base")],
+)
+def test_each_command_has_its_own_help(capsys: pytest.CaptureFixture[str], command: str, option: str) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0 and f"usage: pad {command}" in out and option in out
+
+
+@pytest.mark.parametrize(
     "argv",
     [[], ["frobnicate"], ["memory"], ["memory", "show"], ["chat", "--user", "a", "--max-tokens", "0"],
      ["serve", "--port", "70000"], ["memory", "set", "--user", "a", "verbosity"]],
