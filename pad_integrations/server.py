@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pad_integrations._extras import require
 
@@ -50,6 +50,10 @@ from pad_integrations.server_schemas import (
 )
 from pad_integrations.tools import ToolCall, ToolCallStreamParser, parse_tool_calls
 from pad_integrations.user_context import recorder_for
+
+if TYPE_CHECKING:
+    from memory import PreferenceMemory, Profile
+    from pad_integrations.generation import GenerationResult, GuidedGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +93,7 @@ def _checked_user(user_id: str) -> str:
 class ChatService:
     """The completion logic behind the routes: profile in, batched decode, turn observed afterwards."""
 
-    def __init__(self, generator: Any, memory: Any, config: ServerConfig) -> None:
+    def __init__(self, generator: GuidedGenerator, memory: PreferenceMemory, config: ServerConfig) -> None:
         self.generator = generator
         self.memory = memory
         self.config = config
@@ -114,7 +118,7 @@ class ChatService:
         """Wait until the memory has taken in this user's earlier turns (read-your-writes)."""
         await asyncio.to_thread(self.turns.wait_for, user_id)
 
-    async def profile(self, user_id: str) -> Any:
+    async def profile(self, user_id: str) -> Profile:
         await self.settled(user_id)
         return await self.memory.aprofile(user_id)
 
@@ -170,7 +174,9 @@ class ChatService:
         info = {"strategy": strategy, "user": body.user}
         return job, info, messages
 
-    def finished(self, body: ChatCompletionRequest, messages: list[dict], result: Any, info: dict) -> dict:
+    def finished(
+        self, body: ChatCompletionRequest, messages: list[dict], result: GenerationResult, info: dict
+    ) -> dict[str, Any]:
         """Schedule the observation of the finished turn; return the pad info with what guided it."""
         if body.user:
             reply, _ = _split_tool_calls(result.text, body.offered_tools)
@@ -197,7 +203,9 @@ def _split_tool_calls(text: str, tools: list[dict] | None) -> tuple[str, list[To
     return parse_tool_calls(text, tools) if tools else (text, [])
 
 
-def create_app(generator: Any, memory: Any, config: ServerConfig | None = None) -> FastAPI:
+def create_app(
+    generator: GuidedGenerator, memory: PreferenceMemory, config: ServerConfig | None = None
+) -> FastAPI:
     """The ASGI app around a loaded ``GuidedGenerator`` and a ``PreferenceMemory``."""
     config = config or ServerConfig()
     service = ChatService(generator, memory, config)
