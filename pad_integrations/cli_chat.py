@@ -12,9 +12,9 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pad_integrations.cli_common import (
     CLIError,
@@ -29,6 +29,10 @@ from pad_integrations.cli_common import (
     status,
 )
 from pad_integrations.profile_views import describe_change
+
+if TYPE_CHECKING:
+    from memory import Change, PreferenceMemory
+    from pad_integrations.generation import GuidedGenerator
 
 HELP = "chat as a user; shows the preferences applied and newly inferred after each answer"
 INTERACTIVE_HELP = """Commands: /prefs (show your stored preferences), /reset (start a new conversation),
@@ -67,7 +71,7 @@ class Turn:
     usage: dict[str, int]
     strategy: str
     applied: list[tuple[str, float]]
-    changes: list[Any] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
     def to_json(self, user_id: str) -> dict[str, Any]:
         return {
@@ -85,7 +89,7 @@ class Turn:
 class ChatSession:
     """One user's conversation: profile in before each answer, the turn observed after it."""
 
-    def __init__(self, generator: Any, memory: Any, args: argparse.Namespace) -> None:
+    def __init__(self, generator: GuidedGenerator, memory: PreferenceMemory, args: argparse.Namespace) -> None:
         self.generator = generator
         self.memory = memory
         self.args = args
@@ -107,7 +111,7 @@ class ChatSession:
             raise CLIError("the message is too long for the model's context window")
         return system + history
 
-    def answer(self, text: str, on_delta: Any = None) -> Turn:
+    def answer(self, text: str, on_delta: Callable[[str], None] | None = None) -> Turn:
         profile = self.memory.profile(self.user)
         preference = profile if profile.preferences else None
         options = {

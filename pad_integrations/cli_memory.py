@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pad_integrations.cli_common import (
     CLIError,
@@ -17,6 +17,9 @@ from pad_integrations.cli_common import (
     print_json,
 )
 from pad_integrations.profile_views import profile_json
+
+if TYPE_CHECKING:
+    from memory import PreferenceMemory
 
 HELP = "show, set, forget, export or list the history of a user's stored preferences"
 
@@ -56,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(history)
 
 
-def _show(memory: Any, args: argparse.Namespace) -> None:
+def _show(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     profile = memory.profile(args.user)
     if args.json:
         print_json(profile_json(args.user, profile))
@@ -72,7 +75,7 @@ def _show(memory: Any, args: argparse.Namespace) -> None:
     print(profile.text)
 
 
-def _set(memory: Any, args: argparse.Namespace) -> None:
+def _set(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     memory.set_preference(args.user, args.kind, args.value, text=args.text, weight=args.weight)
     profile = memory.profile(args.user)
     if args.json:
@@ -88,7 +91,7 @@ def _confirm(question: str) -> bool:
         return False
 
 
-def _forget(memory: Any, args: argparse.Namespace) -> None:
+def _forget(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     if args.kind:
         removed = len(memory.remove_preference(args.user, args.kind))
         message = f"Removed {removed} {args.kind} preference(s) of {args.user!r}."
@@ -106,7 +109,7 @@ def _forget(memory: Any, args: argparse.Namespace) -> None:
         print(message)
 
 
-def _export(memory: Any, args: argparse.Namespace) -> None:
+def _export(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     data = memory.export(args.user)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if args.output is None:
@@ -119,7 +122,7 @@ def _export(memory: Any, args: argparse.Namespace) -> None:
     print(f"Exported {args.user!r} to {args.output}.", file=sys.stderr)
 
 
-def _history(memory: Any, args: argparse.Namespace) -> None:
+def _history(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     history = memory.history(args.user)
     if args.json:
         print_json({"user": args.user, "events": [e.to_dict() for e in history.events]})
