@@ -296,3 +296,22 @@ def test_persrm_roundtrip_identity_head_and_mismatch(tmp_path, tiny_model_dir, t
     assert g.generate(MESSAGES, preference=PREF, strategy="pad", max_new_tokens=5).trace.strategy == "pad"
     with pytest.raises(TokenizerMismatchError):
         GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=tiny_llama_dir)
+
+
+def test_pruning_a_finished_long_row_trims_the_padding_and_changes_nothing(gen):
+    from pad_integrations.generation.batch import CachedBatch
+
+    long_messages = [{"role": "system", "content": "You answer questions about food and cooking in detail."},
+                     {"role": "user", "content": "What should I cook tonight for my friend who likes fish?"}]
+    requests = [GenerationRequest(long_messages, PREF, "linear", max_new_tokens=2),
+                GenerationRequest([{"role": "user", "content": "Hi"}], PREF, "linear", max_new_tokens=20)]
+    batched = gen.generate_batch(requests)
+    assert batched[1].token_ids == gen.generate([{"role": "user", "content": "Hi"}], PREF, "linear",
+                                                max_new_tokens=20).token_ids
+    runner = CachedBatch(gen.model, gen.pad_token_id)
+    short, long = gen.formatter.encode(requests[1].messages), gen.formatter.encode(long_messages)
+    runner.prefill([long, short])
+    runner.select(torch.tensor([1]))
+    assert runner.attention_mask.shape[1] == len(short) and runner.cache.get_seq_length() == len(short)
+    fresh = CachedBatch(gen.model, gen.pad_token_id).prefill([[*short, 5]])
+    assert torch.allclose(runner.step(torch.tensor([5])), fresh, atol=1e-4)
