@@ -47,14 +47,27 @@ def run_benchmark(
     """Run the benchmark; return a JSON-able dict of figures, ratios and targets."""
     import torch
 
+    previous_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)  # 0/None: torch's default
+    try:
+        return _measure(hidden_size, num_layers, prompt_tokens, new_tokens, batch_sizes, naive_tokens, repeats,
+                        workdir, log or (lambda _msg: None))
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _measure(
+    hidden_size: int, num_layers: int, prompt_tokens: int, new_tokens: int, batch_sizes: tuple[int, ...],
+    naive_tokens: int, repeats: int, workdir: str | Path | None, say: Callable[[str], None],
+) -> dict[str, Any]:
+    import torch
+
     from pad_integrations import GuidedGenerator
     from pad_integrations.generation import PersonalizedRewardModel, make_strategy
     from pad_integrations.generation.batch import CachedBatch
     from pad_integrations.generation.reference import reference_generate
 
-    say = log or (lambda _msg: None)
-    if threads:
-        torch.set_num_threads(threads)  # 0/None: torch's default
     with tempfile.TemporaryDirectory() if workdir is None else _nullcontext(workdir) as tmp:
         base_dir, rm_dir = build_bench_models(Path(tmp), hidden_size=hidden_size, num_layers=num_layers)
         persrm = PersonalizedRewardModel.from_pretrained(rm_dir, value_head=True)
