@@ -357,3 +357,27 @@ def test_sequence_rm_loads_from_a_path_and_a_foreign_vocabulary_is_rejected(
     AutoTokenizer.from_pretrained(tiny_llama_dir).save_pretrained(tmp_path / "foreign")
     with pytest.raises(TokenizerMismatchError):
         GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=tmp_path / "foreign")
+
+
+def test_a_new_strategy_registers_without_touching_the_loop(gen):
+    from typing import ClassVar
+
+    from pad_integrations.generation import STRATEGIES, Strategy, register_strategy
+
+    @register_strategy
+    class Contrastive(Strategy):
+        name = "test-contrastive"
+        defaults: ClassVar[dict] = {"alpha": 0.5}
+
+        def contexts(self, n_prefs):
+            return ["base", "pref0"]
+
+        def scores(self, view, n_prefs):
+            return view.logp("pref0") - self.params["alpha"] * view.logp("base")
+
+    try:
+        res = gen.generate(MESSAGES, preference=PREF, strategy="test-contrastive", alpha=0.7, max_new_tokens=12)
+        assert res.token_ids == _reference(gen, "test-contrastive", {"alpha": 0.7}, PREF, 12)
+        assert res.trace.params == {"alpha": 0.7}
+    finally:
+        del STRATEGIES["test-contrastive"]
