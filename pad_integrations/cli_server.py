@@ -8,7 +8,9 @@ import os
 from pad_integrations.cli_common import (
     add_db_argument,
     add_model_arguments,
+    memory_location,
     model_path,
+    open_memory,
     quiet_loading,
     reward_model_path,
     status,
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         api_key=args.api_key,
     )
+    memory = open_memory(args)
+    status(args, f"Preferences stored in {memory_location(memory)}")
     model = model_path(args)
     status(args, f"Loading {model} ...")
     quiet_loading(args)
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         reward_model=reward_model_path(args),
         device=args.device,
         dtype=args.dtype,
-        db=args.db,
+        memory=memory,
         host=args.host,
         port=args.port,
         config=config,

@@ -356,18 +356,19 @@ def serve(
     device: str | None = None,
     dtype: str | None = None,
     db: str | None = None,
+    memory: PreferenceMemory | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     config: ServerConfig | None = None,
     log_level: str = "info",
 ) -> None:
-    """Load the model and the memory, then serve until interrupted (what ``pad serve`` runs)."""
+    """Load the model and open the memory (``memory``, else one on ``db``), then serve until interrupted."""
     uvicorn = require("uvicorn", "server", "pad serve")
     from memory import PreferenceMemory
     from pad_integrations.models_cache import get_generator
 
     generator = get_generator(model, reward_model=reward_model, device=device, dtype=dtype)
-    memory = PreferenceMemory(url=db)
+    memory = memory if memory is not None else PreferenceMemory(url=db)
     config = config or ServerConfig(api_key=os.environ.get("PAD_API_KEY") or None)
     app = create_app(generator, memory, config)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
