@@ -37,6 +37,8 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         "--db", metavar="URL",
         help=f"SQLAlchemy URL of the preference store (default: ${DB_ENV}, else SQLite in the user data dir)",
     )
+    parser.add_argument("--namespace", default="default",
+                        help="tenant: the same user id in two namespaces is two users (default: default)")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +130,7 @@ def open_memory(args: argparse.Namespace) -> Any:
 
     where = redact_url(args.db) if args.db else "(default)"
     try:
-        memory = PreferenceMemory(url=args.db)
+        memory = PreferenceMemory(url=args.db, namespace=args.namespace)
     except Exception as exc:  # a bad URL or an unreachable server: say which, no traceback
         message = redact_url(str(exc))
         if isinstance(exc, (ValueError, TypeError)):

@@ -139,8 +139,10 @@ def test_memory_set_show_history_export_forget(
     exported = json.loads(target.read_text())
     assert exported["user_id"] == "alice" and len(exported["preferences"]) == 2
 
-    # Other users see nothing of alice's.
+    # Other users, and alice in another namespace (tenant), see nothing of alice's.
     assert json.loads(run(capsys, "memory", "show", "--user", "bob", "--db", sqlite_url, "--json")[1])[
+        "preferences"] == []
+    assert json.loads(run(capsys, "memory", "show", *db, "--namespace", "other-app", "--json")[1])[
         "preferences"] == []
 
     code, out, _ = run(capsys, "memory", "forget", *db, "--kind", "verbosity")
