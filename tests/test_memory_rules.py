@@ -119,3 +119,30 @@ def test_heldout_set_floors() -> None:
     report = evaluate(load_conversations(HELDOUT))
     assert report.overall.precision >= 0.9 and report.overall.recall >= 0.7, report.table()
     assert report.clean_negatives == report.negatives
+
+
+@pytest.mark.timeout(60)  # a hang guard, not a timing assertion: before the scan bounds this took minutes
+@pytest.mark.parametrize(
+    "text",
+    [
+        " " * 32_000,
+        "I am allergic to " + "nuts and " * 3_500,
+        ("I love " + "x " * 16_000)[:32_000],
+        "too " * 8_000,
+        "\t \n" * 10_000,
+    ],
+)
+def test_adversarial_long_messages_are_read_within_bounds(text: str) -> None:
+    decisions = RuleExtractor().extract(
+        ExtractionContext([TurnMessage("user", text)], previous_assistant="Short or long? " * 2_000)
+    )
+    assert all(isinstance(d, (Assert, Retract)) for d in decisions)
+
+
+def test_only_the_first_part_of_a_huge_message_is_read() -> None:
+    from memory.extractors.clauses import MAX_SCAN_CHARS
+
+    early = "I'm vegan. " + "blah " * 10_000
+    late = "blah " * (MAX_SCAN_CHARS // 5 + 10) + " I'm vegan."
+    assert read(early) == {("+", "diet", "vegan", "explicit")}
+    assert read(late) == set()

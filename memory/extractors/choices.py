@@ -12,6 +12,7 @@ import re
 from memory.extractors.clauses import Clause
 
 _I = re.IGNORECASE
+MAX_OFFER_CHARS = 2_000
 _LINE_OPTION = re.compile(r"^\s*(?:\d+[.)]|[-*•]|[a-d][.)]|option \d+:?)\s+(.+)$", re.MULTILINE | _I)
 _LEAD = re.compile(
     r"^.*?\b(?:would you (?:like|prefer)|do you (?:want|prefer)|should i (?:give you|write|make it|use|keep it)?|"
@@ -55,6 +56,7 @@ _STOP = {
 
 def offered_options(assistant_text: str) -> list[str]:
     """The options an assistant message offers: a list of lines, or 'A or B?' in a question."""
+    assistant_text = assistant_text[-MAX_OFFER_CHARS:]  # options close a message; bounds the scan
     lines = [m.group(1).strip() for m in _LINE_OPTION.finditer(assistant_text)]
     if 2 <= len(lines) <= 6:
         return lines

@@ -146,6 +146,30 @@ def _first_subject_is_user(text: str) -> bool:
     return first_i is not None and first_i.start() < match.start()
 
 
+# Bounds that keep every pattern linear in practice: the rules read the first MAX_SCAN_CHARS of a message,
+# with whitespace runs collapsed, in clauses of at most MAX_CLAUSE_CHARS (a longer run of text without
+# punctuation is cut into windows at word boundaries). Without them a message of 32k spaces took minutes.
+MAX_SCAN_CHARS = 8_000
+MAX_CLAUSE_CHARS = 300
+_BLANKS = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def _pieces(message: str) -> list[str]:
+    text = _NEWLINES.sub("\n", _BLANKS.sub(" ", message[:MAX_SCAN_CHARS]))
+    pieces = []
+    for raw in _SPLIT.split(text):
+        raw = (raw or "").strip()
+        while len(raw) > MAX_CLAUSE_CHARS:
+            cut = raw.rfind(" ", 0, MAX_CLAUSE_CHARS)
+            cut = cut if cut > 0 else MAX_CLAUSE_CHARS
+            pieces.append(raw[:cut])
+            raw = raw[cut:].strip()
+        if raw:
+            pieces.append(raw)
+    return pieces
+
+
 def clauses(message: str) -> list[Clause]:
     """The clauses of a user message that may express the user's own standing preference.
 
@@ -153,8 +177,7 @@ def clauses(message: str) -> list[Clause]:
     task requests are kept but flagged, because a correction ('can you be more concise?') still counts.
     """
     result = []
-    for raw in _SPLIT.split(message):
-        raw = (raw or "").strip()
+    for raw in _pieces(message):
         if not raw or INJECTION.search(normalize_for_matching(raw)):
             continue
         text = _QUOTED.sub(" ", expand(raw)).strip()
