@@ -65,7 +65,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None, s
         return f"The request body is not valid JSON: {detail}".rstrip(": "), None, "invalid_json"
     location = [str(p) for p in first.get("loc", ()) if p != "body"]
     param = ".".join(location) or None
-    message = str(first.get("msg", "invalid request"))
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     if first.get("type") == "missing":
         message = "field required"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_STOP_STRINGS = 16
 MAX_USER_ID_CHARS = 256
@@ -141,17 +141,33 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError("user must not be blank")
         return value
 
-    @model_validator(mode="after")
-    def _check_unsupported(self) -> ChatCompletionRequest:
-        if self.n != 1:
+    @field_validator("n")
+    @classmethod
+    def _one_choice(cls, value: int) -> int:
+        if value != 1:
             raise ValueError("only n=1 is supported")
-        if self.logprobs:
+        return value
+
+    @field_validator("logprobs")
+    @classmethod
+    def _no_logprobs(cls, value: bool | None) -> bool | None:
+        if value:
             raise ValueError("logprobs are not supported")
-        if self.response_format is not None and self.response_format.type != "text":
-            raise ValueError(f"response_format {self.response_format.type!r} is not supported; use 'text'")
-        if self.tool_choice not in (None, "auto", "none"):
+        return value
+
+    @field_validator("response_format")
+    @classmethod
+    def _text_only(cls, value: ResponseFormat | None) -> ResponseFormat | None:
+        if value is not None and value.type != "text":
+            raise ValueError(f"response_format {value.type!r} is not supported; use 'text'")
+        return value
+
+    @field_validator("tool_choice")
+    @classmethod
+    def _auto_or_none(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        if value not in (None, "auto", "none"):
             raise ValueError("tool_choice must be 'auto' or 'none'; forcing a tool is not supported")
-        return self
+        return value
 
     @property
     def token_limit(self) -> int | None:
