@@ -228,7 +228,7 @@ def _floor(batch: Any, prompt: list[int], *, steps: int, repeats: int) -> float:
     time_steps(1, 4)  # warm-up
     chunk = max(8, steps // 4)
     best = {1: float("inf"), 2: float("inf")}
-    for _ in range(4 * max(1, repeats)):
+    for _ in range(8 * max(1, repeats)):
         for rows in (1, 2):
             best[rows] = min(best[rows], time_steps(rows, chunk))
     return best[2] / best[1]
