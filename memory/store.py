@@ -25,24 +25,28 @@ from memory.extractors.base import Assert, Decision, ExtractionContext, Extracto
 from memory.extractors.rules import RuleExtractor
 from memory.messages import TurnMessage, normalize_messages, validate_id
 from memory.profile import DEFAULT_MAX_CHARS, Profile, compile_profile
+from memory.queries import (
+    ACTIVE_ROWS,
+    INSERT_MESSAGES,
+    LATEST_MESSAGE,
+    PROFILE,
+    USER_PK,
+    USER_PK_LOCKED,
+    load_history,
+)
 from memory.records import (
     Change,
-    FeedbackRecord,
     History,
     ObserveResult,
     Preference,
-    PreferenceEvent,
-    StoredMessage,
 )
 from memory.resolve import MAX_CUSTOM_TEXT_CHARS, Resolver, clean_value, to_record
 from memory.schema import (
     USER_TABLES,
-    EventRow,
     FeedbackRow,
     MessageRow,
     PreferenceRow,
     UserRow,
-    aware,
     utcnow,
 )
 from memory.text import clean_for_storage
@@ -53,29 +57,6 @@ T = TypeVar("T")
 LONG_ANSWER_WORDS = 150  # a thumbs-down on an answer longer than this reads as 'too long'
 MAX_FEEDBACK_CHARS = 2_000
 EXPORT_FORMAT = "pad-memory-export/1"
-
-# Hot-path statements, built once: constructing a select costs more than running it on SQLite.
-_USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid"))
-_USER_PK_LOCKED = _USER_PK.with_for_update()
-_ACTIVE_ROWS = select(PreferenceRow.__table__).where(
-    PreferenceRow.__table__.c.user_pk == bindparam("pk"), PreferenceRow.__table__.c.status == "active"
-)
-_PROFILE = (
-    select(PreferenceRow)
-    .join(UserRow, UserRow.pk == PreferenceRow.user_pk)
-    .where(
-        UserRow.namespace == bindparam("ns"),
-        UserRow.user_id == bindparam("uid"),
-        PreferenceRow.status == "active",
-    )
-)
-_INSERT_MESSAGES = insert(MessageRow.__table__)
-_LATEST_MESSAGE = (
-    select(MessageRow.role, MessageRow.content)
-    .where(MessageRow.user_pk == bindparam("pk"))
-    .order_by(MessageRow.created_at.desc())
-    .limit(1)
-)
 
 
 def _as_extractors(extractor: Extractor | Sequence[Extractor] | None) -> list[Extractor]:
@@ -178,7 +159,7 @@ class PreferenceMemory:
         meet a new user at the same moment end up with one row and both lock it.
         """
         params = {"ns": self.namespace, "uid": user_id}
-        stmt = _USER_PK_LOCKED if self._postgres else _USER_PK
+        stmt = USER_PK_LOCKED if self._postgres else USER_PK
         pk = conn.execute(stmt, params).scalar_one_or_none()
         if pk is None and create:
             conn.execute(self._insert_user, {**params, "now": utcnow()})
@@ -187,7 +168,7 @@ class PreferenceMemory:
 
     @staticmethod
     def _active_rows(conn: Connection, pk: int) -> list[Any]:
-        return list(conn.execute(_ACTIVE_ROWS, {"pk": pk}))
+        return list(conn.execute(ACTIVE_ROWS, {"pk": pk}))
 
     def _extract(self, extractors: Sequence[Extractor], context: ExtractionContext) -> list[Decision]:
         decisions: list[Decision] = []
@@ -214,12 +195,12 @@ class PreferenceMemory:
             assert pk is not None
             previous = None
             if turn[0].role == "user":
-                latest = conn.execute(_LATEST_MESSAGE, {"pk": pk}).first()
+                latest = conn.execute(LATEST_MESSAGE, {"pk": pk}).first()
                 previous = latest.content if latest is not None and latest.role == "assistant" else None
             now = utcnow()
             stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
             conn.execute(
-                _INSERT_MESSAGES,
+                INSERT_MESSAGES,
                 [
                     {
                         "id": m.id,
@@ -254,7 +235,7 @@ class PreferenceMemory:
         extractor = self._extractors[job.extractor_index]
 
         def load(conn: Any) -> ExtractionContext | None:
-            pk = conn.execute(_USER_PK, {"ns": self.namespace, "uid": job.user_id}).scalar()
+            pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": job.user_id}).scalar()
             if pk is None:
                 return None
             msgs = conn.execute(
@@ -320,7 +301,7 @@ class PreferenceMemory:
         """The user's active preferences compiled into prompt text and weights (empty for an unknown user)."""
         uid = validate_id(user_id)
         params = {"ns": self.namespace, "uid": uid}
-        rows = self._read(lambda conn: conn.execute(_PROFILE, params).all(), "profile", autocommit=True)
+        rows = self._read(lambda conn: conn.execute(PROFILE, params).all(), "profile", autocommit=True)
         budget = self.max_chars if max_chars is None else max_chars
         active = [to_record(r) for r in rows]
         return compile_profile(
@@ -460,50 +441,9 @@ class PreferenceMemory:
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ValueError("limit must be a non-negative int or None")
 
-        def load(conn: Any) -> History:
-            pk = conn.execute(_USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
-            if pk is None:
-                return History(uid)
-            msg_stmt = (
-                select(MessageRow).where(MessageRow.user_pk == pk).order_by(MessageRow.created_at.desc())
-            )
-            if limit is not None:
-                msg_stmt = msg_stmt.limit(limit)
-            messages = [
-                StoredMessage(m.id, m.role, m.content, aware(m.created_at), bool(m.truncated))
-                for m in reversed(conn.execute(msg_stmt).all())
-            ]
-            prefs = [
-                to_record(r)
-                for r in conn.execute(
-                    select(PreferenceRow)
-                    .where(PreferenceRow.user_pk == pk)
-                    .order_by(PreferenceRow.created_at)
-                ).all()
-            ]
-            events = [
-                PreferenceEvent(
-                    e.action,
-                    e.preference_id,
-                    e.kind,
-                    e.value,
-                    e.previous_value,
-                    e.source,
-                    e.extractor,
-                    e.message_id,
-                    aware(e.created_at),
-                )
-                for e in conn.execute(
-                    select(EventRow).where(EventRow.user_pk == pk).order_by(EventRow.pk)
-                ).all()
-            ]
-            feedback = [
-                FeedbackRecord(f.message_id, f.rating, f.text, aware(f.created_at))
-                for f in conn.execute(
-                    select(FeedbackRow).where(FeedbackRow.user_pk == pk).order_by(FeedbackRow.pk)
-                ).all()
-            ]
-            return History(uid, messages, prefs, events, feedback)
+        def load(conn: Connection) -> History:
+            pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+            return History(uid) if pk is None else load_history(conn, pk, uid, limit)
 
         return self._read(load, "history")
 
