@@ -44,6 +44,8 @@ def test_template_without_system_role_gets_the_preference_folded_into_the_first_
     text = decode(g, g.formatter.encode(normalize_messages(messages), system_extra=PREF))
     assert text.startswith(f"<start_of_turn>user\nBe kind.\n\n{PREF}\n\nHi<end_of_turn>")
     assert g.generate(messages, preference=PREF, strategy="amulet", max_new_tokens=5).usage.output_tokens <= 5
+    with pytest.raises(ValueError, match="chat template rejected"):
+        g.generate([{"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Hi"}], max_new_tokens=2)
 
 
 def test_llama3_template_gets_exactly_one_bos(tiny_llama_dir):

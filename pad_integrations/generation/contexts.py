@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from jinja2 import TemplateError
 from transformers import PreTrainedTokenizerBase
 
 PromptStyle = Literal["chat", "amulet", "pad"]
@@ -148,14 +149,17 @@ class ChatFormatter:
             return self._fallback_encode(msgs)
         if msgs[0]["role"] == "system" and not self.supports_system:
             msgs = _fold_system(msgs)
-        encoded = self.tokenizer.apply_chat_template(
-            msgs,
-            tools=list(tools) if tools else None,
-            add_generation_prompt=True,
-            tokenize=True,
-            return_dict=True,
-            sanitize_control_tokens=True,
-        )
+        try:
+            encoded = self.tokenizer.apply_chat_template(
+                msgs,
+                tools=list(tools) if tools else None,
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=True,
+                sanitize_control_tokens=True,
+            )
+        except TemplateError as exc:  # the template's own raise_exception(): e.g. roles must alternate
+            raise ValueError(f"the model's chat template rejected these messages: {exc}") from exc
         return list(encoded["input_ids"])
 
     def _fallback_encode(self, msgs: list[dict[str, Any]]) -> list[int]:
