@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import resource
 import time
 import traceback
 import uuid
@@ -113,6 +112,7 @@ class WorkerReport:
     ops: Counter[str] = field(default_factory=Counter)
     latencies: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
+    peak_rss_mib: float = 0.0  # of the worker's own process (set by load_worker.py)
 
     def merge(self, other: WorkerReport) -> None:
         self.expected.merge(other.expected)
@@ -122,6 +122,7 @@ class WorkerReport:
         for op, values in other.latencies.items():
             self.latencies.setdefault(op, []).extend(values)
         self.seconds = max(self.seconds, other.seconds)
+        self.peak_rss_mib = max(self.peak_rss_mib, other.peak_rss_mib)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +132,7 @@ class WorkerReport:
             "ops": dict(self.ops),
             "latencies": self.latencies,
             "seconds": self.seconds,
+            "peak_rss_mib": self.peak_rss_mib,
         }
 
     @classmethod
@@ -142,6 +144,7 @@ class WorkerReport:
             Counter(data["ops"]),
             data["latencies"],
             data["seconds"],
+            data["peak_rss_mib"],
         )
 
 
@@ -297,12 +300,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def peak_rss_mib(children: bool = False) -> float:
-    """Peak resident set size of this process (or of its finished children), in MiB (Linux: KiB units)."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
 def rss_mib(pid: int) -> tuple[float, float]:
     """(current, peak) resident set size of a running process, in MiB, from /proc."""
     fields = dict(
@@ -352,7 +349,6 @@ __all__ = [
     "fresh_postgres_database",
     "marker",
     "marker_owner",
-    "peak_rss_mib",
     "percentile",
     "rss_mib",
     "run_load_worker",

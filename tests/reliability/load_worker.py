@@ -8,12 +8,13 @@ it stored, errors, read violations, latencies) as JSON to OUT. Used by test_load
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import run_load_worker, tricky_user_ids
+from helpers import rss_mib, run_load_worker, tricky_user_ids
 
 from memory import PreferenceMemory
 
@@ -22,6 +23,7 @@ def main(argv: list[str]) -> int:
     url, namespace, worker, ops, n_users, seed, out = argv
     with PreferenceMemory(url, namespace=namespace) as mem:
         report = run_load_worker(mem, int(worker), int(ops), tricky_user_ids(int(n_users)), seed=int(seed))
+    report.peak_rss_mib = rss_mib(os.getpid())[1]  # VmHWM: getrusage would count the parent's peak from before exec
     Path(out).write_text(json.dumps(report.to_json()))
     return 0
 
