@@ -98,11 +98,24 @@ class ChatService:
         self.memory = memory
         self.config = config
         self.model_id = config.model_id or default_model_id(generator.model_name)
+        self._check_reward_model(config.strategy)
         self.decode_queue = get_decode_queue(generator)
         if config.max_batch is not None:
             self.decode_queue.max_batch_size = config.max_batch
         self.admission = Admission(self.decode_queue, config.max_pending)
         self.turns = recorder_for(memory)
+
+    def _check_reward_model(self, strategy: str, **params: Any) -> None:
+        """The strategy's reward model must be loaded (a ConfigurationError, i.e. a 400, names what is missing)."""
+        from pad_integrations.errors import ConfigurationError
+        from pad_integrations.generation import make_strategy
+
+        kind = make_strategy(strategy, **params).reward_model_kind
+        loaded = {"persrm": getattr(self.generator, "persrm", None),
+                  "sequence": getattr(self.generator, "sequence_rm", None)}
+        if kind is not None and loaded.get(kind) is None:
+            what = "a PersRM (--reward-model)" if kind == "persrm" else "a sequence-classification reward model"
+            raise ConfigurationError(f"strategy {strategy!r} needs {what}, and this server has none")
 
     def _check_model(self, model: str) -> None:
         if model not in (self.model_id, self.generator.model_name):
@@ -130,13 +143,17 @@ class ChatService:
         messages = body.engine_messages()
         strategy = body.strategy or self.config.strategy
         params = dict(body.strategy_params or {})
-        try:
-            # Fail before anything is queued (or streamed), with the engine's own message.
-            make_strategy(strategy, **{k: v for k, v in params.items() if k != "prompt_style"})
-        except (ValueError, TypeError) as exc:
-            raise APIError(400, str(exc), param="strategy") from None
         profile = await self.profile(body.user) if body.user else None
         preference = profile if profile is not None and profile.preferences else None
+        try:
+            # Fail before anything is queued (or streamed), with the engine's own message.
+            strategy_params = {k: v for k, v in params.items() if k != "prompt_style"}
+            if preference is None:
+                make_strategy(strategy, **strategy_params)  # with no preference no reward model is read
+            else:
+                self._check_reward_model(strategy, **strategy_params)
+        except (ValueError, TypeError) as exc:
+            raise APIError(400, str(exc), param="strategy") from None
         tools = body.offered_tools
         prompt_tokens = await asyncio.to_thread(self.generator.count_tokens, messages, tools)
         room = self.generator.context_window - prompt_tokens

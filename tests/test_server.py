@@ -337,6 +337,25 @@ def test_invalid_requests_get_400_naming_the_problem(
     assert param in info.value.body["message"] or param == info.value.body.get("param")
 
 
+def test_a_strategy_whose_reward_model_is_missing_is_refused_up_front(
+    client: openai.OpenAI, http: httpx.Client, generator: Any, memory: PreferenceMemory
+) -> None:
+    from pad_integrations.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="PersRM"):
+        create_app(generator, memory, ServerConfig(strategy="pad"))
+    http.put("/v1/users/rm-less/preferences",
+             json={"preferences": [{"kind": "verbosity", "value": "concise"}]}).raise_for_status()
+    for stream in (False, True):
+        with pytest.raises(openai.BadRequestError, match="PersRM"):
+            client.chat.completions.create(model=model_id(client), messages=QUESTION, user="rm-less",
+                                           stream=stream, extra_body={"strategy": "pad"})
+    # Without preferences nothing is steered, so no reward model is read.
+    plain = client.chat.completions.create(model=model_id(client), messages=QUESTION, max_tokens=2,
+                                           extra_body={"strategy": "pad"})
+    assert plain.model_extra["pad"]["strategy"] == "pad"
+
+
 def test_unknown_model_and_route_get_404(client: openai.OpenAI, http: httpx.Client) -> None:
     with pytest.raises(openai.NotFoundError, match="gpt-4o"):
         client.chat.completions.create(model="gpt-4o", messages=QUESTION)
