@@ -28,6 +28,7 @@ from memory import MemoryStoreError, PreferenceMemory
 from memory.db import HEAD_REVISION, create_store_engine, current_revision, upgrade
 
 from .helpers import consistency_problems, figures, fresh_postgres_database, tricky_user_ids
+from .servers import free_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -212,8 +213,6 @@ def test_sigkill_inside_a_migration_then_the_next_open_completes_it(new_store, t
 
 # -- PostgreSQL restarted under load --------------------------------------------------------------------
 
-RESTART_PORT = "55433"
-RESTART_DATA = "/tmp/pad-pg-restart"
 
 
 @pytest.fixture(scope="module")
@@ -221,19 +220,23 @@ def restartable_postgres() -> Iterator[tuple[str, list[str]]]:
     """Our own throwaway cluster (so restarting it disturbs nobody); yields (url, pg_ctl restart command)."""
     if not PG_BIN or not (PG_BIN[-1] / "pg_ctl").exists():
         pytest.skip("no PostgreSQL server binaries (apt-get install postgresql) to run a restartable cluster")
-    if os.geteuid() != 0 and os.environ.get("PAD_PG_OS_USER") is None:
-        pytest.skip("restarting a private cluster needs root (runuser) or PAD_PG_OS_USER")
     script = Path(__file__).parents[2] / "scripts" / "start_postgres.sh"
-    env = {**os.environ, "PAD_PG_PORT": RESTART_PORT, "PAD_PG_DATA": RESTART_DATA}
+    # A port and data directory of this session only: two test runs at once must not restart each other's.
+    data = f"/tmp/pad-pg-restart-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "PAD_PG_PORT": str(free_port()), "PAD_PG_DATA": data}
     out = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         pytest.fail(f"could not start a private PostgreSQL cluster: {out.stderr[-2000:]}")
     url = out.stdout.strip().splitlines()[-1]
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    pg_ctl = [*as_owner, str(PG_BIN[-1] / "pg_ctl"), "-D", RESTART_DATA]
-    yield url, [*pg_ctl, "restart", "-m", "fast", "-w", "-l", f"{RESTART_DATA}/server.log"]
-    subprocess.run([*pg_ctl, "stop", "-m", "immediate"], capture_output=True, timeout=60)
-    shutil.rmtree(RESTART_DATA, ignore_errors=True)
+    # As root the script runs the cluster as an unprivileged user (PostgreSQL refuses root); so must pg_ctl.
+    owner = os.environ.get("PAD_PG_OS_USER", "postgres")
+    as_owner = ["runuser", "-u", owner, "--"] if os.geteuid() == 0 else []
+    pg_ctl = [*as_owner, str(PG_BIN[-1] / "pg_ctl"), "-D", data]
+    try:
+        yield url, [*pg_ctl, "restart", "-m", "fast", "-w", "-l", f"{data}/server.log"]
+    finally:
+        subprocess.run([*pg_ctl, "stop", "-m", "immediate"], capture_output=True, timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.mark.postgres
