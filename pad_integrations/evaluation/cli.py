@@ -44,7 +44,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="requests decoded together")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG bar chart here")
-    parser.add_argument("--show", type=int, default=0, metavar="N", help="print N sample responses per strategy")
+    parser.add_argument("--show", type=int, default=0, metavar="N", help="print one sample response for each of the first N preferences, per strategy")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
 
 
@@ -83,7 +83,10 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(format_table(report))
+        shown = report.preferences[: args.show]
         for name in report.strategies:
-            for sample in [s for s in report.samples if s.strategy == name][: args.show]:
-                print(f"\n[{name} | {sample.case.kind}:{sample.case.value}] {sample.text!r}")
+            for pref in shown:
+                sample = next(s for s in report.samples if s.strategy == name
+                              and f"{s.case.kind}:{s.case.value}" == pref)
+                print(f"\n[{name} | {pref}] {sample.text!r}")
     return 0
