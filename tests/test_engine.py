@@ -317,3 +317,12 @@ def test_pruning_a_finished_long_row_trims_the_padding_and_changes_nothing(gen):
     assert runner.attention_mask.shape[1] == len(short) and runner.cache.get_seq_length() == len(short)
     fresh = CachedBatch(gen.model, gen.pad_token_id).prefill([[*short, 5]])
     assert torch.allclose(runner.step(torch.tensor([5])), fresh, atol=1e-4)
+
+
+@pytest.mark.parametrize("where", ["message", "preference", "stop"])
+def test_a_lone_surrogate_is_a_value_error_that_says_so(gen, where):
+    kwargs = {"messages": [{"role": "user", "content": "Hi \ud800" if where == "message" else "Hi"}],
+              "preference": "Be brief \udfff." if where == "preference" else None,
+              "stop": ["\udc00"] if where == "stop" else None}
+    with pytest.raises(ValueError, match="lone surrogate"):
+        gen.generate(max_new_tokens=2, **kwargs)

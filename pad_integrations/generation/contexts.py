@@ -56,6 +56,7 @@ def normalize_preference(preference: Any) -> Preferences:
     if hasattr(preference, "guidance") and callable(preference.guidance):
         preference = preference.guidance()
     if isinstance(preference, str):
+        check_text(preference, "the preference")
         return [(preference.strip(), 1.0)] if preference.strip() else []
     if not isinstance(preference, Sequence):
         raise TypeError(
@@ -69,6 +70,7 @@ def normalize_preference(preference: Any) -> Preferences:
         text, weight = item
         if not isinstance(text, str):
             raise TypeError(f"preference text must be a str, got {type(text).__name__}")
+        check_text(text, "a preference")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)):
             raise TypeError(f"preference weight must be a number, got {weight!r}")
         if not math.isfinite(weight):
@@ -76,6 +78,16 @@ def normalize_preference(preference: Any) -> Preferences:
         if text.strip() and weight != 0:
             out.append((text.strip(), float(weight)))
     return out
+
+
+def check_text(text: str, where: str) -> None:
+    """Reject text that is not valid Unicode (a lone surrogate, legal in a Python str and in JSON escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{where} contains a lone surrogate ({text[exc.start]!r} at position {exc.start}): not valid Unicode text"
+        ) from None
 
 
 def normalize_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -96,6 +108,7 @@ def normalize_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, 
             content = ""
         if not isinstance(content, str):
             raise TypeError(f"message {i} content must be a str, got {type(content).__name__}")
+        check_text(content, f"message {i}")
         msg = {k: v for k, v in message.items() if v is not None}
         msg["content"] = content
         prev = out[-1] if out else None

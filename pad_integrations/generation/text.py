@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from transformers import PreTrainedTokenizerBase, StopStringCriteria
 
+from pad_integrations.generation.contexts import check_text
+
 REPLACEMENT_CHAR = "\ufffd"
 
 
@@ -25,6 +27,8 @@ def normalize_stop(stop: str | Sequence[str] | None) -> tuple[str, ...]:
         raise TypeError("stop must be a str or a list of str")
     if any(s == "" for s in stop):
         raise ValueError("stop strings must be non-empty")
+    for s in stop:
+        check_text(s, "a stop string")
     return tuple(dict.fromkeys(stop))
 
 

@@ -96,12 +96,6 @@ def test_a_request_whose_parameters_overflow_fails_alone_in_a_shared_decode(gen)
         queue.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a lone surrogate (legal in Python str and in JSON escapes) reaches the tokenizer, which "
-    "raises TypeError('TextEncodeInput must be Union[...]'), naming nothing the caller did; the server turns it "
-    "into a 500",
-)
 @pytest.mark.parametrize("where", ["message", "preference"])
 def test_a_lone_surrogate_works_or_is_a_value_error_that_says_so(gen, where):
     messages = [{"role": "user", "content": "Hi \ud800 there" if where == "message" else "Hi"}]
