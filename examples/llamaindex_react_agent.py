@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ReActAgent, ToolCallResult
+from llama_index.core.agent.workflow import FunctionAgent, ReActAgent, ToolCallResult
 
 from memory import PreferenceMemory
 from pad_integrations.llama_index import PADLLM
@@ -38,9 +38,7 @@ async def run(agent: FunctionAgent | ReActAgent, question: str) -> str:
     handler = agent.run(question)
     async for event in handler.stream_events():
         if isinstance(event, ToolCallResult):
-            print(f"  tool {event.tool_name}({event.tool_kwargs}) -> {event.tool_output.content}")
-        elif isinstance(event, AgentStream) and event.tool_calls:
-            print(f"  model calls: {[(c.tool_name, c.tool_kwargs) for c in event.tool_calls]}")
+            print(f"  model calls {event.tool_name}({event.tool_kwargs}) -> {event.tool_output.content}")
     return str(await handler)
 
 

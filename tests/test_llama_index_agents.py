@@ -71,3 +71,34 @@ async def test_react_agent_with_a_padllm_query_engine_tool(tiny_model_dir: Path,
     assert [m.role for m in stored] == ["user", "assistant"]
     assert "Green tea is brewed at 80 degrees." in stored[0].content
     assert str(result).strip() == stored[1].content.strip()
+
+
+async def test_function_agent_tool_round_trip_on_the_demo_model(mem: PreferenceMemory) -> None:
+    """The demo model was trained to call tools: the agent parses its call, runs the tool, feeds the result back."""
+    import os
+
+    from llama_index.core.agent.workflow import ToolCallResult
+
+    from pad_integrations import demo
+
+    model = os.environ.get("PAD_DEMO_MODEL_OVERRIDE") or demo.model_path()
+    llm = PADLLM(model=model, memory=mem, max_tokens=64)
+    calls: list[tuple[str, dict]] = []
+
+    def magic_function(input: int) -> int:
+        """Apply a magic function to an input."""
+        calls.append(("magic_function", {"input": input}))
+        return input + 2
+
+    agent = FunctionAgent(tools=[magic_function], llm=llm, timeout=120)
+    results: list[ToolCallResult] = []
+    with user_context("alice"):
+        handler = agent.run("What is the value of magic_function(3)? Use the tool.")
+        async for event in handler.stream_events():
+            if isinstance(event, ToolCallResult):
+                results.append(event)
+        answer = str(await handler)
+    assert results, "the agent ran no tool"
+    assert isinstance(answer, str) and answer
+    llm.flush()
+    assert mem.history("alice").messages[0].content.startswith("What is the value of magic_function(3)?")
