@@ -159,6 +159,8 @@ class ChatFormatter:
             else:
                 msgs.insert(0, {"role": "system", "content": system_extra})
         if not self.has_template:
+            if tools:
+                raise ValueError("this model has no chat template, so it cannot be given tools")
             return self._fallback_encode(msgs)
         if msgs[0]["role"] == "system" and not self.supports_system:
             msgs = _fold_system(msgs)
@@ -173,7 +175,17 @@ class ChatFormatter:
             )
         except TemplateError as exc:  # the template's own raise_exception(): e.g. roles must alternate
             raise ValueError(f"the model's chat template rejected these messages: {exc}") from exc
-        return list(encoded["input_ids"])
+        ids = list(encoded["input_ids"])
+        if tools:
+            self._check_tools_rendered(ids, tools)
+        return ids
+
+    def _check_tools_rendered(self, ids: list[int], tools: Sequence[Mapping[str, Any]]) -> None:
+        # A template without tool support silently drops them; the model would then never call one.
+        text = self.tokenizer.decode(ids)
+        names = [t.get("function", t).get("name") for t in tools if isinstance(t, Mapping)]
+        if not any(isinstance(n, str) and n in text for n in names):
+            raise ValueError("this model's chat template does not render tools, so it cannot be given tools")
 
     def _fallback_encode(self, msgs: list[dict[str, Any]]) -> list[int]:
         # "System: ...\n\nUser: ...\n\nAssistant:" with the tokenizer's own special tokens (BOS once).

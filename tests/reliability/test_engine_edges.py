@@ -203,10 +203,6 @@ def test_a_model_without_chat_template_decodes_with_the_documented_fallback(plai
     assert text.endswith("Assistant:") and f"System: Be kind.\n\n{PREF}" in text and "User: Explain" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: with no chat template the fallback prompt silently drops the tools; expected a ValueError",
-)
 def test_tools_on_a_model_without_chat_template_are_refused(plain):
     tool = {"type": "function", "function": {"name": "magic_function", "parameters": {"type": "object"}}}
     with pytest.raises(ValueError, match="template"):
