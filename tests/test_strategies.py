@@ -381,3 +381,15 @@ def test_a_new_strategy_registers_without_touching_the_loop(gen):
         assert res.trace.params == {"alpha": 0.7}
     finally:
         del STRATEGIES["test-contrastive"]
+
+
+def test_log_softmax_keeps_amulet_finite_where_the_official_log_of_softmax_breaks():
+    # A logit gap above ~104 underflows softmax in float32: log(softmax) is -inf, and the iteration's
+    # differences of -inf turn into NaN. log_softmax stays finite (the official code uses log(softmax)).
+    logits_pref = torch.tensor([[30.0, -90.0, 0.0]])
+    logits_base = torch.tensor([[30.0, -80.0, 1.0]])
+    official = amulet_iterations(torch.log(torch.softmax(logits_pref, -1)), torch.log(torch.softmax(logits_base, -1)),
+                                 2.0, 2.0, 10.0, 60)
+    ours = amulet_iterations(torch.log_softmax(logits_pref, -1), torch.log_softmax(logits_base, -1), 2.0, 2.0, 10.0, 60)
+    assert torch.isnan(official).any()
+    assert torch.isfinite(ours).all()
