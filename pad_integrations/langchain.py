@@ -60,7 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from pad_integrations import models_cache  # noqa: E402
 from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator  # noqa: E402
-from pad_integrations.tools import ToolCallStreamParser, arguments_json, parse_tool_calls  # noqa: E402
+from pad_integrations.tools import StreamEvent, ToolCallStreamParser, arguments_json, parse_tool_calls  # noqa: E402
 from pad_integrations.user_context import (  # noqa: E402
     RecordMode,
     check_user_id,
@@ -591,7 +591,7 @@ class _ChunkAssembler:
 
     def feed(self, delta: str) -> list[ChatGenerationChunk]:
         if self.parser is None:
-            return self._convert([_TextEvent(delta)])
+            return self._convert([StreamEvent(text=delta)])
         return self._convert(self.parser.feed(delta))
 
     def finish(self, result: GenerationResult) -> list[ChatGenerationChunk]:
@@ -614,13 +614,6 @@ class _ChunkAssembler:
             response_metadata=merged.response_metadata,
         )
         return out
-
-
-@dataclass
-class _TextEvent:
-    text: str
-    tool_call: None = None
-    index: int = 0
 
 
 def _response_format_instruction(response_format: Mapping[str, Any]) -> str:

@@ -48,7 +48,7 @@ from llama_index.core.memory.memory import BaseMemoryBlock  # noqa: E402
 from pydantic import ConfigDict, Field  # noqa: E402
 
 from pad_integrations import models_cache  # noqa: E402
-from pad_integrations.tools import ToolCall, ToolCallStreamParser, parse_tool_calls  # noqa: E402
+from pad_integrations.tools import StreamEvent, ToolCall, ToolCallStreamParser, parse_tool_calls  # noqa: E402
 from pad_integrations.user_context import (  # noqa: E402
     RecordMode,
     check_user_id,
@@ -467,7 +467,7 @@ class _ResponseStream:
 
     def feed(self, delta: str) -> list[ChatResponse]:
         if self.parser is None:
-            return self._responses([_Text(delta)])
+            return self._responses([StreamEvent(text=delta)])
         return self._responses(self.parser.feed(delta))
 
     def finish(self, result: GenerationResult) -> list[ChatResponse]:
@@ -485,12 +485,6 @@ class _ResponseStream:
             )
         )
         return out
-
-
-@dataclass
-class _Text:
-    text: str
-    tool_call: None = None
 
 
 class PreferencesMemoryBlock(BaseMemoryBlock[str]):
