@@ -55,7 +55,7 @@ class HangOnTurn:
 
 
 def turn(i: int) -> list[dict[str, str]]:
-    return [{"role": "user", "content": f"I like zqkill{i}."}, {"role": "assistant", "content": f"Noted {i}."}]
+    return [{"role": "user", "content": f"I like zqkill{i}."}, {"role": "assistant", "content": f"Noted: zqkill{i}."}]
 
 
 def observe_then_hang(url: str, namespace: str, user: str, n_done: str, marker: str) -> None:

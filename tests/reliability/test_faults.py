@@ -68,16 +68,17 @@ def store_url(request, tmp_path) -> Iterator[str]:
             yield url
 
 
-def assert_whole_turns(mem: PreferenceMemory, user: str) -> tuple[int, set[str]]:
-    """Every stored 'I like X' has its reply and its active like; returns (turns, liked items)."""
+def assert_whole_turns(mem: PreferenceMemory, user: str) -> set[str]:
+    """Every turn "I like X." / "Noted: X." is stored whole (both messages and the active like) or not at
+    all, and nothing twice; returns the liked items."""
     history = mem.history(user)
     contents = Counter(m.content for m in history.messages)
-    likes = {p.value for p in history.preferences if p.status == "active" and p.kind == "likes"}
+    assert all(n == 1 for n in contents.values()), f"{user!r}: stored twice: {contents.most_common(2)}"
     asked = {c.removeprefix("I like ").rstrip(".") for c in contents if c.startswith("I like ")}
-    assert all(n == 1 for n in contents.values()), f"a message was stored twice: {contents.most_common(2)}"
-    assert likes == asked, f"likes {sorted(likes)[:5]} do not match the stored turns {sorted(asked)[:5]}"
-    assert len(history.messages) == 2 * len(asked), "a turn was stored in part"
-    return len(asked), likes
+    replies = {c.removeprefix("Noted: ").rstrip(".") for c in contents if c.startswith("Noted: ")}
+    likes = {p.value for p in history.preferences if p.status == "active" and p.kind == "likes"}
+    assert asked == replies == likes, f"{user!r}: a turn was stored in part"
+    return likes
 
 
 def test_sigkill_inside_observe_leaves_the_last_committed_state(store_url, tmp_path):
@@ -90,8 +91,8 @@ def test_sigkill_inside_observe_leaves_the_last_committed_state(store_url, tmp_p
 
     mem = PreferenceMemory(store_url, namespace="kill")
     assert consistency_problems(mem) == []
-    turns, likes = assert_whole_turns(mem, "victim/1 🙂")
-    assert (turns, likes) == (done, {f"zqkill{i}" for i in range(done)})  # the interrupted turn left nothing
+    # The interrupted turn left nothing; the committed ones are whole.
+    assert assert_whole_turns(mem, "victim/1 🙂") == {f"zqkill{i}" for i in range(done)}
     # The next run completes: the same user and slot are writable again (no lock or half row left behind).
     result = mem.observe("victim/1 🙂", [{"role": "user", "content": f"I like zqkill{done}."}])
     assert [c.action for c in result.changes] == ["add"]
@@ -116,13 +117,7 @@ def test_sigkill_at_a_random_moment_under_load(store_url, tmp_path):
         child.wait(timeout=30)
     assert consistency_problems(mem) == []
     for user in tricky_user_ids(12):
-        history = mem.history(user)
-        contents = Counter(m.content for m in history.messages)
-        assert all(n == 1 for n in contents.values())
-        asked = {c.removeprefix("I like ").rstrip(".") for c in contents if c.startswith("I like ")}
-        replies = {c.removeprefix("Noted: ").rstrip(".") for c in contents if c.startswith("Noted: ")}
-        likes = {p.value for p in history.preferences if p.status == "active" and p.kind == "likes"}
-        assert asked == replies == likes, f"{user!r}: a turn was stored in part"
+        assert_whole_turns(mem, user)
     mem.observe("after the kill", [{"role": "user", "content": "I like zqafter."}])
     assert "zqafter" in mem.profile("after the kill").text
     mem.close()
@@ -299,12 +294,7 @@ def test_postgres_restart_under_load_resumes_with_clear_errors_and_no_corruption
         assert after > 0, f"operations did not resume after the restart ({line})"
         assert consistency_problems(mem) == []
         for user in users:
-            history = mem.history(user)
-            contents = Counter(m.content for m in history.messages)
-            assert all(n == 1 for n in contents.values()), f"{user}: a turn was stored twice"
-            likes = {p.value for p in history.preferences if p.status == "active" and p.kind == "likes"}
-            asked = {c.removeprefix("I like ").rstrip(".") for c in contents if c.startswith("I like ")}
-            assert likes == asked and len(history.messages) == 2 * len(asked), f"{user}: a turn was stored in part"
+            likes = assert_whole_turns(mem, user)
             assert succeeded[user] <= likes, f"{user}: acknowledged writes were lost"
             assert likes <= succeeded[user] | failed[user]
         mem.close()
