@@ -4,6 +4,8 @@
 
 Uses ``langchain.agents.create_agent`` (LangGraph) with a per-run context naming the user, so the
 user's stored preferences steer every model call of the run and the run is recorded in their memory.
+Without the ``langchain`` package (only ``langchain-core``), it runs the same loop by hand:
+model -> tool calls -> ToolMessages -> model, with the user passed on each call.
 Offline: the bundled demo model and a temporary SQLite database unless told otherwise.
 """
 
@@ -18,8 +20,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
 from memory import PreferenceMemory
@@ -37,6 +38,37 @@ class UserContext:
     user_id: str
 
 
+def run_agent(chat: ChatPAD, question: str, user_id: str, max_rounds: int = 4) -> list[BaseMessage]:
+    """The conversation of one agent run: create_agent when langchain is installed, else a plain loop."""
+    try:
+        from langchain.agents import create_agent
+    except ImportError:
+        create_agent = None
+    if create_agent is not None:
+        agent = create_agent(chat, tools=[magic_function], context_schema=UserContext)
+        result = agent.invoke(
+            {"messages": [{"role": "user", "content": question}]},
+            context=UserContext(user_id=user_id),
+            config={"recursion_limit": 2 * max_rounds},
+        )
+        return result["messages"]
+    tools = {magic_function.name: magic_function}
+    model = chat.bind_tools(list(tools.values()))
+    messages: list[BaseMessage] = [HumanMessage(question)]
+    for _ in range(max_rounds):
+        reply = model.invoke(messages, user_id=user_id)
+        messages.append(reply)
+        if not reply.tool_calls:
+            break
+        for call in reply.tool_calls:
+            if call["name"] in tools:
+                messages.append(tools[call["name"]].invoke(call))
+            else:
+                messages.append(ToolMessage(f"Error: {call['name']} is not a valid tool.", tool_call_id=call["id"],
+                                            status="error"))
+    return messages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model directory (default: the bundled demo model)")
@@ -46,16 +78,10 @@ def main() -> None:
         memory = PreferenceMemory(args.db or f"sqlite:///{Path(tmp) / 'memory.db'}")
         memory.set_preference("alice", "verbosity", "concise")
         chat = ChatPAD(model=args.model, memory=memory, max_tokens=64)
-        agent = create_agent(chat, tools=[magic_function], context_schema=UserContext)
-
         question = "What is the value of magic_function(3)? Use the tool."
         print(f"alice asks: {question}")
-        result = agent.invoke(
-            {"messages": [{"role": "user", "content": question}]},
-            context=UserContext(user_id="alice"),
-            config={"recursion_limit": 8},
-        )
-        for message in result["messages"][1:]:
+        messages = run_agent(chat, question, user_id="alice")
+        for message in messages[1:]:
             if isinstance(message, AIMessage) and message.tool_calls:
                 for call in message.tool_calls:
                     print(f"  model calls {call['name']}({call['args']})")
