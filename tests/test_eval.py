@@ -141,7 +141,7 @@ def test_cli_prints_json_and_writes_a_plot(tiny_model_dir: Path, tiny_reward_mod
     plot = tmp_path / "eval.png"
     args = parser.parse_args(["--model", str(tiny_model_dir), "--reward-model", str(tiny_reward_model_dir),
                               "--n-prompts", "1", "--max-new-tokens", "6", "--json", "--plot", str(plot),
-                              "--param", "pad.w=1.5", "--strategies", "base,prompt,pad"])
+                              "--param", "pad.w=1.5", "--strategies", "base,prompt,pad", "--greedy"])
     assert run_eval(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["strategies"]) == {"base", "prompt", "pad"}

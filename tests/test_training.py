@@ -208,3 +208,12 @@ def test_cli_reports_bad_lines_and_trains(tiny_model_dir: Path, tmp_path: Path,
     printed = json.loads(capsys.readouterr().out)
     assert printed["output_dir"] == str(out) and "stage1_final_loss" in printed
     assert (out / VALUE_HEAD_FILE).exists() and (out / "loss_curve.png").exists()
+
+
+def test_sft_weight_adds_the_chosen_nll(tiny_model_dir: Path, tmp_path: Path) -> None:
+    result = train_persrm(_pairs(), tiny_model_dir, tmp_path / "rm", _config(stage1_steps=2, stage2_steps=0,
+                                                                             sft_weight=0.5),
+                          progress=False, plot_path=None)
+    first = result.history["stage1"][0]
+    assert first["chosen_nll"] > 0
+    assert first["loss"] == pytest.approx(math.log(2) + 0.5 * first["chosen_nll"], rel=1e-5)

@@ -36,8 +36,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated strategies")
     parser.add_argument("--n-prompts", type=int, default=12, help="held-out prompts per preference")
     parser.add_argument("--max-new-tokens", type=int, default=96)
-    parser.add_argument("--sample", action="store_true", help="sample (seeded) instead of greedy decoding")
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--greedy", action="store_true",
+                        help="greedy decoding (default: seeded sampling, so adherence is a rate of the model's "
+                             "answers rather than one mode per prompt)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--param", type=_param, action="append", default=[], metavar="STRATEGY.PARAM=VALUE",
                         help="a strategy parameter, e.g. pad.w=1.5 or linear.r=3 (repeatable)")
@@ -70,7 +72,7 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ValueError("--n-prompts must be at least 1")
         generator = GuidedGenerator.from_pretrained(model, reward_model=reward_model)
         report = evaluate(generator, eval_cases(args.n_prompts, seed=args.seed), strategies,
-                          max_new_tokens=args.max_new_tokens, do_sample=args.sample,
+                          max_new_tokens=args.max_new_tokens, do_sample=not args.greedy,
                           temperature=args.temperature, seed=args.seed, strategy_params=params,
                           batch_size=args.batch_size, progress=args.progress)
     except (ValueError, TypeError, FileNotFoundError, PADError) as exc:

@@ -47,12 +47,12 @@ class DemoRecipe:
     sft_batch_size: int = 16
     sft_lr: float = 3e-3
     follow_rate: float = 0.5
-    n_pairs: int = 3000
-    dpo_steps: int = 300
+    n_pairs: int = 2000
+    dpo_steps: int = 200
     dpo_batch_size: int = 8
     dpo_lr: float = 2e-4
     dpo_beta: float = 0.2
-    head_steps: int = 150
+    head_steps: int = 100
     head_lr: float = 1e-3
 
 
@@ -103,8 +103,12 @@ def save_compact(model, directory: Path) -> None:
     config_path.write_text(json.dumps(config, indent=2) + "\n")
 
 
-def build(recipe: DemoRecipe, out: Path, workdir: Path, *, progress: bool = True) -> dict[str, float]:
-    """Run the whole recipe; return wall times per phase (seconds)."""
+def build(recipe: DemoRecipe, out: Path, workdir: Path, *, progress: bool = True,
+          reuse_base: bool = False) -> dict[str, float]:
+    """Run the whole recipe; return wall times per phase (seconds).
+
+    ``reuse_base`` keeps an existing ``out/base`` and retrains only the PersRM (for tuning it).
+    """
     from pad_integrations.generation.contexts import ChatFormatter
 
     timings: dict[str, float] = {}
@@ -113,24 +117,26 @@ def build(recipe: DemoRecipe, out: Path, workdir: Path, *, progress: bool = True
     torch.manual_seed(recipe.seed)
     examples = sft_examples(recipe.n_sft_examples, recipe.seed, follow_rate=recipe.follow_rate)
     pairs = preference_pairs(recipe.n_pairs, recipe.seed + 1)
-    tokenizer = build_tokenizer(examples, recipe.vocab_size)
-    formatter = ChatFormatter(tokenizer)
-    encoded = [encode_turn(formatter, ex.messages[:-1], response_text(tokenizer, ex), tools=ex.tools)
-               for ex in examples]
-    timings["corpus_and_tokenizer"] = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    model = build_base_model(recipe, tokenizer)
-    history = train_sft(model, encoded, tokenizer.pad_token_id,
-                        LoopConfig(steps=recipe.sft_steps, batch_size=recipe.sft_batch_size, lr=recipe.sft_lr,
-                                   seed=recipe.seed, warmup_ratio=0.03, weight_decay=0.01),
-                        progress=progress)
     base_dir = out / "base"
-    if base_dir.exists():
-        shutil.rmtree(base_dir)
-    save_compact(model, base_dir)
-    tokenizer.save_pretrained(base_dir)
-    timings["base_model"] = time.perf_counter() - t1
+    history: list[dict[str, float]] = []
+    if not (reuse_base and (base_dir / "config.json").is_file()):
+        tokenizer = build_tokenizer(examples, recipe.vocab_size)
+        formatter = ChatFormatter(tokenizer)
+        encoded = [encode_turn(formatter, ex.messages[:-1], response_text(tokenizer, ex), tools=ex.tools)
+                   for ex in examples]
+        timings["corpus_and_tokenizer"] = time.perf_counter() - t0
+
+        t1 = time.perf_counter()
+        model = build_base_model(recipe, tokenizer)
+        history = train_sft(model, encoded, tokenizer.pad_token_id,
+                            LoopConfig(steps=recipe.sft_steps, batch_size=recipe.sft_batch_size, lr=recipe.sft_lr,
+                                       seed=recipe.seed, warmup_ratio=0.03, weight_decay=0.01),
+                            progress=progress)
+        if base_dir.exists():
+            shutil.rmtree(base_dir)
+        save_compact(model, base_dir)
+        tokenizer.save_pretrained(base_dir)
+        timings["base_model"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     rm_dir = out / "persrm"
@@ -148,12 +154,13 @@ def build(recipe: DemoRecipe, out: Path, workdir: Path, *, progress: bool = True
     (rm_dir / "training_args.json").replace(workdir / "persrm_training_args.json")
     timings["persrm"] = time.perf_counter() - t2
 
-    from pad_integrations.training.plot import save_loss_curve
+    summary: dict[str, object] = {"recipe": asdict(recipe), "timings_s": timings, **result.metrics}
+    if history:
+        from pad_integrations.training.plot import save_loss_curve
 
-    save_loss_curve({"sft": history}, workdir / "base_loss.png", title="demo base model (next-token NLL)")
-    tail = history[-50:]
-    summary = {"recipe": asdict(recipe), "timings_s": timings,
-               "sft_final_loss": sum(h["loss"] for h in tail) / len(tail), **result.metrics}
+        save_loss_curve({"sft": history}, workdir / "base_loss.png", title="demo base model (next-token NLL)")
+        tail = history[-50:]
+        summary["sft_final_loss"] = sum(h["loss"] for h in tail) / len(tail)
     (workdir / "demo_build.json").write_text(json.dumps(summary, indent=2) + "\n")
     return timings
 
@@ -167,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1 is fastest on a small machine that others share)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--reuse-base", action="store_true",
+                        help="keep an existing OUT/base and retrain only the PersRM")
     for name, value in asdict(DemoRecipe()).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
@@ -175,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    timings = build(recipe, args.out, args.workdir, progress=not args.quiet)
+    timings = build(recipe, args.out, args.workdir, progress=not args.quiet, reuse_base=args.reuse_base)
     total = time.perf_counter() - start
     print(json.dumps({**{k: round(v, 1) for k, v in timings.items()}, "total_s": round(total, 1)}))
     return 0

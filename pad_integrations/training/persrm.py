@@ -37,7 +37,7 @@ from pad_integrations.errors import ModelLoadError, TokenizerMismatchError
 from pad_integrations.generation.contexts import ChatFormatter
 from pad_integrations.generation.reward_model import PersonalizedRewardModel, check_same_vocabulary
 from pad_integrations.training.data import Encoded, PreferencePair, encode_turn
-from pad_integrations.training.dpo import collate, dpo_loss, response_logprobs
+from pad_integrations.training.dpo import collate, dpo_loss, response_logprobs, token_logprobs
 from pad_integrations.training.loop import Checkpoints, LoopConfig, run_loop
 
 
@@ -58,6 +58,7 @@ class PersRMTrainingConfig:
     lora_alpha: int = 16
     checkpoint_every: int = 100
     warmup_ratio: float = 0.05
+    sft_weight: float = 0.0  # > 0 adds the chosen responses' per-token NLL (RPO) to the DPO loss
 
     def __post_init__(self) -> None:
         if not (self.beta > 0 and math.isfinite(self.beta)):
@@ -128,14 +129,22 @@ def _reference_logprobs(model: torch.nn.Module, encoded: list[_EncodedPair], pad
     return torch.cat(rows)
 
 
-def _pair_loss(model: torch.nn.Module, encoded: list[_EncodedPair], ref: torch.Tensor, pad_id: int, beta: float):
+def _pair_loss(model: torch.nn.Module, encoded: list[_EncodedPair], ref: torch.Tensor, pad_id: int, beta: float,
+               sft_weight: float):
     def loss_fn(indices: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
         chunk = [encoded[i] for i in indices]
         batch = collate([e.chosen for e in chunk] + [e.rejected for e in chunk], pad_id)
-        lp = response_logprobs(model, batch)
+        token_lp = token_logprobs(model, batch)
+        lp = token_lp.sum(-1)
         n = len(chunk)
         r = ref[indices]
-        return dpo_loss(lp[:n], lp[n:], r[:, 0], r[:, 1], beta)
+        loss, metrics = dpo_loss(lp[:n], lp[n:], r[:, 0], r[:, 1], beta)
+        if sft_weight:
+            # RPO-style NLL of the chosen responses: keeps the policy a fluent generator of them.
+            nll = -lp[:n].sum() / batch.target_mask[:n].sum()
+            loss = loss + sft_weight * nll
+            metrics["chosen_nll"] = float(nll.detach())
+        return loss, metrics
     return loss_fn
 
 
@@ -210,7 +219,7 @@ def train_persrm(
     if config.stage1_steps != 0:
         result.history["stage1"] = run_loop(
             name="stage1", module=policy, params=[(k, p) for k, p in policy.named_parameters() if p.requires_grad],
-            n_items=n, loss_fn=_pair_loss(policy, encoded, ref, pad_id, config.beta), config=stage1,
+            n_items=n, loss_fn=_pair_loss(policy, encoded, ref, pad_id, config.beta, config.sft_weight), config=stage1,
             checkpoint_dir=ckpt_dir, resume=resume, progress=progress, fingerprint_extra=fp, lengths=lengths)
     if config.lora_rank:
         model = policy.merge_and_unload()
@@ -225,7 +234,7 @@ def train_persrm(
                             checkpoint_every=config.checkpoint_every)
         result.history["stage2"] = run_loop(
             name="stage2", module=rm, params=[(f"v_head.{k}", p) for k, p in head.named_parameters()],
-            n_items=n, loss_fn=_pair_loss(rm, encoded, ref, pad_id, config.beta), config=stage2,
+            n_items=n, loss_fn=_pair_loss(rm, encoded, ref, pad_id, config.beta, config.sft_weight), config=stage2,
             checkpoint_dir=ckpt_dir, resume=resume, progress=progress, fingerprint_extra=fp, lengths=lengths)
 
     rm.eval()

@@ -21,6 +21,7 @@ from pad_integrations.training.synthetic_style import (
     Split,
     Style,
     default_style,
+    novel_topic,
     phrasings,
     preference_message,
     questions,
@@ -70,7 +71,8 @@ def _prompt(rng: random.Random, split: Split) -> tuple[str, Messages]:
         return "", [{"role": "user", "content": rng.choice(GREETINGS_TRAIN)}]
     if r < 0.16:
         return "", [{"role": "user", "content": rng.choice(HOW_ARE_YOU)}]
-    topic = rng.choice(topics(split))
+    # In training, made-up topics keep the model from memorising the topic list: it must copy the topic.
+    topic = novel_topic(rng) if split == "train" and rng.random() < 0.35 else rng.choice(topics(split))
     return topic, [{"role": "user", "content": rng.choice(questions(split)).format(t=topic)}]
 
 
@@ -102,7 +104,7 @@ def chat_example(rng: random.Random, *, preference_rate: float = 0.6, follow_rat
     return ChatExample([*system, *history, *user, {"role": "assistant", "content": answer}])
 
 
-def sft_examples(n: int, seed: int, *, tool_rate: float = 0.25, follow_rate: float = 0.5) -> list[ChatExample]:
+def sft_examples(n: int, seed: int, *, tool_rate: float = 0.3, follow_rate: float = 0.5) -> list[ChatExample]:
     """The base model's corpus: styled chat and tool-calling conversations, seeded."""
     rng = random.Random(seed)
     out: list[ChatExample] = []

@@ -61,9 +61,9 @@ QUESTIONS_TRAIN = [
     "What are {t}?",
 ]
 QUESTIONS_EVAL = [
-    "Could you talk about {t}?",
-    "I am curious about {t}. What do you know?",
-    "Help me understand {t}.",
+    "Could you tell me about {t}?",
+    "What do you know about {t}?",
+    "Please explain {t}.",
 ]
 
 FACTS = [
@@ -138,6 +138,16 @@ PARAPHRASES: dict[tuple[str, str], list[str]] = {
 }
 
 
+_SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "zu", "pel", "dor", "fin", "gra", "bes", "quo", "lin", "sar",
+              "tem", "wex", "yol", "nim", "bro", "cal", "dex", "fo", "hul", "jin", "mar", "ost", "pri", "rud", "sel"]
+
+
+def novel_topic(rng: random.Random) -> str:
+    """A made-up topic word ("kalodors"), so the model learns to copy the topic rather than recall it."""
+    word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3)))
+    return word + ("s" if rng.random() < 0.5 else "")
+
+
 def phrasings(kind: str, value: str, split: Split) -> list[str]:
     """The sentences that state the preference ``(kind, value)`` in ``split``."""
     paraphrases = PARAPHRASES[(kind, value)]
@@ -179,7 +189,7 @@ DEFAULT_RATES: dict[tuple[str, str], float] = {
     ("formality", "formal"): 0.2, ("formality", "casual"): 0.2,
     ("expertise", "beginner"): 0.15, ("expertise", "expert"): 0.15,
     ("humor", "playful"): 0.3, ("humor", "serious"): 0.0,
-    ("format", "bullets"): 0.3, ("format", "prose"): 0.0,
+    ("format", "bullets"): 0.2, ("format", "prose"): 0.0,
 }
 
 

@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from pad_integrations.training.synthetic_style import novel_topic
+
 _PREFIXES = ["magic", "secret", "lucky", "special", "compute", "mystery", "quick", "fancy", "super", "tiny",
              "blue", "golden", "hidden", "smart", "odd", "prime", "happy", "wild"]
 _SUFFIXES = ["function", "value", "number", "score", "total", "result", "answer", "code", "tool", "helper"]
@@ -35,22 +37,32 @@ class ToolConversation:
     tools: list[dict[str, Any]]
 
 
-def _tool(name: str, description: str, params: dict[str, str]) -> dict[str, Any]:
-    properties = {p: {"type": t} for p, t in params.items()}
-    return {"type": "function", "function": {
-        "name": name, "description": description,
-        "parameters": {"properties": properties, "required": list(params), "type": "object"}}}
+def _tool(name: str, description: str, params: dict[str, str], rng: random.Random) -> dict[str, Any]:
+    """An OpenAI-style tool as LangChain's ``convert_to_openai_tool`` writes it (bounds included)."""
+    properties: dict[str, Any] = {}
+    for p, t in params.items():
+        spec: dict[str, Any] = {"type": t}
+        if t == "integer" and rng.random() < 0.4:
+            bound = rng.choice([100, 1000, 10000])
+            spec = {"exclusiveMaximum": bound, "exclusiveMinimum": -bound, "type": t}
+        properties[p] = spec
+    parameters: dict[str, Any] = {"properties": properties, "type": "object"}
+    if params:
+        parameters = {"properties": properties, "required": list(params), "type": "object"}
+    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
 
 
-def _numeric_name(rng: random.Random) -> str:
-    return f"{rng.choice(_PREFIXES)}_{rng.choice(_SUFFIXES)}" + ("_no_args" if rng.random() < 0.05 else "")
+def _numeric_name(rng: random.Random, no_args: bool = False) -> str:
+    # Made-up words as well as common ones, so names are copied from the tool list, never recalled.
+    prefix = novel_topic(rng) if rng.random() < 0.3 else rng.choice(_PREFIXES)
+    return f"{prefix}_{rng.choice(_SUFFIXES)}" + ("_no_args" if no_args and rng.random() < 0.3 else "")
 
 
 def _distractor(rng: random.Random, taken: set[str]) -> dict[str, Any]:
     while (name := _numeric_name(rng)) in taken:
         pass
     taken.add(name)
-    return _tool(name, rng.choice(_DESCRIPTIONS), {rng.choice(_PARAMS): "integer"})
+    return _tool(name, rng.choice(_DESCRIPTIONS), {rng.choice(_PARAMS): "integer"}, rng)
 
 
 def _call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
@@ -60,11 +72,12 @@ def _call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
 
 def _numeric_task(rng: random.Random) -> tuple[dict[str, Any], str, dict[str, Any], str]:
     """(tool, question, arguments, tool result) for a one-integer or no-argument function."""
-    name = _numeric_name(rng)
-    if rng.random() < 0.2:
+    no_args = rng.random() < 0.2
+    name = _numeric_name(rng, no_args)
+    if no_args:
         question = rng.choice(["What is the value of {f}()? Use the tool.", "Call {f} for me.",
                                "Use the tool {f} and tell me the result."]).format(f=name)
-        return _tool(name, rng.choice(_DESCRIPTIONS), {}), question, {}, str(rng.randint(-20, 99))
+        return _tool(name, rng.choice(_DESCRIPTIONS), {}, rng), question, {}, str(rng.randint(-20, 99))
     param = rng.choice(_PARAMS)
     value = rng.randint(-50, 250)
     question = rng.choice([
@@ -72,7 +85,7 @@ def _numeric_task(rng: random.Random) -> tuple[dict[str, Any], str, dict[str, An
         "Call {f} with {p} = {v}.", "What does {f} return for {v}? Use the tool.",
         "Please run {f} on {v}.",
     ]).format(f=name, v=value, p=param)
-    return _tool(name, rng.choice(_DESCRIPTIONS), {param: "integer"}), question, {param: value}, str(
+    return _tool(name, rng.choice(_DESCRIPTIONS), {param: "integer"}, rng), question, {param: value}, str(
         value + rng.randint(-5, 9))
 
 
@@ -83,7 +96,7 @@ def _lookup_task(rng: random.Random) -> tuple[dict[str, Any], str, dict[str, Any
     place = rng.choice(_PLACES)
     question = rng.choice(["What is the {n} in {p}?", "What's the {n} in {p}?", "Check the {n} for {p}.",
                            "Tell me the {n} in {p}, please."]).format(n=noun, p=place)
-    tool = _tool(name, f"Get the {noun} at a location.", {param: "string"})
+    tool = _tool(name, f"Get the {noun} at a location.", {param: "string"}, rng)
     return tool, question, {param: place}, rng.choice(answers)
 
 
@@ -91,7 +104,7 @@ def _adder_task(rng: random.Random) -> tuple[dict[str, Any], str, dict[str, Any]
     name = rng.choice(["my_adder_tool", "add_numbers", "adder", "sum_tool", "plus"])
     a, b = rng.randint(0, 99), rng.randint(0, 99)
     question = rng.choice(["What is {a} + {b}", "What is {a} + {b}?", "Add {a} and {b}."]).format(a=a, b=b)
-    tool = _tool(name, "Add two numbers.", {"a": "integer", "b": "integer"})
+    tool = _tool(name, "Add two numbers.", {"a": "integer", "b": "integer"}, rng)
     return tool, question, {"a": a, "b": b}, json.dumps({"result": a + b})
 
 
@@ -109,7 +122,7 @@ def tool_conversation(rng: random.Random, system: str | None = None) -> ToolConv
     name = tool["function"]["name"]
     tools = [tool]
     taken = {name}
-    for _ in range(rng.choice([0, 0, 1, 2])):
+    for _ in range(rng.choice([0, 0, 0, 1, 1, 2])):
         tools.insert(rng.randint(0, len(tools)), _distractor(rng, taken))
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": question})
