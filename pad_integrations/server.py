@@ -282,12 +282,12 @@ def create_app(
             )
         )
 
-    @app.get("/v1/users/{user_id}/preferences", dependencies=auth)
+    @app.get("/v1/users/{user_id:path}/preferences", dependencies=auth)
     async def get_preferences(user_id: str = PathParam(max_length=MAX_USER_ID_CHARS)) -> dict[str, Any]:
         user_id = _checked_user(user_id)
         return profile_json(user_id, await service.profile(user_id))
 
-    @app.put("/v1/users/{user_id}/preferences", dependencies=auth)
+    @app.put("/v1/users/{user_id:path}/preferences", dependencies=auth)
     async def put_preferences(
         body: PreferencesPut, user_id: str = PathParam(max_length=MAX_USER_ID_CHARS)
     ) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def create_app(
                 await memory.aremove_preference(user_id, kind)
         return profile_json(user_id, await memory.aprofile(user_id))
 
-    @app.delete("/v1/users/{user_id}/preferences", dependencies=auth)
+    @app.delete("/v1/users/{user_id:path}/preferences", dependencies=auth)
     async def delete_preferences(
         user_id: str = PathParam(max_length=MAX_USER_ID_CHARS),
         kind: str | None = Query(default=None, max_length=64),
