@@ -138,16 +138,16 @@ def test_a_lone_surrogate_escape_is_a_400_that_says_so(client, field):
     assert "surrogate" in assert_error(response, 400)["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: /v1/users/{user_id}/preferences cannot address a user id with a slash (the memory and "
-    "the chat endpoint accept it); the percent-encoded path 404s. A {user_id:path} route would serve it",
-)
-def test_preferences_of_a_user_id_with_a_slash_are_reachable(client):
-    user = "org/42/alice"
-    assert client.post(CHAT, json=chat_body(user=user, content="I like zqslash.")).status_code == 200
-    response = client.get(f"/v1/users/{quote(user, safe='')}/preferences")
-    assert response.status_code == 200 and response.json()["user"] == user
+@pytest.mark.parametrize("user", ["org/42/alice", "../../etc/passwd", "a/preferences", "o'brien \"x\" 🙂"])
+def test_preferences_of_any_user_id_are_reachable_percent_encoded(client, user):
+    """The memory and the chat endpoint accept any id; the preference endpoints must reach every one of them."""
+    path = f"/v1/users/{quote(user, safe='')}/preferences"
+    put = client.put(path, json={"preferences": [{"kind": "likes", "value": "zqslash"}]})
+    assert put.status_code == 200 and put.json()["user"] == user, put.text
+    got = client.get(path)
+    assert got.status_code == 200 and [p["value"] for p in got.json()["preferences"]] == ["zqslash"], got.text
+    assert client.delete(path).status_code == 200
+    assert client.get(path).json()["preferences"] == []
 
 
 # -- oversized bodies ------------------------------------------------------------------------------
