@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from pad_integrations import GenerationRequest, GuidedGenerator
@@ -393,3 +395,41 @@ def test_log_softmax_keeps_amulet_finite_where_the_official_log_of_softmax_break
     ours = amulet_iterations(torch.log_softmax(logits_pref, -1), torch.log_softmax(logits_base, -1), 2.0, 2.0, 10.0, 60)
     assert torch.isnan(official).any()
     assert torch.isfinite(ours).all()
+
+
+# -- properties over random logits (hypothesis) ------------------------------------------------------
+_views = st.builds(
+    lambda seed, scale, vocab: random_view(1, [1.0], seed, vocab) if scale is None else _scaled(seed, scale, vocab),
+    st.integers(0, 10_000), st.one_of(st.none(), st.floats(0.1, 30.0)), st.integers(2, 300),
+)
+
+
+def _scaled(seed: int, scale: float, vocab: int) -> StepView:
+    view = random_view(1, [1.0], seed, vocab)
+    return StepView(logits={k: v * scale / 4 for k, v in view.logits.items()}, weights=view.weights)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(view=_views, alpha=st.floats(0.0, 4.0), lam=st.floats(0.5, 4.0), eta=st.floats(0.5, 50.0),
+       T=st.integers(1, 80))
+def test_property_amulet_loop_and_closed_form_agree(view, alpha, lam, eta, T):
+    exact = make_strategy("amulet", alpha=alpha, lam=lam, eta=eta, T=T, exact=True).scores(view, 1)
+    fast = make_strategy("amulet", alpha=alpha, lam=lam, eta=eta, T=T).scores(view, 1)
+    assert torch.allclose(torch.log_softmax(exact, -1), torch.log_softmax(fast, -1), atol=1e-3)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(view=_views)
+def test_property_zero_strength_is_prompting(view):
+    prompt = torch.log_softmax(make_strategy("prompt").scores(view, 1), -1)
+    for strategy in (make_strategy("linear", r=0.0), make_strategy("amulet", alpha=0.0)):
+        assert torch.allclose(torch.log_softmax(strategy.scores(view, 1), -1), prompt, atol=1e-4)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(view=_views, k=st.integers(1, 20))
+def test_property_pad_w0_is_the_base_argmax(view, k):
+    joined = StepView(logits={"joined": view.logits["base"]}, rm_logits={"joined": view.logits["pref0"]},
+                      weights=view.weights)
+    scores = make_strategy("pad", w=0.0, k=k).scores(joined, 1)
+    assert torch.equal(scores.argmax(-1), view.logits["base"].argmax(-1))
