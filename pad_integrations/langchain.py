@@ -309,6 +309,7 @@ class ChatPAD(BaseChatModel):
         memory = resolve_memory(self.memory)
         profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
         guidance = guidance_of(profile)
+        models_cache.check_tools_supported(engine, tools)
         request = models_cache.build_request(
             engine_messages,
             guidance=guidance,

@@ -229,6 +229,8 @@ class PADLLM(FunctionCallingLLM):
         memory = resolve_memory(self.memory)
         profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
         guidance = guidance_of(profile)
+        engine = self.engine()
+        models_cache.check_tools_supported(engine, tools)
         request = models_cache.build_request(
             engine_messages,
             guidance=guidance,
@@ -242,7 +244,7 @@ class PADLLM(FunctionCallingLLM):
             tools=tools,
             strategy_params=strategy_params,
         )
-        return _Prepared(self.engine(), request, user_id, guidance, tools)
+        return _Prepared(engine, request, user_id, guidance, tools)
 
     def _submit(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], on_delta: Any = None) -> Any:
         prepared = self._prepare(messages, kwargs)

@@ -341,3 +341,32 @@ def with_system_instruction(messages: list[dict[str, Any]], instruction: str) ->
         first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()}
         return [first, *messages[1:]]
     return [{"role": "system", "content": instruction}, *messages]
+
+
+_PROBE_TOOL = {
+    "type": "function",
+    "function": {"name": "pad_probe_tool", "description": "probe", "parameters": {"type": "object", "properties": {}}},
+}
+_renders_tools: dict[int, bool] = {}
+
+
+def renders_tools(engine: GuidedGenerator) -> bool:
+    """Whether the model's chat template shows tool definitions to the model (checked once per engine).
+
+    Templates without tool support drop ``tools=`` silently; the adapters refuse tools for them rather
+    than let the model answer as if no tools had been offered.
+    """
+    known = _renders_tools.get(id(engine))
+    if known is None:
+        probe = [{"role": "user", "content": "hi"}]
+        known = engine.count_tokens(probe, tools=[_PROBE_TOOL]) > engine.count_tokens(probe)
+        _renders_tools[id(engine)] = known
+    return known
+
+
+def check_tools_supported(engine: GuidedGenerator, tools: Sequence[Any] | None) -> None:
+    if tools and not renders_tools(engine):
+        raise ValueError(
+            f"the chat template of {engine.model_name!r} does not render tools, so the model would never "
+            "see them; use a model whose template supports tools (e.g. Qwen2.5, Llama 3.1, Hermes)"
+        )

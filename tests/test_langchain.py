@@ -251,3 +251,11 @@ def test_structured_output_methods_prompt_and_report_failures(chat: ChatPAD) -> 
         assert out["parsed"] is None
         if method != "function_calling":
             assert out["parsing_error"] is not None
+
+
+def test_tools_are_refused_for_a_template_that_cannot_show_them(tiny_llama_dir: Path) -> None:
+    # The tiny Llama 3 template has no tools section: the model would never see the tools.
+    chat = ChatPAD(model=str(tiny_llama_dir), max_tokens=4)
+    with pytest.raises(ValueError, match="does not render tools"):
+        chat.bind_tools([_magic]).invoke(HELLO)
+    assert chat.invoke(HELLO).usage_metadata["output_tokens"] > 0
