@@ -415,7 +415,9 @@ def _scaled(seed: int, scale: float, vocab: int) -> StepView:
 def test_property_amulet_loop_and_closed_form_agree(view, alpha, lam, eta, T):
     exact = make_strategy("amulet", alpha=alpha, lam=lam, eta=eta, T=T, exact=True).scores(view, 1)
     fast = make_strategy("amulet", alpha=alpha, lam=lam, eta=eta, T=T).scores(view, 1)
-    assert torch.allclose(torch.log_softmax(exact, -1), torch.log_softmax(fast, -1), atol=1e-3)
+    # With alpha > lam, k grows large and so do the values: compare relatively, and the choices exactly.
+    assert torch.allclose(torch.log_softmax(exact, -1), torch.log_softmax(fast, -1), rtol=1e-4, atol=1e-3)
+    assert torch.equal(exact.argmax(-1), fast.argmax(-1))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
