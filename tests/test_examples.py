@@ -1,7 +1,7 @@
 """Every examples/*.py runs end to end, offline, as a user would run it.
 
-Each example is a subprocess with HF_HUB_OFFLINE=1 and a time limit; it must exit 0 and print what it
-promises (``MARKERS``; examples not listed there must at least print something). Examples that need
+Each example is a subprocess with HF_HUB_OFFLINE=1 and a time limit (several run at once); it must exit 0
+and print what it promises (``MARKERS``; examples not listed there must at least print something). Examples that need
 the bundled demo model are skipped, with the reason, only while pad_integrations/demo has no model files.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 TIMEOUT_S = 180
+PARALLEL = 3
 
 # Text each example must print, proving it did its job (not merely that it exited).
 MARKERS: dict[str, list[str]] = {
@@ -37,12 +40,11 @@ def demo_model_available() -> bool:
         return False
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(TIMEOUT_S + 30)
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(example: Path, tmp_path: Path) -> None:
-    if example.name not in RUNS_WITHOUT_DEMO and not demo_model_available():
-        pytest.skip(f"{example.name} needs the bundled demo model, which pad_integrations/demo does not hold yet")
+def runnable(example: Path) -> bool:
+    return example.name in RUNS_WITHOUT_DEMO or demo_model_available()
+
+
+def run_example(example: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ,
         HF_HUB_OFFLINE="1",
@@ -50,18 +52,31 @@ def test_example_runs(example: Path, tmp_path: Path) -> None:
         TOKENIZERS_PARALLELISM="false",
         OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
         # Keep the examples' default databases and caches out of the user's home directory.
-        HOME=str(tmp_path),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
     )
-    proc = subprocess.run(
-        [sys.executable, str(example)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
+    home.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([sys.executable, str(example)], cwd=home, env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
+    """Every runnable example, started together (most of each run is interpreter start-up and imports,
+    which overlap well), so the module takes about as long as its slowest examples, not their sum."""
+    root = tmp_path_factory.mktemp("examples")
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        yield {e.name: pool.submit(run_example, e, root / e.stem) for e in EXAMPLES if runnable(e)}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3 * TIMEOUT_S)
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs(example: Path, example_runs: dict[str, Future]) -> None:
+    if not runnable(example):
+        pytest.skip(f"{example.name} needs the bundled demo model, which pad_integrations/demo does not hold yet")
+    proc = example_runs[example.name].result()
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{example.name} exited {proc.returncode}:\n{output[-4000:]}"
     assert proc.stdout.strip(), f"{example.name} printed nothing"
