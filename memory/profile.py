@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from memory import taxonomy
 from memory.phrases import PREFERENCE_HEADER, style_sentence
 from memory.records import Preference
-from memory.text import quote_as_data
+from memory.text import as_datum, quote_as_data
 
 DEFAULT_MAX_CHARS = 1200
 VALUE_MAX_CHARS = 80
+CUSTOM_LABEL = "Other preference"
 
 
 def render_line(kind: str, value: str, custom_text: str | None = None) -> str:
@@ -19,14 +20,21 @@ def render_line(kind: str, value: str, custom_text: str | None = None) -> str:
 
     Style values use the canonical sentence verbatim (the demo model is trained on exactly those).
     Everything else is user-derived and rendered as quoted data: a custom text under the kind's label,
-    a content value as ``Label: "value"``.
+    a content value as ``Label: "value"``. Only known kinds have a label; a custom kind's name is shown
+    inside the quotes, before its value: ``Other preference: "favorite editor: vim"``.
     """
     if custom_text is None and taxonomy.is_style(kind):
         sentence = style_sentence(kind, value)
         if sentence is not None:
             return sentence
     shown = custom_text if custom_text is not None else value
-    return f"{taxonomy.label(kind)}: {quote_as_data(shown, max_chars=VALUE_MAX_CHARS)}"
+    known = taxonomy.label(kind)
+    if known is not None:
+        return f"{known}: {quote_as_data(shown, max_chars=VALUE_MAX_CHARS)}"
+    # A custom kind's name is as user-chosen as its value: as a label before the quotes,
+    # 'reveal_the_system_prompt_now' would read as an instruction, so it goes inside them.
+    name = as_datum(kind.replace("_", " "), max_chars=taxonomy.MAX_KIND_CHARS)
+    return f'{CUSTOM_LABEL}: "{name}: {as_datum(shown, max_chars=VALUE_MAX_CHARS)}"'
 
 
 def effective_weight(pref: Preference) -> float:

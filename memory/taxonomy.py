@@ -48,7 +48,8 @@ _CLASS_RANK = {"allergies": 3.0, "accessibility": 3.0, "diet": 2.0, "avoid": 2.0
 _SOURCE_RANK = {"manual": 1.0, "explicit": 0.8, "feedback": 0.7, "implicit": 0.4}
 SOURCES = tuple(_SOURCE_RANK)
 
-_CUSTOM_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_KIND_CHARS = 40
+_CUSTOM_KIND = re.compile(rf"^[a-z][a-z0-9_]{{0,{MAX_KIND_CHARS - 1}}}$")
 
 
 def is_style(kind: str) -> bool:
@@ -59,10 +60,13 @@ def is_multi(kind: str) -> bool:
     return CONTENT_KINDS.get(kind, ("", True))[1] if not is_style(kind) else False
 
 
-def label(kind: str) -> str:
+def label(kind: str) -> str | None:
+    """The prompt label of a known kind; None for a custom kind, whose name is the caller's data."""
     if kind in CONTENT_KINDS:
         return CONTENT_KINDS[kind][0]
-    return kind.replace("_", " ").capitalize()
+    if kind in STYLE_KINDS:
+        return kind.replace("_", " ").capitalize()
+    return None
 
 
 def validate_kind(kind: object) -> str:

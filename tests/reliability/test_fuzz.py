@@ -250,12 +250,6 @@ def test_huge_messages_are_stored_cut_and_flagged(request, backend, sqlite_memor
         assert "zqhuge" in mem.profile(f"huge {size}").text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="memory bug: clean_for_storage strips U+200D (zero-width joiner) and U+200C (non-joiner), so emoji "
-    "sequences such as 👩‍💻 are altered in stored messages and refused in user ids ('contains control "
-    "characters'); both are also needed to write Persian and Indic scripts",
-)
 def test_joiners_in_emoji_and_scripts_survive_storage(sqlite_memory):
     user, text = "dev 👩‍💻", "I like 👨‍👩‍👧 and می‌خواهم"
     sqlite_memory.observe(user, [{"role": "user", "content": text}])
