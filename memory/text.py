@@ -80,8 +80,10 @@ def quote_as_data(text: str, *, max_chars: int = 80) -> str:
 
 
 def slug(text: str) -> str:
-    """A stable, case- and space-insensitive key for a free-text value ('Peanut Butter ' -> 'peanut butter')."""
-    text = normalize_for_matching(text).lower()
-    text = re.sub(r"[^\w\s-]", " ", text)
-    text = re.sub(r"^(?:the|a|an|some|my)\s+", "", _SPACES.sub(" ", text).strip())
-    return text[:120]
+    """A stable, case- and space-insensitive key for a free-text value ('Peanut Butter ' -> 'peanut butter').
+
+    A value without a letter or digit ('🍕') is keyed on its symbols, so two such values keep two slots.
+    """
+    folded = _SPACES.sub(" ", normalize_for_matching(text).lower()).strip()
+    words = _SPACES.sub(" ", re.sub(r"[^\w\s-]", " ", folded)).strip()
+    return re.sub(r"^(?:the|a|an|some|my)\s+", "", words or folded)[:120]
