@@ -36,6 +36,7 @@ import openai
 import uvicorn
 
 from memory import PreferenceMemory
+from pad_integrations import models_cache
 from pad_integrations.generation import GuidedGenerator
 from pad_integrations.server import ServerConfig, create_app
 
@@ -109,9 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             for user in users:
                 ask(user)
 
+        decode_calls: list[int] = []
+
         def concurrent() -> None:
+            before = models_cache.get_decode_queue(generator).decodes
             with ThreadPoolExecutor(len(users)) as pool:
                 list(pool.map(ask, users))
+            decode_calls.append(models_cache.get_decode_queue(generator).decodes - before)
 
         def direct() -> None:
             for user in users:
@@ -131,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
           f"torch threads {__import__('torch').get_num_threads()}")
     for name, seconds in timings.items():
         print(f"  {name:<11} {seconds:7.3f} s   {n / seconds:7.2f} requests/s")
+    print(f"  concurrent runs took {', '.join(map(str, decode_calls))} batched decode calls for {n} requests")
     ratios = {
         "concurrent_over_sequential": timings["sequential"] / timings["concurrent"],
         "sequential_over_direct": timings["sequential"] / timings["direct"],
