@@ -292,13 +292,15 @@ def create_app(
         body: PreferencesPut, user_id: str = PathParam(max_length=MAX_USER_ID_CHARS)
     ) -> dict[str, Any]:
         user_id = _checked_user(user_id)
-        current = await service.profile(user_id)
-        for pref in body.preferences:
-            await memory.aset_preference(user_id, pref.kind, pref.value, text=pref.text, weight=pref.weight)
+        await service.settled(user_id)
+        kept = {(await memory.aset_preference(user_id, p.kind, p.value, text=p.text, weight=p.weight)).id
+                for p in body.preferences}
         if body.replace:
-            keep = {p.kind for p in body.preferences}
-            for kind in sorted({p.kind for p in current.preferences} - keep):
-                await memory.aremove_preference(user_id, kind)
+            current = await memory.aprofile(user_id)
+            # `dropped` holds active preferences left out of the prompt by its size budget: replace them too.
+            for pref in [*current.preferences, *current.dropped]:
+                if pref.id not in kept:
+                    await memory.aremove_preference(user_id, pref.id)
         return profile_json(user_id, await memory.aprofile(user_id))
 
     @app.delete("/v1/users/{user_id:path}/preferences", dependencies=auth)

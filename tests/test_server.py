@@ -261,8 +261,14 @@ def test_preferences_endpoints_put_get_delete(http: httpx.Client) -> None:
         ("verbosity", "concise", 2.0), ("diet", "vegetarian", 1.0)}
     assert http.get(url).json() == put
 
-    replaced = http.put(url, json={"preferences": [{"kind": "formality", "value": "casual"}], "replace": True})
-    assert [p["kind"] for p in replaced.json()["preferences"]] == ["formality"]
+    http.put(url, json={"preferences": [{"kind": "likes", "value": "jazz"}, {"kind": "likes", "value": "rock"}]})
+    both = {p["value"] for p in http.get(url).json()["preferences"] if p["kind"] == "likes"}
+    assert both == {"jazz", "rock"}
+    replaced = http.put(url, json={"preferences": [{"kind": "formality", "value": "casual"},
+                                                   {"kind": "likes", "value": "jazz"}], "replace": True})
+    assert sorted((p["kind"], p["value"]) for p in replaced.json()["preferences"]) == [
+        ("formality", "casual"), ("likes", "jazz")]
+    http.delete(url, params={"kind": "likes"})
 
     http.put(url, json={"preferences": [{"kind": "diet", "value": "vegan"}]})
     one = http.delete(url, params={"kind": "diet"}).json()
