@@ -195,7 +195,7 @@ class PreferenceIn(BaseModel):
 
 
 class PreferencesPut(BaseModel):
-    """``PUT /v1/users/{user_id}/preferences``: upsert these; with ``replace`` also drop every other kind."""
+    """``PUT /v1/users/{user_id}/preferences``: upsert these; with ``replace`` also drop every preference not listed."""
 
     model_config = ConfigDict(extra="forbid")
 
