@@ -398,7 +398,8 @@ def test_concurrent_requests_share_one_decode_and_a_full_server_says_429(
         started.set()
         release.wait(30)
 
-    blocker = queue.submit(GenerationRequest(QUESTION, strategy="base", max_new_tokens=2), hold)
+    # Long enough that some text is surely emitted (a lone token may be an incomplete UTF-8 byte).
+    blocker = queue.submit(GenerationRequest(QUESTION, strategy="base", max_new_tokens=16), hold)
     assert started.wait(30)
     decodes_before = queue.decodes
     model = model_id(client)
