@@ -52,6 +52,7 @@ class DemoRecipe:
     dpo_batch_size: int = 8
     dpo_lr: float = 2e-4
     dpo_beta: float = 0.2
+    dpo_sft_weight: float = 0.0
     head_steps: int = 100
     head_lr: float = 1e-3
 
@@ -146,7 +147,8 @@ def build(recipe: DemoRecipe, out: Path, workdir: Path, *, progress: bool = True
         pairs, base_dir, rm_dir,
         PersRMTrainingConfig(beta=recipe.dpo_beta, lr=recipe.dpo_lr, stage1_steps=recipe.dpo_steps,
                              stage2_steps=recipe.head_steps, stage2_lr=recipe.head_lr,
-                             batch_size=recipe.dpo_batch_size, seed=recipe.seed),
+                             batch_size=recipe.dpo_batch_size, seed=recipe.seed,
+                             sft_weight=recipe.dpo_sft_weight),
         progress=progress, plot_path=workdir / "persrm_loss.png", checkpoint_dir=workdir / "checkpoints")
     from transformers import AutoModelForCausalLM
 
