@@ -390,5 +390,9 @@ def serve(
     memory = memory if memory is not None else PreferenceMemory(url=db)
     config = config or ServerConfig(api_key=os.environ.get("PAD_API_KEY") or None)
     app = create_app(generator, memory, config)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+    # uvicorn's 5 s keep-alive races clients that reuse a connection just as it closes (seen as rare
+    # connection resets under load in the reliability suite); 60 s matches common client pools.
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30, timeout_keep_alive=60
+    )
 
