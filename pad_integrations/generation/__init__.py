@@ -1,5 +1,6 @@
 """Framework-agnostic guided decoding (torch + transformers only): see docs/engine.md."""
 
+from pad_integrations.generation.constraints import Constraint, JSONSchemaConstraint, ToolCallConstraint
 from pad_integrations.generation.engine import GenerationStream, GuidedGenerator
 from pad_integrations.generation.reward_model import PersonalizedRewardModel
 from pad_integrations.generation.strategies import (
@@ -14,14 +15,17 @@ from pad_integrations.generation.types import GenerationRequest, GenerationResul
 
 __all__ = [
     "STRATEGIES",
+    "Constraint",
     "GenerationRequest",
     "GenerationResult",
     "GenerationStream",
     "GuidedGenerator",
+    "JSONSchemaConstraint",
     "PersonalizedRewardModel",
     "StepView",
     "Strategy",
     "TokenTrace",
+    "ToolCallConstraint",
     "Trace",
     "Usage",
     "amulet_k",

@@ -29,6 +29,7 @@ from transformers import (
 
 from pad_integrations.errors import ConfigurationError, GenerationError, ModelLoadError
 from pad_integrations.generation.batch import CachedBatch
+from pad_integrations.generation.constraints import Constraint
 from pad_integrations.generation.contexts import (
     ChatFormatter,
     Preferences,
@@ -40,6 +41,7 @@ from pad_integrations.generation.reward_model import PersonalizedRewardModel, ch
 from pad_integrations.generation.sequence_reward import SequenceRewardScorer, is_sequence_classifier
 from pad_integrations.generation.strategies import StepView, Strategy, make_strategy, normalised_weights
 from pad_integrations.generation.text import StopMatcher, TextTracker, normalize_stop
+from pad_integrations.generation.token_constraint import TokenConstraint, check_constraint
 from pad_integrations.generation.types import GenerationRequest, GenerationResult, TokenTrace, Trace, Usage
 
 DeltaCallback = Callable[[int, str], None]
@@ -59,6 +61,7 @@ class _Plan:
     top_k: int
     seed: int | None
     stop: tuple[str, ...]
+    constraint: Constraint | None = None
 
     @property
     def n_prefs(self) -> int:
@@ -82,6 +85,7 @@ class _Row:
     generated: list[int] = field(default_factory=list)
     traces: list[TokenTrace] = field(default_factory=list)
     finish_reason: str | None = None
+    constraint: TokenConstraint | None = None
 
 
 class GuidedGenerator:
@@ -177,11 +181,13 @@ class GuidedGenerator:
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        constraint: Constraint | None = None,
         **strategy_params: Any,
     ) -> GenerationResult:
+        """Decode one reply; ``constraint`` (e.g. ``JSONSchemaConstraint``) restricts it to a grammar."""
         request = GenerationRequest(
             messages, preference, strategy, max_new_tokens, do_sample, temperature, top_p, top_k, seed, stop,
-            tools, strategy_params,
+            tools, strategy_params, constraint,
         )
         return self.generate_batch([request])[0]
 
@@ -198,6 +204,7 @@ class GuidedGenerator:
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        constraint: Constraint | None = None,
         **strategy_params: Any,
     ) -> GenerationStream:
         """Like ``generate`` but an iterator of text deltas; ``.result`` is set once it is exhausted.
@@ -207,7 +214,7 @@ class GuidedGenerator:
         """
         request = GenerationRequest(
             messages, preference, strategy, max_new_tokens, do_sample, temperature, top_p, top_k, seed, stop,
-            tools, strategy_params,
+            tools, strategy_params, constraint,
         )
         plans = [self._plan(request)]
         return GenerationStream(self, plans)
@@ -325,6 +332,7 @@ class GuidedGenerator:
         self, strategy: Strategy, preferences: Preferences, contexts: dict[str, list[int]], request: GenerationRequest
     ) -> _Plan:
         _check_sampling(request)
+        check_constraint(request.constraint)
         kind = strategy.reward_model_kind if strategy.rm_contexts(len(preferences)) else None
         if kind == "persrm" and self.persrm is None:
             raise ConfigurationError(f"strategy {strategy.name!r} needs a PersRM: GuidedGenerator(..., reward_model=...)")
@@ -343,6 +351,7 @@ class GuidedGenerator:
         return _Plan(
             strategy, preferences, contexts, request.max_new_tokens, request.do_sample, float(request.temperature),
             float(request.top_p), int(request.top_k), request.seed, normalize_stop(request.stop),
+            request.constraint,
         )
 
     # -- the loop -------------------------------------------------------------------------------
@@ -418,6 +427,14 @@ class GuidedGenerator:
             tracker=TextTracker(self.tokenizer, stops),
             limit=min(plan.max_new_tokens, self.context_window - longest),
             weights=weights.reshape(1, max(n, 1)) if n else torch.ones(1, 1),
+            constraint=(
+                TokenConstraint(
+                    plan.constraint, self.tokenizer, self.eos_token_ids,
+                    min(plan.max_new_tokens, self.context_window - longest),
+                )
+                if plan.constraint
+                else None
+            ),
         )
 
     def _prefill(self, rows: list[_Row]) -> dict[str, _Batch]:
@@ -492,7 +509,13 @@ class GuidedGenerator:
             raise GenerationError(f"a strategy produced NaN scores or excluded every token at step {step}")
         chosen: list[int] = scores.argmax(dim=-1).tolist()
         for i, row in enumerate(rows):
-            if row.plan.do_sample:
+            if row.constraint is not None:  # restricts the choice only: the scores stay the strategy's
+                chosen[i] = (
+                    row.constraint.choose_sampled(scores[i], lambda s, row=row: self._sample(row, s))
+                    if row.plan.do_sample
+                    else row.constraint.choose_greedy(scores[i])
+                )
+            elif row.plan.do_sample:
                 chosen[i] = self._sample(row, scores[i])
         self._trace(rows, scores, references, has_reference, chosen)
         return chosen
@@ -554,7 +577,8 @@ class GuidedGenerator:
 
     def _advance(self, row: _Row, token: int) -> None:
         row.generated.append(token)
-        if token in self.eos_token_ids or row.stops.hit(row.generated):
+        closed = row.constraint is not None and row.constraint.accept(token)
+        if closed or token in self.eos_token_ids or row.stops.hit(row.generated):
             row.finish_reason = "stop"
         elif len(row.generated) >= row.limit:
             row.finish_reason = "length"

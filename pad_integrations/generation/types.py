@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pad_integrations.generation.constraints import Constraint
 
 FinishReason = Literal["stop", "length"]
 
@@ -25,6 +28,8 @@ class GenerationRequest:
     stop: str | Sequence[str] | None = None
     tools: Sequence[Mapping[str, Any]] | None = None
     strategy_params: dict[str, Any] = field(default_factory=dict)
+    constraint: Constraint | None = None
+    """A grammar the output must follow (JSON schema, forced tool call): docs/engine.md."""
 
 
 @dataclass(frozen=True)
