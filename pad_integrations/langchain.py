@@ -59,7 +59,14 @@ from langchain_core.utils.pydantic import is_basemodel_subclass  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from pad_integrations import models_cache  # noqa: E402
-from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator  # noqa: E402
+from pad_integrations.generation import (  # noqa: E402
+    Constraint,
+    GenerationRequest,
+    GenerationResult,
+    GuidedGenerator,
+    JSONSchemaConstraint,
+    ToolCallConstraint,
+)
 from pad_integrations.tools import StreamEvent, ToolCallStreamParser, arguments_json, parse_tool_calls  # noqa: E402
 from pad_integrations.user_context import (  # noqa: E402
     RecordMode,
@@ -294,17 +301,23 @@ class ChatPAD(BaseChatModel):
         if tool_choice == "none":
             tools = None
         forced = _forced_tool(tool_choice, tools) if tools else None
+        # The instruction tells the model what to write; the constraint guarantees it is well formed.
+        constraint: Constraint | None = None
         if forced is not None:
             tools = [t for t in tools if t["function"]["name"] == forced]
             engine_messages = models_cache.with_system_instruction(
                 engine_messages, f"Answer by calling the tool {forced!r} with the arguments it needs."
             )
+            constraint = ToolCallConstraint(tools)
         elif tools and tool_choice in ("any", "required", True):
             engine_messages = models_cache.with_system_instruction(
                 engine_messages, "Answer by calling one of the tools."
             )
+            constraint = ToolCallConstraint(tools)
         if response_format is not None:
             engine_messages = models_cache.with_system_instruction(engine_messages, _response_format_instruction(response_format))
+            if constraint is None:
+                constraint = JSONSchemaConstraint(response_format.get("schema"))
 
         memory = resolve_memory(self.memory)
         profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
@@ -322,6 +335,7 @@ class ChatPAD(BaseChatModel):
             stop=models_cache.merge_stops(self.stop, stop),
             tools=tools,
             strategy_params=strategy_params,
+            constraint=constraint,
         )
         return _Prepared(engine, request, user_id, guidance, tools or None, response_format)
 

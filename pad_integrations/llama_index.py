@@ -222,7 +222,11 @@ class PADLLM(FunctionCallingLLM):
         if not messages:
             raise ValueError("messages must not be empty")
         engine_messages = to_engine_messages(messages)
-        if tools and tool_required:
+        # tool_required is a guarantee: the reply decodes under the tool-call grammar.
+        from pad_integrations.generation.constraints import ToolCallConstraint
+
+        constraint = ToolCallConstraint(tools) if tools and tool_required else None
+        if constraint is not None:
             engine_messages = models_cache.with_system_instruction(
                 engine_messages, "Answer by calling one of the tools."
             )
@@ -243,6 +247,7 @@ class PADLLM(FunctionCallingLLM):
             stop=models_cache.merge_stops(self.stop, stop),
             tools=tools,
             strategy_params=strategy_params,
+            constraint=constraint,
         )
         return _Prepared(engine, request, user_id, guidance, tools)
 

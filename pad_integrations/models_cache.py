@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pad_integrations.errors import GenerationError
 
 if TYPE_CHECKING:
-    from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
+    from pad_integrations.generation import Constraint, GenerationRequest, GenerationResult, GuidedGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -311,6 +311,7 @@ def build_request(
     stop: list[str] | None,
     tools: list[dict[str, Any]] | None,
     strategy_params: dict[str, Any],
+    constraint: Constraint | None = None,
 ) -> GenerationRequest:
     """The engine request for adapter-level settings: temperature 0/None decodes greedily."""
     from pad_integrations.generation import GenerationRequest
@@ -332,6 +333,7 @@ def build_request(
         stop=stop,
         tools=tools or None,
         strategy_params=dict(strategy_params),
+        constraint=constraint,
     )
 
 
