@@ -48,11 +48,11 @@ class DemoRecipe:
     sft_lr: float = 3e-3
     follow_rate: float = 0.5
     n_pairs: int = 2000
-    dpo_steps: int = 200
+    dpo_steps: int = 400
     dpo_batch_size: int = 8
-    dpo_lr: float = 2e-4
+    dpo_lr: float = 5e-4
     dpo_beta: float = 0.2
-    dpo_sft_weight: float = 0.0
+    dpo_sft_weight: float = 1.0
     head_steps: int = 100
     head_lr: float = 1e-3
 
