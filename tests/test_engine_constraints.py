@@ -147,6 +147,20 @@ def test_constrained_output_is_schema_valid(gen: GuidedGenerator, name: str, do_
         check_schema_valid(name, json.loads(result.text))
 
 
+def test_a_tight_budget_still_closes_the_value(gen: GuidedGenerator) -> None:
+    """Near max_new_tokens every candidate must leave room for the shortest completion."""
+    schema = {"type": "object", "properties": {"note": {"type": "string"}, "n": {"type": "integer"}},
+              "required": ["note", "n"]}
+    for seed in range(4):
+        result = gen.generate(
+            MESSAGES, max_new_tokens=24, do_sample=True, temperature=1.5, seed=seed,
+            constraint=JSONSchemaConstraint(schema),
+        )
+        value = json.loads(result.text)
+        assert isinstance(value["note"], str) and isinstance(value["n"], int)
+        assert len(result.token_ids) <= 24
+
+
 @pytest.mark.parametrize("strategy", ["amulet", "pad", "base"])
 def test_constraint_composes_with_strategies_and_batches(
     gen: GuidedGenerator, pad_gen: GuidedGenerator, strategy: str

@@ -98,10 +98,13 @@ class TokenConstraint:
     def _check_budget(self) -> None:
         """Near the token budget every candidate must leave room for the shortest completion (one
         single-character token per character at worst), so a reply that reaches ``max_new_tokens``
-        is still whole JSON / a whole tool call. Far from it, nothing is computed."""
+        is still whole JSON / a whole tool call. Far from it, nothing is computed. A budget smaller
+        than the shortest completion in characters cannot be guaranteed."""
         if self.limit is not None:
             remaining = self.limit - len(self.generated)
-            self.tight = len(self.validator.closing_text()) + _BUDGET_MARGIN >= remaining
+            needed = len(self.validator.closing_text())
+            # A budget below the shortest completion cannot be met: decode freely rather than fail.
+            self.tight = needed <= remaining <= needed + _BUDGET_MARGIN
 
     def _fits(self, trial: CharValidator, partial: bool) -> bool:
         if not self.tight or self.limit is None:
