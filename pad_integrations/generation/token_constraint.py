@@ -13,6 +13,7 @@ the middle of a multi-byte character, the continuation-byte tokens are tried ins
 from __future__ import annotations
 
 import string
+import weakref
 from collections.abc import Callable, Sequence
 
 import torch
@@ -30,12 +31,13 @@ _BUDGET_MARGIN = 64  # tokens before the budget's end where candidates are check
 _GREEDY_CHUNKS = (8, 64, 512)  # candidates tested per round before the single-character fallback
 SAMPLE_POOL = 64
 
-_char_tokens_cache: dict[int, list[int]] = {}
+# Per tokenizer object (weakly, so a freed tokenizer's id is never mistaken for a new one's).
+_char_tokens_cache: weakref.WeakKeyDictionary[PreTrainedTokenizerBase, list[int]] = weakref.WeakKeyDictionary()
 
 
 def single_char_tokens(tokenizer: PreTrainedTokenizerBase) -> list[int]:
     """Ids of tokens that are one printable ASCII character (or a newline) on their own."""
-    key = id(tokenizer)
+    key = tokenizer
     if key not in _char_tokens_cache:
         ids: set[int] = set()
         for ch in string.printable:
@@ -50,13 +52,13 @@ def single_char_tokens(tokenizer: PreTrainedTokenizerBase) -> list[int]:
     return _char_tokens_cache[key]
 
 
-_continuation_cache: dict[int, dict[int, int]] = {}
+_continuation_cache: weakref.WeakKeyDictionary[PreTrainedTokenizerBase, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def continuation_byte_tokens(tokenizer: PreTrainedTokenizerBase) -> dict[int, int]:
     """Byte -> id of the single-byte tokens 0x80-0xBF (byte-level BPE or SentencePiece byte fallback),
     looked up by name: what can finish a character whose first bytes were already generated."""
-    key = id(tokenizer)
+    key = tokenizer
     if key not in _continuation_cache:
         byte_chars = bytes_to_unicode()
         ids: dict[int, int] = {}
