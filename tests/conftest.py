@@ -63,3 +63,23 @@ def postgres_url() -> str:
             pytest.fail("PAD_REQUIRE_POSTGRES=1 but PAD_TEST_POSTGRES_URL is not set")
         pytest.skip("no PostgreSQL server: set PAD_TEST_POSTGRES_URL (scripts/start_postgres.sh starts one)")
     return url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches PostgreSQL carries the `postgres` mark (`-m postgres` selects them)."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()) or "[postgresql" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say in the log how many PostgreSQL tests ran, so a skipped server cannot pass unnoticed."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            # A test reports once per phase; count its call, or the setup that skipped or broke it.
+            counted_phase = report.when == "call" or outcome in ("skipped", "error")
+            if counted_phase and "postgres" in report.keywords:
+                counts[outcome] = counts.get(outcome, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "none collected"
+    terminalreporter.write_line(f"PostgreSQL tests: {summary}")
