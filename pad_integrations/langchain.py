@@ -72,11 +72,10 @@ from pad_integrations.user_context import (  # noqa: E402
     RecordMode,
     check_user_id,
     current_user,
-    guidance_of,
     new_turn,
-    read_profile,
     recorder_for,
     resolve_memory,
+    steered_request,
 )
 
 __all__ = ["ChatPAD", "to_engine_messages"]
@@ -319,23 +318,9 @@ class ChatPAD(BaseChatModel):
             if constraint is None:
                 constraint = JSONSchemaConstraint(response_format.get("schema"))
 
-        memory = resolve_memory(self.memory)
-        profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
-        guidance = guidance_of(profile)
-        models_cache.check_tools_supported(engine, tools)
-        request = models_cache.build_request(
-            engine_messages,
-            guidance=guidance,
-            strategy=settings.get("strategy", self.strategy),
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=settings.get("top_p", self.top_p),
-            top_k=settings.get("top_k", self.top_k),
-            seed=settings.get("seed", self.seed),
-            stop=models_cache.merge_stops(self.stop, stop),
-            tools=tools,
-            strategy_params=strategy_params,
-            constraint=constraint,
+        request, guidance = steered_request(
+            self, engine, engine_messages, user_id=user_id, settings=settings, temperature=temperature,
+            max_tokens=max_tokens, stop=stop, tools=tools, strategy_params=strategy_params, constraint=constraint,
         )
         return _Prepared(engine, request, user_id, guidance, tools or None, response_format)
 

@@ -192,3 +192,45 @@ def guidance_of(profile: Any) -> list[tuple[str, float]]:
     if profile is None:
         return []
     return [(str(text), float(weight)) for text, weight in profile.guidance()]
+
+
+def steered_request(
+    adapter: Any,
+    engine: Any,
+    engine_messages: list[dict[str, Any]],
+    *,
+    user_id: str | None,
+    settings: dict[str, Any],
+    temperature: float | None,
+    max_tokens: int,
+    stop: Any,
+    tools: list[dict[str, Any]] | None,
+    strategy_params: dict[str, Any],
+    constraint: Any = None,
+) -> tuple[Any, list[tuple[str, float]]]:
+    """The engine request both adapters build: the user's stored preferences plus per-call settings
+    over the adapter's fields (``memory``, ``strategy``, ``top_p``, ``top_k``, ``seed``, ``stop``).
+
+    Returns the request and the guidance applied (for response metadata).
+    """
+    from pad_integrations import models_cache
+
+    memory = resolve_memory(adapter.memory)
+    profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
+    guidance = guidance_of(profile)
+    models_cache.check_tools_supported(engine, tools)
+    request = models_cache.build_request(
+        engine_messages,
+        guidance=guidance,
+        strategy=settings.get("strategy", adapter.strategy),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=settings.get("top_p", adapter.top_p),
+        top_k=settings.get("top_k", adapter.top_k),
+        seed=settings.get("seed", adapter.seed),
+        stop=models_cache.merge_stops(adapter.stop, stop),
+        tools=tools,
+        strategy_params=strategy_params,
+        constraint=constraint,
+    )
+    return request, guidance
