@@ -1,4 +1,9 @@
-"""A worker thread that runs slow extractors (LLM, embeddings) off the request path."""
+"""A worker thread that runs slow extractors (LLM, embeddings) and resumed turns off the request path.
+
+The queue is only a schedule: every job reads its turn from the database, where ``observe`` committed it
+(with its ``pending`` bits) before queuing anything, so a job lost with the process is resumed at the
+next start (``PreferenceMemory.resume_pending``).
+"""
 
 from __future__ import annotations
 
@@ -19,18 +24,22 @@ class Job:
     extractor_index: int
 
 
+Task = Job | Callable[[], object]
+
+
 class BackgroundWorker:
-    """One daemon thread draining a queue; a failing job is logged and never stops the worker."""
+    """One daemon thread draining a queue of jobs (or plain callables); a failing job is logged and never
+    stops the worker."""
 
     def __init__(self, run: Callable[[Job], None], *, name: str = "pad-memory-extraction") -> None:
         self._run = run
-        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._queue: queue.Queue[Task | None] = queue.Queue()
         self._name = name
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Task) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the memory is closed")
@@ -71,10 +80,14 @@ class BackgroundWorker:
             try:
                 if job is None:
                     return
-                self._run(job)
+                if isinstance(job, Job):
+                    self._run(job)
+                else:
+                    job()
             except Exception:
                 log.exception(
-                    "memory: background extraction failed for a turn of user %r", job and job.user_id
+                    "memory: background job failed (user %r); its turn stays pending for the next resume",
+                    getattr(job, "user_id", None),
                 )
             finally:
                 self._queue.task_done()

@@ -19,3 +19,12 @@ class UnknownMessageError(PreferenceMemoryError, KeyError):
 
 class UnknownPreferenceError(PreferenceMemoryError, KeyError):
     """A preference kind or id that this user has no active preference for."""
+
+
+class InvalidUserIdError(PreferenceMemoryError, ValueError):
+    """A user id (or namespace, or message id) that is empty, too long, or could pass for another one:
+    control, zero-width or bidi characters, leading or trailing spaces. A server answers it with 400."""
+
+
+class PreferenceLimitError(PreferenceMemoryError, ValueError):
+    """An explicit set would exceed the user's cap on active preferences and nothing lower may make room."""

@@ -6,10 +6,12 @@ Accepts dicts, LangChain messages (``.type``: human/ai/system/tool/function/chat
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from memory.errors import InvalidUserIdError
 from memory.text import clean_for_storage
 
 MAX_CONTENT_CHARS = 32_000  # longer content is stored cut at this length, flagged ``truncated``
@@ -38,17 +40,41 @@ class TurnMessage:
     id: str | None = None  # set once stored
 
 
-def validate_id(value: object, what: str = "user_id") -> str:
-    """An opaque identifier: any non-empty str up to 255 chars without control characters."""
+# Characters that let two different ids print alike: every control (Cc), format (Cf: zero-width spaces
+# and joiners, bidi marks and embeddings, soft hyphen, tag characters), line/paragraph separator (Zl, Zp),
+# surrogate (Cs) and unassigned/private code point is refused; NFKC already folds full-width and other
+# compatibility forms onto their plain letters.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def normalize_user_id(value: object, what: str = "user_id") -> str:
+    """The canonical form of a user id (also used for namespaces and message ids), or a clear error.
+
+    NFKC-normalised; refused (``InvalidUserIdError``, a ``ValueError``) when empty, longer than 255
+    characters, with leading or trailing whitespace, or holding a control, zero-width, bidi or other
+    invisible character, so 'bob', 'bob\u200d' and 'bob ' can never be three users that print alike.
+    The memory API, the CLI and the server all call this one function. A non-str is a ``TypeError``.
+    """
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{what} must not be empty")
-    if len(value) > MAX_ID_CHARS:
-        raise ValueError(f"{what} is longer than {MAX_ID_CHARS} characters")
-    if clean_for_storage(value) != value:
-        raise ValueError(f"{what} contains control characters or unpaired surrogates")
-    return value
+    normalized = unicodedata.normalize("NFKC", value) if not value.isascii() else value
+    if not normalized.strip():
+        raise InvalidUserIdError(f"{what} must not be empty or blank")
+    if len(normalized) > MAX_ID_CHARS:
+        raise InvalidUserIdError(f"{what} is longer than {MAX_ID_CHARS} characters")
+    if normalized != normalized.strip():
+        raise InvalidUserIdError(f"{what} must not start or end with whitespace")
+    for ch in normalized:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            raise InvalidUserIdError(
+                f"{what} contains an invisible or control character (U+{ord(ch):04X}); "
+                "ids must be visible text so that two different ids never look the same"
+            )
+    return normalized
+
+
+# The name the store and its callers used before normalisation existed; same rules.
+validate_id = normalize_user_id
 
 
 def _role_of(message: Any) -> object:

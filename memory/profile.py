@@ -76,6 +76,19 @@ class Profile:
         return bool(self.preferences)
 
 
+# Kinds that always get room first: the style dimensions (one line each), safety and single-valued facts.
+# Multi-valued tastes (likes, dislikes, custom kinds) come after them, at most LINES_PER_KIND lines each,
+# so a flood of 'I like thingN.' can never push formality, expertise or an allergy out of the prompt.
+SAFETY_KINDS = frozenset({"allergies", "accessibility", "avoid", "constraint", "diet"})
+FREE_STYLE_KIND = "style"  # free-text answer style (rendered as data)
+LINES_PER_KIND = 8
+
+
+def _reserved(pref: Preference) -> bool:
+    kind = pref.kind
+    return taxonomy.is_style(kind) or kind in SAFETY_KINDS or kind == FREE_STYLE_KIND or not taxonomy.is_multi(kind)
+
+
 def compile_profile(
     user_id: str,
     active: Sequence[Preference],
@@ -83,24 +96,45 @@ def compile_profile(
     max_chars: int | None = DEFAULT_MAX_CHARS,
     max_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
+    lines_per_kind: int | None = LINES_PER_KIND,
 ) -> Profile:
-    """Fit preferences into the budget in priority order; a line that does not fit is dropped whole."""
+    """Fit preferences into the budget; a line that does not fit is dropped whole.
+
+    Two passes: first the reserved kinds (style dimensions, safety, single-valued facts, free-text
+    style), then the multi-valued tastes, each in priority order and at most ``lines_per_kind`` lines
+    of one kind (safety kinds included). The kept lines are listed highest priority first. Without any
+    budget (``max_chars=None`` and no ``max_tokens``) every active preference is listed.
+    """
     if max_tokens is not None and count_tokens is None:
         raise ValueError("max_tokens needs count_tokens (e.g. lambda s: len(tokenizer(s).input_ids))")
+    if max_chars is None and max_tokens is None:
+        lines_per_kind = None  # no budget asked for: every active preference
+    ranked = order(active)
     kept: list[Preference] = []
-    dropped: list[Preference] = []
-    text = PREFERENCE_HEADER
-    for pref in order(active):
-        candidate = f"{text}\n- {pref.text}"
-        fits = max_chars is None or len(candidate) <= max_chars
-        if fits and max_tokens is not None and count_tokens is not None:
-            fits = count_tokens(candidate) <= max_tokens
-        if fits:
+    per_kind: dict[str, int] = {}
+    size = len(PREFERENCE_HEADER)
+    for reserved_pass in (True, False):
+        for pref in ranked:
+            if _reserved(pref) is not reserved_pass:
+                continue
+            multi = taxonomy.is_multi(pref.kind) and not taxonomy.is_style(pref.kind)
+            if multi and lines_per_kind is not None and per_kind.get(pref.kind, 0) >= lines_per_kind:
+                continue
+            line = 3 + len(pref.text)  # "\n- " + text
+            if max_chars is not None and size + line > max_chars:
+                continue
+            if max_tokens is not None and count_tokens is not None:
+                trial = "\n- ".join([PREFERENCE_HEADER, *(p.text for p in order([*kept, pref]))])
+                if count_tokens(trial) > max_tokens:
+                    continue
             kept.append(pref)
-            text = candidate
-        else:
-            dropped.append(pref)
+            size += line
+            per_kind[pref.kind] = per_kind.get(pref.kind, 0) + 1
+    kept = order(kept)
+    kept_ids = {p.id for p in kept}
+    dropped = [p for p in ranked if p.id not in kept_ids]
+    text = "\n- ".join([PREFERENCE_HEADER, *(p.text for p in kept)]) if kept else ""
     weights: dict[str, float] = {}
     for pref in kept:
         weights[pref.kind] = max(weights.get(pref.kind, 0.0), effective_weight(pref))
-    return Profile(user_id, kept, text if kept else "", weights, dropped)
+    return Profile(user_id, kept, text, weights, dropped)

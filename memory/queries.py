@@ -1,16 +1,29 @@
 """The store's SQL: hot-path statements built once (building a select costs more than running it on
-SQLite), and the reads behind ``history``."""
+SQLite), and the keyset-paginated reads behind ``history`` and ``iter_export``.
+
+Every statement is served by an index on (user, ...) and touches a bounded number of rows, so its cost
+does not grow with the user's history: messages by (user_pk, created_at), preferences by
+(user_pk, status), pending turns by the partial index over ``pending <> 0``.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, select
+from datetime import datetime
 
-from memory.records import FeedbackRecord, History, PreferenceEvent, StoredMessage
-from memory.resolve import to_record
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from memory.records import FeedbackRecord, PreferenceEvent, StoredMessage
 from memory.schema import EventRow, FeedbackRow, MessageRow, PreferenceRow, UserRow, aware
 
+_M = MessageRow.__table__
+_U = UserRow.__table__
+
 USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid"))
-USER_PK_LOCKED = USER_PK.with_for_update()
+USER_ROW = select(UserRow.pk, UserRow.message_count).where(
+    UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid")
+)
+USER_ROW_LOCKED = USER_ROW.with_for_update()
+SET_MESSAGE_COUNT = update(_U).where(_U.c.pk == bindparam("user_pk")).values(message_count=bindparam("count"))
 ACTIVE_ROWS = select(PreferenceRow.__table__).where(
     PreferenceRow.__table__.c.user_pk == bindparam("pk"), PreferenceRow.__table__.c.status == "active"
 )
@@ -23,46 +36,150 @@ PROFILE = (
         PreferenceRow.status == "active",
     )
 )
-INSERT_MESSAGES = insert(MessageRow.__table__)
-LATEST_MESSAGE = (
-    select(MessageRow.role, MessageRow.content)
-    .where(MessageRow.user_pk == bindparam("pk"))
-    .order_by(MessageRow.created_at.desc())
+INSERT_MESSAGES = insert(_M)
+# The messages just before a turn (the assistant message it answers, the user's recent words).
+RECENT_BEFORE = (
+    select(_M.c.role, _M.c.content)
+    .where(_M.c.user_pk == bindparam("pk"), _M.c.created_at < bindparam("before"))
+    .order_by(_M.c.created_at.desc())
+    .limit(bindparam("n"))
+)
+TURN_MESSAGES = (
+    select(_M.c.id, _M.c.role, _M.c.content, _M.c.truncated, _M.c.created_at, _M.c.pending)
+    .where(_M.c.user_pk == bindparam("pk"), _M.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_M.c.created_at, _M.c.id)
+)
+# Claim a turn's extraction for one extractor stage: clears its bit, and reports 0 rows when another
+# process (a resume racing the original observe) got there first, so decisions are applied exactly once.
+CLAIM_TURN = (
+    update(_M)
+    .where(
+        _M.c.user_pk == bindparam("pk"),
+        _M.c.id.in_(bindparam("ids", expanding=True)),
+        _M.c.pending.op("&")(bindparam("bit")) != 0,
+    )
+    .values(pending=_M.c.pending.op("&")(bindparam("keep")))
+)
+# Turns still owed an extraction in this namespace, oldest first (the partial index holds only these).
+PENDING_TURNS = (
+    select(_M.c.turn_id, _M.c.id, _M.c.pending, _M.c.created_at, _U.c.user_id)
+    .join(_U, _U.c.pk == _M.c.user_pk)
+    .where(_M.c.pending != 0, _U.c.namespace == bindparam("ns"))
+    .order_by(_M.c.created_at, _M.c.id)
+    .limit(bindparam("n"))
+)
+ANY_PENDING = (
+    select(_M.c.id)
+    .join(_U, _U.c.pk == _M.c.user_pk)
+    .where(_M.c.pending != 0, _U.c.namespace == bindparam("ns"))
     .limit(1)
 )
+# Retention: the oldest extracted messages of one user, a bounded batch at a time.
+_OLDEST = (
+    select(_M.c.id)
+    .where(_M.c.user_pk == bindparam("pk"), _M.c.pending == 0)
+    .order_by(_M.c.created_at, _M.c.id)
+    .limit(bindparam("n"))
+)
+TRIM_OLDEST = delete(_M).where(_M.c.id.in_(_OLDEST.scalar_subquery()))
+_AGED = (
+    select(_M.c.id)
+    .where(_M.c.user_pk == bindparam("pk"), _M.c.created_at < bindparam("cutoff"), _M.c.pending == 0)
+    .order_by(_M.c.created_at, _M.c.id)
+    .limit(bindparam("n"))
+)
+TRIM_AGED = delete(_M).where(_M.c.id.in_(_AGED.scalar_subquery()))
 
 
-def load_history(conn: Connection, pk: int, user_id: str, limit: int | None) -> History:
-    """A user's messages (the latest ``limit``), every preference row, events and feedback, oldest first."""
-    msg_stmt = select(MessageRow).where(MessageRow.user_pk == pk).order_by(MessageRow.created_at.desc())
-    if limit is not None:
-        msg_stmt = msg_stmt.limit(limit)
+def encode_cursor(created_at: datetime, row_id: str) -> str:
+    return f"{aware(created_at).isoformat()}|{row_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    if not isinstance(cursor, str) or "|" not in cursor:
+        raise ValueError("not a history cursor (use History.next_cursor)")
+    stamp, row_id = cursor.rsplit("|", 1)
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise ValueError("not a history cursor (use History.next_cursor)") from exc
+    return at, row_id
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """SQLite compares timestamps as text: compare with the naive UTC form it stored."""
+    return aware(value).replace(tzinfo=None)
+
+
+def message_page(
+    conn: Connection, pk: int, limit: int, before: tuple[datetime, str] | None
+) -> tuple[list[StoredMessage], str | None]:
+    """The latest ``limit`` messages before the cursor, oldest first, and the cursor of the next (older) page."""
+    stmt = select(MessageRow).where(MessageRow.user_pk == pk)
+    if before is not None:
+        at = before[0] if conn.dialect.name == "postgresql" else _naive_utc(before[0])
+        stmt = stmt.where(
+            or_(MessageRow.created_at < at, and_(MessageRow.created_at == at, MessageRow.id < before[1]))
+        )
+    rows = conn.execute(
+        stmt.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
     messages = [
-        StoredMessage(m.id, m.role, m.content, aware(m.created_at), bool(m.truncated))
-        for m in reversed(conn.execute(msg_stmt).all())
+        StoredMessage(m.id, m.role, m.content, aware(m.created_at), bool(m.truncated)) for m in reversed(rows)
     ]
-    prefs = [
-        to_record(r)
-        for r in conn.execute(
-            select(PreferenceRow).where(PreferenceRow.user_pk == pk).order_by(PreferenceRow.created_at)
+    cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return messages, cursor
+
+
+def messages_forward(conn: Connection, pk: int, after: tuple[datetime, str] | None, n: int) -> list[StoredMessage]:
+    """Up to ``n`` messages after the cursor, oldest first (the export's keyset walk)."""
+    stmt = select(MessageRow).where(MessageRow.user_pk == pk)
+    if after is not None:
+        at = after[0] if conn.dialect.name == "postgresql" else _naive_utc(after[0])
+        stmt = stmt.where(
+            or_(MessageRow.created_at > at, and_(MessageRow.created_at == at, MessageRow.id > after[1]))
         )
-    ]
-    events = [
-        PreferenceEvent(
-            e.action,
-            e.preference_id,
-            e.kind,
-            e.value,
-            e.previous_value,
-            e.source,
-            e.extractor,
-            e.message_id,
-            aware(e.created_at),
-        )
-        for e in conn.execute(select(EventRow).where(EventRow.user_pk == pk).order_by(EventRow.pk))
-    ]
-    feedback = [
-        FeedbackRecord(f.message_id, f.rating, f.text, aware(f.created_at))
-        for f in conn.execute(select(FeedbackRow).where(FeedbackRow.user_pk == pk).order_by(FeedbackRow.pk))
-    ]
-    return History(user_id, messages, prefs, events, feedback)
+    rows = conn.execute(stmt.order_by(MessageRow.created_at, MessageRow.id).limit(n)).all()
+    return [StoredMessage(m.id, m.role, m.content, aware(m.created_at), bool(m.truncated)) for m in rows]
+
+
+def event_of(e: object) -> PreferenceEvent:
+    return PreferenceEvent(
+        e.action,  # type: ignore[attr-defined]
+        e.preference_id,  # type: ignore[attr-defined]
+        e.kind,  # type: ignore[attr-defined]
+        e.value,  # type: ignore[attr-defined]
+        e.previous_value,  # type: ignore[attr-defined]
+        e.source,  # type: ignore[attr-defined]
+        e.extractor,  # type: ignore[attr-defined]
+        e.message_id,  # type: ignore[attr-defined]
+        aware(e.created_at),  # type: ignore[attr-defined]
+    )
+
+
+def latest_events(conn: Connection, pk: int, n: int) -> list[PreferenceEvent]:
+    rows = conn.execute(select(EventRow).where(EventRow.user_pk == pk).order_by(EventRow.pk.desc()).limit(n))
+    return [event_of(e) for e in reversed(rows.all())]
+
+
+def latest_feedback(conn: Connection, pk: int, n: int) -> list[FeedbackRecord]:
+    rows = conn.execute(
+        select(FeedbackRow).where(FeedbackRow.user_pk == pk).order_by(FeedbackRow.pk.desc()).limit(n)
+    )
+    return [FeedbackRecord(f.message_id, f.rating, f.text, aware(f.created_at)) for f in reversed(rows.all())]
+
+
+def preference_rows(conn: Connection, pk: int, inactive: int) -> list[object]:
+    """Every active row and the latest ``inactive`` superseded or removed rows, oldest first."""
+    active = conn.execute(
+        select(PreferenceRow).where(PreferenceRow.user_pk == pk, PreferenceRow.status == "active")
+    ).all()
+    older = conn.execute(
+        select(PreferenceRow)
+        .where(PreferenceRow.user_pk == pk, PreferenceRow.status != "active")
+        .order_by(PreferenceRow.updated_at.desc())
+        .limit(inactive)
+    ).all()
+    return sorted([*active, *older], key=lambda r: (aware(r.created_at), r.id))

@@ -34,7 +34,7 @@ class Preference:
     confidence: float
     source: str  # explicit | implicit | feedback | manual
     evidence: tuple[str, ...]  # ids of the messages that support it
-    status: str = "active"  # active | superseded | removed
+    status: str = "active"  # active | superseded | removed (manually, by a retraction, or evicted by the cap)
     key: str = ""
     extractor: str = ""
     created_at: datetime | None = None
@@ -122,3 +122,4 @@ class History:
     preferences: list[Preference] = field(default_factory=list)  # every status, superseded included
     events: list[PreferenceEvent] = field(default_factory=list)
     feedback: list[FeedbackRecord] = field(default_factory=list)
+    next_cursor: str | None = None  # pass as history(before=...) for the next, older page of messages

@@ -47,11 +47,28 @@ class UserRow(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Messages stored for the user, kept by every write so retention by count never has to count rows.
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+# memory_messages.pending is a bit mask of the extraction still owed to a stored turn: bit 0 the inline
+# extractors, bit 1 + i background extractor i. 0 means done. A turn is written (durable) before it is
+# read, so a process that dies in between leaves the bits set and the next start resumes the turn.
+PENDING_INLINE = 1
 
 
 class MessageRow(Base):
     __tablename__ = "memory_messages"
-    __table_args__ = (Index("ix_memory_messages_user_created", "user_pk", "created_at"),)
+    __table_args__ = (
+        Index("ix_memory_messages_user_created", "user_pk", "created_at"),
+        # Only the few rows still owed an extraction are in this index: resuming never scans history.
+        Index(
+            "ix_memory_messages_pending",
+            "created_at",
+            sqlite_where=text("pending <> 0"),
+            postgresql_where=text("pending <> 0"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_pk: Mapped[int] = mapped_column(ForeignKey("memory_users.pk", ondelete="CASCADE"))
@@ -59,6 +76,8 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    pending: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    turn_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the messages of one observe call
 
 
 class PreferenceRow(Base):

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import math
 import threading
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,33 +22,53 @@ from sqlalchemy.pool import StaticPool
 from memory import taxonomy
 from memory.background import BackgroundWorker, Job
 from memory.db import WRITE, autocommit_options, create_store_engine, default_url, upgrade, with_retries
-from memory.errors import UnknownMessageError
+from memory.errors import PreferenceLimitError, UnknownMessageError
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor
 from memory.extractors.rules import RuleExtractor
-from memory.messages import TurnMessage, normalize_messages, validate_id
+from memory.limits import HISTORY_PAGE, HISTORY_ROWS, MAX_PAGE, TRIM_BATCH, MemoryLimits
+from memory.messages import TurnMessage, normalize_messages, normalize_user_id
 from memory.profile import DEFAULT_MAX_CHARS, Profile, compile_profile
 from memory.queries import (
     ACTIVE_ROWS,
+    ANY_PENDING,
+    CLAIM_TURN,
     INSERT_MESSAGES,
-    LATEST_MESSAGE,
+    PENDING_TURNS,
     PROFILE,
+    RECENT_BEFORE,
+    SET_MESSAGE_COUNT,
+    TRIM_AGED,
+    TRIM_OLDEST,
+    TURN_MESSAGES,
     USER_PK,
-    USER_PK_LOCKED,
-    load_history,
+    USER_ROW,
+    USER_ROW_LOCKED,
+    decode_cursor,
+    event_of,
+    latest_events,
+    latest_feedback,
+    message_page,
+    messages_forward,
+    preference_rows,
 )
 from memory.records import (
     Change,
+    FeedbackRecord,
     History,
     ObserveResult,
     Preference,
+    StoredMessage,
 )
 from memory.resolve import MAX_CUSTOM_TEXT_CHARS, Resolver, clean_value, to_record
 from memory.schema import (
+    PENDING_INLINE,
     USER_TABLES,
+    EventRow,
     FeedbackRow,
     MessageRow,
     PreferenceRow,
     UserRow,
+    aware,
     utcnow,
 )
 from memory.text import clean_for_storage
@@ -57,11 +79,24 @@ T = TypeVar("T")
 LONG_ANSWER_WORDS = 150  # a thumbs-down on an answer longer than this reads as 'too long'
 MAX_FEEDBACK_CHARS = 2_000
 EXPORT_FORMAT = "pad-memory-export/1"
+EXPORT_BATCH = 500  # rows per read while streaming an export
+RECENT_USER_MESSAGES = 10  # ExtractionContext.extra["recent_user_messages"]: the user's words before the turn
+RESUME_BATCH = 500
+WAIT_SAMPLES = 100_000  # write waits kept for write_waits()
+validate_id = normalize_user_id  # the old name, kept for callers
+
+
+def _default_extractors() -> list[Extractor]:
+    try:
+        from memory.extractors import default_extractors  # type: ignore[attr-defined]
+    except ImportError:
+        return [RuleExtractor()]
+    return list(default_extractors())
 
 
 def _as_extractors(extractor: Extractor | Sequence[Extractor] | None) -> list[Extractor]:
     if extractor is None:
-        return [RuleExtractor()]
+        return _default_extractors()
     extractors = list(extractor) if isinstance(extractor, Sequence) else [extractor]
     for e in extractors:
         if not isinstance(e, Extractor):
@@ -90,15 +125,27 @@ class PreferenceMemory:
         max_chars: int | None = DEFAULT_MAX_CHARS,
         on_background_changes: Callable[[str, list[Change]], None] | None = None,
         engine_kwargs: dict[str, Any] | None = None,
+        limits: MemoryLimits | None = None,
+        resume: bool = True,
     ) -> None:
         # Not str(url): SQLAlchemy masks the password there, and the engine needs it.
         raw = url if url else default_url()
         self.url = raw if isinstance(raw, str) else raw.render_as_string(hide_password=False)
-        self.namespace = validate_id(namespace, "namespace")
+        self.namespace = normalize_user_id(namespace, "namespace")
         self.max_chars = max_chars
+        if limits is not None and not isinstance(limits, MemoryLimits):
+            raise TypeError("limits must be a MemoryLimits")
+        self.limits = limits or MemoryLimits()
         self._extractors = _as_extractors(extractor)
+        self._inline = [e for e in self._extractors if e.runs_inline]
+        # Bit 1 + i of memory_messages.pending: background extractor i still owes this turn a reading.
+        self._background = {
+            1 << (1 + i): e for i, e in enumerate(e for e in self._extractors if not e.runs_inline)
+        }
+        self._pending_mask = (PENDING_INLINE if self._inline else 0) | sum(self._background)
         self._feedback_extractor = RuleExtractor()
         self._on_background_changes = on_background_changes
+        self._waits: deque[float] = deque(maxlen=WAIT_SAMPLES)
         self._engine: Engine = create_store_engine(self.url, **(engine_kwargs or {}))
         self._postgres = self._engine.dialect.name == "postgresql"
         # An in-memory SQLite database is one connection shared by every thread: take turns on it.
@@ -121,11 +168,14 @@ class PreferenceMemory:
                 user_id=bindparam("uid"),
                 created_at=bindparam("now"),
                 updated_at=bindparam("now"),
+                message_count=0,
             )
             .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
         )
-        slow = any(not e.runs_inline for e in self._extractors)
-        self._worker = BackgroundWorker(self._run_job) if slow else None
+        self._worker = BackgroundWorker(self._run_job)
+        if resume and self._any_pending():
+            # Turns a previous process committed but never finished reading: read them now, off the caller.
+            self._worker.submit(self.resume_pending)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -133,11 +183,21 @@ class PreferenceMemory:
     def engine(self) -> Engine:
         return self._engine
 
+    def write_waits(self) -> list[float]:
+        """Seconds each recent write waited for the write lock (SQLite) or connection before its work began."""
+        return list(self._waits)
+
     def _write(self, work: Callable[[Connection], T], what: str) -> T:
-        """One write transaction (SQLite: BEGIN IMMEDIATE), retried whole on transient failures."""
+        """One short write transaction (SQLite: BEGIN IMMEDIATE), retried whole on transient failures."""
+        asked = time.perf_counter()
+        started = False
 
         def attempt() -> T:
+            nonlocal started
             with self._serial, self._write_engine.begin() as conn:
+                if not started:
+                    started = True
+                    self._waits.append(time.perf_counter() - asked)
                 return work(conn)
 
         return with_retries(attempt, what=what)
@@ -152,19 +212,24 @@ class PreferenceMemory:
 
         return with_retries(attempt, what=what)
 
-    def _user_pk(self, conn: Connection, user_id: str, *, create: bool) -> int | None:
-        """The user's row id, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE).
+    def _user_row(self, conn: Connection, user_id: str, *, create: bool) -> tuple[int, int] | None:
+        """The user's (row id, message count), locked for this transaction (PostgreSQL: FOR UPDATE;
+        SQLite: BEGIN IMMEDIATE).
 
         The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING, so two writers that
         meet a new user at the same moment end up with one row and both lock it.
         """
         params = {"ns": self.namespace, "uid": user_id}
-        stmt = USER_PK_LOCKED if self._postgres else USER_PK
-        pk = conn.execute(stmt, params).scalar_one_or_none()
-        if pk is None and create:
+        stmt = USER_ROW_LOCKED if self._postgres else USER_ROW
+        row = conn.execute(stmt, params).first()
+        if row is None and create:
             conn.execute(self._insert_user, {**params, "now": utcnow()})
-            pk = conn.execute(stmt, params).scalar_one()
-        return pk
+            row = conn.execute(stmt, params).one()
+        return None if row is None else (row.pk, row.message_count or 0)
+
+    def _user_pk(self, conn: Connection, user_id: str, *, create: bool) -> int | None:
+        row = self._user_row(conn, user_id, create=create)
+        return None if row is None else row[0]
 
     @staticmethod
     def _active_rows(conn: Connection, pk: int) -> list[Any]:
@@ -178,25 +243,97 @@ class PreferenceMemory:
             except Exception:
                 # The turn is stored whatever an extractor does; a broken extractor costs only its own reading.
                 log.exception("memory: extractor %r failed", getattr(extractor, "name", extractor))
-        return decisions
+        return self._bound_decisions(decisions)
+
+    def _bound_decisions(self, decisions: list[Decision]) -> list[Decision]:
+        """At most ``max_decisions_per_turn`` assertions, the highest-ranked ones (style and safety first),
+        applied in the extractor's order; retractions are all kept."""
+        limit = self.limits.max_decisions_per_turn
+        asserts = [i for i, d in enumerate(decisions) if isinstance(d, Assert)]
+        if len(asserts) <= limit:
+            return decisions
+
+        def rank(i: int) -> tuple[float, int]:
+            d = decisions[i]
+            assert isinstance(d, Assert)
+            style = 10.0 if taxonomy.is_style(d.kind) else 0.0
+            try:
+                return (style + taxonomy.priority(d.kind, d.source, d.weight, d.confidence), -i)
+            except Exception:
+                return (float("-inf"), -i)
+
+        keep = set(sorted(asserts, key=rank, reverse=True)[:limit])
+        log.info("memory: a turn asserted %d preferences; applying the %d ranked highest", len(asserts), limit)
+        return [d for i, d in enumerate(decisions) if not isinstance(d, Assert) or i in keep]
+
+    # ------------------------------------------------------------------ caps
+
+    @staticmethod
+    def _keep_score(row: Any) -> tuple[float, int, float]:
+        """Higher is kept longer: priority (safety, source, weight x confidence), evidence, recency."""
+        return (
+            taxonomy.priority(row.kind, row.source, row.weight, row.confidence),
+            len(row.evidence or ()),
+            row.updated_at.timestamp() if row.updated_at is not None else 0.0,
+        )
+
+    def _enforce_cap(self, resolver: Resolver, *, protect: str | None = None) -> None:
+        """Evict the lowest-ranked active content preferences over the per-kind and per-user caps.
+
+        Style dimensions are never counted nor evicted (one row each, bounded by the taxonomy). An
+        explicit ``set_preference`` (``protect``: its slot) that would itself be the one evicted raises
+        ``PreferenceLimitError`` instead, so explicit control never silently loses what was just set.
+        """
+        limits = self.limits
+        rows = [r for r in resolver.active.values() if not taxonomy.is_style(r.kind)]
+        if len(rows) <= min(limits.max_preferences, limits.max_per_kind):
+            return
+        victims: list[Any] = []
+        by_kind: dict[str, list[Any]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        for group in by_kind.values():
+            excess = len(group) - limits.max_per_kind
+            if excess > 0:
+                victims += sorted(group, key=self._keep_score)[:excess]
+        chosen = {id(v) for v in victims}
+        remaining = [r for r in rows if id(r) not in chosen]
+        excess = len(remaining) - limits.max_preferences
+        if excess > 0:
+            victims += sorted(remaining, key=self._keep_score)[:excess]
+        if protect is not None and any(v.slot == protect for v in victims):
+            raise PreferenceLimitError(
+                f"this user already holds {len(rows)} active preferences (cap {limits.max_preferences}, "
+                f"{limits.max_per_kind} per kind) that rank above this one; remove some first"
+            )
+        for victim in victims:
+            resolver.remove(victim, [], source="evicted")
 
     # ------------------------------------------------------------------ observe
 
-    def observe(self, user_id: str, messages: Any) -> ObserveResult:
-        """Store a turn, infer preferences from it in the light of the user's history, return the changes."""
-        uid = validate_id(user_id)
-        turn = normalize_messages(messages)
-        if self._worker is not None and self._worker.closed:
-            raise RuntimeError("this PreferenceMemory is closed; its background extractors no longer run")
-        inline = [e for e in self._extractors if e.runs_inline]
+    def _check_open(self) -> None:
+        if self._worker.closed:
+            raise RuntimeError("this PreferenceMemory is closed")
 
-        def work(conn: Connection) -> tuple[list[Change], list[str]]:
-            pk = self._user_pk(conn, uid, create=True)
-            assert pk is not None
-            previous = None
-            if turn[0].role == "user":
-                latest = conn.execute(LATEST_MESSAGE, {"pk": pk}).first()
-                previous = latest.content if latest is not None and latest.role == "assistant" else None
+    def observe(self, user_id: str, messages: Any) -> ObserveResult:
+        """Store a turn, infer preferences from it in the light of the user's history, return the changes.
+
+        The raw messages are committed first, in their own short transaction, flagged as owed an
+        extraction: once that commit returns the turn survives any crash. The inline extractors then read
+        the stored turn outside any transaction, and a second short transaction applies their decisions
+        and clears the flag. Background extractors are queued after that. A turn whose reading did not
+        finish (the process died, the database failed) is read again by ``resume_pending``, which a new
+        ``PreferenceMemory`` runs at start.
+        """
+        uid = normalize_user_id(user_id)
+        turn = normalize_messages(messages)
+        self._check_open()
+        mask = self._pending_mask
+
+        def store(conn: Connection) -> tuple[list[TurnMessage], Any]:
+            user = self._user_row(conn, uid, create=True)
+            assert user is not None
+            pk, count = user
             now = utcnow()
             stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
             conn.execute(
@@ -209,84 +346,173 @@ class PreferenceMemory:
                         "content": m.content,
                         "truncated": m.truncated,
                         "created_at": now + timedelta(microseconds=i),
+                        "pending": mask,
+                        "turn_id": stored[0].id if mask else None,
                     }
                     for i, m in enumerate(stored)
                 ],
             )
-            ids = [m.id or "" for m in stored]
-            active = self._active_rows(conn, pk)
-            context = ExtractionContext(stored, [to_record(r) for r in active], previous)
-            resolver = Resolver(conn, pk, active)
-            resolver.apply(
-                self._extract(inline, context), ids, [m.id or "" for m in stored if m.role == "user"]
-            )
-            return resolver.changes, ids
+            count = self._retain(conn, pk, count + len(stored), now)
+            conn.execute(SET_MESSAGE_COUNT, {"user_pk": pk, "count": count})
+            return stored, now
 
-        changes, ids = self._write(work, "observe")
-        pending = 0
-        if self._worker is not None:
-            for index, extractor in enumerate(self._extractors):
-                if not extractor.runs_inline:
-                    self._worker.submit(Job(self.namespace, uid, tuple(ids), index))
-                    pending += 1
-        return ObserveResult(changes, ids, pending)
+        stored, first_at = self._write(store, "observe")  # durable from here on
+        ids = [m.id or "" for m in stored]
+        changes: list[Change] = []
+        if self._inline:
+            try:
+                changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, turn=stored, at=first_at)
+            except Exception:
+                # The turn is committed; only its reading failed. Retry it off the caller's path.
+                log.exception("memory: reading a stored turn failed; it stays pending and is retried")
+                self._worker.submit(lambda: self._extract_turn(uid, ids, self._inline, PENDING_INLINE))
+        for bit in self._background:
+            self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+        return ObserveResult(changes, ids, len(self._background))
 
-    def _run_job(self, job: Job) -> None:
-        extractor = self._extractors[job.extractor_index]
+    def _retain(self, conn: Connection, pk: int, count: int, now: Any) -> int:
+        """Apply the retention policy to one user inside the write: a bounded batch of the oldest
+        extracted messages over the count or past the age. Returns the new message count."""
+        limits = self.limits
+        if limits.max_message_age is not None:
+            cutoff = now - limits.max_message_age
+            count -= conn.execute(TRIM_AGED, {"pk": pk, "cutoff": cutoff, "n": TRIM_BATCH}).rowcount or 0
+        if limits.max_messages is not None and count > limits.max_messages + limits.trim_slack:
+            n = min(TRIM_BATCH, count - limits.max_messages)
+            count -= conn.execute(TRIM_OLDEST, {"pk": pk, "n": n}).rowcount or 0
+        return max(count, 0)
 
-        def load(conn: Any) -> ExtractionContext | None:
-            pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": job.user_id}).scalar()
-            if pk is None:
-                return None
-            msgs = conn.execute(
-                select(MessageRow)
-                .where(MessageRow.user_pk == pk, MessageRow.id.in_(job.message_ids))
-                .order_by(MessageRow.created_at)
-            ).all()
-            if not msgs:
-                return None
-            active = conn.execute(
-                select(PreferenceRow).where(PreferenceRow.user_pk == pk, PreferenceRow.status == "active")
-            ).all()
-            prior = conn.execute(
-                select(MessageRow.role, MessageRow.content)
-                .where(MessageRow.user_pk == pk, MessageRow.created_at < msgs[0].created_at)
-                .order_by(MessageRow.created_at.desc())
-                .limit(1)
-            ).first()
-            previous = prior.content if prior is not None and prior.role == "assistant" else None
-            turn = [TurnMessage(m.role, m.content, m.truncated, m.id) for m in msgs]
-            return ExtractionContext(turn, [to_record(r) for r in active], previous)
+    def _load_context(
+        self, conn: Any, uid: str, ids: Sequence[str], turn: Sequence[TurnMessage] | None, at: Any, bit: int
+    ) -> tuple[int, ExtractionContext] | None:
+        """The stored turn, the user's active preferences and recent words: what an extractor reads."""
+        pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+        if pk is None:
+            return None  # forgotten in the meantime
+        if turn is None:
+            rows = conn.execute(TURN_MESSAGES, {"pk": pk, "ids": list(ids)}).all()
+            if not rows or not any(r.pending & bit for r in rows):
+                return None  # gone, or read already
+            turn = [TurnMessage(r.role, r.content, bool(r.truncated), r.id) for r in rows]
+            at = rows[0].created_at
+        active = [to_record(r) for r in conn.execute(ACTIVE_ROWS, {"pk": pk})]
+        before = conn.execute(RECENT_BEFORE, {"pk": pk, "before": at, "n": 2 * RECENT_USER_MESSAGES}).all()
+        previous = None
+        if turn[0].role == "user" and before and before[0].role == "assistant":
+            previous = before[0].content
+        recent = [r.content for r in reversed(before) if r.role == "user"][-RECENT_USER_MESSAGES:]
+        return pk, ExtractionContext(turn, active, previous, extra={"recent_user_messages": recent})
 
-        context = self._read(load, "background extraction read")
-        if context is None:
-            return  # the user was forgotten in the meantime
-        decisions = self._extract([extractor], context)  # slow: outside any transaction
-        if not decisions:
-            return
-        ids = [m.id or "" for m in context.messages]
+    def _extract_turn(
+        self,
+        uid: str,
+        ids: Sequence[str],
+        extractors: Sequence[Extractor],
+        bit: int,
+        *,
+        turn: Sequence[TurnMessage] | None = None,
+        at: Any = None,
+    ) -> list[Change]:
+        """Read one stored turn with ``extractors`` (outside any transaction), then apply the decisions
+        and clear the turn's ``bit`` in one short write. Exactly once: when the bit is already clear
+        (another process resumed the same turn first) the decisions are dropped."""
+        loaded = self._read(
+            lambda conn: self._load_context(conn, uid, ids, turn, at, bit), "reading a stored turn"
+        )
+        if loaded is None:
+            return []
+        _, context = loaded
+        decisions = self._extract(extractors, context)  # slow part: no lock held
+        user_ids = [m.id or "" for m in context.messages if m.role == "user"]
+        turn_ids = [m.id or "" for m in context.messages]
 
-        def work(conn: Connection) -> list[Change]:
-            pk = self._user_pk(conn, job.user_id, create=False)
+        def apply(conn: Connection) -> list[Change]:
+            pk = self._user_pk(conn, uid, create=False)
             if pk is None:
                 return []
-            alive = conn.scalars(
-                select(MessageRow.id).where(MessageRow.user_pk == pk, MessageRow.id.in_(ids))
-            ).all()
-            if not alive:
+            claimed = conn.execute(
+                CLAIM_TURN, {"pk": pk, "ids": turn_ids, "bit": bit, "keep": ~bit}
+            ).rowcount
+            if not claimed:
+                return []
+            if not decisions:
                 return []
             resolver = Resolver(conn, pk, self._active_rows(conn, pk))
-            user_ids = [m.id or "" for m in context.messages if m.role == "user"]
-            resolver.apply(decisions, ids, user_ids)
+            resolver.apply(decisions, turn_ids, user_ids)
+            self._enforce_cap(resolver)
             return resolver.changes
 
-        changes = self._write(work, "background extraction")
+        return self._write(apply, "observe (applying a turn's preferences)")
+
+    def _run_job(self, job: Job) -> None:
+        extractor = self._background.get(job.extractor_index)
+        if extractor is None:
+            return
+        changes = self._extract_turn(job.user_id, job.message_ids, [extractor], job.extractor_index)
         if changes and self._on_background_changes is not None:
             self._on_background_changes(job.user_id, changes)
 
+    def _any_pending(self) -> bool:
+        return self._read(
+            lambda conn: conn.execute(ANY_PENDING, {"ns": self.namespace}).first() is not None,
+            "looking for pending turns",
+            autocommit=True,
+        )
+
+    def resume_pending(self, *, limit: int | None = None) -> int:
+        """Read every stored turn of this namespace still owed an extraction (a crash between a turn's
+        commit and its reading, a failed read, a background job lost with its process), oldest first.
+
+        Inline extractors run here; background ones are queued on the worker (``flush`` waits for them).
+        Safe to run from several processes at once: each turn's decisions are applied exactly once.
+        Returns the number of turns handled.
+        """
+        handled = 0
+        seen: set[tuple[str, str]] = set()
+        while limit is None or handled < limit:
+            rows = self._read(
+                lambda conn: conn.execute(PENDING_TURNS, {"ns": self.namespace, "n": RESUME_BATCH}).all(),
+                "looking for pending turns",
+            )
+            turns: dict[tuple[str, str], tuple[list[str], int]] = {}
+            for row in rows:
+                key = (row.user_id, row.turn_id or row.id)
+                ids, bits = turns.get(key, ([], 0))
+                turns[key] = ([*ids, row.id], bits | row.pending)
+            fresh = [k for k in turns if k not in seen]
+            if not fresh:
+                break
+            for key in fresh:
+                seen.add(key)
+                uid = key[0]
+                ids, bits = turns[key]
+                if bits & PENDING_INLINE:
+                    if self._inline:
+                        self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+                    else:
+                        self._write(lambda conn, u=uid, i=ids: self._clear(conn, u, i, PENDING_INLINE), "resume")
+                for bit in (b for b in self._bits(bits) if b != PENDING_INLINE):
+                    if bit in self._background:
+                        self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+                    else:  # that extractor is no longer configured: nothing will read the turn for it
+                        self._write(lambda conn, u=uid, i=ids, b=bit: self._clear(conn, u, i, b), "resume")
+                handled += 1
+                if limit is not None and handled >= limit:
+                    break
+        return handled
+
+    @staticmethod
+    def _bits(mask: int) -> list[int]:
+        return [1 << i for i in range(mask.bit_length()) if mask & (1 << i)]
+
+    def _clear(self, conn: Connection, uid: str, ids: Sequence[str], bit: int) -> None:
+        pk = self._user_pk(conn, uid, create=False)
+        if pk is not None:
+            conn.execute(CLAIM_TURN, {"pk": pk, "ids": list(ids), "bit": bit, "keep": ~bit})
+
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait for background extractors to finish the queued turns; False if the timeout passed first."""
-        return True if self._worker is None else self._worker.drain(timeout)
+        """Wait for background extractors (and a resume started at open) to finish; False on timeout."""
+        return self._worker.drain(timeout)
 
     # ------------------------------------------------------------------ profile
 
@@ -343,6 +569,7 @@ class PreferenceMemory:
             assert pk is not None
             resolver = Resolver(conn, pk, self._active_rows(conn, pk))
             resolver.affirm(decision, [], custom_text=text)
+            self._enforce_cap(resolver, protect=slot)
             return to_record(resolver.active[slot])
 
         return self._write(work, "set_preference")
@@ -435,33 +662,106 @@ class PreferenceMemory:
 
     # ------------------------------------------------------------------ history, export, forget
 
-    def history(self, user_id: str, *, limit: int | None = None) -> History:
-        """Messages (the latest ``limit`` when given), every preference row and the audit trail, oldest first."""
-        uid = validate_id(user_id)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError("limit must be a non-negative int or None")
+    def history(self, user_id: str, *, limit: int | None = None, before: str | None = None) -> History:
+        """One page of what is kept about the user, oldest first.
+
+        ``messages``: the latest ``limit`` (default 100, at most 1000) messages before the cursor
+        ``before`` (``History.next_cursor`` of the previous page; None: the newest). ``preferences``:
+        every active row and the latest 1000 inactive ones; ``events`` and ``feedback``: the latest
+        1000. ``next_cursor`` is None on the oldest page. ``iter_messages`` and ``iter_export`` walk
+        everything without holding it in memory.
+        """
+        uid = normalize_user_id(user_id)
+        if limit is None:
+            limit = HISTORY_PAGE
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_PAGE:
+            raise ValueError(f"limit must be an int in [0, {MAX_PAGE}] or None")
+        cursor = decode_cursor(before) if before is not None else None
 
         def load(conn: Connection) -> History:
             pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
-            return History(uid) if pk is None else load_history(conn, pk, uid, limit)
+            if pk is None:
+                return History(uid)
+            messages, next_cursor = message_page(conn, pk, limit, cursor)
+            prefs = [to_record(r) for r in preference_rows(conn, pk, HISTORY_ROWS)]
+            events = latest_events(conn, pk, HISTORY_ROWS)
+            feedback = latest_feedback(conn, pk, HISTORY_ROWS)
+            return History(uid, messages, prefs, events, feedback, next_cursor)
 
         return self._read(load, "history")
 
-    def export(self, user_id: str) -> dict[str, Any]:
-        """Everything kept about the user as a JSON-serialisable dict (data portability)."""
-        hist = self.history(user_id)
-        profile = self.profile(user_id)
-        return {
+    def iter_messages(self, user_id: str, *, batch: int = EXPORT_BATCH) -> Iterator[StoredMessage]:
+        """Every stored message of the user, oldest first, read ``batch`` rows at a time (keyset pages,
+        each its own short read, so nothing holds a lock or the whole history)."""
+        uid = normalize_user_id(user_id)
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_PAGE:
+            raise ValueError(f"batch must be an int in [1, {MAX_PAGE}]")
+        after = None
+        while True:
+
+            def page(conn: Connection, after: Any = after) -> list[StoredMessage]:
+                pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+                return [] if pk is None else messages_forward(conn, pk, after, batch)
+
+            rows = self._read(page, "reading messages")
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].created_at, rows[-1].id)
+
+    def _iter_table(self, uid: str, table: Any, order: Any, batch: int) -> Iterator[Any]:
+        last: Any = None
+        while True:
+
+            def page(conn: Connection, last: Any = last) -> list[Any]:
+                pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+                if pk is None:
+                    return []
+                stmt = select(table).where(table.user_pk == pk)
+                if last is not None:
+                    stmt = stmt.where(order > last)
+                return conn.execute(stmt.order_by(order).limit(batch)).all()
+
+            rows = self._read(page, "export")
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = getattr(rows[-1], order.key)
+
+    def iter_export(self, user_id: str, *, batch: int = EXPORT_BATCH) -> Iterator[dict[str, Any]]:
+        """Everything kept about the user as a stream of JSON-serialisable records (JSON Lines friendly):
+        a ``header`` record (format, namespace, user id, time, profile text), then one record per
+        preference row, audit event, message and feedback row, each with a ``type``. Memory use is one
+        batch, whatever the history's length."""
+        uid = normalize_user_id(user_id)
+        yield {
+            "type": "header",
             "format": EXPORT_FORMAT,
             "namespace": self.namespace,
-            "user_id": hist.user_id,
+            "user_id": uid,
             "exported_at": utcnow().isoformat(),
-            "profile_text": profile.text,
-            "preferences": [p.to_dict() for p in hist.preferences],
-            "events": [e.to_dict() for e in hist.events],
-            "messages": [m.to_dict() for m in hist.messages],
-            "feedback": [f.to_dict() for f in hist.feedback],
+            "profile_text": self.profile(uid).text,
         }
+        for row in self._iter_table(uid, PreferenceRow, PreferenceRow.id, batch):
+            yield {"type": "preference", **to_record(row).to_dict()}
+        for row in self._iter_table(uid, EventRow, EventRow.pk, batch):
+            yield {"type": "event", **event_of(row).to_dict()}
+        for message in self.iter_messages(uid, batch=batch):
+            yield {"type": "message", **message.to_dict()}
+        for row in self._iter_table(uid, FeedbackRow, FeedbackRow.pk, batch):
+            yield {"type": "feedback", **FeedbackRecord(row.message_id, row.rating, row.text, aware(row.created_at)).to_dict()}
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything kept about the user as one JSON-serialisable dict (data portability). It holds the
+        whole history in memory: for long histories stream ``iter_export`` instead."""
+        out: dict[str, Any] = {"preferences": [], "events": [], "messages": [], "feedback": []}
+        for record in self.iter_export(user_id):
+            kind = record.pop("type")
+            if kind == "header":
+                out = {**record, **out}
+            else:
+                out[f"{kind}s" if kind != "feedback" else "feedback"].append(record)
+        return out
 
     def forget(self, user_id: str) -> int:
         """Delete every row of the user (messages, preferences, history, feedback, the user); returns the count."""
@@ -518,6 +818,9 @@ class PreferenceMemory:
 
     async def aexport(self, user_id: str) -> dict[str, Any]:
         return await asyncio.to_thread(self.export, user_id)
+
+    async def aresume_pending(self, **kwargs: Any) -> int:
+        return await asyncio.to_thread(self.resume_pending, **kwargs)
 
     async def aforget(self, user_id: str) -> int:
         return await asyncio.to_thread(self.forget, user_id)
