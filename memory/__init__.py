@@ -6,7 +6,16 @@ mem.observe("alice", [{"role": "user", "content": "I'm vegetarian; keep answers 
 mem.profile("alice").text                      # the compiled preference prompt
 """
 
-from memory.errors import MemoryStoreError, PreferenceMemoryError, UnknownMessageError, UnknownPreferenceError
+from memory.errors import (
+    InvalidUserIdError,
+    MemoryStoreError,
+    PreferenceLimitError,
+    PreferenceMemoryError,
+    UnknownMessageError,
+    UnknownPreferenceError,
+)
+from memory.limits import MemoryLimits
+from memory.messages import normalize_user_id
 from memory.profile import Profile
 from memory.records import Change, History, ObserveResult, Preference, PreferenceEvent, StoredMessage
 from memory.store import PreferenceMemory
@@ -14,14 +23,18 @@ from memory.store import PreferenceMemory
 __all__ = [
     "Change",
     "History",
+    "InvalidUserIdError",
+    "MemoryLimits",
     "MemoryStoreError",
     "ObserveResult",
     "Preference",
     "PreferenceEvent",
+    "PreferenceLimitError",
     "PreferenceMemory",
     "PreferenceMemoryError",
     "Profile",
     "StoredMessage",
     "UnknownMessageError",
     "UnknownPreferenceError",
+    "normalize_user_id",
 ]
