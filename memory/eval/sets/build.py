@@ -153,7 +153,8 @@ def build_blocks(name: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build() -> dict[str, int]:
+def build(out_dir: Path = HERE) -> dict[str, int]:
+    """Write ``<name>_<split>.jsonl`` for every set into ``out_dir``; return the row counts."""
     counts: dict[str, int] = {}
     for name in SETS:
         rows = build_explicit() if name == "explicit" else build_blocks(name)
@@ -163,7 +164,7 @@ def build() -> dict[str, int]:
             validate_row(row, name)
             by_split[split_of(row["id"])].append(row)
         for split, items in by_split.items():
-            with (HERE / f"{name}_{split}.jsonl").open("w", encoding="utf-8") as fh:
+            with (out_dir / f"{name}_{split}.jsonl").open("w", encoding="utf-8") as fh:
                 for row in items:
                     fh.write(json.dumps(row, ensure_ascii=True) + "\n")
             counts[f"{name}_{split}"] = len(items)
