@@ -81,14 +81,20 @@ _OLDEST = (
     .order_by(_M.c.created_at, _M.c.id)
     .limit(bindparam("n"))
 )
-TRIM_OLDEST = delete(_M).where(_M.c.id.in_(_OLDEST.scalar_subquery()))
+OLDEST_MESSAGES = _OLDEST
 _AGED = (
     select(_M.c.id)
     .where(_M.c.user_pk == bindparam("pk"), _M.c.created_at < bindparam("cutoff"), _M.c.pending == 0)
     .order_by(_M.c.created_at, _M.c.id)
     .limit(bindparam("n"))
 )
-TRIM_AGED = delete(_M).where(_M.c.id.in_(_AGED.scalar_subquery()))
+AGED_MESSAGES = _AGED
+DELETE_MESSAGES = delete(_M).where(_M.c.user_pk == bindparam("pk"), _M.c.id.in_(bindparam("ids", expanding=True)))
+# Feedback on a trimmed message goes with it: retention means the words are gone, remarks included.
+DELETE_FEEDBACK_ON = delete(FeedbackRow.__table__).where(
+    FeedbackRow.__table__.c.user_pk == bindparam("pk"),
+    FeedbackRow.__table__.c.message_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:

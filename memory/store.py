@@ -30,15 +30,17 @@ from memory.messages import TurnMessage, normalize_messages, normalize_user_id
 from memory.profile import DEFAULT_MAX_CHARS, Profile, compile_profile
 from memory.queries import (
     ACTIVE_ROWS,
+    AGED_MESSAGES,
     ANY_PENDING,
     CLAIM_TURN,
+    DELETE_FEEDBACK_ON,
+    DELETE_MESSAGES,
     INSERT_MESSAGES,
+    OLDEST_MESSAGES,
     PENDING_TURNS,
     PROFILE,
     RECENT_BEFORE,
     SET_MESSAGE_COUNT,
-    TRIM_AGED,
-    TRIM_OLDEST,
     TURN_MESSAGES,
     USER_PK,
     USER_ROW,
@@ -281,8 +283,8 @@ class PreferenceMemory:
         """Evict the lowest-ranked active content preferences over the per-kind and per-user caps.
 
         Style dimensions are never counted nor evicted (one row each, bounded by the taxonomy). An
-        explicit ``set_preference`` (``protect``: its slot) that would itself be the one evicted raises
-        ``PreferenceLimitError`` instead, so explicit control never silently loses what was just set.
+        explicit ``set_preference`` (``protect``: its slot) that would evict itself or another manually set
+        row raises ``PreferenceLimitError`` instead, so explicit control never silently loses what was set.
         """
         limits = self.limits
         rows = [r for r in resolver.active.values() if not taxonomy.is_style(r.kind)]
@@ -301,10 +303,12 @@ class PreferenceMemory:
         excess = len(remaining) - limits.max_preferences
         if excess > 0:
             victims += sorted(remaining, key=self._keep_score)[:excess]
-        if protect is not None and any(v.slot == protect for v in victims):
+        if protect is not None and any(v.slot == protect or v.source == "manual" for v in victims):
+            # Explicit control never silently evicts explicit control: what the caller set stays, or the
+            # call fails with a clear error.
             raise PreferenceLimitError(
                 f"this user already holds {len(rows)} active preferences (cap {limits.max_preferences}, "
-                f"{limits.max_per_kind} per kind) that rank above this one; remove some first"
+                f"{limits.max_per_kind} per kind) and only manually set ones could make room; remove some first"
             )
         for victim in victims:
             resolver.remove(victim, [], source="evicted")
@@ -372,14 +376,20 @@ class PreferenceMemory:
 
     def _retain(self, conn: Connection, pk: int, count: int, now: Any) -> int:
         """Apply the retention policy to one user inside the write: a bounded batch of the oldest
-        extracted messages over the count or past the age. Returns the new message count."""
+        extracted messages over the count or past the age (with the feedback on them). Returns the new
+        message count."""
         limits = self.limits
+        doomed: list[str] = []
         if limits.max_message_age is not None:
             cutoff = now - limits.max_message_age
-            count -= conn.execute(TRIM_AGED, {"pk": pk, "cutoff": cutoff, "n": TRIM_BATCH}).rowcount or 0
-        if limits.max_messages is not None and count > limits.max_messages + limits.trim_slack:
-            n = min(TRIM_BATCH, count - limits.max_messages)
-            count -= conn.execute(TRIM_OLDEST, {"pk": pk, "n": n}).rowcount or 0
+            doomed += conn.scalars(AGED_MESSAGES, {"pk": pk, "cutoff": cutoff, "n": TRIM_BATCH}).all()
+        if limits.max_messages is not None and count - len(doomed) > limits.max_messages + limits.trim_slack:
+            n = min(TRIM_BATCH, count - len(doomed) - limits.max_messages)
+            oldest = conn.scalars(OLDEST_MESSAGES, {"pk": pk, "n": n + len(doomed)}).all()
+            doomed = list(dict.fromkeys([*doomed, *oldest]))[: len(doomed) + n]
+        if doomed:
+            conn.execute(DELETE_FEEDBACK_ON, {"pk": pk, "ids": doomed})
+            count -= conn.execute(DELETE_MESSAGES, {"pk": pk, "ids": doomed}).rowcount or 0
         return max(count, 0)
 
     def _load_context(

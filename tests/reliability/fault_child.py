@@ -1,8 +1,8 @@
 """A child process that stops at a chosen point so test_faults can SIGKILL it there.
 
     python fault_child.py observe URL NAMESPACE USER N_DONE MARKER
-        stores N_DONE turns of USER, then starts one more and hangs inside its transaction (the
-        messages are written, the extractor runs), after writing MARKER.
+        stores N_DONE turns of USER, then starts one more and hangs while its extractor reads it
+        (the turn's messages are committed, its preferences not yet), after writing MARKER.
     python fault_child.py migrate URL STATEMENT MARKER
         migrates an existing 0001 database to head and hangs right after SQL statement number
         STATEMENT of the migration ran, inside the migration's transaction, after writing MARKER.
@@ -39,7 +39,7 @@ def hang(marker: Path) -> None:
 
 
 class HangOnTurn:
-    """An inline extractor that hangs on the turn containing ``trigger`` (inside observe's transaction)."""
+    """An inline extractor that hangs on the turn containing ``trigger`` (after observe committed it)."""
 
     name = "hang"
     runs_inline = True
