@@ -28,6 +28,11 @@ from memory.queries import ACTIVE_ROWS, PROFILE, RECENT_BEFORE, USER_ROW
 from memory.schema import MessageRow
 
 
+@pytest.fixture
+def url(db_url: str) -> str:  # noqa: F811
+    return db_url
+
+
 def user(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
@@ -97,8 +102,8 @@ def style_lines() -> list[str]:
     ]
 
 
-def test_a_flood_of_likes_never_displaces_style_or_safety(db_url: str) -> None:
-    with open_mem(db_url) as mem:
+def test_a_flood_of_likes_never_displaces_style_or_safety(url: str) -> None:
+    with open_mem(url) as mem:
         mem.set_preference("ann", "formality", "formal")
         mem.observe("ann", user("I'm an expert programmer, skip the basics. Please keep your answers short."))
         mem.observe("ann", user("I'm allergic to peanuts."))
@@ -127,9 +132,9 @@ def test_a_flood_of_likes_never_displaces_style_or_safety(db_url: str) -> None:
         assert len(evicted) == 200 - 40
 
 
-def test_eviction_keeps_the_best_evidenced_and_explicit_rows(db_url: str) -> None:
+def test_eviction_keeps_the_best_evidenced_and_explicit_rows(url: str) -> None:
     limits = MemoryLimits(max_preferences=6, max_per_kind=4)
-    with open_mem(db_url, limits=limits) as mem:
+    with open_mem(url, limits=limits) as mem:
         mem.observe("eve", user("I like jazz."))
         mem.observe("eve", user("I like jazz."))  # jazz: two pieces of evidence
         mem.set_preference("eve", "likes", "chess")  # manual outranks inferred
@@ -143,8 +148,8 @@ def test_eviction_keeps_the_best_evidenced_and_explicit_rows(db_url: str) -> Non
         assert "chess" in {p.value for p in active_prefs(mem, "eve")}
 
 
-def test_explicit_sets_are_capped_with_a_clear_error(db_url: str) -> None:
-    with open_mem(db_url, limits=MemoryLimits(max_preferences=10, max_per_kind=3)) as mem:
+def test_explicit_sets_are_capped_with_a_clear_error(url: str) -> None:
+    with open_mem(url, limits=MemoryLimits(max_preferences=10, max_per_kind=3)) as mem:
         for item in ("tea", "coffee", "cocoa"):
             mem.set_preference("pat", "likes", item)
         with pytest.raises(PreferenceLimitError) as err:
@@ -176,9 +181,9 @@ def message_count(mem: PreferenceMemory, uid: str) -> tuple[int, int]:
     return rows, kept
 
 
-def test_retention_by_count_keeps_the_newest(db_url: str) -> None:
+def test_retention_by_count_keeps_the_newest(url: str) -> None:
     limits = MemoryLimits(max_messages=40)
-    with open_mem(db_url, limits=limits) as mem:
+    with open_mem(url, limits=limits) as mem:
         for i in range(60):
             result = mem.observe("rex", [*user(f"Message {i}."), {"role": "assistant", "content": f"Reply {i}."}])
             if i == 5:
@@ -194,8 +199,8 @@ def test_retention_by_count_keeps_the_newest(db_url: str) -> None:
         assert mem.history("rex").feedback == []
 
 
-def test_retention_by_age_and_pending_turns_are_never_trimmed(db_url: str) -> None:
-    with open_mem(db_url, limits=MemoryLimits(max_message_age=timedelta(days=30))) as mem:
+def test_retention_by_age_and_pending_turns_are_never_trimmed(url: str) -> None:
+    with open_mem(url, limits=MemoryLimits(max_message_age=timedelta(days=30))) as mem:
         mem.observe("old", user("Ancient message."))
         mem.observe("old", user("Owed a reading."))
         with mem.engine.begin() as conn:
@@ -212,8 +217,8 @@ def test_retention_by_age_and_pending_turns_are_never_trimmed(db_url: str) -> No
 # -- pagination and export -------------------------------------------------------------------------------
 
 
-def test_history_pages_and_streamed_export_cover_everything_once(db_url: str) -> None:
-    with open_mem(db_url) as mem:
+def test_history_pages_and_streamed_export_cover_everything_once(url: str) -> None:
+    with open_mem(url) as mem:
         for i in range(130):
             mem.observe("pag", [*user(f"Question {i}?"), {"role": "assistant", "content": f"Answer {i}."}])
         page = mem.history("pag")
@@ -263,8 +268,8 @@ class CrashOn:
         return []
 
 
-def test_a_turn_interrupted_before_its_reading_is_resumed_exactly_once(db_url: str) -> None:
-    with open_mem(db_url, extractor=[RuleExtractor(), CrashOn("zqcrash")]) as mem:
+def test_a_turn_interrupted_before_its_reading_is_resumed_exactly_once(url: str) -> None:
+    with open_mem(url, extractor=[RuleExtractor(), CrashOn("zqcrash")]) as mem:
         mem.observe("dur", user("I like zqfirst."))
         with pytest.raises(Crash):
             mem.observe("dur", user("I like zqcrash."))
@@ -272,7 +277,7 @@ def test_a_turn_interrupted_before_its_reading_is_resumed_exactly_once(db_url: s
         assert [m.content for m in mem.iter_messages("dur")] == ["I like zqfirst.", "I like zqcrash."]
         assert "zqcrash" not in mem.profile("dur").text
     # A new process (a restart) resumes it at open, in the background.
-    with open_mem(db_url) as mem:
+    with open_mem(url) as mem:
         assert mem.flush(30)
         assert "zqcrash" in mem.profile("dur").text
         assert mem.resume_pending() == 0  # nothing left owed
@@ -283,12 +288,11 @@ def test_a_turn_interrupted_before_its_reading_is_resumed_exactly_once(db_url: s
             assert conn.execute(text("SELECT count(*) FROM memory_messages WHERE pending <> 0")).scalar_one() == 0
 
 
-def test_exactly_once_when_two_processes_resume_the_same_turn(db_url: str) -> None:
-    with open_mem(db_url, extractor=[RuleExtractor(), CrashOn("zqtwice")]) as mem:
-        with pytest.raises(Crash):
-            mem.observe("two", user("I like zqtwice."))
-    a = open_mem(db_url, resume=False)
-    b = open_mem(db_url, resume=False)
+def test_exactly_once_when_two_processes_resume_the_same_turn(url: str) -> None:
+    with open_mem(url, extractor=[RuleExtractor(), CrashOn("zqtwice")]) as mem, pytest.raises(Crash):
+        mem.observe("two", user("I like zqtwice."))
+    a = open_mem(url, resume=False)
+    b = open_mem(url, resume=False)
     try:
         assert a.resume_pending() == 1
         assert b.resume_pending() == 0
@@ -315,9 +319,9 @@ class Slow:
         return []
 
 
-def test_background_extractor_reads_the_durable_turn(db_url: str) -> None:
+def test_background_extractor_reads_the_durable_turn(url: str) -> None:
     slow = Slow()
-    with open_mem(db_url, extractor=[RuleExtractor(), slow]) as mem:
+    with open_mem(url, extractor=[RuleExtractor(), slow]) as mem:
         mem.observe("bg", user("Earlier words."))
         result = mem.observe("bg", user("zqbg please"))
         assert result.pending == 1
@@ -348,7 +352,7 @@ def test_hot_statements_are_served_by_indexes(sqlite_url: str) -> None:
                 details = [row[-1] for row in plan]
                 assert details, sql
                 for detail in details:
-                    assert "USING" in detail and "INDEX" in detail or "PRIMARY KEY" in detail, (sql, details)
+                    assert ("USING" in detail and "INDEX" in detail) or "PRIMARY KEY" in detail, (sql, details)
                     checked += 1
         assert checked >= 5
 
