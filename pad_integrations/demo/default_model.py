@@ -140,9 +140,9 @@ def convert(target: Path, *, progress: bool = True) -> Path:
     finished directory and returns it. The work happens in a temporary sibling directory, published by
     one ``os.replace``, so a crash leaves at most a stale temporary directory (removed by the next run).
     """
+    source = locate_gguf()  # fail fast, before taking the lock, when the package is missing
     from filelock import FileLock
 
-    source = locate_gguf()  # fail fast, before taking the lock, when the package is missing
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
         if is_converted(target):
