@@ -133,14 +133,15 @@ def model_path(*, progress: bool | None = None) -> Path:
     return convert(target, progress=sys.stderr.isatty() if progress is None else progress)
 
 
-def convert(target: Path, *, progress: bool = True) -> Path:
-    """Convert the packaged GGUF into ``target`` (an ordinary safetensors model directory), safely.
+def convert(target: Path, *, progress: bool = True, source: Source | None = None) -> Path:
+    """Convert the packaged GGUF (or ``source``, a copy of the same file elsewhere) into ``target``, an
+    ordinary safetensors model directory, safely.
 
     Converters serialize on a lock file next to ``target``; whoever gets the lock second finds the
     finished directory and returns it. The work happens in a temporary sibling directory, published by
     one ``os.replace``, so a crash leaves at most a stale temporary directory (removed by the next run).
     """
-    source = locate_gguf()  # fail fast, before taking the lock, when the package is missing
+    source = source or locate_gguf()  # fail fast, before taking the lock, when the package is missing
     from filelock import FileLock
 
     target.parent.mkdir(parents=True, exist_ok=True)
