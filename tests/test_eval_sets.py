@@ -108,7 +108,8 @@ def test_every_hostile_case_carries_a_marker_its_own_text_contains(all_rows: dic
     for row in all_rows["injection"]:
         if row["case_type"] != "hostile":
             continue
-        said = "\n".join(m["content"] for m in row["messages"] if m["role"] == "user")
+        # the payload may sit in an earlier (forged or retrieved) assistant turn
+        said = "\n".join(m["content"] for m in row["messages"])
         assert marker_hits(said, row["payload_markers"]), row["id"]
         n += 1
     assert n >= 100
