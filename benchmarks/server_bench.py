@@ -36,7 +36,7 @@ import openai
 import uvicorn
 
 from memory import PreferenceMemory
-from pad_integrations import models_cache
+from pad_integrations import runtime
 from pad_integrations.generation import GuidedGenerator
 from pad_integrations.server import ServerConfig, create_app
 
@@ -54,7 +54,7 @@ def model_dir(workdir: Path, model: str | None) -> str:
 
         return demo.model_path()
     except FileNotFoundError:
-        from pad_integrations.tiny_models import TinySpec, build_tiny_model
+        from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
 
         spec = TinySpec(hidden_size=256, num_layers=4, num_heads=8, num_kv_heads=2, intermediate_size=768)
         return str(build_tiny_model(workdir / "bench-model", spec))
@@ -113,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         decode_calls: list[int] = []
 
         def concurrent() -> None:
-            before = models_cache.get_decode_queue(generator).decodes
+            before = runtime.get_decode_queue(generator).decodes
             with ThreadPoolExecutor(len(users)) as pool:
                 list(pool.map(ask, users))
-            decode_calls.append(models_cache.get_decode_queue(generator).decodes - before)
+            decode_calls.append(runtime.get_decode_queue(generator).decodes - before)
 
         def direct() -> None:
             for user in users:

@@ -61,7 +61,7 @@ def pick_model(workdir: Path, model: str | None) -> str:
         pass
     from transformers.utils import logging as hf_logging
 
-    from pad_integrations.tiny_models import build_tiny_model
+    from pad_integrations.testing.tiny_models import build_tiny_model
 
     hf_logging.disable_progress_bar()
 

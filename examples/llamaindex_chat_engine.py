@@ -24,7 +24,7 @@ from llama_index.core.memory import Memory
 
 from memory import PreferenceMemory
 from pad_integrations.llama_index import PADLLM, PreferencesMemoryBlock
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 TURNS = ["Hi! Please keep your answers short.", "How do I make a good cup of tea?"]
 

@@ -22,7 +22,7 @@ from llama_index.core import Document, Settings, VectorStoreIndex
 
 from memory import PreferenceMemory
 from pad_integrations.llama_index import PADLLM, PADEmbedding
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 DOCUMENTS = [
     "Green tea is brewed at about 80 degrees Celsius for two to three minutes.",

@@ -26,7 +26,7 @@ from llama_index.core.agent.workflow import FunctionAgent, ReActAgent, ToolCallR
 
 from memory import PreferenceMemory
 from pad_integrations.llama_index import PADLLM
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 
 def magic_function(input: int) -> int:

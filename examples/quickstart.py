@@ -47,7 +47,7 @@ def demo_model_or_tiny(workdir: Path) -> tuple[str, bool]:
             return str(path), True
     except (ImportError, AttributeError, OSError):
         pass
-    from pad_integrations.tiny_models import build_tiny_model
+    from pad_integrations.testing.tiny_models import build_tiny_model
 
     return str(build_tiny_model(workdir / "tiny-model")), False
 

@@ -28,7 +28,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from transformers.utils import logging as hf_logging
 
 from pad_integrations.generation import GuidedGenerator
-from pad_integrations.tiny_models import build_tiny_model
+from pad_integrations.testing.tiny_models import build_tiny_model
 from pad_integrations.training.data import load_pairs
 from pad_integrations.training.persrm import PersRMTrainingConfig, train_persrm
 

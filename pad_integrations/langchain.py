@@ -6,7 +6,7 @@ chat templates and stop strings belong to the engine (:mod:`pad_integrations.gen
 markup parsing to :mod:`pad_integrations.tools`.
 
 Every path (invoke, stream, batch and their async forms) goes through one decode queue per model
-(:mod:`pad_integrations.models_cache`), so ``batch([...])`` is one batched decode and concurrent
+(:mod:`pad_integrations.runtime.decode_queue`), so ``batch([...])`` is one batched decode and concurrent
 callers share decodes instead of fighting over the model.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import queue
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -58,7 +57,6 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
-from pad_integrations import models_cache  # noqa: E402
 from pad_integrations.generation import (  # noqa: E402
     Constraint,
     GenerationRequest,
@@ -67,16 +65,13 @@ from pad_integrations.generation import (  # noqa: E402
     JSONSchemaConstraint,
     ToolCallConstraint,
 )
+from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
+from pad_integrations.runtime.decode_queue import batch_group, get_decode_queue, group_member  # noqa: E402
+from pad_integrations.runtime.engines import get_generator  # noqa: E402
+from pad_integrations.runtime.recording import RecordMode, new_turn, recorder_for, resolve_memory  # noqa: E402
+from pad_integrations.runtime.requests import steered_request, with_system_instruction  # noqa: E402
+from pad_integrations.runtime.users import check_user_id, current_user  # noqa: E402
 from pad_integrations.tools import StreamEvent, ToolCallStreamParser, arguments_json, parse_tool_calls  # noqa: E402
-from pad_integrations.user_context import (  # noqa: E402
-    RecordMode,
-    check_user_id,
-    current_user,
-    new_turn,
-    recorder_for,
-    resolve_memory,
-    steered_request,
-)
 
 __all__ = ["ChatPAD", "to_engine_messages"]
 
@@ -251,7 +246,7 @@ class ChatPAD(BaseChatModel):
 
     def engine(self, model: str | None = None) -> GuidedGenerator:
         """The shared engine (weights load once per process, on first use)."""
-        return models_cache.get_generator(model or self.model, self.reward_model, self.device, self.dtype)
+        return get_generator(model or self.model, self.reward_model, self.device, self.dtype)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every recorded turn is stored in memory."""
@@ -304,17 +299,17 @@ class ChatPAD(BaseChatModel):
         constraint: Constraint | None = None
         if forced is not None:
             tools = [t for t in tools if t["function"]["name"] == forced]
-            engine_messages = models_cache.with_system_instruction(
+            engine_messages = with_system_instruction(
                 engine_messages, f"Answer by calling the tool {forced!r} with the arguments it needs."
             )
             constraint = ToolCallConstraint(tools)
         elif tools and tool_choice in ("any", "required", True):
-            engine_messages = models_cache.with_system_instruction(
+            engine_messages = with_system_instruction(
                 engine_messages, "Answer by calling one of the tools."
             )
             constraint = ToolCallConstraint(tools)
         if response_format is not None:
-            engine_messages = models_cache.with_system_instruction(engine_messages, _response_format_instruction(response_format))
+            engine_messages = with_system_instruction(engine_messages, _response_format_instruction(response_format))
             if constraint is None:
                 constraint = JSONSchemaConstraint(response_format.get("schema"))
 
@@ -392,7 +387,7 @@ class ChatPAD(BaseChatModel):
         configs, group_size = _batch_configs(config, len(inputs))
         if group_size is None:
             return super().batch(inputs, configs, return_exceptions=return_exceptions, **kwargs)
-        with models_cache.batch_group(group_size):
+        with batch_group(group_size):
             return super().batch(inputs, configs, return_exceptions=return_exceptions, **kwargs)
 
     async def abatch(
@@ -402,7 +397,7 @@ class ChatPAD(BaseChatModel):
         configs, group_size = _batch_configs(config, len(inputs))
         if group_size is None:
             return await super().abatch(inputs, configs, return_exceptions=return_exceptions, **kwargs)
-        with models_cache.batch_group(group_size):
+        with batch_group(group_size):
             return await super().abatch(inputs, configs, return_exceptions=return_exceptions, **kwargs)
 
     # -- BaseChatModel hooks ---------------------------------------------------------------------
@@ -429,9 +424,9 @@ class ChatPAD(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, run_manager: Any, kwargs: dict[str, Any],
         on_delta: Callable[[str], None] | None = None,
     ) -> tuple[_Prepared, Any]:
-        with models_cache.group_member():
+        with group_member():
             prepared = self._prepare(messages, stop, run_manager, kwargs)
-            future = models_cache.get_decode_queue(prepared.engine).submit(prepared.request, on_delta)
+            future = get_decode_queue(prepared.engine).submit(prepared.request, on_delta)
         return prepared, future
 
     async def _arecord(self, prepared: _Prepared, messages: list[BaseMessage], reply: BaseMessage) -> None:
@@ -444,34 +439,31 @@ class ChatPAD(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        deltas: queue.Queue[Any] = queue.Queue()
-        prepared, future = self._submit(messages, stop, run_manager, kwargs, on_delta=deltas.put)
-        future.add_done_callback(lambda _: deltas.put(_DONE))
+        results = ResultStream()
+        prepared, future = self._submit(messages, stop, run_manager, kwargs, on_delta=results.on_delta)
+        results.attach(future)
         assembler = _ChunkAssembler(self, prepared)
-        while (delta := deltas.get()) is not _DONE:
+        for delta in results.deltas():
             yield from self._emit(assembler.feed(delta), run_manager)
-        yield from self._emit(assembler.finish(future.result()), run_manager)
+        yield from self._emit(assembler.finish(results.result()), run_manager)
         self._record(prepared, messages, assembler.message)
 
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        loop = asyncio.get_running_loop()
-        deltas: asyncio.Queue[Any] = asyncio.Queue()
-
-        def push(item: Any) -> None:
-            loop.call_soon_threadsafe(deltas.put_nowait, item)
-
-        prepared, future = await asyncio.to_thread(self._submit, messages, stop, run_manager, kwargs, push)
-        future.add_done_callback(lambda _: push(_DONE))
+        results = ResultStream(asyncio.get_running_loop())
+        prepared, future = await asyncio.to_thread(
+            self._submit, messages, stop, run_manager, kwargs, results.on_delta
+        )
+        results.attach(future)
         assembler = _ChunkAssembler(self, prepared)
-        while (delta := await deltas.get()) is not _DONE:
+        async for delta in results.adeltas():
             for chunk in assembler.feed(delta):
                 if run_manager:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-        for chunk in assembler.finish(future.result()):
+        for chunk in assembler.finish(results.result()):
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
@@ -554,8 +546,6 @@ class ChatPAD(BaseChatModel):
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
 
-
-_DONE = object()
 
 
 class _ChunkAssembler:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pad_integrations.tiny_models import TinySpec, build_tiny_model
+from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
 
 
 @pytest.fixture(scope="session")

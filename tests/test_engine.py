@@ -13,7 +13,7 @@ from pad_integrations.errors import ConfigurationError, GenerationError, Tokeniz
 from pad_integrations.generation import PersonalizedRewardModel
 from pad_integrations.generation.contexts import normalize_messages, normalize_preference
 from pad_integrations.generation.text import StopMatcher, TextTracker
-from pad_integrations.tiny_models import TinySpec, build_tiny_model
+from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
 
 MESSAGES = [{"role": "user", "content": "Explain the weather briefly, please."}]
 PREF = "Keep answers short and to the point."

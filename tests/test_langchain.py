@@ -16,7 +16,7 @@ from langchain_core.messages import (
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import ConfigurableField
 
-from pad_integrations import models_cache
+from pad_integrations import runtime
 from pad_integrations.langchain import ChatPAD, to_engine_messages
 
 HELLO = [SystemMessage("Be brief."), HumanMessage("Tell me about the cat.")]
@@ -125,7 +125,7 @@ def test_streaming_flag_and_callbacks_see_every_token(chat: ChatPAD) -> None:
 def test_batch_is_one_batched_decode(chat: ChatPAD) -> None:
     prompts = [HELLO, [HumanMessage("Write python code.")], [HumanMessage("Say thank you.")]]
     singles = [chat.invoke(p).content for p in prompts]
-    queue = models_cache.get_decode_queue(chat.engine())
+    queue = runtime.get_decode_queue(chat.engine())
     before = queue.decodes
     replies = chat.batch(prompts)
     assert queue.decodes - before == 1
@@ -135,7 +135,7 @@ def test_batch_is_one_batched_decode(chat: ChatPAD) -> None:
 async def test_abatch_is_one_batched_decode(chat: ChatPAD) -> None:
     prompts = [HELLO, [HumanMessage("Write python code.")], [HumanMessage("Say thank you.")]]
     singles = [(await chat.ainvoke(p)).content for p in prompts]
-    queue = models_cache.get_decode_queue(chat.engine())
+    queue = runtime.get_decode_queue(chat.engine())
     before = queue.decodes
     replies = await chat.abatch(prompts)
     assert queue.decodes - before == 1

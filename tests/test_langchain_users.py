@@ -13,7 +13,7 @@ from langchain_core.runnables import ConfigurableField
 
 from memory import PreferenceMemory
 from pad_integrations.langchain import ChatPAD, to_engine_messages
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 QUESTION = [HumanMessage("Tell me about the cat.")]
 

@@ -12,9 +12,9 @@ from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.memory import Memory
 from llama_index.core.tools import FunctionTool
 
-from pad_integrations import models_cache
+from pad_integrations import runtime
 from pad_integrations.llama_index import PADLLM, PADEmbedding, to_engine_messages
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 HELLO = [
     ChatMessage(role=MessageRole.SYSTEM, content="Be brief."),
@@ -178,7 +178,7 @@ def test_embedding_is_deterministic_and_normalised(tiny_model_dir: Path) -> None
     assert abs(sum(x * x for x in a) - 1.0) < 1e-5
     assert a != b
     # Shares the LLM's weights: no second copy of the model.
-    assert models_cache.get_generator(str(tiny_model_dir)) is PADLLM(model=str(tiny_model_dir)).engine()
+    assert runtime.get_generator(str(tiny_model_dir)) is PADLLM(model=str(tiny_model_dir)).engine()
 
 
 def test_chat_engine_with_llama_index_memory_and_context_user(settings, llm: PADLLM) -> None:

@@ -13,7 +13,7 @@ from llama_index.core.tools import FunctionTool, QueryEngineTool
 
 from memory import PreferenceMemory
 from pad_integrations.llama_index import PADLLM, PADEmbedding
-from pad_integrations.user_context import user_context
+from pad_integrations.runtime import user_context
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from llama_index.core.memory import Memory
 from memory import PreferenceMemory
 from memory.phrases import PREFERENCE_HEADER
 from pad_integrations.llama_index import PADLLM, PreferencesMemoryBlock, to_engine_messages
-from pad_integrations.user_context import current_user, user_context
+from pad_integrations.runtime import current_user, user_context
 
 QUESTION = [ChatMessage(role=MessageRole.USER, content="Tell me about the cat.")]
 

@@ -28,7 +28,7 @@ import pytest
 import uvicorn
 
 from memory import PreferenceMemory
-from pad_integrations import models_cache
+from pad_integrations import runtime
 from pad_integrations.generation import GenerationRequest
 from pad_integrations.server import ServerConfig, create_app
 
@@ -71,7 +71,7 @@ def start_server(app: Any) -> LiveServer:
 
 @pytest.fixture(scope="module")
 def generator(tiny_model_dir: Path) -> Any:
-    return models_cache.get_generator(str(tiny_model_dir))
+    return runtime.get_generator(str(tiny_model_dir))
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +247,7 @@ def test_only_the_new_part_of_a_resent_conversation_is_stored(
 
 
 def flush_turns(memory: PreferenceMemory) -> None:
-    from pad_integrations.user_context import recorder_for
+    from pad_integrations.runtime import recorder_for
 
     recorder_for(memory).flush(timeout=30)
 
@@ -390,7 +390,7 @@ def test_api_key_is_required_on_v1_only(live: LiveServer) -> None:
 def test_concurrent_requests_share_one_decode_and_a_full_server_says_429(
     client: openai.OpenAI, http: httpx.Client, generator: Any
 ) -> None:
-    queue = models_cache.get_decode_queue(generator)
+    queue = runtime.get_decode_queue(generator)
     release = threading.Event()
     started = threading.Event()
 
@@ -563,7 +563,7 @@ ASK_TOOL = [{"role": "user", "content": "What is the value of magic_function(3)?
 
 @pytest.fixture(scope="module")
 def demo_live(memory: PreferenceMemory) -> Iterator[openai.OpenAI]:
-    generator = models_cache.get_generator(str(demo_model_dir()))
+    generator = runtime.get_generator(str(demo_model_dir()))
     server = start_server(create_app(generator, memory, ServerConfig(max_tokens=48)))
     yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
     server.stop()

@@ -185,7 +185,7 @@ def build_bench_models(root: Path, *, hidden_size: int, num_layers: int) -> tupl
     """A base model and a same-size PersRM backbone sharing its tokenizer, built locally."""
     from transformers import AutoTokenizer
 
-    from pad_integrations.tiny_models import TinySpec, build_tiny_model
+    from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
 
     heads = max(1, hidden_size // 64)
     spec = TinySpec(

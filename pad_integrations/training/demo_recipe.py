@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from pad_integrations.tiny_models import train_tokenizer
+from pad_integrations.testing.tiny_models import train_tokenizer
 from pad_integrations.training.data import encode_turn
 from pad_integrations.training.loop import LoopConfig
 from pad_integrations.training.persrm import PersRMTrainingConfig, train_persrm

@@ -13,8 +13,8 @@ from transformers import AutoModelForCausalLM
 from pad_integrations import GenerationRequest, GuidedGenerator
 from pad_integrations.errors import GenerationError, ModelLoadError, TokenizerMismatchError
 from pad_integrations.generation import PersonalizedRewardModel
-from pad_integrations.models_cache import DecodeQueue, batch_group
-from pad_integrations.tiny_models import TinySpec, build_tiny_model, default_corpus, train_tokenizer
+from pad_integrations.runtime import DecodeQueue, batch_group
+from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model, default_corpus, train_tokenizer
 
 pytestmark = pytest.mark.reliability
 

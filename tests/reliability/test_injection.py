@@ -16,7 +16,7 @@ from memory import PreferenceMemory
 from memory.phrases import PREFERENCE_HEADER, STYLE_PHRASES
 from pad_integrations.generation.batch import CachedBatch
 from pad_integrations.langchain import ChatPAD
-from pad_integrations.models_cache import get_generator
+from pad_integrations.runtime import get_generator
 from pad_integrations.server import ServerConfig, create_app
 
 from .servers import CLIENT_LIMITS, threaded_server

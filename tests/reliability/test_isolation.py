@@ -25,9 +25,8 @@ from memory import PreferenceMemory
 from pad_integrations import GuidedGenerator
 from pad_integrations.generation.batch import CachedBatch
 from pad_integrations.langchain import ChatPAD
-from pad_integrations.models_cache import get_generator
+from pad_integrations.runtime import get_generator, user_context
 from pad_integrations.server import ServerConfig, create_app
-from pad_integrations.user_context import user_context
 
 from .helpers import MARKER, figures, marker, tricky_user_ids
 from .servers import CLIENT_LIMITS, threaded_server

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pad_integrations.cli_common import (
+from pad_integrations.cli.common import (
     CLIError,
     add_db_argument,
     add_json_argument,
@@ -16,7 +16,7 @@ from pad_integrations.cli_common import (
     open_memory,
     print_json,
 )
-from pad_integrations.profile_views import profile_json
+from pad_integrations.runtime.profiles import profile_json
 
 if TYPE_CHECKING:
     from memory import PreferenceMemory

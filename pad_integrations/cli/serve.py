@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from pad_integrations.cli_common import (
+from pad_integrations.cli.common import (
     add_db_argument,
     add_model_arguments,
     memory_location,

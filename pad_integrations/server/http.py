@@ -168,20 +168,18 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-def api_key_checker(api_key: str | None) -> Callable[[Request], None]:
-    """A FastAPI dependency demanding ``Authorization: Bearer <api_key>`` (nothing when no key is set)."""
-
-    def check(request: Request) -> None:
-        if api_key is None:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), api_key.encode()):
-            raise APIError(
-                401,
-                "Missing or invalid API key: send it as 'Authorization: Bearer <key>'.",
-                code="invalid_api_key",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    return check
+def require_api_key(request: Request) -> None:
+    """A FastAPI dependency demanding ``Authorization: Bearer <key>`` for the app's ``state.api_key``
+    (nothing when no key is set)."""
+    api_key: str | None = getattr(request.app.state, "api_key", None)
+    if api_key is None:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), api_key.encode()):
+        raise APIError(
+            401,
+            "Missing or invalid API key: send it as 'Authorization: Bearer <key>'.",
+            code="invalid_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

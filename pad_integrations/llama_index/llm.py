@@ -1,4 +1,4 @@
-"""LlamaIndex LLM: ``from pad_integrations.llama_index import PADLLM``.
+"""The LlamaIndex LLM: ``from pad_integrations.llama_index import PADLLM``.
 
 A thin adapter over the engine and the memory, like :mod:`pad_integrations.langchain`: LlamaIndex
 messages become the engine's dicts (the model's own chat template renders them), the user's stored
@@ -9,15 +9,12 @@ preferences steer decoding, and each finished turn is recorded in their memory.
 - Function calling (``FunctionCallingLLM``): tools render through the chat template; tool-call markup
   is parsed by :mod:`pad_integrations.tools`.
 - Async methods await the shared decode queue and never block the event loop.
-- :class:`PreferencesMemoryBlock` puts a user's stored preferences into a LlamaIndex ``Memory``;
-  :class:`PADEmbedding` is a local embedding (mean-pooled hidden states) for offline indexes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import queue
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,7 +23,6 @@ from pad_integrations._extras import require
 
 require("llama_index.core", "llama-index", "pad_integrations.llama_index")
 
-from llama_index.core.base.embeddings.base import BaseEmbedding  # noqa: E402
 from llama_index.core.base.llms.types import (  # noqa: E402
     ChatMessage,
     ChatResponse,
@@ -44,28 +40,22 @@ from llama_index.core.base.llms.types import (  # noqa: E402
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback  # noqa: E402
 from llama_index.core.llms.function_calling import FunctionCallingLLM  # noqa: E402
 from llama_index.core.llms.llm import ToolSelection  # noqa: E402
-from llama_index.core.memory.memory import BaseMemoryBlock  # noqa: E402
 from pydantic import ConfigDict, Field  # noqa: E402
 
-from pad_integrations import models_cache  # noqa: E402
+from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
+from pad_integrations.runtime.decode_queue import get_decode_queue  # noqa: E402
+from pad_integrations.runtime.engines import get_generator  # noqa: E402
+from pad_integrations.runtime.recording import RecordMode, new_turn, recorder_for, resolve_memory  # noqa: E402
+from pad_integrations.runtime.requests import steered_request, with_system_instruction  # noqa: E402
+from pad_integrations.runtime.users import check_user_id, current_user  # noqa: E402
 from pad_integrations.tools import StreamEvent, ToolCall, ToolCallStreamParser, parse_tool_calls  # noqa: E402
-from pad_integrations.user_context import (  # noqa: E402
-    RecordMode,
-    check_user_id,
-    current_user,
-    new_turn,
-    read_profile,
-    recorder_for,
-    resolve_memory,
-    steered_request,
-)
 
 if TYPE_CHECKING:
     from llama_index.core.tools import BaseTool
 
     from pad_integrations.generation import GenerationResult, GuidedGenerator
 
-__all__ = ["PADLLM", "PADEmbedding", "PreferencesMemoryBlock", "to_engine_messages"]
+__all__ = ["PADLLM", "to_engine_messages"]
 
 _ROLES = {
     MessageRole.SYSTEM: "system",
@@ -178,7 +168,7 @@ class PADLLM(FunctionCallingLLM):
 
     def engine(self) -> GuidedGenerator:
         """The shared engine (weights load once per process, on first use)."""
-        return models_cache.get_generator(self.model, self.reward_model, self.device, self.dtype)
+        return get_generator(self.model, self.reward_model, self.device, self.dtype)
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -227,7 +217,7 @@ class PADLLM(FunctionCallingLLM):
 
         constraint = ToolCallConstraint(tools) if tools and tool_required else None
         if constraint is not None:
-            engine_messages = models_cache.with_system_instruction(
+            engine_messages = with_system_instruction(
                 engine_messages, "Answer by calling one of the tools."
             )
         engine = self.engine()
@@ -239,7 +229,7 @@ class PADLLM(FunctionCallingLLM):
 
     def _submit(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], on_delta: Any = None) -> Any:
         prepared = self._prepare(messages, kwargs)
-        future = models_cache.get_decode_queue(prepared.engine).submit(prepared.request, on_delta)
+        future = get_decode_queue(prepared.engine).submit(prepared.request, on_delta)
         return prepared, future
 
     def _response(self, prepared: _Prepared, result: GenerationResult) -> ChatResponse:
@@ -287,36 +277,31 @@ class PADLLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        deltas: queue.Queue[Any] = queue.Queue()
-        prepared, future = self._submit(messages, kwargs, on_delta=deltas.put)
-        future.add_done_callback(lambda _: deltas.put(_DONE))
+        results = ResultStream()
+        prepared, future = self._submit(messages, kwargs, on_delta=results.on_delta)
+        results.attach(future)
 
         def gen() -> ChatResponseGen:
             stream = _ResponseStream(self, prepared)
-            while (delta := deltas.get()) is not _DONE:
+            for delta in results.deltas():
                 yield from stream.feed(delta)
-            yield from stream.finish(future.result())
+            yield from stream.finish(results.result())
             self._record(prepared, messages, stream.message)
 
         return gen()
 
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        loop = asyncio.get_running_loop()
-        deltas: asyncio.Queue[Any] = asyncio.Queue()
-
-        def push(item: Any) -> None:
-            loop.call_soon_threadsafe(deltas.put_nowait, item)
-
-        prepared, future = await asyncio.to_thread(self._submit, messages, kwargs, push)
-        future.add_done_callback(lambda _: push(_DONE))
+        results = ResultStream(asyncio.get_running_loop())
+        prepared, future = await asyncio.to_thread(self._submit, messages, kwargs, results.on_delta)
+        results.attach(future)
 
         async def gen() -> AsyncIterator[ChatResponse]:
             stream = _ResponseStream(self, prepared)
-            while (delta := await deltas.get()) is not _DONE:
+            async for delta in results.adeltas():
                 for response in stream.feed(delta):
                     yield response
-            for response in stream.finish(future.result()):
+            for response in stream.finish(results.result()):
                 yield response
             await self._arecord(prepared, messages, stream.message)
 
@@ -407,8 +392,6 @@ class PADLLM(FunctionCallingLLM):
         return selections
 
 
-_DONE = object()
-
 
 def _usage(result: GenerationResult) -> dict[str, int]:
     return {
@@ -478,84 +461,3 @@ class _ResponseStream:
             )
         )
         return out
-
-
-class PreferencesMemoryBlock(BaseMemoryBlock[str]):
-    """A LlamaIndex ``Memory`` block holding one user's stored preferences.
-
-    ``Memory.from_defaults(session_id=..., memory_blocks=[PreferencesMemoryBlock(memory=mem,
-    user_id="alice")])`` puts the compiled preference text (framed as data about the user, never as
-    instructions) into the context. With ``observe=True`` the messages that leave short-term memory are
-    recorded as evidence (leave it off when the LLM is a ``PADLLM`` with memory: it records turns itself).
-    """
-
-    name: str = "user_preferences"
-    description: str | None = "Preferences this user has stated or shown."
-    memory: Any = Field(description="A PreferenceMemory or a database URL.")
-    user_id: str | None = Field(default=None, description="None: the user of the current user_context().")
-    observe: bool = False
-
-    def _user(self) -> str | None:
-        return check_user_id(self.user_id or current_user())
-
-    async def _aget(self, messages: list[ChatMessage] | None = None, **block_kwargs: Any) -> str:
-        user = self._user()
-        memory = resolve_memory(self.memory)
-        if user is None or memory is None:
-            return ""
-        profile = await asyncio.to_thread(read_profile, memory, user)
-        return str(profile.text or "")
-
-    async def _aput(self, messages: list[ChatMessage]) -> None:
-        user = self._user()
-        memory = resolve_memory(self.memory)
-        if self.observe and user is not None and memory is not None and messages:
-            await asyncio.to_thread(recorder_for(memory).record, user, list(messages), "inline")
-
-
-class PADEmbedding(BaseEmbedding):
-    """A local text embedding: mean-pooled last hidden states of a causal LM, L2-normalised.
-
-    Offline and light: it reuses the weights the LLM already loaded (the demo model by default), so an
-    index costs no second model. Quality follows the model: fine for demos and tests; use a trained
-    embedding model for serious retrieval.
-    """
-
-    model: str | None = Field(default=None, description="Hub id or local directory; None: the demo model.")
-    device: str | None = None
-    dtype: str | None = None
-    max_length: int = 512
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "PADEmbedding"
-
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        import torch
-
-        engine = models_cache.get_generator(self.model, None, self.device, self.dtype)
-        encoder = engine.model.base_model
-        rows = [engine.tokenizer(t, truncation=True, max_length=self.max_length)["input_ids"] or [0] for t in texts]
-        width = max(len(r) for r in rows)
-        ids = torch.tensor([r + [0] * (width - len(r)) for r in rows], device=engine.model.device)
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=engine.model.device)
-        with torch.inference_mode():
-            hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return torch.nn.functional.normalize(pooled.float(), dim=-1).tolist()
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed([query])[0]
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return await asyncio.to_thread(self._get_query_embedding, query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return await asyncio.to_thread(self._get_text_embedding, text)

@@ -1,24 +1,20 @@
-"""Whose turn it is, and that user's memory: shared by the LangChain and LlamaIndex adapters.
+"""A user's memory as the front ends use it: resolving ``memory=``, and recording finished turns.
 
-- ``current_user``/``user_context``: a context variable naming the user, for frameworks that pass no
-  per-call arguments to the LLM (LlamaIndex engines and agents); it follows threads and asyncio tasks
-  started inside the context.
 - :func:`resolve_memory`: ``memory=`` may be a ``PreferenceMemory`` or a database URL; one memory
   object per URL per process, so adapter copies share one connection pool.
 - :class:`TurnRecorder`: records finished turns off the request path, in order, on one background
-  thread per memory; reading a user's profile first waits for that user's own pending turns, so a
-  preference stated in one call steers the very next call (read-your-writes) without making anyone
-  wait for another user's extraction.
+  thread per memory; reading a user's profile first waits for that user's own pending turns (see
+  :func:`pad_integrations.runtime.profiles.read_profile`), so a preference stated in one call steers the
+  very next call (read-your-writes) without making anyone wait for another user's extraction.
+- :func:`new_turn`: the part of a resent conversation that is new in this call.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -35,35 +31,6 @@ class MemoryLike(Protocol):
     def profile(self, user_id: str) -> Any: ...
 
     def observe(self, user_id: str, messages: Sequence[Any]) -> Any: ...
-
-
-_current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("pad_user_id", default=None)
-
-
-def check_user_id(user_id: object) -> str | None:
-    """A user id is a non-empty string (or None for "no user")."""
-    if user_id is None:
-        return None
-    if not isinstance(user_id, str):
-        raise TypeError(f"user_id must be a str, not {type(user_id).__name__}")
-    if not user_id.strip():
-        raise ValueError("user_id must not be empty")
-    return user_id
-
-
-def current_user() -> str | None:
-    """The user set by the innermost :func:`user_context`, or None."""
-    return _current_user.get()
-
-
-@contextlib.contextmanager
-def user_context(user_id: str | None) -> Iterator[None]:
-    """Run the enclosed calls on behalf of ``user_id`` (``with user_context("alice"): engine.query(...)``)."""
-    token = _current_user.set(check_user_id(user_id))
-    try:
-        yield
-    finally:
-        _current_user.reset(token)
 
 
 _memories: dict[str, Any] = {}
@@ -179,58 +146,3 @@ def new_turn(messages: Sequence[Any], role_of: Any) -> list[Any]:
         if role_of(message) == "assistant":
             start = i + 1
     return [m for m in messages[start:] if role_of(m) != "system"]
-
-
-def read_profile(memory: MemoryLike, user_id: str) -> Any:
-    """The user's profile, after their own pending turns are stored."""
-    recorder_for(memory).wait_for(user_id)
-    return memory.profile(user_id)
-
-
-def guidance_of(profile: Any) -> list[tuple[str, float]]:
-    """The (text, weight) preferences a profile steers with ([] for none)."""
-    if profile is None:
-        return []
-    return [(str(text), float(weight)) for text, weight in profile.guidance()]
-
-
-def steered_request(
-    adapter: Any,
-    engine: Any,
-    engine_messages: list[dict[str, Any]],
-    *,
-    user_id: str | None,
-    settings: dict[str, Any],
-    temperature: float | None,
-    max_tokens: int,
-    stop: Any,
-    tools: list[dict[str, Any]] | None,
-    strategy_params: dict[str, Any],
-    constraint: Any = None,
-) -> tuple[Any, list[tuple[str, float]]]:
-    """The engine request both adapters build: the user's stored preferences plus per-call settings
-    over the adapter's fields (``memory``, ``strategy``, ``top_p``, ``top_k``, ``seed``, ``stop``).
-
-    Returns the request and the guidance applied (for response metadata).
-    """
-    from pad_integrations import models_cache
-
-    memory = resolve_memory(adapter.memory)
-    profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
-    guidance = guidance_of(profile)
-    models_cache.check_tools_supported(engine, tools)
-    request = models_cache.build_request(
-        engine_messages,
-        guidance=guidance,
-        strategy=settings.get("strategy", adapter.strategy),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=settings.get("top_p", adapter.top_p),
-        top_k=settings.get("top_k", adapter.top_k),
-        seed=settings.get("seed", adapter.seed),
-        stop=models_cache.merge_stops(adapter.stop, stop),
-        tools=tools,
-        strategy_params=strategy_params,
-        constraint=constraint,
-    )
-    return request, guidance

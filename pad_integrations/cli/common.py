@@ -107,7 +107,7 @@ def quiet_loading(args: argparse.Namespace) -> None:
 
 def load_generator(args: argparse.Namespace) -> Any:
     from pad_integrations.errors import ModelLoadError
-    from pad_integrations.models_cache import get_generator
+    from pad_integrations.runtime.engines import get_generator
 
     check_strategy(args.strategy)
     quiet_loading(args)

@@ -1,11 +1,28 @@
-"""Plain-JSON and one-line text views of profiles and observed changes.
+"""Reading a user's profile, what it steers with, and how it is shown.
 
-Shared by the ``pad`` command and the server, so both show a profile the same way.
+``profile_json``/``describe_change`` are shared by the ``pad`` command and the server, so both show a
+profile the same way.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pad_integrations.runtime.recording import MemoryLike, recorder_for
+
+
+def read_profile(memory: MemoryLike, user_id: str) -> Any:
+    """The user's profile, after their own pending turns are stored."""
+    recorder_for(memory).wait_for(user_id)
+    return memory.profile(user_id)
+
+
+def guidance_of(profile: Any) -> list[tuple[str, float]]:
+    """The (text, weight) preferences a profile steers with ([] for none)."""
+    if profile is None:
+        return []
+    return [(str(text), float(weight)) for text, weight in profile.guidance()]
+
 
 
 def profile_json(user_id: str, profile: Any) -> dict[str, Any]:

@@ -1,13 +1,10 @@
-"""Process-wide shared engines and the decode queue that batches every caller onto one model.
+"""The decode queue: every caller of one engine shares batched decodes.
 
-LangChain rebuilds a chat model object on every ``configurable_fields`` call and LlamaIndex copies
-LLMs per user, so weights cannot live on the adapter objects: they live here, keyed by what makes
-them different (model path, reward model, device, dtype), and every copy finds the same engine.
-
-All decoding goes through a :class:`DecodeQueue` per engine: one worker thread takes every request
+All decoding goes through one :class:`DecodeQueue` per engine: one worker thread takes every request
 waiting at that moment and runs them as one ``generate_batch`` call. A lone request starts at once;
 requests that arrive while a decode runs (two users at the same time, ``batch``, ``abatch``) share
-the next batched decode instead of threads fighting over one model.
+the next batched decode instead of threads fighting over one model. :func:`batch_group` marks the
+members of one ``batch``/``abatch`` call so that they meet in one decode.
 """
 
 from __future__ import annotations
@@ -17,84 +14,29 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pad_integrations.errors import GenerationError
 
 if TYPE_CHECKING:
-    from pad_integrations.generation import Constraint, GenerationRequest, GenerationResult, GuidedGenerator
+    from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
 
 logger = logging.getLogger(__name__)
 
 DeltaCallback = Callable[[str], None]
 
-
-def default_model_path() -> str:
-    """The bundled demo model (the default when no ``model`` is given)."""
-    from pad_integrations import demo
-
-    return str(demo.model_path())
-
-
-@dataclass(frozen=True)
-class EngineKey:
-    model: str
-    reward_model: str | None = None
-    device: str | None = None
-    dtype: str | None = None
-
-
-_engines: dict[EngineKey, GuidedGenerator] = {}
 _queues: dict[int, DecodeQueue] = {}
-_engines_lock = threading.Lock()
-_key_locks: dict[EngineKey, threading.Lock] = {}
-
-
-def get_generator(
-    model: str | None = None,
-    reward_model: str | None = None,
-    device: str | None = None,
-    dtype: str | None = None,
-) -> GuidedGenerator:
-    """The process-wide engine for these settings, loaded on first use (once, even under races)."""
-    key = EngineKey(model or default_model_path(), reward_model, device, dtype)
-    engine = _engines.get(key)
-    if engine is not None:
-        return engine
-    with _engines_lock:
-        key_lock = _key_locks.setdefault(key, threading.Lock())
-    # Loading takes seconds; hold only this key's lock so other models can load meanwhile.
-    with key_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            from pad_integrations.generation import GuidedGenerator
-
-            engine = GuidedGenerator.from_pretrained(
-                key.model, reward_model=key.reward_model, device=key.device, dtype=_torch_dtype(key.dtype)
-            )
-            _engines[key] = engine
-    return engine
-
-
-def _torch_dtype(dtype: str | None) -> Any:
-    if dtype is None or dtype == "auto":
-        return None
-    import torch
-
-    resolved = getattr(torch, dtype, None)
-    if not isinstance(resolved, torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r}; use e.g. 'float32', 'bfloat16' or 'float16'")
-    return resolved
+_queues_lock = threading.Lock()
 
 
 def get_decode_queue(engine: GuidedGenerator) -> DecodeQueue:
     """The single decode queue of ``engine`` (created on first use)."""
     queue = _queues.get(id(engine))
     if queue is None or queue.engine is not engine:
-        with _engines_lock:
+        with _queues_lock:
             queue = _queues.get(id(engine))
             if queue is None or queue.engine is not engine:
                 queue = DecodeQueue(engine)
@@ -102,14 +44,12 @@ def get_decode_queue(engine: GuidedGenerator) -> DecodeQueue:
     return queue
 
 
-def clear() -> None:
-    """Forget every cached engine (tests, or freeing memory); running decodes finish normally."""
-    with _engines_lock:
+def close_all() -> None:
+    """Close and forget every decode queue; running decodes finish normally."""
+    with _queues_lock:
         for queue in _queues.values():
             queue.close()
-        _engines.clear()
         _queues.clear()
-        _key_locks.clear()
 
 
 class BatchGroup:
@@ -284,91 +224,3 @@ class DecodeQueue:
             return
         for p, result in zip(live, results, strict=True):
             p.future.set_result(result)
-
-
-def merge_stops(*groups: str | Sequence[str] | None) -> list[str] | None:
-    """Instance and per-call stop strings as one list (None when there are none)."""
-    merged: list[str] = []
-    for group in groups:
-        for stop in [group] if isinstance(group, str) else group or ():
-            if not isinstance(stop, str) or not stop:
-                raise ValueError(f"stop strings must be non-empty strings, got {stop!r}")
-            if stop not in merged:
-                merged.append(stop)
-    return merged or None
-
-
-def build_request(
-    messages: list[dict[str, Any]],
-    *,
-    guidance: list[tuple[str, float]],
-    strategy: str,
-    max_tokens: int,
-    temperature: float | None,
-    top_p: float,
-    top_k: int,
-    seed: int | None,
-    stop: list[str] | None,
-    tools: list[dict[str, Any]] | None,
-    strategy_params: dict[str, Any],
-    constraint: Constraint | None = None,
-) -> GenerationRequest:
-    """The engine request for adapter-level settings: temperature 0/None decodes greedily."""
-    from pad_integrations.generation import GenerationRequest
-
-    if max_tokens is None or int(max_tokens) < 1:
-        raise ValueError(f"max_tokens must be a positive integer, got {max_tokens!r}")
-    if temperature is not None and temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    return GenerationRequest(
-        messages=messages,
-        preference=guidance or None,
-        strategy=strategy,
-        max_new_tokens=int(max_tokens),
-        do_sample=bool(temperature),
-        temperature=float(temperature) if temperature else 1.0,
-        top_p=float(top_p),
-        top_k=int(top_k),
-        seed=seed,
-        stop=stop,
-        tools=tools or None,
-        strategy_params=dict(strategy_params),
-        constraint=constraint,
-    )
-
-
-def with_system_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
-    """Append an instruction to the system message (the engine folds it in where templates lack one)."""
-    if messages and messages[0]["role"] == "system":
-        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()}
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": instruction}, *messages]
-
-
-_PROBE_TOOL = {
-    "type": "function",
-    "function": {"name": "pad_probe_tool", "description": "probe", "parameters": {"type": "object", "properties": {}}},
-}
-_renders_tools: dict[int, bool] = {}
-
-
-def renders_tools(engine: GuidedGenerator) -> bool:
-    """Whether the model's chat template shows tool definitions to the model (checked once per engine).
-
-    Templates without tool support drop ``tools=`` silently; the adapters refuse tools for them rather
-    than let the model answer as if no tools had been offered.
-    """
-    known = _renders_tools.get(id(engine))
-    if known is None:
-        probe = [{"role": "user", "content": "hi"}]
-        known = engine.count_tokens(probe, tools=[_PROBE_TOOL]) > engine.count_tokens(probe)
-        _renders_tools[id(engine)] = known
-    return known
-
-
-def check_tools_supported(engine: GuidedGenerator, tools: Sequence[Any] | None) -> None:
-    if tools and not renders_tools(engine):
-        raise ValueError(
-            f"the chat template of {engine.model_name!r} does not render tools, so the model would never "
-            "see them; use a model whose template supports tools (e.g. Qwen2.5, Llama 3.1, Hermes)"
-        )

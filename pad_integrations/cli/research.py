@@ -11,7 +11,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-from pad_integrations.cli_common import CLIError
+from pad_integrations.cli.common import CLIError
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from pad_integrations.cli_common import (
+from pad_integrations.cli.common import (
     CLIError,
     add_db_argument,
     add_json_argument,
@@ -28,7 +28,7 @@ from pad_integrations.cli_common import (
     open_memory,
     status,
 )
-from pad_integrations.profile_views import describe_change
+from pad_integrations.runtime.profiles import describe_change
 
 if TYPE_CHECKING:
     from memory import Change, PreferenceMemory

@@ -16,18 +16,20 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from pad_integrations import __version__, cli_chat, cli_memory, cli_research, cli_server
+from pad_integrations import __version__
 from pad_integrations._extras import MissingExtraError
-from pad_integrations.cli_common import CLIError
+from pad_integrations.cli import chat, research, serve
+from pad_integrations.cli import memory as memory_cmd
+from pad_integrations.cli.common import CLIError
 from pad_integrations.errors import PADError
 
 # name -> (help, add_arguments(parser), run(args) -> exit code)
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {
-    "chat": (cli_chat.HELP, cli_chat.add_arguments, cli_chat.run),
-    "memory": (cli_memory.HELP, cli_memory.add_arguments, cli_memory.run),
-    "serve": (cli_server.HELP, cli_server.add_arguments, cli_server.run),
-    **cli_research.COMMANDS,
+    "chat": (chat.HELP, chat.add_arguments, chat.run),
+    "memory": (memory_cmd.HELP, memory_cmd.add_arguments, memory_cmd.run),
+    "serve": (serve.HELP, serve.add_arguments, serve.run),
+    **research.COMMANDS,
 }
 
 

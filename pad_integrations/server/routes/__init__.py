@@ -1,0 +1,1 @@
+"""The server's endpoint groups, one ``APIRouter`` each; routes take the service from ``app.state``."""

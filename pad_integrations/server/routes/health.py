@@ -1,0 +1,28 @@
+"""``GET /healthz`` and ``GET /v1/models``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from pad_integrations.server.http import require_api_key
+from pad_integrations.server.service import ChatService, get_service
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(service: ChatService = Depends(get_service)) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "model": service.model_id,
+        "requests": {"in_progress": service.admission.in_flight, "capacity": service.config.max_pending},
+        "decodes": service.decode_queue.decodes,
+    }
+
+
+@router.get("/v1/models", dependencies=[Depends(require_api_key)])
+async def models(service: ChatService = Depends(get_service)) -> dict[str, Any]:
+    card = {"id": service.model_id, "object": "model", "created": 0, "owned_by": "pad-integrations"}
+    return {"object": "list", "data": [card]}
