@@ -187,7 +187,7 @@ class ChatPAD(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
     model: str | None = None
-    """Hub id or local directory; None means the bundled demo model."""
+    """Hub id or local directory; None means the default model, SmolLM2-135M-Instruct (``demo.model_path()``)."""
     strategy: str = "amulet"
     strategy_params: dict[str, Any] = Field(default_factory=dict)
     reward_model: str | None = None
@@ -226,7 +226,7 @@ class ChatPAD(BaseChatModel):
 
     @property
     def model_name(self) -> str:
-        return self.model or "pad-demo"
+        return self.model or "SmolLM2-135M-Instruct"
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(

@@ -13,12 +13,12 @@ from pad_integrations.runtime.engines import get_generator
 class PADEmbedding(BaseEmbedding):
     """A local text embedding: mean-pooled last hidden states of a causal LM, L2-normalised.
 
-    Offline and light: it reuses the weights the LLM already loaded (the demo model by default), so an
+    Offline and light: it reuses the weights the LLM already loaded (the default model, SmolLM2-135M-Instruct, by default), so an
     index costs no second model. Quality follows the model: fine for demos and tests; use a trained
     embedding model for serious retrieval.
     """
 
-    model: str | None = Field(default=None, description="Hub id or local directory; None: the demo model.")
+    model: str | None = Field(default=None, description="Hub id or local directory; None: the default model (SmolLM2-135M-Instruct).")
     device: str | None = None
     dtype: str | None = None
     max_length: int = 512

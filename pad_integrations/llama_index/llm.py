@@ -143,7 +143,7 @@ class PADLLM(FunctionCallingLLM):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
-    model: str | None = Field(default=None, description="Hub id or local directory; None: the demo model.")
+    model: str | None = Field(default=None, description="Hub id or local directory; None: the default model (SmolLM2-135M-Instruct).")
     strategy: str = Field(default="amulet")
     strategy_params: dict[str, Any] = Field(default_factory=dict)
     reward_model: str | None = None
