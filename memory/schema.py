@@ -144,3 +144,20 @@ class FeedbackRow(Base):
 
 
 USER_TABLES = (FeedbackRow, EventRow, PreferenceRow, MessageRow)
+
+
+class ApiKeyRow(Base):
+    """A server API key (pad_integrations.server.auth): only its sha256 is stored. Not a user table:
+    keys outlive ``forget`` of their user, and are revoked, never deleted."""
+
+    __tablename__ = "memory_api_keys"
+    __table_args__ = (Index("ix_memory_api_keys_principal", "namespace", "user_id"),)
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    namespace: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

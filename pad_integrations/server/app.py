@@ -4,40 +4,57 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from pad_integrations._extras import require
+from pad_integrations.server.auth import AuthGate, FailureLimiter, KeyStore
 from pad_integrations.server.http import BodySizeLimit, install_error_handlers
-from pad_integrations.server.routes import chat, health, preferences
+from pad_integrations.server.routes import chat, health, keys, preferences
 from pad_integrations.server.service import ChatService, ServerConfig
 
 if TYPE_CHECKING:
     from memory import PreferenceMemory
     from pad_integrations.generation import GuidedGenerator
 
+logger = logging.getLogger(__name__)
+
+NO_AUTH_WARNING = (
+    "AUTHENTICATION IS OFF (--no-auth): anyone who can reach this server can act as any user: read, "
+    "change and delete every user's preferences and messages, and chat as them. For local development only."
+)
+
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # Every finished turn reaches the memory before the process ends.
-    await asyncio.to_thread(app.state.service.turns.flush)
+    await asyncio.to_thread(app.state.service.flush)
 
 
 def create_app(
     generator: GuidedGenerator, memory: PreferenceMemory, config: ServerConfig | None = None
 ) -> FastAPI:
-    """The ASGI app around a loaded ``GuidedGenerator`` and a ``PreferenceMemory``."""
+    """The ASGI app around a loaded ``GuidedGenerator`` and a ``PreferenceMemory``.
+
+    With ``config.auth`` (the default) every request needs a key from the memory database's key table
+    (``pad keys create``); without it every request acts as anyone, which is logged loudly.
+    """
     config = config or ServerConfig()
     app = FastAPI(title="pad-integrations", version="1", lifespan=_lifespan)
     app.state.service = ChatService(generator, memory, config)
-    app.state.api_key = config.api_key
+    app.state.keys = KeyStore(memory.engine) if config.auth else None
+    if not config.auth:
+        logger.warning(NO_AUTH_WARNING)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
-    for module in (health, chat, preferences):
+    # Added last, so it runs first: nothing, not even the body limit, reads a request without a key.
+    app.add_middleware(AuthGate, keys=app.state.keys,
+                       limiter=FailureLimiter(config.auth_max_failures, config.auth_window_s))
+    for module in (health, chat, preferences, keys):
         app.include_router(module.router)
     return app
 
@@ -62,7 +79,7 @@ def serve(
 
     generator = get_generator(model, reward_model=reward_model, device=device, dtype=dtype)
     memory = memory if memory is not None else PreferenceMemory(url=db)
-    config = config or ServerConfig(api_key=os.environ.get("PAD_API_KEY") or None)
+    config = config or ServerConfig()
     app = create_app(generator, memory, config)
     # uvicorn's 5 s keep-alive races clients that reuse a connection just as it closes (seen as rare
     # connection resets under load in the reliability suite); 60 s matches common client pools.

@@ -1,10 +1,9 @@
-"""HTTP plumbing of the server: OpenAI-style error bodies, the request-size limit and API-key auth."""
+"""HTTP plumbing of the server: OpenAI-style error bodies and the request-size limit (keys: :mod:`.auth`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -166,20 +165,3 @@ class BodySizeLimit:
             return await receive()
 
         await self.app(scope, replay, send)
-
-
-def require_api_key(request: Request) -> None:
-    """A FastAPI dependency demanding ``Authorization: Bearer <key>`` for the app's ``state.api_key``
-    (nothing when no key is set)."""
-    api_key: str | None = getattr(request.app.state, "api_key", None)
-    if api_key is None:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), api_key.encode()):
-        raise APIError(
-            401,
-            "Missing or invalid API key: send it as 'Authorization: Bearer <key>'.",
-            code="invalid_api_key",
-            headers={"WWW-Authenticate": "Bearer"},
-        )

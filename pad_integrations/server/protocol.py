@@ -13,7 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_STOP_STRINGS = 16
+# As the OpenAI API: at most 4 stop strings; each is matched against the text at every step, so its length
+# is bounded too (16 stops of 60 kB once cost 5 GiB and a second per token).
+MAX_STOP_STRINGS = 4
+MAX_STOP_CHARS = 256
 MAX_USER_ID_CHARS = 256
 
 
@@ -132,6 +135,8 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError(f"at most {MAX_STOP_STRINGS} stop strings are supported")
         if any(not s for s in stops):
             raise ValueError("stop strings must not be empty")
+        if any(len(s) > MAX_STOP_CHARS for s in stops):
+            raise ValueError(f"each stop string is at most {MAX_STOP_CHARS} characters")
         return stops or None
 
     @field_validator("user")

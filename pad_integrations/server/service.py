@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,14 +13,18 @@ from fastapi import Request
 
 from pad_integrations.runtime.decode_queue import get_decode_queue
 from pad_integrations.runtime.recording import recorder_for
-from pad_integrations.server.admission import Admission, Job, QueueFullError
+from pad_integrations.runtime.requests import build_request, sampling_settings
+from pad_integrations.server.admission import Admission, Job, QueueFullError, Slot, TokenBound, message_texts
+from pad_integrations.server.auth import acting_as
 from pad_integrations.server.http import APIError
-from pad_integrations.server.protocol import MAX_USER_ID_CHARS, ChatCompletionRequest
+from pad_integrations.server.protocol import ChatCompletionRequest
 from pad_integrations.tools import ToolCall, parse_tool_calls
 
 if TYPE_CHECKING:
     from memory import PreferenceMemory, Profile
     from pad_integrations.generation import GenerationResult, GuidedGenerator
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,11 @@ class ServerConfig:
     max_batch: int | None = None  # rows per decode; None keeps the shared decode queue's own limit
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
-    api_key: str | None = None
+    # API keys (pad_integrations.server.auth) from the memory's database; False: every request acts as
+    # anyone (``pad serve --no-auth``, loopback only).
+    auth: bool = True
+    auth_max_failures: int = 20  # failed key attempts per client address in the window, then 429
+    auth_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         from pad_integrations.generation import make_strategy
@@ -40,18 +50,14 @@ class ServerConfig:
         make_strategy(self.strategy)  # ValueError naming the known strategies
         if self.max_tokens < 1 or self.max_body_bytes < 1 or self.retry_after_s < 0:
             raise ValueError("max_tokens and max_body_bytes must be positive, retry_after_s not negative")
+        if self.auth_max_failures < 1 or not self.auth_window_s > 0:
+            raise ValueError("auth_max_failures must be at least 1 and auth_window_s positive")
 
 
 def default_model_id(model_name: str) -> str:
     """A local directory is served under its base name; a hub id as it is."""
     path = Path(model_name)
     return path.name if path.is_absolute() or path.exists() else model_name
-
-
-def checked_user(user_id: str) -> str:
-    if not user_id.strip() or len(user_id) > MAX_USER_ID_CHARS:
-        raise APIError(400, f"user id must be 1 to {MAX_USER_ID_CHARS} characters", param="user_id")
-    return user_id
 
 
 class ChatService:
@@ -67,7 +73,11 @@ class ChatService:
         if config.max_batch is not None:
             self.decode_queue.max_batch_size = config.max_batch
         self.admission = Admission(self.decode_queue, config.max_pending)
-        self.turns = recorder_for(memory)
+        self.namespace = memory.namespace  # where requests act unless their key or header says otherwise
+        self._memories: dict[str, PreferenceMemory] = {memory.namespace: memory}
+        self._memories_lock = threading.Lock()
+        # Built once (decodes the vocabulary): refuses surely-too-long prompts before tokenizing them.
+        self.token_bound = TokenBound(generator.tokenizer)
 
     def _check_reward_model(self, strategy: str, **params: Any) -> None:
         """The strategy's reward model must be loaded (a ConfigurationError, i.e. a 400, names what is missing)."""
@@ -91,33 +101,130 @@ class ChatService:
                 type="not_found_error",
             )
 
-    async def settled(self, user_id: str) -> None:
-        """Wait until the memory has taken in this user's earlier turns (read-your-writes)."""
-        await asyncio.to_thread(self.turns.wait_for, user_id)
+    def _memory_for(self, namespace: str) -> PreferenceMemory:
+        with self._memories_lock:
+            memory = self._memories.get(namespace)
+            if memory is None:
+                memory = self._open_namespace(namespace)
+                self._memories[namespace] = memory
+            return memory
 
-    async def profile(self, user_id: str) -> Profile:
-        await self.settled(user_id)
-        return await self.memory.aprofile(user_id)
+    def _open_namespace(self, namespace: str) -> PreferenceMemory:
+        """The memory of another namespace on the same database (namespaces come from keys the admin made,
+        so there are few); it shares the home memory's extractors and limits where the memory allows."""
+        sibling = getattr(self.memory, "for_namespace", None)
+        if callable(sibling):
+            return sibling(namespace)
+        from memory import PreferenceMemory
 
-    async def start(self, body: ChatCompletionRequest) -> tuple[Job, dict[str, Any], list[dict[str, Any]]]:
-        """Validate, read the user's profile and queue the request. Returns (job, pad info, messages)."""
-        from pad_integrations.generation import GenerationRequest, make_strategy
+        return PreferenceMemory(
+            url=self.memory.url, namespace=namespace, extractor=getattr(self.memory, "_extractors", None),
+            max_chars=self.memory.max_chars, limits=self.memory.limits,
+        )
 
+    async def memory_in(self, namespace: str) -> PreferenceMemory:
+        """The memory serving ``namespace`` (opened on first use, off the event loop)."""
+        memory = self._memories.get(namespace)
+        return memory if memory is not None else await asyncio.to_thread(self._memory_for, namespace)
+
+    def memories(self) -> list[PreferenceMemory]:
+        with self._memories_lock:
+            return list(self._memories.values())
+
+    def flush(self) -> None:
+        """Every finished turn of every namespace reaches its memory (at shutdown)."""
+        for memory in self.memories():
+            recorder_for(memory).flush()
+
+    async def settled(self, namespace: str, user_id: str) -> PreferenceMemory:
+        """Wait until the memory has taken in this user's earlier turns (read-your-writes); returns it."""
+        memory = await self.memory_in(namespace)
+        await asyncio.to_thread(recorder_for(memory).wait_for, user_id)
+        return memory
+
+    async def profile(self, namespace: str, user_id: str) -> Profile:
+        memory = await self.settled(namespace, user_id)
+        return await memory.aprofile(user_id)
+
+    def _check_strategy(self, strategy: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The strategy and its parameters, validated by the strategy (each parameter has a range), so an
+        out-of-range value is a 400 before any work. Returns the parameters the strategy reads."""
+        from pad_integrations.generation import STRATEGIES, make_strategy
+
+        if strategy not in STRATEGIES:
+            raise APIError(400, f"unknown strategy {strategy!r}; available: {', '.join(sorted(STRATEGIES))}",
+                           param="strategy")
+        strategy_params = {k: v for k, v in params.items() if k != "prompt_style"}
+        try:
+            make_strategy(strategy, **strategy_params)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise APIError(400, str(exc), param="strategy_params") from None
+        return strategy_params
+
+    def _check_length(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> None:
+        """Cheap: a conversation whose characters alone need more tokens than the window is refused untokenized."""
+        at_least = self.token_bound.at_least(message_texts(messages, tools))
+        if at_least > self.generator.context_window:
+            raise APIError(
+                400,
+                f"The conversation is at least {at_least} tokens; the model's context window is "
+                f"{self.generator.context_window}.",
+                param="messages",
+                code="context_length_exceeded",
+            )
+
+    def _reserve(self) -> Slot:
+        try:
+            return self.admission.reserve()
+        except QueueFullError as exc:
+            raise APIError(429, str(exc), type="rate_limit_error", code="server_busy",
+                           headers={"Retry-After": str(self.config.retry_after_s)}) from None
+
+    async def start(
+        self, body: ChatCompletionRequest, request: Any
+    ) -> tuple[Job, dict[str, Any], list[dict[str, Any]]]:
+        """Validate, authorize, admit, read the user's profile and queue the request.
+
+        The order is the point: everything cheap first (model, who may act as whom, strategy parameter
+        ranges, the character bound on the length), then an admission slot (429 when full), and only
+        with a slot the profile read and the tokenizer. Returns (job, pad info, messages).
+        """
         self._check_model(body.model)
+        namespace, user = acting_as(request, body.user, default_namespace=self.namespace)
         messages = body.engine_messages()
         strategy = body.strategy or self.config.strategy
         params = dict(body.strategy_params or {})
-        profile = await self.profile(body.user) if body.user else None
-        preference = profile if profile is not None and profile.preferences else None
+        strategy_params = self._check_strategy(strategy, params)
+        tools = body.offered_tools
+        self._check_length(messages, tools)
+        slot = self._reserve()
         try:
-            # Fail before anything is queued (or streamed), with the engine's own message.
-            strategy_params = {k: v for k, v in params.items() if k != "prompt_style"}
-            if preference is None:
-                make_strategy(strategy, **strategy_params)  # with no preference no reward model is read
-            else:
-                self._check_reward_model(strategy, **strategy_params)
-        except (ValueError, TypeError) as exc:
-            raise APIError(400, str(exc), param="strategy") from None
+            job = await self._admitted(body, slot, namespace, user, messages, strategy, params, strategy_params)
+        except BaseException:
+            slot.release()
+            raise
+        info = {"strategy": strategy, "user": user, "namespace": namespace}
+        return job, info, messages
+
+    async def _admitted(
+        self,
+        body: ChatCompletionRequest,
+        slot: Slot,
+        namespace: str,
+        user: str | None,
+        messages: list[dict[str, Any]],
+        strategy: str,
+        params: dict[str, Any],
+        strategy_params: dict[str, Any],
+    ) -> Job:
+        """The expensive part of :meth:`start`, holding an admission slot."""
+        profile = await self.profile(namespace, user) if user else None
+        preference = profile if profile is not None and profile.preferences else None
+        if preference is not None:
+            try:
+                self._check_reward_model(strategy, **strategy_params)  # only read with a preference
+            except (ValueError, TypeError) as exc:
+                raise APIError(400, str(exc), param="strategy") from None
         tools = body.offered_tools
         prompt_tokens = await asyncio.to_thread(self.generator.count_tokens, messages, tools)
         room = self.generator.context_window - prompt_tokens
@@ -129,41 +236,46 @@ class ChatService:
                 param="messages",
                 code="context_length_exceeded",
             )
-        temperature = body.temperature if body.temperature is not None else 0.0
-        request = GenerationRequest(
-            messages=messages,
-            preference=preference,
-            strategy=strategy,
-            max_new_tokens=min(body.token_limit or self.config.max_tokens, room),
-            do_sample=temperature > 0,
-            temperature=temperature if temperature > 0 else 1.0,
-            top_p=body.top_p if body.top_p is not None else 1.0,
-            top_k=body.top_k or 0,
+        sampling = sampling_settings(
+            max_tokens=min(body.token_limit or self.config.max_tokens, room),
+            temperature=body.temperature,
+            top_p=body.top_p,
+            top_k=body.top_k,
             seed=body.seed,
             stop=body.stop,
-            tools=tools,
-            strategy_params=params,
+        )
+        request = build_request(
+            messages, profile=preference, strategy=strategy, sampling=sampling, tools=tools, strategy_params=params
         )
         try:
-            job = self.admission.submit(request, stream=body.stream)
-        except QueueFullError as exc:
-            raise APIError(429, str(exc), type="rate_limit_error", code="server_busy",
-                           headers={"Retry-After": str(self.config.retry_after_s)}) from None
+            return slot.submit(request, stream=body.stream)
         except RuntimeError as exc:  # the decode queue was closed: the process is shutting down
             raise APIError(503, str(exc), type="server_error", code="shutting_down",
                            headers={"Retry-After": str(self.config.retry_after_s)}) from None
-        info = {"strategy": strategy, "user": body.user}
-        return job, info, messages
 
-    def finished(
+    async def finished(
         self, body: ChatCompletionRequest, messages: list[dict], result: GenerationResult, info: dict
     ) -> dict[str, Any]:
-        """Schedule the observation of the finished turn; return the pad info with what guided it."""
-        if body.user:
+        """Store the finished turn durably, then return the pad info with what guided it.
+
+        Called before the answer (or the stream's last chunk) goes out: a turn is acknowledged only once
+        its messages are committed, so a crash after the acknowledgement cannot lose it. A turn that
+        cannot be stored is a 503 (the client may retry) rather than an answer the memory never saw.
+        """
+        user = info.get("user")
+        if user:
             reply, _ = split_tool_calls(result.text, body.offered_tools)
-            self.turns.record(body.user, new_turn(messages, reply))
+            memory = await self.memory_in(info["namespace"])
+            try:
+                await asyncio.to_thread(recorder_for(memory).record, user, new_turn(messages, reply), "inline")
+            except Exception as exc:
+                logger.exception("storing a finished turn failed; it is not acknowledged")
+                raise APIError(503, f"the answer could not be stored ({type(exc).__name__}); retry",
+                               type="server_error", code="turn_not_stored",
+                               headers={"Retry-After": str(self.config.retry_after_s)}) from None
         applied = getattr(result.trace, "preferences", None) or []
-        return {**info, "preferences_applied": [{"text": t, "weight": w} for t, w in applied]}
+        extra = {k: v for k, v in info.items() if k != "namespace"}
+        return {**extra, "preferences_applied": [{"text": t, "weight": w} for t, w in applied]}
 
 
 def new_turn(messages: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:

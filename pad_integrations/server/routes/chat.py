@@ -8,12 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from pad_integrations.runtime.bridge import Delta, Done, Failed
 from pad_integrations.server.admission import Job
-from pad_integrations.server.http import error_body, require_api_key
+from pad_integrations.server.http import APIError, error_body
 from pad_integrations.server.protocol import ChatCompletionRequest
 from pad_integrations.server.responses import DONE, ChunkWriter, completion_body, completion_id, sse
 from pad_integrations.server.service import ChatService, get_service, split_tool_calls
@@ -24,9 +24,11 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.post("/v1/chat/completions", dependencies=[Depends(require_api_key)])
-async def chat_completions(body: ChatCompletionRequest, service: ChatService = Depends(get_service)) -> Any:
-    job, info, messages = await service.start(body)
+@router.post("/v1/chat/completions")
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request, service: ChatService = Depends(get_service)
+) -> Any:
+    job, info, messages = await service.start(body, request)
     if body.stream:
         return StreamingResponse(
             _stream(service, body, job, info, messages),
@@ -39,7 +41,7 @@ async def chat_completions(body: ChatCompletionRequest, service: ChatService = D
         job.abandon()
         raise
     content, calls = split_tool_calls(result.text, body.offered_tools)
-    extra = service.finished(body, messages, result, info)
+    extra = await service.finished(body, messages, result, info)  # the turn is stored before the answer goes
     return JSONResponse(
         completion_body(
             id=completion_id(),
@@ -90,7 +92,12 @@ async def _stream(
                 for chunk in chunks(parser.finish()) if parser else []:
                     yield chunk
                 result = event.result
-                extra = service.finished(body, messages, result, info)
+                try:  # the turn is stored before the last chunk goes
+                    extra = await service.finished(body, messages, result, info)
+                except APIError as exc:
+                    yield sse(error_body(exc.message, type=exc.type, code=exc.code))
+                    finished = True
+                    break
                 yield writer.finish("tool_calls" if calls else result.finish_reason, extra)
                 if body.include_usage:
                     yield writer.usage(result.usage)

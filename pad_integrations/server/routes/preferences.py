@@ -1,59 +1,105 @@
-"""``GET``/``PUT``/``DELETE /v1/users/{user_id}/preferences``: a user's stored preferences."""
+"""``GET``/``PUT``/``DELETE /v1/users/{user_id}/preferences`` and ``GET /v1/users/{user_id}/history``.
+
+Each acts for the path's user only if the request's key may (:func:`pad_integrations.server.auth.acting_as`:
+a user key its own user, a tenant key its namespace's users, an admin anyone); the user id is normalised
+like everywhere else (a look-alike id is a 400).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 
+from memory import PreferenceLimitError
 from pad_integrations.runtime.profiles import profile_json
-from pad_integrations.server.http import require_api_key
+from pad_integrations.server.auth import acting_as
+from pad_integrations.server.http import APIError
 from pad_integrations.server.protocol import MAX_USER_ID_CHARS, PreferencesPut
-from pad_integrations.server.service import ChatService, checked_user, get_service
+from pad_integrations.server.service import ChatService, get_service
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter()
+
+MAX_HISTORY_PAGE = 1000
+
+
+def _user(request: Request, user_id: str, service: ChatService) -> tuple[str, str]:
+    namespace, user = acting_as(request, user_id, default_namespace=service.namespace)
+    assert user is not None
+    return namespace, user
 
 
 @router.get("/v1/users/{user_id:path}/preferences")
 async def get_preferences(
-    user_id: str = PathParam(max_length=MAX_USER_ID_CHARS), service: ChatService = Depends(get_service)
+    request: Request,
+    user_id: str = PathParam(max_length=MAX_USER_ID_CHARS),
+    service: ChatService = Depends(get_service),
 ) -> dict[str, Any]:
-    user_id = checked_user(user_id)
-    return profile_json(user_id, await service.profile(user_id))
+    namespace, user = _user(request, user_id, service)
+    return profile_json(user, await service.profile(namespace, user))
 
 
 @router.put("/v1/users/{user_id:path}/preferences")
 async def put_preferences(
     body: PreferencesPut,
+    request: Request,
     user_id: str = PathParam(max_length=MAX_USER_ID_CHARS),
     service: ChatService = Depends(get_service),
 ) -> dict[str, Any]:
-    user_id = checked_user(user_id)
-    memory = service.memory
-    await service.settled(user_id)
-    kept = {(await memory.aset_preference(user_id, p.kind, p.value, text=p.text, weight=p.weight)).id
-            for p in body.preferences}
+    namespace, user = _user(request, user_id, service)
+    memory = await service.settled(namespace, user)
+    try:
+        kept = {(await memory.aset_preference(user, p.kind, p.value, text=p.text, weight=p.weight)).id
+                for p in body.preferences}
+    except PreferenceLimitError as exc:
+        # The ones before the cap are set; the message says which limit was hit.
+        raise APIError(409, str(exc), param="preferences", code="preference_limit",
+                       type="invalid_request_error") from None
     if body.replace:
-        current = await memory.aprofile(user_id)
+        current = await memory.aprofile(user)
         # `dropped` holds active preferences left out of the prompt by its size budget: replace them too.
         for pref in [*current.preferences, *current.dropped]:
             if pref.id not in kept:
-                await memory.aremove_preference(user_id, pref.id)
-    return profile_json(user_id, await memory.aprofile(user_id))
+                await memory.aremove_preference(user, pref.id)
+    return profile_json(user, await memory.aprofile(user))
 
 
 @router.delete("/v1/users/{user_id:path}/preferences")
 async def delete_preferences(
+    request: Request,
     user_id: str = PathParam(max_length=MAX_USER_ID_CHARS),
     kind: str | None = Query(default=None, max_length=64),
     service: ChatService = Depends(get_service),
 ) -> dict[str, Any]:
-    user_id = checked_user(user_id)
-    memory = service.memory
-    await service.settled(user_id)
+    namespace, user = _user(request, user_id, service)
+    memory = await service.settled(namespace, user)
     if kind is None:
-        removed = await memory.aforget(user_id)
+        removed = await memory.aforget(user)
     else:
-        removed = len(await memory.aremove_preference(user_id, kind))
-    return {"user": user_id, "kind": kind, "removed": removed}
+        removed = len(await memory.aremove_preference(user, kind))
+    return {"user": user, "kind": kind, "removed": removed}
+
+
+@router.get("/v1/users/{user_id:path}/history")
+async def get_history(
+    request: Request,
+    user_id: str = PathParam(max_length=MAX_USER_ID_CHARS),
+    limit: int = Query(default=100, ge=0, le=MAX_HISTORY_PAGE),
+    before: str | None = Query(default=None, max_length=200),
+    service: ChatService = Depends(get_service),
+) -> dict[str, Any]:
+    """One page of the user's messages (newest page first; pass ``next_cursor`` as ``before`` for older
+    ones) with the latest preference events."""
+    namespace, user = _user(request, user_id, service)
+    memory = await service.settled(namespace, user)
+    try:
+        history = await memory.ahistory(user, limit=limit, before=before)
+    except ValueError as exc:  # a cursor that is not one of ours
+        raise APIError(400, str(exc), param="before") from None
+    return {
+        "user": user,
+        "messages": [m.to_dict() for m in history.messages],
+        "events": [e.to_dict() for e in history.events],
+        "next_cursor": history.next_cursor,
+    }
