@@ -8,6 +8,8 @@ remaining sequence are dropped with them.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,9 +85,30 @@ class CachedBatch:
             input_ids=ids,
             attention_mask=self.attention_mask,
             position_ids=positions,
-            past_key_values=self.cache,
             use_cache=True,
             logits_to_keep=1,
+            **cache_kwargs(self.model, self.cache),
         )
-        self.cache = out.past_key_values
+        self.cache = returned_cache(out)
         return out.logits[:, -1, :].float()
+
+
+def cache_kwargs(model: Any, cache: Any) -> dict[str, Any]:
+    """The cache argument under the name this model's ``forward`` takes.
+
+    transformers 5.24 renamed ``past_key_values`` to ``cache`` (the old name warns, and goes in 5.40);
+    earlier versions (this project pins 5.23; 4.46+ is supported) only know ``past_key_values``.
+    """
+    return {_cache_arg(type(model)): cache}
+
+
+def returned_cache(output: Any) -> Any:
+    """The cache a forward returned: ``output.cache`` (transformers >= 5.24) or ``output.past_key_values``."""
+    cache = output.get("cache") if hasattr(output, "get") else getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
+@functools.cache
+def _cache_arg(model_type: type) -> str:
+    params = inspect.signature(model_type.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
