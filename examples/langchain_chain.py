@@ -4,7 +4,7 @@
 
 Alice asks for short answers, Bob for detailed ones. Each statement is recorded in that user's own
 memory; their next answers are steered by their own preferences at decoding time (Amulet), through
-the same chain object, at the same time (one batched decode). Offline: the bundled demo model and a
+the same chain object, at the same time (one batched decode). Offline: the default model (SmolLM2-135M-Instruct) and a
 temporary SQLite database unless told otherwise.
 """
 
@@ -30,7 +30,7 @@ QUESTION = "How do I make a good cup of tea?"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="model directory (default: the bundled demo model)")
+    parser.add_argument("--model", default=None, help="model directory or hub id (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--db", default=None, help="memory database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

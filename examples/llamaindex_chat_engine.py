@@ -44,7 +44,7 @@ async def chat(user: str, llm: PADLLM, memory: PreferenceMemory) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="model directory (default: the bundled demo model)")
+    parser.add_argument("--model", default=None, help="model directory or hub id (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--db", default=None, help="memory database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
