@@ -14,7 +14,12 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
 from pad_integrations.errors import TokenizerMismatchError
-from pad_integrations.generation.reward_model import HEAD_WEIGHT_KEY, VALUE_HEAD_FILE, PersonalizedRewardModel
+from pad_integrations.generation.reward_model import (
+    HEAD_WEIGHT_KEY,
+    VALUE_HEAD_FILE,
+    PersonalizedRewardModel,
+    load_value_head,
+)
 from pad_integrations.training.cli import add_train_arguments, run_train
 from pad_integrations.training.data import PreferenceDataError, PreferencePair, load_pairs, save_pairs
 from pad_integrations.training.loop import LoopConfig, batch_schedule
@@ -38,6 +43,17 @@ def _config(**kw) -> PersRMTrainingConfig:
     base = {"beta": 0.5, "lr": 3e-3, "stage1_steps": 4, "stage2_steps": 2, "stage2_lr": 1e-2, "batch_size": 4,
             "checkpoint_every": 2, "seed": 3}
     return PersRMTrainingConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def lora_persrm(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PersRM trained as a LoRA adapter (stage 1) plus a trained head (stage 2)."""
+    pytest.importorskip("peft")
+    out = tmp_path_factory.mktemp("lora-persrm")
+    result = train_persrm(_pairs(), tiny_model_dir, out, _config(lora_rank=4, stage1_steps=6, stage2_steps=2),
+                          progress=False, plot_path=None)
+    assert result.history["stage1"][-1]["loss"] < result.history["stage1"][0]["loss"]
+    return out
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -165,16 +181,113 @@ def test_tokenizer_larger_than_the_model_vocabulary_is_rejected(tiny_model_dir: 
     assert not (tmp_path / "rm").exists()
 
 
-def test_lora_adapters_are_merged_into_a_plain_directory(tiny_model_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("peft")
-    out = tmp_path / "rm"
-    result = train_persrm(_pairs(), tiny_model_dir, out, _config(lora_rank=4, stage1_steps=6, stage2_steps=0),
-                          progress=False, plot_path=None)
-    assert result.history["stage1"][-1]["loss"] < result.history["stage1"][0]["loss"]
-    trained = _weights(out)
-    assert not any("lora" in k for k in trained)
-    base = _weights(tiny_model_dir)
-    assert any(not torch.equal(base[k], trained[k]) for k in base)
+def test_lora_training_saves_an_adapter_and_head_only(lora_persrm: Path, tiny_model_dir: Path) -> None:
+    names = sorted(p.name for p in lora_persrm.iterdir())
+    assert names == ["adapter_config.json", "adapter_model.safetensors", "training_args.json", VALUE_HEAD_FILE]
+    adapter = load_file(str(lora_persrm / "adapter_model.safetensors"))
+    assert adapter and all("lora_" in k for k in adapter)
+    assert any(v.abs().sum() > 0 for k, v in adapter.items() if "lora_B" in k)  # stage 1 moved the adapter
+    assert json.loads((lora_persrm / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        tiny_model_dir)
+
+
+def _base_and_persrm(model_dir: Path, adapter_dir: Path):
+    base = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    storage = {n: p.data_ptr() for n, p in base.named_parameters()}
+    with torch.no_grad():
+        before = base(IDS).logits
+    rm = PersonalizedRewardModel.from_adapter(base, adapter_dir)
+    return base, rm, storage, before
+
+
+IDS = torch.tensor([[5, 17, 33, 2, 9, 41, 7], [8, 8, 21, 30, 4, 12, 19]])
+
+
+def test_adapter_off_gives_the_base_logits_exactly_and_one_weight_copy(lora_persrm: Path,
+                                                                       tiny_model_dir: Path) -> None:
+    base, rm, storage, before = _base_and_persrm(tiny_model_dir, lora_persrm)
+    assert rm.model is base and rm.adapter_name == "persrm" and rm.v_head is not None
+    # One copy of the weights: every base tensor keeps its storage; the PersRM adds only LoRA + head.
+    # (peft wraps each adapted Linear: its weight is now reached as ``<module>.base_layer.weight``.)
+    after = {n.replace(".base_layer", ""): p.data_ptr() for n, p in base.named_parameters() if "lora_" not in n}
+    assert after == storage
+    extra = sum(p.numel() for n, p in base.named_parameters() if "lora_" in n)
+    assert 0 < extra < 0.2 * sum(p.numel() for n, p in base.named_parameters() if "lora_" not in n)
+    with torch.no_grad():
+        assert torch.equal(base(IDS).logits, before)  # attached but off
+        on = rm(IDS).logits
+        assert torch.equal(base(IDS).logits, before)  # off again after a PersRM pass
+        assert not torch.allclose(on, before, atol=1e-4)  # the PersRM pass differs: the adapter ran
+        assert torch.equal(rm(IDS).logits, on)  # and is reproducible
+
+
+def test_persrm_pass_equals_a_separately_merged_model(lora_persrm: Path, tiny_model_dir: Path) -> None:
+    from peft import PeftModel
+
+    _, rm, _, _ = _base_and_persrm(tiny_model_dir, lora_persrm)
+    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), lora_persrm)
+    merged = merged.merge_and_unload().eval()
+    assert not any("lora_" in n for n, _ in merged.named_parameters())
+    reference = PersonalizedRewardModel(merged, load_value_head(lora_persrm / VALUE_HEAD_FILE,
+                                                                merged.config.hidden_size)).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(rm(IDS).logits, reference(IDS).logits, atol=2e-5, rtol=1e-5)
+
+
+def test_engine_applies_the_adapter_over_its_own_model(lora_persrm: Path, tiny_model_dir: Path) -> None:
+    from pad_integrations.generation import GuidedGenerator
+
+    gen = GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=lora_persrm)
+    plain = GuidedGenerator.from_pretrained(tiny_model_dir)
+    assert gen.persrm is not None and gen.persrm.model is gen.model  # shared, not a second copy
+    messages = [{"role": "user", "content": "Tell me about rain."}]
+    pref = "Keep answers short and to the point."
+    guided = gen.generate(messages, preference=pref, strategy="pad", max_new_tokens=12)
+    assert len(guided.token_ids) > 0
+    # Base passes inside the same engine, before and after PAD decodes, are the base model's exactly.
+    for _ in range(2):
+        ours = gen.generate(messages, preference=pref, strategy="prompt", max_new_tokens=12)
+        theirs = plain.generate(messages, preference=pref, strategy="prompt", max_new_tokens=12)
+        assert ours.text == theirs.text and ours.token_ids == theirs.token_ids
+        gen.generate(messages, preference=pref, strategy="pad", max_new_tokens=12)
+    # The PAD answer is the one a separately merged PersRM gives (greedy, same scores up to rounding).
+    from peft import PeftModel
+
+    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), lora_persrm)
+    rm = PersonalizedRewardModel(merged.merge_and_unload().eval(),
+                                 load_value_head(lora_persrm / VALUE_HEAD_FILE, gen.model.config.hidden_size))
+    other = GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=rm)
+    assert other.persrm is not None and other.persrm.model is not other.model
+    assert other.generate(messages, preference=pref, strategy="pad", max_new_tokens=12).text == guided.text
+
+
+def test_full_model_persrm_directories_still_load(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "full"
+    train_persrm(_pairs(), tiny_model_dir, out, _config(stage1_steps=2, stage2_steps=1), progress=False,
+                 plot_path=None)
+    from pad_integrations.generation import GuidedGenerator
+
+    gen = GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=out)
+    assert gen.persrm is not None and gen.persrm.adapter_name is None and gen.persrm.model is not gen.model
+    assert gen.generate([{"role": "user", "content": "Hi"}], preference="Be brief.", strategy="pad",
+                        max_new_tokens=4).token_ids
+
+
+def test_lora_training_resumes_bit_identically(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = _config(lora_rank=4)
+    full_ckpt = tmp_path / "ckpt-full"
+    train_persrm(_pairs(), tiny_model_dir, tmp_path / "full", config, progress=False, plot_path=None,
+                 checkpoint_dir=full_ckpt, keep_checkpoints=True)
+    crashed = tmp_path / "ckpt-crashed"
+    crashed.mkdir()
+    shutil.copy(full_ckpt / "stage1-step2.pt", crashed)
+    train_persrm(_pairs(), tiny_model_dir, tmp_path / "resumed", config, progress=False, plot_path=None,
+                 checkpoint_dir=crashed, resume=True)
+    for name in ("adapter_model.safetensors", VALUE_HEAD_FILE):
+        full, resumed = load_file(str(tmp_path / "full" / name)), load_file(str(tmp_path / "resumed" / name))
+        assert full.keys() == resumed.keys() and full
+        for key in full:
+            assert torch.equal(full[key], resumed[key]), key
 
 
 def test_batch_schedule_is_seeded_and_groups_lengths() -> None:
@@ -217,3 +330,98 @@ def test_sft_weight_adds_the_chosen_nll(tiny_model_dir: Path, tmp_path: Path) ->
     first = result.history["stage1"][0]
     assert first["chosen_nll"] > 0
     assert first["loss"] == pytest.approx(math.log(2) + 0.5 * first["chosen_nll"], rel=1e-5)
+
+
+# -- the real-model recipe (run here on the tiny model: same pipeline, same judges) ---------------------------
+def test_training_prompts_are_disjoint_from_the_eval_set_and_peer_fixtures() -> None:
+    import re
+
+    from pad_integrations.evaluation import eval_set
+    from pad_integrations.evaluation.judges import KINDS
+    from pad_integrations.training.real_prompts import PREFERENCES, QUESTIONS
+
+    ours = [q.text.lower() for q in QUESTIONS]
+    theirs = [q.lower() for q in eval_set.PROMPTS_DEV + eval_set.PROMPTS_HELDOUT]
+    assert len(ours) >= 60 and len(theirs) >= 40 and len(set(ours)) == len(ours)
+    assert not set(ours) & set(theirs)
+    # No paraphrase either: content words of any two questions overlap by less than 40% (Jaccard).
+    stop = {"what", "how", "do", "does", "is", "a", "the", "i", "why", "can", "to", "of", "and", "for", "my", "in",
+            "should", "are", "me", "you", "at", "on", "with", "from", "it", "get", "make", "good", "some", "we",
+            "that"}
+
+    def content(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", text)) - stop
+
+    checked = 0
+    for a in ours:
+        for b in theirs:
+            wa, wb = content(a), content(b)
+            assert len(wa & wb) < 0.4 * len(wa | wb), (a, b)
+            checked += 1
+    assert checked == len(ours) * len(theirs)
+    assert not {p.text for p in PREFERENCES} & {p.text for p in eval_set.PREFERENCES}
+    assert {p.kind for p in PREFERENCES} <= set(KINDS) and len({p.kind for p in PREFERENCES}) >= 10
+    # Nothing from the peer suite's fixtures (issue 18).
+    blob = " ".join(ours + [p.text.lower() for p in PREFERENCES])
+    for marker in ("magic_function", "my_adder_tool", "san francisco", "it's sunny", "weather in"):
+        assert marker not in blob
+
+
+def test_cases_are_seeded_and_vegetarian_only_asks_about_food() -> None:
+    from pad_integrations.training.real_prompts import QUESTIONS
+    from pad_integrations.training.real_recipe import RecipeConfig, make_cases
+
+    config = RecipeConfig()
+    cases = make_cases(config)
+    assert cases == make_cases(config) and cases != make_cases(RecipeConfig(seed=1))
+    food = {q.text for q in QUESTIONS if q.food}
+    veg = [c for c in cases if c.kind == "vegetarian"]
+    assert veg and all(c.question in food for c in veg)
+    assert len(cases) == len(QUESTIONS) * config.prefs_per_question
+
+
+def test_pairs_are_the_best_and_worst_well_formed_samples_by_the_judges() -> None:
+    from pad_integrations.training.real_recipe import Case, RecipeConfig, Sample, rank_pairs, repetition_rate
+
+    case = Case("How do clouds form over mountains?", "bullets", "Give me your answers as a list of bullet points.")
+    listed = Sample("- Air rises.\n- It cools.\n- Water condenses.", True, True, 12)
+    prose = Sample("Air rises over the slope, cools and its water condenses into clouds.", False, True, 14)
+    unfinished = Sample("- Air rises\n- It cools\n- Water", True, False, 128)  # cut off: not well formed
+    looping = Sample("clouds form clouds form clouds form clouds form clouds form", False, True, 10)
+    assert repetition_rate(looping.text) > 0.5 and repetition_rate(prose.text) == 0
+    pairs = rank_pairs([case], [[unfinished, prose, looping, listed]], RecipeConfig())
+    assert len(pairs) == 1
+    _, chosen, rejected = pairs[0]
+    assert chosen is listed and rejected is prose and chosen.score > rejected.score
+    assert unfinished.score > 0  # every sample was scored, even the ones left out
+    # Samples the judge cannot tell apart give no pair.
+    same = [Sample("Air rises and cools.", True, True, 5), Sample("Clouds come from cooling air.", False, True, 6)]
+    assert rank_pairs([case], [same], RecipeConfig()) == []
+
+
+def test_real_recipe_builds_a_loadable_adapter_from_the_models_own_answers(tiny_model_dir: Path,
+                                                                           tmp_path: Path) -> None:
+    from pad_integrations.generation import GuidedGenerator
+    from pad_integrations.training.real_recipe import RecipeConfig, build
+
+    config = RecipeConfig().smoke()
+    config = type(config)(**{**config.__dict__, "max_questions": 4, "samples_per_case": 4, "max_new_tokens": 12})
+    out = tmp_path / "persrm"
+    report = build(out, config, model_dir=str(tiny_model_dir), base_name=str(tiny_model_dir), progress=False,
+                   smoke=True)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "adapter_config.json", "adapter_model.safetensors", "report.json", VALUE_HEAD_FILE]
+    assert all(t.dtype == torch.float16 for t in load_file(str(out / "adapter_model.safetensors")).values())
+    counts = report["counts"]
+    assert counts["samples"] == counts["cases"] * 4 and counts["train_pairs"] > 0
+    saved = json.loads((out / "report.json").read_text())
+    held = set(saved["heldout_questions"])
+    assert held and all((p["split"] == "heldout") == (p["prompt"] in held) for p in saved["pairs"])
+    scores = {(c["question"], s["text"]): s["score"] for c in saved["cases"] for s in c["samples"]}
+    for p in saved["pairs"]:
+        assert scores[(p["prompt"], p["chosen"])] > scores[(p["prompt"], p["rejected"])]
+    assert 0 <= saved["reward_accuracy"]["train"]["accuracy"] <= 1
+    gen = GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=out)
+    assert gen.persrm is not None and gen.persrm.model is gen.model
+    assert gen.generate([{"role": "user", "content": "Hi"}], preference="Be brief.", strategy="pad",
+                        max_new_tokens=4).token_ids

@@ -5,8 +5,16 @@ hidden state h goes through ``v_head`` = Dropout → Linear(d, d), initialised t
 through the backbone's own ``lm_head``: logits = lm_head(W·h + b). Without a head file the PersRM is
 just the fine-tuned LM.
 
-Directory format (docs/contracts.md): an ordinary HF causal-LM directory plus, optionally,
-``value_head.safetensors`` with keys ``v_head.summary.weight`` (d×d) and ``v_head.summary.bias`` (d).
+Two directory formats, both with an optional ``value_head.safetensors`` (keys ``v_head.summary.weight``
+(d×d) and ``v_head.summary.bias`` (d)):
+
+* a full model (docs/contracts.md, the official layout): an ordinary HF causal-LM directory;
+* a LoRA adapter (peft's ``adapter_config.json`` + ``adapter_model.safetensors``) over the base model.
+  :meth:`PersonalizedRewardModel.from_adapter` injects it into the base model *already in memory* (one
+  copy of the weights): the adapter is switched on only for the duration of a PersRM forward and is off
+  otherwise, so the base model's own passes are exactly the base model's. Callers that use the base
+  model from several threads must serialise those calls with the PersRM's (the engine holds one lock
+  for a whole decode).
 
 Deviation from the official wrapper, on purpose: ``forward`` accepts and returns a KV cache and can
 project only the last position (``logits_to_keep``), so decoding costs one incremental step per token
@@ -27,6 +35,8 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from pad_integrations.errors import ModelLoadError, TokenizerMismatchError
 
 VALUE_HEAD_FILE = "value_head.safetensors"
+ADAPTER_CONFIG_FILE = "adapter_config.json"
+DEFAULT_ADAPTER_NAME = "persrm"
 HEAD_WEIGHT_KEY = "v_head.summary.weight"
 HEAD_BIAS_KEY = "v_head.summary.bias"
 
@@ -60,6 +70,7 @@ class PersonalizedRewardModel(nn.Module):
         value_head: ValueHead | None = None,
         tokenizer: PreTrainedTokenizerBase | None = None,
         name_or_path: str | None = None,
+        adapter_name: str | None = None,
     ) -> None:
         super().__init__()
         if model.get_output_embeddings() is None:
@@ -68,6 +79,13 @@ class PersonalizedRewardModel(nn.Module):
         self.v_head = value_head
         self.tokenizer = tokenizer
         self.name_or_path = name_or_path or str(getattr(model.config, "_name_or_path", "") or "")
+        # With an adapter, ``model`` is the base model itself (shared, not copied) carrying injected LoRA
+        # layers that are off except inside forward().
+        self.adapter_name = adapter_name
+        self._tuner_layers = _tuner_layers(model) if adapter_name else []
+        if adapter_name and not self._tuner_layers:
+            raise ModelLoadError(f"adapter {adapter_name!r} is not attached to {type(model).__name__}")
+        _switch_adapters(self._tuner_layers, False)  # off (and frozen) except inside forward()
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -78,14 +96,32 @@ class PersonalizedRewardModel(nn.Module):
         device: str | torch.device | None = None,
         dtype: torch.dtype | None = None,
         value_head: bool | None = None,
+        base_model: PreTrainedModel | str | Path | None = None,
         **model_kwargs: Any,
     ) -> PersonalizedRewardModel:
         """Load a PersRM directory or hub id.
 
         ``value_head=None`` loads ``value_head.safetensors`` when the directory has one; ``True`` adds an
         identity-initialised head when it has none (the start of PAD's stage 2); ``False`` ignores it.
+        An adapter directory loads over ``base_model`` (a loaded model, shared, or a path), by default
+        the ``base_model_name_or_path`` its ``adapter_config.json`` names.
         """
         source = str(path_or_id)
+        if is_adapter_dir(source):
+            base = base_model if base_model is not None else _adapter_base(source)
+            tokenizer = None
+            if not isinstance(base, PreTrainedModel):
+                try:
+                    tokenizer = AutoTokenizer.from_pretrained(str(base))
+                    base = AutoModelForCausalLM.from_pretrained(str(base), dtype=dtype or torch.float32,
+                                                                **model_kwargs)
+                except (OSError, ValueError) as exc:
+                    raise ModelLoadError(
+                        f"cannot load the base model {str(base)!r} of the PersRM adapter {source!r}: {exc}; "
+                        "pass base_model=<the base model or its directory>") from exc
+                if device is not None:
+                    base.to(device)
+            return cls.from_adapter(base, source, value_head=value_head, tokenizer=tokenizer)
         try:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **model_kwargs)
         except (OSError, ValueError) as exc:
@@ -105,6 +141,45 @@ class PersonalizedRewardModel(nn.Module):
         rm.eval()
         return rm
 
+    @classmethod
+    def from_adapter(
+        cls,
+        base_model: PreTrainedModel,
+        path: str | Path,
+        *,
+        value_head: bool | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+    ) -> PersonalizedRewardModel:
+        """Inject the LoRA adapter at ``path`` into ``base_model`` in place and return the PersRM over it.
+
+        No weights are copied: the PersRM's forward switches the adapter on, runs, and switches it off
+        again, so ``base_model`` called directly stays the base model (bit for bit).
+        """
+        from pad_integrations._extras import require
+
+        require("peft", "train", "a PersRM stored as a LoRA adapter")
+        source = str(path)
+        loaded = getattr(base_model, "peft_config", None) or {}
+        name, n = DEFAULT_ADAPTER_NAME, 1
+        while name in loaded:  # a second PersRM over the same base gets its own adapter slot
+            name, n = f"{DEFAULT_ADAPTER_NAME}_{n}", n + 1
+        try:
+            base_model.load_adapter(source, adapter_name=name)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise ModelLoadError(f"cannot apply the PersRM adapter {source!r} to the base model: {exc}") from exc
+        head = None
+        head_file = _find_head_file(source)
+        if value_head is not False and head_file is not None:
+            head = load_value_head(head_file, base_model.config.hidden_size)
+        elif value_head:
+            head = ValueHead(base_model.config.hidden_size)
+        if head is not None:
+            param = next(base_model.parameters())
+            head.to(device=param.device, dtype=param.dtype)
+        rm = cls(base_model, head, tokenizer, name_or_path=source, adapter_name=name)
+        rm.eval()
+        return rm
+
     def add_value_head(self, dropout: float = 0.1) -> ValueHead:
         """Attach an identity-initialised head (a no-op on the outputs until trained)."""
         param = next(self.model.parameters())
@@ -113,12 +188,19 @@ class PersonalizedRewardModel(nn.Module):
         return self.v_head
 
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
-        """Write the directory format of docs/contracts.md (backbone, tokenizer, optional head file)."""
+        """Write the directory format of docs/contracts.md (backbone, tokenizer, optional head file).
+
+        A PersRM over an adapter writes only the adapter (peft format) and the head.
+        """
         from safetensors.torch import save_file
 
         out = Path(save_directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(out, **kwargs)
+        if self.adapter_name is not None:
+            self.model.set_adapter(self.adapter_name)  # transformers saves the active adapter
+            self.model.save_pretrained(out, **kwargs)
+        else:
+            self.model.save_pretrained(out, **kwargs)
         if self.tokenizer is not None:
             self.tokenizer.save_pretrained(out)
         head_path = out / VALUE_HEAD_FILE
@@ -174,6 +256,21 @@ class PersonalizedRewardModel(nn.Module):
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
         """Logits ``lm_head(W·h + b)``; ``logits_to_keep=1`` projects only the last position."""
+        if self.adapter_name is None:
+            return self._forward(input_ids, attention_mask, position_ids, past_key_values, use_cache,
+                                 logits_to_keep, **kwargs)
+        if len(getattr(self.model, "peft_config", {})) > 1:
+            self.model.set_adapter(self.adapter_name)
+        _switch_adapters(self._tuner_layers, True, fast=True)
+        try:
+            return self._forward(input_ids, attention_mask, position_ids, past_key_values, use_cache,
+                                 logits_to_keep, **kwargs)
+        finally:
+            _switch_adapters(self._tuner_layers, False, fast=True)
+
+    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
+                 position_ids: torch.Tensor | None, past_key_values: Any, use_cache: bool, logits_to_keep: int,
+                 **kwargs: Any) -> CausalLMOutputWithPast:
         outputs = self.model.get_decoder()(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -189,6 +286,43 @@ class PersonalizedRewardModel(nn.Module):
             hidden = self.v_head(hidden)
         logits = self.model.get_output_embeddings()(hidden)
         return CausalLMOutputWithPast(logits=logits, past_key_values=outputs.past_key_values)
+
+
+def is_adapter_dir(path: str | Path) -> bool:
+    """A local directory holding a peft adapter (``adapter_config.json``) rather than a full model."""
+    return (Path(path) / ADAPTER_CONFIG_FILE).is_file()
+
+
+def _adapter_base(source: str) -> str:
+    import json
+
+    base = json.loads((Path(source) / ADAPTER_CONFIG_FILE).read_text()).get("base_model_name_or_path")
+    if not base:
+        raise ModelLoadError(f"{source} is a PersRM adapter without a base model; pass base_model=...")
+    return str(base)
+
+
+def _tuner_layers(model: nn.Module) -> list[nn.Module]:
+    try:
+        from peft.tuners.tuners_utils import BaseTunerLayer
+    except ImportError:
+        return []
+    return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+
+
+def _switch_adapters(layers: list[nn.Module], on: bool, *, fast: bool = False) -> None:
+    """Switch the LoRA layers on or off.
+
+    peft's public per-layer switch, ``enable_adapters`` (what transformers' ``enable_adapters()`` loops
+    over), also resets ``requires_grad`` on every LoRA tensor: ~80 µs a layer, ~17 ms a token for the
+    210 layers of SmolLM2. Per forward (``fast``) only the flag its forward reads is flipped; the
+    public switch has set it up (and frozen the adapter) once, at load.
+    """
+    for layer in layers:
+        if fast and hasattr(layer, "_disable_adapters"):
+            layer._disable_adapters = not on
+        else:
+            layer.enable_adapters(on)
 
 
 def load_value_head(path: str | Path, hidden_size: int) -> ValueHead:

@@ -31,7 +31,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--reference-without-preference", action="store_true",
                         help="the reference reads the prompt without the preference (default: with it)")
-    parser.add_argument("--lora-rank", type=int, default=0, help="train LoRA adapters of this rank (needs peft)")
+    parser.add_argument("--lora-rank", type=int, default=0, help="train a LoRA adapter of this rank (needs peft): OUT is then an adapter + head "
+                        "that loads over the base model already in memory")
     parser.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
     parser.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
                         help="steps between checkpoints (0: only at the end of each stage)")

@@ -34,10 +34,12 @@ def collate(items: Sequence[Encoded], pad_id: int) -> Batch:
 
 def token_logprobs(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
     """log p(token t+1 | ≤ t) for every position (B × (T-1)), zero outside the response."""
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, :-1]
+    device = next(model.parameters()).device
+    ids = batch.input_ids.to(device)
+    logits = model(input_ids=ids, attention_mask=batch.attention_mask.to(device)).logits[:, :-1]
     logp = torch.log_softmax(logits.float(), dim=-1)
-    picked = logp.gather(-1, batch.input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    return picked * batch.target_mask
+    picked = logp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return picked * batch.target_mask.to(device)
 
 
 def response_logprobs(model: torch.nn.Module, batch: Batch) -> torch.Tensor:

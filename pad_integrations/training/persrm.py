@@ -17,8 +17,12 @@ Stage 2, only the d×d head (identity-initialised, ``PersonalizedRewardModel.add
 frozen stage-1 backbone, with the same DPO objective and reference.
 
 The reference never changes, so its log-likelihoods are computed once before training: each step then
-costs one policy forward/backward instead of two forwards plus one backward. LoRA (peft, the ``train``
-extra) is optional; its adapters are merged before saving, so the result is a plain HF directory.
+costs one policy forward/backward instead of two forwards plus one backward.
+
+With LoRA (``lora_rank > 0``, peft) the result is an adapter directory (``adapter_config.json``,
+``adapter_model.safetensors``, ``value_head.safetensors``, a few MB), which the engine applies over the
+base model it already holds (one copy of the weights; ``PersonalizedRewardModel.from_adapter``). Without
+LoRA the backbone is fine-tuned in full and saved as a plain HF directory (the official layout).
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -54,8 +57,9 @@ class PersRMTrainingConfig:
     max_length: int = 512
     seed: int = 0
     reference_sees_preference: bool = True
-    lora_rank: int = 0  # 0: full fine-tuning of the backbone in stage 1
+    lora_rank: int = 0  # 0: full fine-tuning of the backbone in stage 1; > 0: a LoRA adapter
     lora_alpha: int = 16
+    lora_dropout: float = 0.0
     checkpoint_every: int = 100
     warmup_ratio: float = 0.05
     sft_weight: float = 0.0  # > 0 adds the chosen responses' per-token NLL (RPO) to the DPO loss
@@ -141,7 +145,7 @@ def _pair_loss(model: torch.nn.Module, encoded: list[_EncodedPair], ref: torch.T
         loss, metrics = dpo_loss(lp[:n], lp[n:], r[:, 0], r[:, 1], beta)
         if sft_weight:
             # RPO-style NLL of the chosen responses: keeps the policy a fluent generator of them.
-            nll = -lp[:n].sum() / batch.target_mask[:n].sum()
+            nll = -lp[:n].sum() / batch.target_mask[:n].sum().to(lp.device)
             loss = loss + sft_weight * nll
             metrics["chosen_nll"] = float(nll.detach())
         return loss, metrics
@@ -155,21 +159,34 @@ def _load_model(path: str | Path) -> PreTrainedModel:
         raise ModelLoadError(f"cannot load a causal LM from {str(path)!r}: {exc}") from exc
 
 
-def _with_lora(model: PreTrainedModel, config: PersRMTrainingConfig) -> Any:
+ADAPTER_NAME = "persrm"
+
+
+def _add_lora(model: PreTrainedModel, config: PersRMTrainingConfig, base_name: str) -> None:
+    """Inject a trainable LoRA adapter into ``model`` in place (transformers' PEFT integration).
+
+    Saved with ``model.save_pretrained`` it is the adapter only, in peft's format, which
+    ``PersonalizedRewardModel.from_adapter`` (``load_adapter``) reads back over any copy of the base.
+    """
     from pad_integrations._extras import require
 
     peft = require("peft", "train", "LoRA training")
-    lora = peft.LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=0.0,
-                           target_modules="all-linear", task_type="CAUSAL_LM")
-    return peft.get_peft_model(model, lora)
+    lora = peft.LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                           target_modules="all-linear", task_type="CAUSAL_LM", base_model_name_or_path=base_name)
+    model.add_adapter(lora, adapter_name=ADAPTER_NAME)
+    for name, param in model.named_parameters():
+        param.requires_grad_("lora_" in name)
 
 
 def train_persrm(
     pairs: Sequence[PreferencePair],
-    base_model: str | Path,
+    base_model: str | Path | PreTrainedModel,
     output_dir: str | Path,
     config: PersRMTrainingConfig | None = None,
     *,
+    tokenizer: PreTrainedTokenizerBase | None = None,
+    base_name: str | None = None,
+    device: str | torch.device | None = None,
     reference_model: str | Path | None = None,
     resume: bool = False,
     progress: bool = True,
@@ -179,8 +196,11 @@ def train_persrm(
 ) -> TrainingResult:
     """Train a PersRM on ``pairs`` starting from ``base_model`` and save it to ``output_dir``.
 
-    ``reference_model`` defaults to ``base_model``; it must share the base tokenizer's vocabulary.
-    ``plot_path="default"`` writes ``loss_curve.png`` into ``output_dir``; ``None`` writes no plot.
+    ``base_model`` is a directory or hub id, or a model already loaded (then ``tokenizer`` is required;
+    it is trained in place). ``base_name`` is what an adapter's ``base_model_name_or_path`` records
+    (default: ``base_model`` itself). ``reference_model`` defaults to ``base_model``; it must share the
+    base tokenizer's vocabulary. ``plot_path="default"`` writes ``loss_curve.png`` into ``output_dir``;
+    ``None`` writes no plot.
     """
     config = config or PersRMTrainingConfig()
     if not pairs:
@@ -189,14 +209,24 @@ def train_persrm(
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
     torch.manual_seed(config.seed)
 
-    tokenizer = AutoTokenizer.from_pretrained(str(base_model))
+    if isinstance(base_model, PreTrainedModel):
+        if tokenizer is None:
+            raise ValueError("a loaded base model needs its tokenizer: train_persrm(..., tokenizer=...)")
+        model = base_model
+        base_id = base_name or str(getattr(model.config, "_name_or_path", "") or type(model).__name__)
+    else:
+        base_id = str(base_model)
+        tokenizer = tokenizer or AutoTokenizer.from_pretrained(base_id)
+        model = None
     if not getattr(tokenizer, "chat_template", None):
-        raise ModelLoadError(f"{base_model} has no chat template; the preference is a system message")
-    model = _load_model(base_model)
+        raise ModelLoadError(f"{base_id} has no chat template; the preference is a system message")
+    model = model if model is not None else _load_model(base_id)
+    if device is not None:
+        model.to(device)
     reference, ref_tokenizer = None, None
-    if reference_model is not None and str(reference_model) != str(base_model):
+    if reference_model is not None and str(reference_model) != base_id:
         ref_tokenizer = AutoTokenizer.from_pretrained(str(reference_model))
-        reference = _load_model(reference_model)
+        reference = _load_model(reference_model).to(model.device)
     check_vocabularies(tokenizer, model, reference, ref_tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     if pad_id is None:
@@ -209,11 +239,13 @@ def train_persrm(
     n = len(encoded)
     lengths = [len(e.chosen.ids) + len(e.rejected.ids) for e in encoded]
     one_epoch = math.ceil(n / config.batch_size)
-    fp = {"beta": config.beta, "pairs": [p.to_json() for p in pairs[:3]], "base": str(base_model)}
+    fp = {"beta": config.beta, "pairs": [p.to_json() for p in pairs[:3]], "base": base_id}
     result = TrainingResult(out)
 
-    # Stage 1: DPO on the backbone (or its LoRA adapters).
-    policy = _with_lora(model, config) if config.lora_rank else model
+    # Stage 1: DPO on the backbone (or its LoRA adapter).
+    if config.lora_rank:
+        _add_lora(model, config, base_name or base_id)
+    policy = model
     stage1 = LoopConfig(steps=config.stage1_steps or one_epoch, batch_size=config.batch_size, lr=config.lr,
                         seed=config.seed, warmup_ratio=config.warmup_ratio, checkpoint_every=config.checkpoint_every)
     if config.stage1_steps != 0:
@@ -221,10 +253,9 @@ def train_persrm(
             name="stage1", module=policy, params=[(k, p) for k, p in policy.named_parameters() if p.requires_grad],
             n_items=n, loss_fn=_pair_loss(policy, encoded, ref, pad_id, config.beta, config.sft_weight), config=stage1,
             checkpoint_dir=ckpt_dir, resume=resume, progress=progress, fingerprint_extra=fp, lengths=lengths)
-    if config.lora_rank:
-        model = policy.merge_and_unload()
-
-    rm = PersonalizedRewardModel(model, tokenizer=tokenizer, name_or_path=str(out))
+    # The adapter stays switched on in the training model (no base passes are needed: the reference
+    # log-likelihoods are precomputed), so stage 2 sees the stage-1 policy.
+    rm = PersonalizedRewardModel(model, tokenizer=None if config.lora_rank else tokenizer, name_or_path=str(out))
     if config.stage2_steps != 0:
         for p in rm.model.parameters():
             p.requires_grad_(False)
@@ -238,14 +269,16 @@ def train_persrm(
             checkpoint_dir=ckpt_dir, resume=resume, progress=progress, fingerprint_extra=fp, lengths=lengths)
 
     rm.eval()
-    rm.save_pretrained(out)
+    rm.save_pretrained(out)  # with LoRA, transformers writes the adapter only (peft format)
+    if config.lora_rank:
+        (out / "generation_config.json").unlink(missing_ok=True)  # the base model's, not the adapter's
     for stage, history in result.history.items():
         tail = history[-max(1, len(history) // 10):]
         result.metrics[f"{stage}_final_loss"] = sum(h["loss"] for h in tail) / len(tail)
         result.metrics[f"{stage}_reward_accuracy"] = sum(h["reward_accuracy"] for h in tail) / len(tail)
     (out / "training_args.json").write_text(json.dumps(
-        {"config": asdict(config), "base_model": str(base_model),
-         "reference_model": str(reference_model or base_model), "pairs": n, "metrics": result.metrics},
+        {"config": asdict(config), "base_model": base_name or base_id,
+         "reference_model": str(reference_model or base_name or base_id), "pairs": n, "metrics": result.metrics},
         indent=2) + "\n")
     if plot_path is not None and result.history:
         from pad_integrations.training.plot import save_loss_curve
