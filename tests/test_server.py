@@ -31,8 +31,8 @@ from memory import PreferenceMemory
 from pad_integrations import runtime
 from pad_integrations.generation import GenerationRequest
 from pad_integrations.server import ServerConfig, create_app
+from pad_integrations.server.auth import KeyStore
 
-API_KEY = "test-key-123"
 MAX_PENDING = 4
 CONCISE = "Keep answers short and to the point."
 QUESTION = [{"role": "user", "content": "Tell me about the cat."}]
@@ -81,22 +81,32 @@ def memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreferenceMemor
     mem.close()
 
 
+def tenant_key(memory: PreferenceMemory) -> str:
+    """A key acting for every user of the memory's namespace (what an application backend holds)."""
+    return KeyStore(memory.engine).create("tenant", namespace=memory.namespace)[0]
+
+
+@pytest.fixture(scope="module")
+def api_key(memory: PreferenceMemory) -> str:
+    return tenant_key(memory)
+
+
 @pytest.fixture(scope="module")
 def live(generator: Any, memory: PreferenceMemory) -> Iterator[LiveServer]:
-    config = ServerConfig(api_key=API_KEY, max_pending=MAX_PENDING, max_tokens=16, max_body_bytes=64 * 1024)
+    config = ServerConfig(max_pending=MAX_PENDING, max_tokens=16, max_body_bytes=64 * 1024)
     server = start_server(create_app(generator, memory, config))
     yield server
     server.stop()
 
 
 @pytest.fixture
-def client(live: LiveServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{live.url}/v1", api_key=API_KEY, max_retries=0, timeout=60)
+def client(live: LiveServer, api_key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{live.url}/v1", api_key=api_key, max_retries=0, timeout=60)
 
 
 @pytest.fixture
-def http(live: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60) as c:
+def http(live: LiveServer, api_key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60) as c:
         yield c
 
 
@@ -107,10 +117,13 @@ def model_id(client: openai.OpenAI) -> str:
 # --------------------------------------------------------------------------- the OpenAI surface
 
 
-def test_models_and_health(client: openai.OpenAI, live: LiveServer, tiny_model_dir: Path) -> None:
+def test_models_and_health(
+    client: openai.OpenAI, live: LiveServer, http: httpx.Client, tiny_model_dir: Path
+) -> None:
     models = client.models.list().data
     assert [m.id for m in models] == [tiny_model_dir.name]
-    health = httpx.get(f"{live.url}/healthz").json()  # open without the key
+    assert httpx.get(f"{live.url}/healthz").json() == {"status": "ok"}  # without a key: liveness only
+    health = http.get("/healthz").json()
     assert health["status"] == "ok" and health["model"] == tiny_model_dir.name
     assert health["requests"]["capacity"] == MAX_PENDING
 
@@ -375,8 +388,9 @@ def test_context_window_overflow_is_a_400(client: openai.OpenAI, generator: Any)
         client.chat.completions.create(model=model_id(client), messages=long)
 
 
-def test_api_key_is_required_on_v1_only(live: LiveServer) -> None:
-    assert httpx.get(f"{live.url}/v1/models").status_code == 401
+def test_a_key_is_required_everywhere(live: LiveServer) -> None:
+    for path in ("/v1/models", "/docs", "/openapi.json", "/v1/users/alice/preferences"):
+        assert httpx.get(f"{live.url}{path}").status_code == 401
     assert httpx.get(f"{live.url}/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
     wrong = openai.OpenAI(base_url=f"{live.url}/v1", api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
@@ -481,16 +495,18 @@ def pad_serve(*args: str) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_pad_serve_restart_keeps_preferences_and_the_last_turn(
-    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generator: Any
+    tiny_model_dir: Path, tmp_path: Path, generator: Any
 ) -> None:
     db = f"sqlite:///{tmp_path / 'restart.db'}"
     conversation = [{"role": "user", "content": "Please keep it casual."}]
-    monkeypatch.setenv("PAD_API_KEY", "from-env")
+    made = subprocess.run([sys.executable, "-m", "pad_integrations.cli", "keys", "create", "--db", db, "--user",
+                           "alice"], capture_output=True, text=True, check=True)
+    key = made.stdout.splitlines()[-1]  # the key alone on the last line
     with pad_serve("--db", db, "--model", str(tiny_model_dir), "--max-tokens", "6") as url:
-        assert httpx.get(f"{url}/v1/models").status_code == 401  # the key came from the environment
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key="from-env", max_retries=0)
+        assert httpx.get(f"{url}/v1/models").status_code == 401  # keys are required by default
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
         model = client.models.list().data[0].id
-        httpx.put(f"{url}/v1/users/alice/preferences", headers={"Authorization": "Bearer from-env"},
+        httpx.put(f"{url}/v1/users/alice/preferences", headers={"Authorization": f"Bearer {key}"},
                   json={"preferences": [{"kind": "verbosity", "value": "concise"}]}).raise_for_status()
         reply = client.chat.completions.create(model=model, messages=conversation, user="alice")
         conversation.append({"role": "assistant", "content": reply.choices[0].message.content})
@@ -500,13 +516,18 @@ def test_pad_serve_restart_keeps_preferences_and_the_last_turn(
     memory = PreferenceMemory(url=db)
     server = start_server(create_app(generator, memory, ServerConfig(max_tokens=6)))
     try:
-        prefs = httpx.get(f"{server.url}/v1/users/alice/preferences").json()["preferences"]
+        # The key lives in the database too: it works on the new server.
+        prefs = httpx.get(f"{server.url}/v1/users/alice/preferences",
+                          headers={"Authorization": f"Bearer {key}"}).json()["preferences"]
         assert {(p["kind"], p["value"]) for p in prefs} == {("verbosity", "concise"), ("formality", "casual")}
-        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
-        reply = client.chat.completions.create(model=model, messages=conversation, user="alice")
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+        reply = client.chat.completions.create(model=model, messages=conversation)  # alice's key: alice
         applied = {p["text"] for p in reply.model_extra["pad"]["preferences_applied"]}
         assert applied == {CONCISE, "Use a casual, friendly tone."}
-        other = client.chat.completions.create(model=model, messages=conversation, user="bob")
+        with pytest.raises(openai.PermissionDeniedError):  # her key cannot act as bob
+            client.chat.completions.create(model=model, messages=conversation, user="bob")
+        bob = openai.OpenAI(base_url=f"{server.url}/v1", api_key=tenant_key(memory), max_retries=0)
+        other = bob.chat.completions.create(model=model, messages=conversation, user="bob")
         assert other.model_extra["pad"]["preferences_applied"] == []
     finally:
         server.stop()
@@ -522,20 +543,22 @@ def test_two_workers_on_one_postgresql_share_every_user(postgres_url: str, gener
     namespace = f"server-{os.getpid()}-{time.monotonic_ns()}"
     memories = [PreferenceMemory(url=postgres_url, namespace=namespace) for _ in range(2)]
     servers = [start_server(create_app(generator, m, ServerConfig(max_tokens=4))) for m in memories]
+    key = tenant_key(memories[0])  # one key table in the shared database: valid on both workers
+    headers = {"Authorization": f"Bearer {key}"}
     try:
-        a, b = (openai.OpenAI(base_url=f"{s.url}/v1", api_key="unused", max_retries=0) for s in servers)
+        a, b = (openai.OpenAI(base_url=f"{s.url}/v1", api_key=key, max_retries=0) for s in servers)
         model = model_id(a)
         a.chat.completions.create(model=model, user="pat", max_tokens=4,
                                   messages=[{"role": "user", "content": "Please keep it casual."}])
-        httpx.put(f"{servers[0].url}/v1/users/pat/preferences",
+        httpx.put(f"{servers[0].url}/v1/users/pat/preferences", headers=headers,
                   json={"preferences": [{"kind": "diet", "value": "vegetarian"}]}).raise_for_status()
         flush_turns(memories[0])
-        seen = httpx.get(f"{servers[1].url}/v1/users/pat/preferences").json()["preferences"]
+        seen = httpx.get(f"{servers[1].url}/v1/users/pat/preferences", headers=headers).json()["preferences"]
         assert {(p["kind"], p["value"]) for p in seen} == {("formality", "casual"), ("diet", "vegetarian")}
         reply = b.chat.completions.create(model=model, user="pat", messages=QUESTION, max_tokens=4)
         assert len(reply.model_extra["pad"]["preferences_applied"]) == 2
-        assert httpx.delete(f"{servers[1].url}/v1/users/pat/preferences").json()["removed"] > 0
-        assert httpx.get(f"{servers[0].url}/v1/users/pat/preferences").json()["preferences"] == []
+        assert httpx.delete(f"{servers[1].url}/v1/users/pat/preferences", headers=headers).json()["removed"] > 0
+        assert httpx.get(f"{servers[0].url}/v1/users/pat/preferences", headers=headers).json()["preferences"] == []
     finally:
         for server in servers:
             server.stop()
@@ -565,7 +588,7 @@ ASK_TOOL = [{"role": "user", "content": "What is the value of magic_function(3)?
 def demo_live(memory: PreferenceMemory) -> Iterator[openai.OpenAI]:
     generator = runtime.get_generator(str(demo_model_dir()))
     server = start_server(create_app(generator, memory, ServerConfig(max_tokens=48)))
-    yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+    yield openai.OpenAI(base_url=f"{server.url}/v1", api_key=tenant_key(memory), max_retries=0)
     server.stop()
 
 
