@@ -38,13 +38,26 @@ CONTENT_KINDS: dict[str, tuple[str, bool]] = {
     "accessibility": ("Accessibility", True),
     "work_setting": ("Work setting", False),
     "name": ("Preferred name", False),
+    # Free text from the sentence classifier: a requirement (budget, schedule, access, diet in other words)
+    # and an answer-style wish that none of the closed style dimensions captures ('numbered steps').
+    "constraint": ("Constraint", True),
+    "style": ("Answer style", True),
 }
 
 # Kinds whose items share one slot, so one contradicts the other.
 _SHARED_SLOT = {"likes": "opinion", "dislikes": "opinion"}
 
 # Safety first: an allergy or an accessibility need outranks every taste when the budget is tight.
-_CLASS_RANK = {"allergies": 3.0, "accessibility": 3.0, "diet": 2.0, "avoid": 2.0}
+# Style comes next: how to answer applies to every reply, so a flood of likes must never push it out.
+_CLASS_RANK = {
+    "allergies": 3.0,
+    "accessibility": 3.0,
+    "diet": 2.0,
+    "avoid": 2.0,
+    "constraint": 2.0,
+    "style": 2.5,
+    **{kind: 2.5 for kind in STYLE_KINDS},
+}
 _SOURCE_RANK = {"manual": 1.0, "explicit": 0.8, "feedback": 0.7, "implicit": 0.4}
 SOURCES = tuple(_SOURCE_RANK)
 

@@ -6,5 +6,15 @@ and ``LLMExtractor`` (any LangChain chat model; background) share the ``Extracto
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor, Retract
 from memory.extractors.rules import RuleExtractor
+from memory.extractors.sentences import SentenceExtractor, default_extractors
 
-__all__ = ["Assert", "Decision", "ExtractionContext", "Extractor", "Retract", "RuleExtractor"]
+__all__ = [
+    "Assert",
+    "Decision",
+    "ExtractionContext",
+    "Extractor",
+    "Retract",
+    "RuleExtractor",
+    "SentenceExtractor",
+    "default_extractors",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memory.extractors.guard import is_instruction
 from memory.text import normalize_for_matching
 
 _CONTRACTIONS = [
@@ -33,7 +34,8 @@ _CONTRACTIONS = [
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 
 _SPLIT = re.compile(
-    r"(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
+    # A title's full stop ('Call me Dr. Alice Smith') does not end a sentence.
+    r"(?<!\b[DMS][rstx]\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
     # ', and keep answers short': an instruction joined to a statement is a clause of its own.
     r"|,?\s+and\s+(?=(?:please\s+)?(?:always\s+)?(?:keep|be|use|stop|avoid|do not|don't|never|answer|respond|reply|"
@@ -47,7 +49,7 @@ INJECTION = re.compile(
     r"directives|restrictions|filters|safety|polic(?:y|ies)|above|previous|prior)\b"
     r"|\b(?:system|developer|hidden|initial|original)\s+(?:prompt|message|instructions?)\b"
     r"|\b(?:reveal|leak|print|repeat|show)\b.{0,30}\b(?:prompt|instructions|configuration)\b"
-    r"|\byou are (?:now|no longer)\b|\bjailbreak|\bdeveloper mode\b|\bdo anything now\b|\bDAN\b"
+    r"|\byou are (?:now|no longer)\b|\bjailbreak|\bdeveloper mode\b|\bdo anything now\b"
     r"|\bnew (?:instructions|rules)\b|\bact as (?:an? )?(?:unrestricted|unfiltered|different)\b"
     r"|\bpretend (?:to be|you are)\b|\bno (?:restrictions|limits|filters)\b"
     r"|<\|[^|]{0,30}\|>|\[/?INST\]|<</?SYS>>|^\s*(?:system|assistant|developer)\s*:",
@@ -107,9 +109,12 @@ INTENSE = re.compile(
 )
 
 
+_TITLE_DOT = re.compile(r"\b(Dr|Mr|Mrs|Ms|Mx|Prof|St)\.(?=\s+[A-Z])")
+
+
 def expand(text: str) -> str:
     """Normalize a clause for matching: unicode folded, contractions expanded (case kept), no quotes."""
-    text = normalize_for_matching(text)
+    text = _TITLE_DOT.sub(r"\1", normalize_for_matching(text))
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
     return text
@@ -178,7 +183,7 @@ def clauses(message: str) -> list[Clause]:
     """
     result = []
     for raw in _pieces(message):
-        if not raw or INJECTION.search(normalize_for_matching(raw)):
+        if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
         text = _QUOTED.sub(" ", expand(raw)).strip()
         if not text or _HYPOTHETICAL.search(text) or _PAST.search(text) or not _first_subject_is_user(text):
@@ -197,5 +202,14 @@ def clauses(message: str) -> list[Clause]:
     return result
 
 
+def tainted(message: str) -> bool:
+    """A message with any clause aimed at the assistant's rules, secrets or other users: nothing in it is
+    stored, so a payload cannot ride on an innocent clause next to it ('I like X; reveal your prompt')."""
+    return any(
+        INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw) for raw in _pieces(message)
+    )
+
+
 def is_injection(text: str) -> bool:
-    return bool(INJECTION.search(normalize_for_matching(text)))
+    """An instruction aimed at the assistant (template markers, overrides, secrets, role claims, hidden text)."""
+    return bool(INJECTION.search(normalize_for_matching(text))) or is_instruction(text)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from memory.extractors.clauses import Clause, is_injection
+from memory.extractors.guard import is_role_name
 
 _I = re.IGNORECASE
 _DIETS = {
@@ -326,17 +327,25 @@ _NOT_NAMES = {
 }
 
 
+# A name: an optional title, then one to three words (the later ones capitalised: 'Alice Smith', not
+# 'Alice and I'). A role ('Administrator', 'root') is not a name.
+_TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Mx|Prof|Sir|Dame|Rev|Capt)\.?\s+)?"
+_LETTERS = r"[^\W\d_]"
+_NAME = rf"({_TITLE}{_LETTERS}(?:{_LETTERS}|['-]){{1,30}}(?:\s+[A-Z](?:{_LETTERS}|['-]){{1,30}}){{0,2}})\b(?![\w'-])"
+
+
 def _name(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
-        r"\b(?:please )?call me ([A-Za-z][\w'-]{1,30})\b|\bmy name is ([A-Za-z][\w'-]{1,30})\b"
-        r"|\bi go by ([A-Za-z][\w'-]{1,30})\b",
+        rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) {_NAME}",
         text,
-        _I,
     )
     if not m:
         return []
-    name = next(g for g in m.groups() if g)
-    return [] if name.lower() in _NOT_NAMES else [ContentSignal("name", name, "assert", True)]
+    name = next(g for g in m.groups() if g).strip()
+    first = re.sub(_TITLE, "", name).split()[0].lower() if re.sub(_TITLE, "", name).split() else ""
+    if not first or first in _NOT_NAMES or is_role_name(name) or is_injection(name):
+        return []
+    return [ContentSignal("name", name, "assert", True)]
 
 
 _FACTS: Sequence[Rule] = (

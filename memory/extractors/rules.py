@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.choices import choice_clause, chosen_option, offered_options
-from memory.extractors.clauses import Clause, clauses
+from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import ContentSignal, content_signals
 from memory.extractors.style_rules import PREFERENCE_VERB, StyleSignal, style_signals
 
@@ -26,7 +26,7 @@ class RuleExtractor:
         for index, message in enumerate(context.messages):
             if message.role == "assistant":
                 previous = message.content
-            if message.role != "user":
+            if message.role != "user" or tainted(message.content):
                 continue
             parts = clauses(message.content)
             readings = [(c, style_signals(c)) for c in parts]

@@ -1,0 +1,150 @@
+"""A small sentence classifier over all-MiniLM-L6-v2 embeddings: is this sentence a standing preference,
+and of which kind.
+
+Labels: ``none`` (task requests, questions, reported speech, hypotheticals, chit-chat, instructions aimed
+at the assistant), ``likes``, ``dislikes``, ``avoids``, ``constraint`` (diet, allergy, budget,
+accessibility, schedule) and ``style`` (length, tone, format, expertise, language, units, humour).
+
+The model is multinomial logistic regression in numpy, trained on ``data/sentences.tsv`` (hand-written
+for training, never taken from the evaluation sets). Training takes well under a second once the
+sentences are embedded; the weights are cached next to nothing: they are rebuilt per process on first use
+and keyed on the training file's hash, so editing the file retrains. ``python -m
+memory.extractors.classifier`` prints a cross-validated accuracy on the training file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memory.embedding import SentenceEncoder, shared_encoder
+
+LABELS = ("none", "likes", "dislikes", "avoids", "constraint", "style")
+TRAINING_FILE = Path(__file__).with_name("data") / "sentences.tsv"
+
+
+def load_training(path: Path = TRAINING_FILE) -> list[tuple[str, str]]:
+    """(label, sentence) pairs; '#' lines are comments."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, sentence = line.partition("\t")
+        if label not in LABELS or not sentence.strip():
+            raise ValueError(f"bad training line in {path}: {line!r}")
+        rows.append((label, sentence.strip()))
+    return rows
+
+
+def fit(x: Any, y: Any, *, classes: int, l2: float = 1e-3, steps: int = 400, lr: float = 2.0) -> Any:
+    """Multinomial logistic regression by full-batch gradient descent; returns W of shape (d+1, classes).
+
+    Classes are weighted by inverse frequency, so the large ``none`` class does not swamp the others.
+    """
+    import numpy as np
+
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1), dtype=x.dtype)])
+    onehot = np.eye(classes, dtype=np.float64)[y]
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    sample_w = (n / (classes * np.maximum(counts, 1)))[y][:, None]
+    w = np.zeros((d + 1, classes), dtype=np.float64)
+    for _ in range(steps):
+        logits = xb @ w
+        logits -= logits.max(1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(1, keepdims=True)
+        grad = xb.T @ ((p - onehot) * sample_w) / n + l2 * np.vstack([w[:-1], np.zeros((1, classes))])
+        w -= lr * grad
+    return w
+
+
+def softmax_scores(x: Any, w: Any) -> Any:
+    import numpy as np
+
+    xb = np.hstack([x, np.ones((x.shape[0], 1), dtype=x.dtype)])
+    logits = xb @ w
+    logits -= logits.max(1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str  # the most probable label other than 'none'
+    score: float  # its probability
+    none: float  # probability of 'none' (a sentence is a preference when this is low enough)
+
+
+class SentenceClassifier:
+    """Classifies sentences into ``LABELS``; thread-safe, trained lazily once per process."""
+
+    def __init__(self, encoder: SentenceEncoder | None = None, path: Path = TRAINING_FILE) -> None:
+        self.encoder = encoder or shared_encoder()
+        self.path = path
+        self._lock = threading.Lock()
+        self._weights: Any = None
+        self.training_sha256 = ""
+
+    def _train(self) -> Any:
+        import numpy as np
+
+        with self._lock:
+            if self._weights is None:
+                rows = load_training(self.path)
+                x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
+                y = np.array([LABELS.index(label) for label, _ in rows])
+                self._weights = fit(x, y, classes=len(LABELS))
+                self.training_sha256 = hashlib.sha256(self.path.read_bytes()).hexdigest()
+            return self._weights
+
+    def predict_vectors(self, vectors: Any) -> list[Prediction]:
+        import numpy as np
+
+        if len(vectors) == 0:
+            return []
+        probs = softmax_scores(np.asarray(vectors, dtype=np.float64), self._train())
+        out = []
+        for row in probs:
+            best = 1 + int(row[1:].argmax())
+            out.append(Prediction(LABELS[best], float(row[best]), float(row[0])))
+        return out
+
+    def predict(self, sentences: list[str]) -> list[Prediction]:
+        return self.predict_vectors(self.encoder.encode(sentences)) if sentences else []
+
+
+_shared: SentenceClassifier | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_classifier() -> SentenceClassifier:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SentenceClassifier()
+        return _shared
+
+
+def cross_validate(folds: int = 5) -> float:
+    """Accuracy of the classifier on held-out folds of its own training file (a sanity check only)."""
+    import numpy as np
+
+    rows = load_training()
+    x = shared_encoder().encode([s for _, s in rows]).astype(np.float64)
+    y = np.array([LABELS.index(label) for label, _ in rows])
+    order = np.random.default_rng(0).permutation(len(rows))
+    correct = 0
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        w = fit(x[train], y[train], classes=len(LABELS))
+        correct += int((softmax_scores(x[test], w).argmax(1) == y[test]).sum())
+    return correct / len(rows)
+
+
+if __name__ == "__main__":
+    print(f"{len(load_training())} training sentences; {cross_validate():.3f} 5-fold accuracy")

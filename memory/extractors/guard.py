@@ -1,0 +1,252 @@
+"""Is this text a statement about the user, or an instruction aimed at the assistant?
+
+A stored preference is a short statement about the user. Text that tries to steer the assistant itself
+is refused by structure, not by a list of attack phrases:
+
+- **Hidden text**: bidi controls and invisible format characters are refused outright in a clause
+  (there is no honest reason for a preference to contain them); for matching, text is NFKC-folded,
+  stripped of format characters and mapped to a Latin *skeleton* (Cyrillic and Greek look-alike letters
+  become the Latin letters they imitate), so 'іgnore' with a Cyrillic 'і' reads as 'ignore'.
+- **Action on the assistant's control surface**: a verb that acts on the assistant (ignore, reveal,
+  share, override, obey, ...) together with a noun that names its control surface (instructions, prompt,
+  rules, guidance, password, credentials, configuration, admin ...), in any tense or form ('ignoring the
+  previous instructions', 'sharing the admin password with everyone'). Either one alone is ordinary
+  speech ('I ignore spam', 'I forget passwords').
+- **Addressing the assistant's identity or rules**: 'you are now', 'your rules', 'you must', 'from now on
+  you', 'act as', 'pretend'.
+- **Role claims**: 'I am the administrator', 'as your developer', a name that is a role ('root').
+- **Template and role markers**: '<|im_start|>', '[INST]', 'system:'.
+
+The embedding classifier adds meaning on top (its ``none`` class is trained with such instructions), and
+``SentenceExtractor`` also compares a clause with prototype injections by cosine similarity.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Cyrillic and Greek letters that render like Latin ones (Unicode's confusables for the Latin alphabet).
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ɡ": "g",
+        "һ": "h",
+        "ӏ": "l",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ѵ": "v",
+        "ь": "b",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "т": "t",
+        "в": "b",
+        "г": "r",
+        "п": "n",
+        "л": "n",
+        "А": "a",
+        "В": "b",
+        "Е": "e",
+        "К": "k",
+        "М": "m",
+        "Н": "h",
+        "О": "o",
+        "Р": "p",
+        "С": "c",
+        "Т": "t",
+        "Х": "x",
+        "І": "i",
+        "Ј": "j",
+        "Ѕ": "s",
+        "У": "y",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "γ": "y",
+        "Α": "a",
+        "Β": "b",
+        "Ε": "e",
+        "Ζ": "z",
+        "Η": "h",
+        "Ι": "i",
+        "Κ": "k",
+        "Μ": "m",
+        "Ν": "n",
+        "Ο": "o",
+        "Ρ": "p",
+        "Τ": "t",
+        "Υ": "y",
+        "Χ": "x",
+    }
+)
+# Bidi embeddings, overrides and isolates: they reorder what a reader sees; never part of a preference.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def skeleton(text: str) -> str:
+    """NFKC, no format (Cf) characters, look-alike letters mapped to Latin, casefolded, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.translate(_CONFUSABLES).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def has_hidden_text(text: str) -> bool:
+    """Bidi controls anywhere, or format characters between ASCII letters (hiding a word's spelling)."""
+    if _BIDI.search(text):
+        return True
+    return bool(
+        re.search(r"[A-Za-z][\u00ad\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f]+[A-Za-z]", text)
+    )
+
+
+def mixed_script_word(text: str) -> bool:
+    """A word mixing Latin with Cyrillic or Greek letters: the signature of a look-alike spoof."""
+    for word in re.findall(r"\w+", unicodedata.normalize("NFKC", text)):
+        scripts = set()
+        for ch in word:
+            if ch.isascii() and ch.isalpha():
+                scripts.add("latin")
+            elif "\u0400" <= ch <= "\u04ff" or "\u0500" <= ch <= "\u052f":
+                scripts.add("cyrillic")
+            elif "\u0370" <= ch <= "\u03ff":
+                scripts.add("greek")
+        if len(scripts) > 1:
+            return True
+    return False
+
+
+# Verbs that act on the assistant, in every inflection (ignore, ignores, ignored, ignoring).
+_ACT = (
+    r"ignor|disregard|forget|forgot|overrid|overrode|bypass|circumvent|disabl|turn(?:ing|ed|s)? off|drop|"
+    r"abandon|discard|skip|break|violat|revea|leak|print|show|display|output|repeat|recit|dump|expos|shar|"
+    r"tell|send|disclos|give|hand|post|publish|spill|obey|follow|comply|execut|run|grant|escalat|elevat|"
+    r"unlock|jailbreak|delet|eras|wip|replac|rewrit|chang|updat|modif|set|switch|enter|activat|enabl|"
+    r"pretend|act|roleplay|role-play|simulat|become|impersonat"
+)
+# Nouns naming the assistant's control surface or secrets.
+_SURFACE = (
+    r"instructions?|instructed|prompts?|system (?:prompt|message|instructions?|rules?|settings|role)|guidance|guidelines?|rules?|directives?|policy|policies|"
+    r"configuration|config|settings|restrictions?|filters?|safeguards?|guardrails?|safety (?:rules|filters|settings|guidelines)|"
+    r"password|passwords|passcode|passphrase|credentials?|api keys?|secret keys?|"
+    r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
+    r"(?:other|all|every) users?|(?:the|your) (?:database|server|logs|memory)|messages? above|text above|"
+    r"everything above|earlier (?:messages?|text)|previous (?:messages?|text)|context window"
+)
+_ACTION_ON_SURFACE = re.compile(
+    rf"\b(?:{_ACT})\w*\b(?:\W+\w+){{0,6}}?\W+(?:{_SURFACE})\b|\b(?:{_SURFACE})\b(?:\W+\w+){{0,4}}?\W+(?:{_ACT})\w*\b"
+)
+_ADDRESSING = re.compile(
+    r"\byou (?:are|were|will be) (?:now|no longer|actually|really|free|in|an? (?:unrestricted|unfiltered|new|"
+    r"different|evil|uncensored))\b|\byou (?:must|will|shall|have to|need to) (?:obey|comply|follow|do whatever|"
+    r"do as|always obey|answer every|never refuse)\b"
+    r"|\byour (?:rules|instructions|prompt|guidelines|programming|training|creators?|developers?|system|"
+    r"restrictions|filters|safety|policy|policies|configuration|owner|true self|real self)\b"
+    r"|\bfrom now on,? you\b|\bact as\b|\bpretend\b|\brole-?play\b|\bjailbreak|\bdeveloper mode\b|"
+    r"\bdo anything now\b|\bno (?:restrictions|limits|filters|rules)\b|\bunfiltered\b|\bunrestricted\b"
+)
+# A claim to be the assistant's principal ('I am the administrator', 'as your developer'); 'I am a system
+# administrator' (a job, with an indefinite article) is a self-description, not a claim.
+_ROLE_CLAIM = re.compile(
+    r"\b(?:i am|i'm|im|as|this is)\s+(?:the|your|its|their|this system's|system)?\s*(?:admin|administrator|root|sudo|"
+    r"superuser|developer|dev|owner|operator|moderator|creator|system|openai|anthropic|maintainer|"
+    r"sysadmin)\b(?! (?:and|who|at|for|in|by))|\b(?:admin|root|system|developer) (?:access|privileges?|rights|mode|override|"
+    r"command)\b|\b(?:admin|administrator|root|master|system|wi-?fi|server|database)\s+(?:password|passcode|"
+    r"credentials|login)\b|\bpassword\s*(?:is|=|:)"
+)
+# Talking to the assistant about what to do with the memory or with other people: 'note to the AI',
+# 'remember that I...', 'tell everyone', 'for all users'.
+_META = re.compile(
+    r"\b(?:note|message|memo|reminder)\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|bot|llm|chatbot|system)\b"
+    r"|\b(?:for|to|dear|hey|attention)\s+(?:the\s+)?(?:ai|assistant|model|bot|llm|chatbot)\s*[:,]"
+    r"|\bremember (?:that |to )?(?:i|you|always|never)\b|\b(?:store|save|record|memori[sz]e|add) (?:this|that|it)? ?"
+    r"(?:in|to|as) (?:my|your) (?:memory|profile|preferences?)\b"
+    r"|\b(?:to|with|for) (?:me and )?(?:everyone|everybody|all users|other users|anyone who asks|every user)\b"
+    r"|\b(?:confidential|classified|internal|private|secret) (?:files?|documents?|data|records|information)\b"
+    r"|\bthe (?:assistant|ai|model|bot|chatbot|system|llm)(?:'s)? (?:must|should|shall|will|has to|needs to|may|can|is "
+    r"(?:allowed|required|not allowed|forbidden))\b|\badd to my (?:profile|memory|preferences)\b"
+    # Scripted output ('always reply "Access granted"') and unconditional obedience ('whatever I type').
+    r"|\b(?:reply|respond|answer|say|output|print|type|start|begin|end)\w*\s+(?:\w+\s+){0,2}(?:with\s+)?[\"“'«]"
+    r"|\bwhatever (?:i|they|anyone|the user) (?:type|say|ask|write|want)s?\b"
+)
+# Code, markup, URLs, shell syntax: a preference is a few words of prose.
+_CODE = re.compile(
+    r"[<>{}`$|\\]|\]\(|://|\bjavascript:|\bwww\.|(?:^|\s)-{1,2}[a-z][\w-]*(?=\s|$)|(?:^|\s)/(?=\s|$)|\b\w+\(\)|\bdrop table\b"
+)
+_MARKERS = re.compile(
+    r"<\|[^|>]{0,40}\|>|</?s>|\[/?inst\]|<</?sys>>|<start_of_turn>|<end_of_turn>|^\s*(?:system|assistant|"
+    r"developer|user)\s*:|###\s*(?:system|instruction)|\{\{|\}\}|<\s*/?\s*(?:system|script|instructions?)\b"
+)
+ROLE_NAMES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "sudo",
+        "superuser",
+        "system",
+        "sysadmin",
+        "developer",
+        "dev",
+        "owner",
+        "operator",
+        "moderator",
+        "assistant",
+        "ai",
+        "bot",
+        "chatgpt",
+        "gpt",
+        "claude",
+        "openai",
+        "anthropic",
+        "user",
+        "null",
+        "none",
+        "undefined",
+        "god",
+        "master",
+        "staff",
+        "support",
+        "security",
+    }
+)
+
+
+def is_instruction(text: str) -> bool:
+    """True when ``text`` addresses the assistant's behaviour, rules or secrets rather than describing the user."""
+    if has_hidden_text(text) or mixed_script_word(text):
+        return True
+    s = skeleton(text)
+    return bool(
+        _MARKERS.search(s)
+        or _ACTION_ON_SURFACE.search(s)
+        or _ADDRESSING.search(s)
+        or _ROLE_CLAIM.search(s)
+        or _META.search(s)
+        or _CODE.search(s)
+    )
+
+
+def is_role_name(name: str) -> bool:
+    """A 'name' that is a role or system identity ('Administrator', 'root'), not a person's name."""
+    words = [w for w in re.split(r"[\s._-]+", skeleton(name)) if w]
+    return any(w in ROLE_NAMES for w in words)

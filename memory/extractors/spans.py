@@ -1,0 +1,271 @@
+"""From a sentence the classifier marked as a preference to the user's own words naming the thing.
+
+``preference_spans(text, label)`` returns ``(label, phrase)`` pairs: usually one, two for a comparison
+('I would take project work over lectures' -> likes 'project work', dislikes 'lectures') or for two
+preferences joined in one sentence ('I love jazz and hate country'). The phrase is the object of the
+preference predicate, cleaned: cut at the first connective or clause boundary, leading articles and
+intensifiers removed, trailing fillers ('any day', 'at all', 'these days') removed, at most
+``MAX_WORDS`` words. When no predicate is recognised the whole clause, minus its subject, is kept (still
+the user's words, still naming the thing), capped the same way.
+
+The label decides which predicates are read: the classifier says *whether* and *what kind*; the
+predicates only say *where the thing is*. Input is the expanded clause from ``clauses.expand`` (so
+"can't" reads "can not", "I'm" reads "i am").
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_WORDS = 8
+_I = re.IGNORECASE
+
+_ADV = (
+    r"(?:(?:really|truly|just|absolutely|totally|definitely|genuinely|honestly|also|still|always|simply|much|"
+    r"so|quite|pretty|rather|actually|personally|generally|usually|strongly|deeply|seriously|kind of|sort of)\s+)*"
+)
+_SUBJ = r"(?:^|\b)(?:i|we)\s+" + _ADV + r"(?:(?:do|would|will|can|have|had)\s+)?" + _ADV
+
+# Predicates whose object is the thing, per polarity. Order matters: longer, more specific cues first.
+_NEG_CUES = (
+    r"(?:have|feel|got)\s+(?:a|an)\s+(?:real\s+|strong\s+|deep\s+|serious\s+|huge\s+|big\s+|bit of an?\s+)?"
+    r"(?:aversion|dislike|distaste|hatred|phobia|intolerance|allergy)\s+(?:to|for|of|towards)",
+    r"can\s*not\s+(?:stand|bear|stomach|tolerate|abide|handle|deal with|get into|do|eat|drink|have)",
+    r"(?:hate|dislike|detest|loathe|despise|abhor|resent)",
+    r"(?:do|would|will|can)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?:like|enjoy|love|care for|want|do|eat|drink|"
+    r"watch|use|buy|read|play|listen to|go to|go on|touch|book|fly|take|wear|need|get along with)",
+    r"(?:am|are)\s+(?:not|never)\s+(?:really\s+|much of\s+|a\s+|an\s+|big\s+|huge\s+|the biggest\s+)*"
+    r"(?:fan of|into|keen on|fond of|a fan of|person for|one for|interested in|big on)",
+    r"steer\s+(?:well\s+)?clear\s+of",
+    r"(?:stay|keep|keeping|staying)\s+(?:well\s+)?(?:away from|clear of|off)",
+    r"(?:avoid|avoiding|shun|shunning|refuse|refusing)\s+(?:to\s+\w+\s+)?",
+    r"(?:would|will)\s+never\s+(?:ever\s+)?\w+",
+    r"never\s+(?:ever\s+)?\w+",
+    r"(?:am|are)\s+(?:sick|tired|fed up|done|over)\s+(?:of|with)",
+    r"swore\s+off|gave\s+up(?:\s+on)?|cut\s+(?:out|back on|down on)|stopped\s+\w+ing",
+    r"(?:am|are)\s+(?:trying\s+to\s+)?(?:avoid|avoiding|cutting out|cutting back on|off)",
+    r"(?:skip|leave out|opt out of|pass on|exclude)",
+)
+_POS_CUES = (
+    r"(?:am|are)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
+    r"(?:fan of|into|keen on|fond of|passionate about|obsessed with|crazy about|mad about|nuts about|"
+    r"sucker for|all about|partial to|drawn to|hooked on|big on|enthusiast of|lover of|devoted to|addicted to)",
+    r"(?:have|got)\s+(?:a\s+|an\s+)?(?:real\s+|soft\s+|deep\s+|big\s+)?(?:soft spot|weakness|passion|love|thing)\s+for",
+    r"(?:love|like|enjoy|adore|prefer|fancy|appreciate|value|relish|favou?r|treasure|cherish|dig)",
+    r"(?:tend to |usually |always )?(?:go for|opt for|lean towards?|gravitate towards?|pick|choose|stick to|stick with)",
+    r"could\s+(?:listen to|eat|watch|read|play|drink)",
+    r"(?:would|will)\s+(?:happily|gladly|always)\s+\w+",
+    r"(?:live|lives)\s+for",
+    r"(?:nothing|no one|nobody|little)\s+(?:beats|compares to|tops)|(?:there is|i know)\s+nothing\s+(?:like|better than)"
+    r"|(?:can|could)\s*not\s+beat|(?:can|could)\s*not\s+get enough of|(?:can|could)\s*not\s+live without",
+)
+_CONSTRAINT_CUES = (
+    r"(?:am|are)\s+(?:severely\s+|very\s+|mildly\s+|deathly\s+)?(?:allergic|intolerant|sensitive)\s+to",
+    r"(?:need|needs|require|requires|have to have|must have|depend on|rely on|use|have)\s+(?:a\s+|an\s+)?",
+    r"(?:have to|must|need to|can only|only)\s+",
+    r"(?:am|are)\s+(?:on\s+)?(?:a\s+|an\s+)?(?:strict\s+)?",
+    r"(?:can|could)\s*not\s+(?:eat|have|drink|do|use|afford|climb|walk|handle|tolerate)",
+)
+_STYLE_CUES = (
+    r"(?:keep|make)\s+(?:it|things|answers|your answers|replies|your replies|responses|your responses)",
+    r"(?:use|give me|include|put answers in|put it in|write in|answer in|reply in|respond in|stick to)",
+    r"(?:prefer|like|want|appreciate|love)",
+    r"(?:do not|never|no)\s+(?:use|give me|include)?",
+)
+
+_CONNECTIVE_CUT = re.compile(
+    r"\s*(?:\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
+    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|[,.;:!?()]"
+    r"|\s-\s|\s–\s|\s—\s).*$",
+    _I,
+)
+_LEADING = re.compile(
+    r"^(?:(?:the|a|an|any|some|my|our|all|most|kind of|sort of|type of|types of|those|these|any kind of|"
+    r"anything (?:with|involving|that involves|that has)|things like|stuff like|lots of|a lot of|"
+    r"to|being|going|doing|having|really|very|too|much|more|of|with|about|for)\s+)+",
+    _I,
+)
+_TRAILING = re.compile(
+    r"\s+(?:any day|every time|any time|anytime|at all|please|for me|to me|these days|nowadays|anymore|"
+    r"any more|ever|again|now|really|though|a lot|so much|very much|the most|most|in general|generally|"
+    r"whatever happens|if i can|if possible|if i can help it|whenever possible|whenever i can|no matter what|"
+    r"by far|above all|more|most of all|personally|honestly|myself|too|as well|either|lately|recently|"
+    r"of all time|in particular|in my life|wherever possible|all day|all the time|every day|for sure|"
+    r"instead|thank you|thanks)$",
+    _I,
+)
+_EMPTY = re.compile(
+    r"^(?:it|that|this|them|those|these|things|stuff|one|ones|you|him|her|what|everything|anything|"
+    r"something|nothing|so|too|me|much|some|to)$",
+    _I,
+)
+
+
+# A 'phrase' that is only a predicate or ends on a pronoun names nothing ('prefer', 'like it', 'follow it').
+_ONLY_CUES = re.compile(
+    r"^(?:(?:i|you|we|really|just|do|would|like|love|prefer|want|enjoy|hate|need|am|is|are|it|when|so)\s*)+$"
+    r"|\b(?:it|them|this|that|these|those|him|her)$",
+    _I,
+)
+
+
+def clean_phrase(text: str, *, max_words: int = MAX_WORDS) -> str | None:
+    """The thing named by the start of ``text``: cut at a connective, trimmed, at most ``max_words``."""
+    text = _CONNECTIVE_CUT.sub("", text.strip())
+    previous = None
+    while previous != text:
+        previous = text
+        text = _LEADING.sub("", text).strip(" '\"-")
+        text = _TRAILING.sub("", text).strip(" '\"-")
+    words = text.split()
+    if not words or _EMPTY.match(text) or _ONLY_CUES.match(text):
+        return None
+    if len(words) > max_words:
+        text = " ".join(words[:max_words])
+    return text
+
+
+_COMPARISON = re.compile(
+    r"\b(?:would\s+(?:much\s+|far\s+)?(?:rather|sooner)\s+(?:have|take|do|go with|go for|pick|choose|read|"
+    r"watch|eat|play|listen to|use)?|would\s+(?:take|pick|choose|go for)|prefer|(?:will|would)\s+take|"
+    r"give me|choose|pick|favou?r|love|like|enjoy|take)\s+(?P<a>.+?)\s+(?:over|rather than|instead of|than|"
+    r"to|more than|before)\s+(?P<b>.+)$",
+    _I,
+)
+_GIVE_ME = re.compile(r"\bgive me\s+(?P<a>.+?)(?:\s+(?:any day|every time|anytime|any time))?$", _I)
+_SUBJECT_FIRST = re.compile(
+    r"^(?P<x>.+?)\s+(?:is|are|has been|have been|was|were)\s+(?:definitely\s+|really\s+|always\s+|just\s+|"
+    r"hands down\s+|absolutely\s+)?(?P<cue>(?:my|our|the)\s+(?:absolute\s+|all-time\s+|real\s+|big\s+|"
+    r"biggest\s+|number one\s+|total\s+)?(?:favou?rite|fav|go-to|thing|jam|passion|guilty pleasure|idea of|"
+    r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)|not\s+(?:really\s+)?(?:my|for me|for us|"
+    r"my thing|my cup of tea|my scene|my style)|(?:a\s+)?(?:no-go|no go|dealbreaker|deal breaker|must|"
+    r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much)"
+    r"|right up my alley)",
+    _I,
+)
+_SUBJECT_VERB = re.compile(
+    r"^(?P<x>(?!i\b|we\b|it\b|that\b|this\b)[\w' -]+?)\s+(?P<cue>(?:really\s+|just\s+|always\s+|never\s+)?"
+    r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
+    r"stresses? me|creeps? me|speaks? to me|works? (?:best |well |wonders )?for me|appeals? to me|"
+    r"helps? me|relaxes? me|calms? me|does not (?:appeal|work) (?:to|for) me|never appealed|"
+    r"tastes? like|disgusts? me|turns? me off))",
+    _I,
+)
+_NEG_WORDS = re.compile(
+    r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
+    r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|torture|the worst|awful|boring|painful|"
+    r"too much|a no|no-go|does not|never appealed|tastes? like|puts? me|leaves? me|gives? me|makes? me)",
+    _I,
+)
+_AND_SPLIT = re.compile(
+    r",?\s+(?:and|but)\s+(?:i\s+|we\s+)?(?=" + _ADV + r"(?:hate|love|like|enjoy|adore|dislike|detest|avoid|"
+    r"prefer|can not|do not|am|never|steer|stay|refuse)\b)",
+    _I,
+)
+_SPECIFIC = re.compile(r",?\s+(?:especially|particularly|mostly|mainly|above all)\s+(?P<y>[^,.;]+)", _I)
+
+_POLARITY = {"likes": 1, "dislikes": -1, "avoids": -1}
+
+
+def _after_cue(text: str, cues: tuple[str, ...]) -> str | None:
+    """The text after the first (subject +) predicate cue, or None when no cue is found."""
+    best: tuple[int, str] | None = None
+    for cue in cues:
+        for pattern in (_SUBJ + r"(?:" + cue + r")\s*", r"(?:^|\b)(?:" + cue + r")\s+"):
+            m = re.search(pattern, text, _I)
+            if m and m.end() < len(text) and (best is None or m.start() < best[0]):
+                best = (m.start(), text[m.end() :])
+                break
+    return best[1] if best else None
+
+
+def _strip_subject(text: str) -> str:
+    """The clause without its leading subject and auxiliaries, for the fallback."""
+    text = re.sub(
+        r"^(?:honestly|personally|basically|generally|also|and|so|well|oh|ok|okay),?\s+", "", text, flags=_I
+    )
+    return re.sub(
+        r"^(?:i|we)\s+(?:(?:am|are|do|would|will|have|had|can|really|just|also|always)\s+)*",
+        "",
+        text,
+        flags=_I,
+    )
+
+
+def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
+    """(label, phrase) pairs for one clause the classifier put under ``label``."""
+    text = re.sub(r"\s+", " ", text).strip(" .!?;:")
+    if ":" in text:  # 'Two things: keep it brief' -- the preference follows the colon
+        text = text.rsplit(":", 1)[1].strip() or text
+    if not text:
+        return []
+    parts = _AND_SPLIT.split(text)
+    if len(parts) > 1 and label in _POLARITY:
+        out = []
+        for part in parts:
+            part_label = label
+            if re.match(_ADV + r"(?:hate|dislike|detest|can not|do not|am not|never)\b", part, _I):
+                part_label = "dislikes" if label == "likes" else label
+            elif re.match(_ADV + r"(?:love|like|enjoy|adore|prefer)\b", part, _I):
+                part_label = "likes"
+            elif re.match(_ADV + r"(?:avoid|steer|stay|refuse)\b", part, _I):
+                part_label = "avoids"
+            out += _single(part if part is parts[0] else f"i {part}", part_label, fallback=part is parts[0])
+        return out
+    return _single(text, label)
+
+
+def _with_specifics(phrase: str, original: str) -> str:
+    """'jazz' + ', especially bebop' -> 'jazz, especially bebop' (the user's own qualifier, kept)."""
+    m = _SPECIFIC.search(original)
+    if m and phrase in original[: m.start()]:
+        extra = clean_phrase(m.group("y"), max_words=4)
+        if extra:
+            return f"{phrase}, especially {extra}"
+    return phrase
+
+
+def _single(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
+    if label in ("likes", "dislikes", "avoids"):
+        m = _COMPARISON.search(text)
+        if m:
+            a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
+            if a and b:
+                negative_verb = re.search(r"\b(?:hate|dislike|avoid)\b", text[: m.start("a")], _I)
+                first, second = ("dislikes", "likes") if negative_verb else ("likes", "dislikes")
+                return [(first, a), (second, b)]
+        if m := _GIVE_ME.search(text):
+            a = clean_phrase(m.group("a"))
+            if a:
+                return [("likes", a)]
+        m = _SUBJECT_FIRST.search(text) or _SUBJECT_VERB.search(text)
+        if m and not re.match(r"^(?:i|we)\b", m.group("x"), _I):
+            x = clean_phrase(m.group("x"))
+            if x:
+                guessed = "dislikes" if _NEG_WORDS.match(m.group("cue")) else "likes"
+                if label == "avoids" and guessed == "dislikes":
+                    guessed = "avoids"
+                return [(guessed if label != guessed and label != "avoids" else label, x)]
+        cues = _POS_CUES + _NEG_CUES if label == "likes" else _NEG_CUES + _POS_CUES
+        rest = _after_cue(text, cues)
+        if rest is not None:
+            phrase = clean_phrase(rest)
+            if phrase:
+                return [(label, _with_specifics(phrase, rest))]
+        m = re.search(r"\bno (?:more )?(?P<x>.+?)(?: for me| for us| please| ever|$)", text, _I)
+        if m and label != "likes":
+            phrase = clean_phrase(m.group("x"))
+            if phrase:
+                return [(label, phrase)]
+    elif label == "constraint":
+        rest = _after_cue(text, _CONSTRAINT_CUES)
+        phrase = clean_phrase(rest, max_words=MAX_WORDS) if rest else None
+        if phrase:
+            return [(label, phrase)]
+    elif label == "style":
+        phrase = clean_phrase(_strip_subject(text), max_words=10)
+        if phrase:
+            return [(label, phrase)]
+        return []
+    phrase = clean_phrase(_strip_subject(text)) if fallback else None
+    return [(label, phrase)] if phrase else []
