@@ -80,6 +80,15 @@ class TurnRecorder:
         future.add_done_callback(lambda f: self._done(user_id, f))
         return future
 
+    def submit(self, user_id: str, work: Any) -> Future[Any]:
+        """Run ``work()`` on this recorder's thread as part of ``user_id``'s pending turns, so that
+        :meth:`wait_for` (read-your-writes) waits for it too. The server reads a committed turn this way."""
+        future = self._executor.submit(work)
+        with self._lock:
+            self._pending.setdefault(user_id, set()).add(future)
+        future.add_done_callback(lambda f: self._done(user_id, f))
+        return future
+
     @property
     def memory(self) -> MemoryLike:
         memory = self._memory()

@@ -111,16 +111,8 @@ class ChatService:
 
     def _open_namespace(self, namespace: str) -> PreferenceMemory:
         """The memory of another namespace on the same database (namespaces come from keys the admin made,
-        so there are few); it shares the home memory's extractors and limits where the memory allows."""
-        sibling = getattr(self.memory, "for_namespace", None)
-        if callable(sibling):
-            return sibling(namespace)
-        from memory import PreferenceMemory
-
-        return PreferenceMemory(
-            url=self.memory.url, namespace=namespace, extractor=getattr(self.memory, "_extractors", None),
-            max_chars=self.memory.max_chars, limits=self.memory.limits,
-        )
+        so there are few): a sibling sharing the home memory's engine, extractors and limits."""
+        return self.memory.for_namespace(namespace)
 
     async def memory_in(self, namespace: str) -> PreferenceMemory:
         """The memory serving ``namespace`` (opened on first use, off the event loop)."""
@@ -253,6 +245,19 @@ class ChatService:
             raise APIError(503, str(exc), type="server_error", code="shutting_down",
                            headers={"Retry-After": str(self.config.retry_after_s)}) from None
 
+    async def _store_turn(self, memory: PreferenceMemory, user: str, turn: list[dict[str, Any]]) -> None:
+        """Commit the turn (durable when this returns), then read it for preferences off the request path;
+        the user's next request waits for that reading (read-your-writes)."""
+        ids = await asyncio.to_thread(memory.commit_turn, user, turn)
+
+        def read() -> None:
+            try:
+                memory.read_turn(user, ids)
+            except Exception:  # the turn stays pending in the database; the next start resumes it
+                logger.exception("reading a stored turn failed; it stays pending and is resumed later")
+
+        recorder_for(memory).submit(user, read)
+
     async def finished(
         self, body: ChatCompletionRequest, messages: list[dict], result: GenerationResult, info: dict
     ) -> dict[str, Any]:
@@ -267,7 +272,7 @@ class ChatService:
             reply, _ = split_tool_calls(result.text, body.offered_tools)
             memory = await self.memory_in(info["namespace"])
             try:
-                await asyncio.to_thread(recorder_for(memory).record, user, new_turn(messages, reply), "inline")
+                await self._store_turn(memory, user, new_turn(messages, reply))
             except Exception as exc:
                 logger.exception("storing a finished turn failed; it is not acknowledged")
                 raise APIError(503, f"the answer could not be stored ({type(exc).__name__}); retry",
