@@ -176,7 +176,7 @@ def bench_rules(samples: int) -> Timer:
     return timer
 
 
-def bench_concurrency(url: str, workers: int, turns: int) -> tuple[float, int, int, list[float]]:
+def bench_concurrency(url: str, workers: int, turns: int) -> tuple[float, int, int, list[float], list[float]]:
     with PreferenceMemory(url, namespace="load"):
         pass  # migrate once before the workers start
     users = [[f"shared-{w % 2}", f"own-{w}"] for w in range(workers)]
@@ -190,7 +190,8 @@ def bench_concurrency(url: str, workers: int, turns: int) -> tuple[float, int, i
     errors = [e for r in reports for e in r.errors]
     for e in errors[:5]:
         print("   error:", e)
-    return observed / wall, observed, len(errors), [x for r in reports for x in r.latencies_ms]
+    waits = [x for r in reports for x in r.write_waits_ms]
+    return observed / wall, observed, len(errors), [x for r in reports for x in r.latencies_ms], waits
 
 
 def main() -> None:
@@ -208,10 +209,16 @@ def main() -> None:
         "--pg", default=os.environ.get("PAD_TEST_POSTGRES_URL"), help="PostgreSQL URL (optional)"
     )
     parser.add_argument("--db", help="SQLite file to (re)use; default: a temporary file")
+    parser.add_argument(
+        "--concurrency-only", action="store_true", help="only the N-process observe load (no 1M-row populate)"
+    )
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.concurrency_only:
+            report_concurrency(args, tmp)
+            return
         db = Path(args.db) if args.db else Path(tmp) / "bench.sqlite3"
         url = f"sqlite:///{db}"
         if not db.exists():
@@ -227,19 +234,7 @@ def main() -> None:
         print(f"observe()  SQLite, rule extractor: {obs.report()}")
         rules = bench_rules(args.samples)
         print(f"rule extractor alone, per turn:   {rules.report()}")
-        sqlite_load = bench_concurrency(f"sqlite:///{Path(tmp) / 'load.sqlite3'}", args.workers, args.turns)
-        print(
-            f"observe throughput, {args.workers} processes, SQLite: {sqlite_load[0]:.0f} turns/s "
-            f"({sqlite_load[1]} turns, {sqlite_load[2]} errors; latency {percentiles(sqlite_load[3])})"
-        )
-        pg_load = None
-        if args.pg:
-            pg_load = bench_concurrency(args.pg, args.workers, args.turns)
-            print(
-                f"observe throughput, {args.workers} processes, PostgreSQL: {pg_load[0]:.0f} turns/s "
-                f"({pg_load[1]} turns, {pg_load[2]} errors; latency {percentiles(pg_load[3])})"
-            )
-        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        sqlite_load, pg_load = report_concurrency(args, tmp)
         q = lambda xs: statistics.quantiles(xs, n=100, method="inclusive")[98]  # noqa: E731
         print(
             "\ntargets: profile p99 < 2 ms: {}; observe p99 < 10 ms: {}; rules < 5 ms: {}; zero errors: {}".format(
@@ -249,6 +244,27 @@ def main() -> None:
                 "met" if sqlite_load[2] == 0 and (pg_load is None or pg_load[2] == 0) else "MISSED",
             )
         )
+
+
+def report_concurrency(args: argparse.Namespace, tmp: str) -> tuple[tuple, tuple | None]:
+    """N processes observing at once; the write wait is the time a write waited for SQLite's write lock
+    (BEGIN IMMEDIATE) or PostgreSQL's connection before its transaction began (busy timeout: 30 s)."""
+    sqlite_load = bench_concurrency(f"sqlite:///{Path(tmp) / 'load.sqlite3'}", args.workers, args.turns)
+    print(
+        f"observe throughput, {args.workers} processes, SQLite: {sqlite_load[0]:.0f} turns/s "
+        f"({sqlite_load[1]} turns, {sqlite_load[2]} errors; latency {percentiles(sqlite_load[3])})"
+    )
+    print(f"   SQLite write wait ({args.workers} writing processes): {percentiles(sqlite_load[4])}")
+    pg_load = None
+    if args.pg:
+        pg_load = bench_concurrency(args.pg, args.workers, args.turns)
+        print(
+            f"observe throughput, {args.workers} processes, PostgreSQL: {pg_load[0]:.0f} turns/s "
+            f"({pg_load[1]} turns, {pg_load[2]} errors; latency {percentiles(pg_load[3])})"
+        )
+        print(f"   PostgreSQL write wait: {percentiles(pg_load[4])}")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    return sqlite_load, pg_load
 
 
 if __name__ == "__main__":

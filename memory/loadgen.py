@@ -24,6 +24,7 @@ class LoadReport:
     observed: int = 0
     errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    write_waits_ms: list[float] = field(default_factory=list)  # waits for the write lock before each write
 
 
 def observe_load(url: str, namespace: str, user_ids: Sequence[str], turns: int) -> LoadReport:
@@ -44,4 +45,5 @@ def observe_load(url: str, namespace: str, user_ids: Sequence[str], turns: int) 
                     report.errors.append(f"{type(exc).__name__}: {exc}")
                 report.latencies_ms.append((time.perf_counter() - start) * 1000)
                 report.observed += 1
+        report.write_waits_ms = [w * 1000 for w in mem.write_waits()]
     return report

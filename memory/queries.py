@@ -60,20 +60,18 @@ CLAIM_TURN = (
     )
     .values(pending=_M.c.pending.op("&")(bindparam("keep")))
 )
-# Turns still owed an extraction in this namespace, oldest first (the partial index holds only these).
-PENDING_TURNS = (
-    select(_M.c.turn_id, _M.c.id, _M.c.pending, _M.c.created_at, _U.c.user_id)
+# Turns still owed an extraction, oldest first (the partial index holds only these): in one namespace,
+# or in all of them (what a process resumes at start).
+_PENDING = (
+    select(_M.c.turn_id, _M.c.id, _M.c.pending, _M.c.created_at, _U.c.user_id, _U.c.namespace)
     .join(_U, _U.c.pk == _M.c.user_pk)
-    .where(_M.c.pending != 0, _U.c.namespace == bindparam("ns"))
+    .where(_M.c.pending != 0)
     .order_by(_M.c.created_at, _M.c.id)
     .limit(bindparam("n"))
 )
-ANY_PENDING = (
-    select(_M.c.id)
-    .join(_U, _U.c.pk == _M.c.user_pk)
-    .where(_M.c.pending != 0, _U.c.namespace == bindparam("ns"))
-    .limit(1)
-)
+PENDING_TURNS = _PENDING.where(_U.c.namespace == bindparam("ns"))
+PENDING_ANYWHERE = _PENDING
+ANY_PENDING = select(_M.c.id).where(_M.c.pending != 0).limit(1)
 # Retention: the oldest extracted messages of one user, a bounded batch at a time.
 _OLDEST = (
     select(_M.c.id)

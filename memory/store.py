@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import threading
@@ -37,6 +38,7 @@ from memory.queries import (
     DELETE_MESSAGES,
     INSERT_MESSAGES,
     OLDEST_MESSAGES,
+    PENDING_ANYWHERE,
     PENDING_TURNS,
     PROFILE,
     RECENT_BEFORE,
@@ -175,15 +177,37 @@ class PreferenceMemory:
             .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
         )
         self._worker = BackgroundWorker(self._run_job)
+        self._owns_engine = True
+        self._siblings: dict[str, PreferenceMemory] = {}
+        self._siblings_lock = threading.Lock()
         if resume and self._any_pending():
             # Turns a previous process committed but never finished reading: read them now, off the caller.
-            self._worker.submit(self.resume_pending)
+            self._worker.submit(self._resume_at_open)
 
     # ------------------------------------------------------------------ plumbing
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def for_namespace(self, namespace: str) -> PreferenceMemory:
+        """The same store seen under another namespace (a tenant): it shares this one's engine and
+        connection pool, extractors and limits, and has its own background worker. Cached per namespace;
+        closing this memory closes them too."""
+        ns = normalize_user_id(namespace, "namespace")
+        if ns == self.namespace:
+            return self
+        with self._siblings_lock:
+            sibling = self._siblings.get(ns)
+            if sibling is None:
+                sibling = copy.copy(self)
+                sibling.namespace = ns
+                sibling._owns_engine = False
+                sibling._siblings = {}
+                sibling._siblings_lock = threading.Lock()
+                sibling._worker = BackgroundWorker(sibling._run_job)
+                self._siblings[ns] = sibling
+            return sibling
 
     def write_waits(self) -> list[float]:
         """Seconds each recent write waited for the write lock (SQLite) or connection before its work began."""
@@ -327,9 +351,37 @@ class PreferenceMemory:
         the stored turn outside any transaction, and a second short transaction applies their decisions
         and clears the flag. Background extractors are queued after that. A turn whose reading did not
         finish (the process died, the database failed) is read again by ``resume_pending``, which a new
-        ``PreferenceMemory`` runs at start.
+        ``PreferenceMemory`` runs at start. ``observe`` is ``read_turn(commit_turn(...))`` without the
+        re-read.
         """
         uid = normalize_user_id(user_id)
+        stored, first_at = self._commit(uid, messages)
+        return self._read_committed(uid, stored, first_at)
+
+    def commit_turn(self, user_id: str, messages: Any) -> tuple[str, ...]:
+        """Only the durable half of ``observe``: commit the raw messages (flagged as owed a reading) and
+        return their ids. A server calls this before it acknowledges an answer, then ``read_turn`` (or
+        leaves the reading to ``resume_pending``)."""
+        uid = normalize_user_id(user_id)
+        stored, _ = self._commit(uid, messages)
+        return tuple(m.id or "" for m in stored)
+
+    def read_turn(self, user_id: str, message_ids: Sequence[str]) -> ObserveResult:
+        """The reading half of ``observe`` for a turn ``commit_turn`` stored: inline extractors now,
+        background ones queued. Reading a turn twice applies it once (the second read changes nothing)."""
+        uid = normalize_user_id(user_id)
+        if isinstance(message_ids, str) or not isinstance(message_ids, Sequence) or not message_ids:
+            raise TypeError("message_ids must be the non-empty sequence commit_turn returned")
+        ids = [normalize_user_id(m, "message_id") for m in message_ids]
+        self._check_open()
+        changes: list[Change] = []
+        if self._inline:
+            changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+        for bit in self._background:
+            self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+        return ObserveResult(changes, ids, len(self._background))
+
+    def _commit(self, uid: str, messages: Any) -> tuple[list[TurnMessage], Any]:
         turn = normalize_messages(messages)
         self._check_open()
         mask = self._pending_mask
@@ -360,7 +412,9 @@ class PreferenceMemory:
             conn.execute(SET_MESSAGE_COUNT, {"user_pk": pk, "count": count})
             return stored, now
 
-        stored, first_at = self._write(store, "observe")  # durable from here on
+        return self._write(store, "observe")  # durable from here on
+
+    def _read_committed(self, uid: str, stored: list[TurnMessage], first_at: Any) -> ObserveResult:
         ids = [m.id or "" for m in stored]
         changes: list[Change] = []
         if self._inline:
@@ -464,29 +518,34 @@ class PreferenceMemory:
 
     def _any_pending(self) -> bool:
         return self._read(
-            lambda conn: conn.execute(ANY_PENDING, {"ns": self.namespace}).first() is not None,
+            lambda conn: conn.execute(ANY_PENDING).first() is not None,
             "looking for pending turns",
             autocommit=True,
         )
 
-    def resume_pending(self, *, limit: int | None = None) -> int:
-        """Read every stored turn of this namespace still owed an extraction (a crash between a turn's
-        commit and its reading, a failed read, a background job lost with its process), oldest first.
+    def _resume_at_open(self) -> None:
+        self.resume_pending(every_namespace=True)
+
+    def resume_pending(self, *, limit: int | None = None, every_namespace: bool = False) -> int:
+        """Read every stored turn still owed an extraction (a crash between a turn's commit and its
+        reading, a failed read, a background job lost with its process), oldest first: this namespace's,
+        or with ``every_namespace`` every tenant's (what opening a store does, in the background).
 
         Inline extractors run here; background ones are queued on the worker (``flush`` waits for them).
         Safe to run from several processes at once: each turn's decisions are applied exactly once.
         Returns the number of turns handled.
         """
         handled = 0
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, str]] = set()
+        query = PENDING_ANYWHERE if every_namespace else PENDING_TURNS
         while limit is None or handled < limit:
             rows = self._read(
-                lambda conn: conn.execute(PENDING_TURNS, {"ns": self.namespace, "n": RESUME_BATCH}).all(),
+                lambda conn: conn.execute(query, {"ns": self.namespace, "n": RESUME_BATCH}).all(),
                 "looking for pending turns",
             )
-            turns: dict[tuple[str, str], tuple[list[str], int]] = {}
+            turns: dict[tuple[str, str, str], tuple[list[str], int]] = {}
             for row in rows:
-                key = (row.user_id, row.turn_id or row.id)
+                key = (row.namespace, row.user_id, row.turn_id or row.id)
                 ids, bits = turns.get(key, ([], 0))
                 turns[key] = ([*ids, row.id], bits | row.pending)
             fresh = [k for k in turns if k not in seen]
@@ -494,22 +553,27 @@ class PreferenceMemory:
                 break
             for key in fresh:
                 seen.add(key)
-                uid = key[0]
                 ids, bits = turns[key]
-                if bits & PENDING_INLINE:
-                    if self._inline:
-                        self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
-                    else:
-                        self._write(lambda conn, u=uid, i=ids: self._clear(conn, u, i, PENDING_INLINE), "resume")
-                for bit in (b for b in self._bits(bits) if b != PENDING_INLINE):
-                    if bit in self._background:
-                        self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
-                    else:  # that extractor is no longer configured: nothing will read the turn for it
-                        self._write(lambda conn, u=uid, i=ids, b=bit: self._clear(conn, u, i, b), "resume")
+                try:
+                    self.for_namespace(key[0])._resume_turn(key[1], ids, bits)
+                except Exception:
+                    log.exception("memory: resuming a turn of user %r failed; it stays pending", key[1])
                 handled += 1
                 if limit is not None and handled >= limit:
                     break
         return handled
+
+    def _resume_turn(self, uid: str, ids: list[str], bits: int) -> None:
+        if bits & PENDING_INLINE:
+            if self._inline:
+                self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+            else:
+                self._write(lambda conn: self._clear(conn, uid, ids, PENDING_INLINE), "resume")
+        for bit in (b for b in self._bits(bits) if b != PENDING_INLINE):
+            if bit in self._background:
+                self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+            else:  # that extractor is no longer configured: nothing will read the turn for it
+                self._write(lambda conn, b=bit: self._clear(conn, uid, ids, b), "resume")
 
     @staticmethod
     def _bits(mask: int) -> list[int]:
@@ -793,9 +857,11 @@ class PreferenceMemory:
 
     def close(self) -> None:
         """Stop the background worker (after the queued turns) and release the connections."""
-        if self._worker is not None:
-            self._worker.close()
-        self._engine.dispose()
+        for sibling in list(self._siblings.values()):
+            sibling.close()
+        self._worker.close()
+        if self._owns_engine:
+            self._engine.dispose()
 
     def __enter__(self) -> PreferenceMemory:
         return self

@@ -370,3 +370,31 @@ def test_limits_are_validated() -> None:
         MemoryLimits(max_message_age=timedelta(0))
     assert MemoryLimits(max_messages=None).trim_slack == 0
     assert MessageRow.__table__.c.pending is not None
+
+
+def test_commit_then_read_is_observe_in_two_halves(url: str) -> None:
+    with open_mem(url) as mem:
+        ids = mem.commit_turn("half", [*user("I'm vegetarian."), {"role": "assistant", "content": "Noted."}])
+        assert len(ids) == 2
+        assert mem.profile("half").preferences == []  # durable, not read yet
+        assert [m.id for m in mem.iter_messages("half")] == list(ids)
+        result = mem.read_turn("half", ids)
+        assert [(c.action, c.preference.kind) for c in result.changes] == [("add", "diet")]
+        assert mem.read_turn("half", ids).changes == []  # read twice, applied once
+        with pytest.raises(TypeError):
+            mem.read_turn("half", "not-a-list")
+
+
+def test_for_namespace_shares_the_store_and_resumes_every_tenant(url: str) -> None:
+    with open_mem(url, namespace="tenant-a") as root:
+        b = root.for_namespace("tenant-b")
+        assert root.for_namespace("tenant-b") is b and root.for_namespace("tenant-a") is root
+        assert b.engine is root.engine
+        b.observe("same", user("I'm vegetarian."))
+        assert root.profile("same").preferences == []  # tenants never see each other
+        assert b.profile("same").weights.keys() == {"diet"}
+        b.commit_turn("later", user("I'm allergic to peanuts."))
+    # A restart opened on another namespace still resumes tenant-b's unread turn.
+    with open_mem(url, namespace="tenant-a") as root:
+        assert root.flush(30)
+        assert "peanuts" in root.for_namespace("tenant-b").profile("later").text

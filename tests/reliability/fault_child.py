@@ -3,6 +3,10 @@
     python fault_child.py observe URL NAMESPACE USER N_DONE MARKER
         stores N_DONE turns of USER, then starts one more and hangs while its extractor reads it
         (the turn's messages are committed, its preferences not yet), after writing MARKER.
+    python fault_child.py durable URL NAMESPACE USER ACKS
+        observes turn after turn for USER and appends each turn's number to ACKS once observe returned
+        (acknowledged), with an extractor that dawdles so a kill often lands between a turn's commit and
+        its reading; runs until killed.
     python fault_child.py migrate URL STATEMENT MARKER
         migrates an existing 0001 database to head and hangs right after SQL statement number
         STATEMENT of the migration ran, inside the migration's transaction, after writing MARKER.
@@ -12,6 +16,8 @@ Hanging is ``time.sleep``: only SIGKILL ends the process, so nothing is cleaned 
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -65,6 +71,27 @@ def observe_then_hang(url: str, namespace: str, user: str, n_done: str, marker: 
         mem.observe(user, turn(i))
 
 
+class Dawdle:
+    """An inline extractor that takes a few milliseconds, as a model would."""
+
+    name = "dawdle"
+    runs_inline = True
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        time.sleep(random.uniform(0.0, 0.02))
+        return []
+
+
+def observe_and_acknowledge(url: str, namespace: str, user: str, acks: str) -> None:
+    mem = PreferenceMemory(url, namespace=namespace, extractor=[RuleExtractor(), Dawdle()])
+    fd = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    i = 0
+    while True:
+        mem.observe(user, turn(i))
+        os.write(fd, f"{i}\n".encode())  # in the page cache at once: SIGKILL cannot lose it
+        i += 1
+
+
 def migrate_then_hang(url: str, statement: str, marker: str) -> None:
     engine = create_store_engine(url)
     target = int(statement)
@@ -83,4 +110,4 @@ def migrate_then_hang(url: str, statement: str, marker: str) -> None:
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"observe": observe_then_hang, "migrate": migrate_then_hang}[command](*args)
+    {"observe": observe_then_hang, "migrate": migrate_then_hang, "durable": observe_and_acknowledge}[command](*args)

@@ -29,13 +29,17 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from memory import PreferenceMemory, PreferenceMemoryError
+from memory import MemoryLimits, PreferenceMemory, PreferenceMemoryError
 from memory.schema import FeedbackRow, MessageRow, PreferenceRow, UserRow
 
 # Markers are single tokens the rule extractor keeps verbatim: "zq<user>w<worker>n<op>".
 MARKER = re.compile(r"zq(\d+)w(\d+)n(\d+)")
 # Feedback remarks the rule extractor reads as verbosity corrections: every worker fights over one slot.
 VERBOSITY_REMARKS = ("shorter please", "more detail please")
+
+
+# The load tests check concurrency, not the per-user caps: every like a worker states must stay active.
+LOAD_LIMITS = MemoryLimits(max_preferences=100_000, max_per_kind=100_000)
 
 
 def tricky_user_ids(n: int) -> list[str]:
@@ -243,7 +247,7 @@ def audit(mem: PreferenceMemory, users: Sequence[str], expected: Expected) -> Au
         result.lost += len(lost)
         result.unexpected += len(extra)
         result.duplicated += dup
-        stored = Counter(m.content for m in history.messages)
+        stored = Counter(m.content for m in mem.iter_messages(user))
         if stored != expected.messages.get(user, Counter()):
             result.message_mismatches += 1
         if len(history.feedback) != expected.feedback.get(user, 0):
