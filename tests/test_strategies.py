@@ -188,6 +188,8 @@ CASES = [
     ("amulet", {}, [("Keep answers short.", 2.0), ("Use a formal tone.", 1.0)]),
     ("linear", {}, [("Keep answers short.", 1.0), ("Be playful.", -0.5)]),
     ("prompt", {}, [("Keep answers short.", 1.0), ("Be playful.", 1.0)]),
+    ("linear", {"r": 2.0, "nucleus": 0.9, "repetition_penalty": 1.3, "no_repeat_ngram": 3}, PREF),
+    ("amulet", {"nucleus": 0.9, "no_repeat_ngram": 2}, PREF),
 ]
 
 
@@ -208,7 +210,8 @@ def test_cached_loop_equals_the_naive_reference(gen, strategy, params, preferenc
     assert res.token_ids == _reference(gen, strategy, params, preference, 30)
 
 
-@pytest.mark.parametrize("params", [{}, {"w": 2.5, "k": 4}, {"base_reads_preference": False}])
+@pytest.mark.parametrize("params", [{}, {"w": 2.5, "k": 4}, {"base_reads_preference": False},
+                                    {"no_repeat_ngram": 2, "repetition_penalty": 1.5}])
 def test_pad_cached_loop_equals_the_naive_reference(pad_gen, persrm, params):
     res = pad_gen.generate(MESSAGES, preference=PREF, strategy="pad", max_new_tokens=30, **params)
     assert res.token_ids == _reference(pad_gen, "pad", params, PREF, 30, rm=persrm)
@@ -249,7 +252,7 @@ def test_batched_mixed_requests_equal_one_at_a_time(pad_gen):
     batched = pad_gen.generate_batch(requests)
     for request, result in zip(requests, batched, strict=True):
         single = pad_gen.generate(request.messages, request.preference, request.strategy,
-                                  max_new_tokens=request.max_new_tokens)
+                                  max_new_tokens=request.sampling.max_new_tokens)
         assert result.token_ids == single.token_ids
         assert result.text == single.text
         assert result.usage == single.usage
@@ -329,7 +332,7 @@ def test_args_in_a_mixed_batch_equals_one_at_a_time(args_gen):
     ]
     for request, result in zip(requests, args_gen.generate_batch(requests), strict=True):
         single = args_gen.generate(request.messages, request.preference, request.strategy,
-                                   max_new_tokens=request.max_new_tokens, **request.strategy_params)
+                                   max_new_tokens=request.sampling.max_new_tokens, **request.strategy_params)
         assert result.token_ids == single.token_ids
 
 
@@ -435,3 +438,104 @@ def test_property_pad_w0_is_the_base_argmax(view, k):
                       weights=view.weights)
     scores = make_strategy("pad", w=0.0, k=k).scores(joined, 1)
     assert torch.equal(scores.argmax(-1), view.logits["base"].argmax(-1))
+
+
+# -- guards (generation/guards.py) ----------------------------------------------------------------
+from pad_integrations.generation.guards import GUARDS_OFF, apply_guards  # noqa: E402
+
+
+def test_guards_off_return_the_faithful_scores_exactly():
+    view = random_view(1, [1.0], seed=5)
+    view.generated = [[1, 2, 3, 1, 2], [4, 4, 4, 4, 4]]
+    for name, formula in [
+        ("linear", lambda v: 3 * v.logp("pref0") - 2 * v.logp("base")),
+        ("amulet", lambda v: v.logp("pref0") + amulet_k(2, 2, 10, 60) * (v.logp("pref0") - v.logp("base"))),
+    ]:
+        scores = make_strategy(name, **GUARDS_OFF).scores(view, 1)
+        assert torch.equal(scores, formula(view)), name
+    z = torch.randn(2, 50)
+    assert apply_guards(z, GUARDS_OFF, anchor_logp=None, generated=None) is z
+
+
+def test_nucleus_guard_keeps_only_the_preference_policys_top_p_and_its_argmax():
+    view = random_view(1, [1.0], seed=6)
+    scores = make_strategy("linear", r=4.0, nucleus=0.7).scores(view, 1)
+    p = view.logp("pref0").exp()
+    for row in range(2):
+        kept = ~torch.isneginf(scores[row])
+        assert kept.any() and bool(kept[p[row].argmax()])
+        order = p[row].argsort(descending=True)
+        n = int(kept.sum())
+        assert set(order[:n].tolist()) == set(kept.nonzero()[:, 0].tolist())  # a top set of the policy
+        assert float(p[row][order[:n]].sum()) >= 0.7 - 1e-6
+        assert float(p[row][order[: n - 1]].sum()) < 0.7  # and the smallest one reaching 0.7
+        # inside the nucleus the contrast scores are untouched
+        faithful = 5 * view.logp("pref0") - 4 * view.logp("base")
+        assert torch.equal(scores[row][kept], faithful[row][kept])
+
+
+def test_no_repeat_ngram_guard_bans_exactly_the_tokens_that_would_repeat_an_ngram():
+    view = random_view(1, [1.0], seed=7)
+    view.generated = [[5, 6, 7, 5, 6], [1, 2, 3, 4, 5]]
+    scores = make_strategy("amulet", no_repeat_ngram=3).scores(view, 1)
+    faithful = make_strategy("amulet").scores(view, 1)
+    banned = torch.isneginf(scores) & ~torch.isneginf(faithful)
+    assert banned[0].nonzero()[:, 0].tolist() == [7]  # "5 6" was followed by 7 before
+    assert not banned[1].any()
+    assert torch.equal(scores[~banned], faithful[~banned])
+
+
+def test_repetition_penalty_guard_pushes_down_generated_tokens_only():
+    view = random_view(1, [1.0], seed=8)
+    view.generated = [[3, 9], [3, 9]]
+    guarded = make_strategy("linear", r=1.0, repetition_penalty=2.0).scores(view, 1)
+    faithful = torch.log_softmax(make_strategy("linear", r=1.0).scores(view, 1), dim=-1)
+    for row in range(2):
+        for t in range(50):
+            if t in (3, 9):
+                assert float(guarded[row, t]) == pytest.approx(2 * float(faithful[row, t]))
+            else:
+                assert float(guarded[row, t]) == pytest.approx(float(faithful[row, t]))
+    assert make_strategy("linear", repetition_penalty=1.0).params["repetition_penalty"] == 1.0
+
+
+def test_guards_handle_rows_with_different_generated_lengths():
+    view = random_view(1, [1.0], seed=9)
+    view.generated = [[1, 2, 1], []]
+    scores = make_strategy("linear", no_repeat_ngram=2).scores(view, 1)
+    assert bool(torch.isneginf(scores[0, 2])) and not torch.isneginf(scores[1]).any()
+
+
+def test_pad_guards_apply_after_the_top_k_rescoring():
+    g = torch.Generator().manual_seed(10)
+    view = StepView(logits={"joined": torch.randn(1, 30, generator=g)},
+                    rm_logits={"joined": torch.randn(1, 30, generator=g)}, weights=torch.ones(1, 1))
+    top = view.logits["joined"].topk(10).indices[0].tolist()
+    view.generated = [[top[0], top[1], top[0]]]
+    scores = make_strategy("pad", no_repeat_ngram=2).scores(view, 1)
+    assert bool(torch.isneginf(scores[0, top[1]]))
+    assert (~torch.isneginf(scores)).sum() == 9
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"nucleus": 0.0}, "nucleus"), ({"repetition_penalty": 0.5}, "repetition_penalty"),
+    ({"no_repeat_ngram": -1}, "no_repeat_ngram"), ({"no_repeat_ngram": 2.5}, "no_repeat_ngram"),
+])
+@pytest.mark.parametrize("strategy", ["linear", "amulet", "pad"])
+def test_bad_guard_parameters_are_clear_errors(strategy, params, match):
+    if strategy == "pad" and "nucleus" in params:
+        with pytest.raises(ValueError, match="unknown parameter"):
+            make_strategy(strategy, **params)
+        return
+    with pytest.raises(ValueError, match=match):
+        make_strategy(strategy, **params)
+
+
+def test_guards_stop_a_loop_in_the_engine(gen):
+    """On the tiny model a strong contrast loops; the n-gram guard leaves no repeated 3-gram of tokens."""
+    plain = gen.generate(MESSAGES, preference=PREF, strategy="linear", r=8.0, max_new_tokens=40, **GUARDS_OFF)
+    guarded = gen.generate(MESSAGES, preference=PREF, strategy="linear", r=8.0, max_new_tokens=40,
+                           nucleus=None, no_repeat_ngram=3)
+    grams = [tuple(guarded.token_ids[i : i + 3]) for i in range(len(guarded.token_ids) - 2)]
+    assert len(grams) > 0 and len(set(grams)) == len(grams)
+    assert plain.token_ids != guarded.token_ids or len(set(grams)) == len(grams)

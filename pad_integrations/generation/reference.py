@@ -43,6 +43,7 @@ def reference_generate(
             if reward_model is not None
             else {},
             weights=w,
+            generated=[list(generated)],
         )
         if sequence_reward_model is not None:
             # ARGS the official way: one full reward-model pass per candidate continuation.

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-from transformers import TopPLogitsWarper
+
+from pad_integrations.generation.guards import GUARDS_OFF, apply_guards, validate_guards
 
 NEG_INF = float("-inf")
 
@@ -33,13 +34,15 @@ class StepView:
     ``logits[name]``: raw last-position logits ``[n, V]`` (float32) of the base model under each
     context the strategy asked for; ``rm_logits[name]`` likewise for the PersRM; ``weights``: the
     normalised preference weights ``[n, P]``; ``candidate_rewards``: for strategies with a
-    sequence-level reward model, the rewards ``[n, k]`` of the candidates their ``candidates()`` named.
+    sequence-level reward model, the rewards ``[n, k]`` of the candidates their ``candidates()`` named;
+    ``generated``: the ids each row has generated so far (for the repetition guards).
     """
 
     logits: dict[str, torch.Tensor]
     rm_logits: dict[str, torch.Tensor] = field(default_factory=dict)
     weights: torch.Tensor | None = None
     candidate_rewards: torch.Tensor | None = None
+    generated: list[list[int]] | None = None
     _logp: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def logp(self, name: str) -> torch.Tensor:
@@ -186,18 +189,21 @@ class PromptStrategy(_PreferenceContrast):
 
 @register_strategy
 class LinearStrategy(_PreferenceContrast):
-    """Linear alignment: (1+r)·log p_pref − r·log p_base, optionally only inside p_pref's top-p nucleus."""
+    """Linear alignment: (1+r)·log p_pref − r·log p_base, then the guards (generation/guards.py).
+
+    ``nucleus`` restricts the choice to p_pref's top-p nucleus (the original code's variant);
+    ``repetition_penalty`` / ``no_repeat_ngram`` act on the ids generated so far. All three off
+    (``nucleus=None, repetition_penalty=1.0, no_repeat_ngram=0``) is the paper's formula exactly.
+    """
 
     name = "linear"
-    defaults: ClassVar[dict[str, Any]] = {"r": 2.0, "nucleus": None}
+    defaults: ClassVar[dict[str, Any]] = {"r": 2.0, **GUARDS_OFF}
 
     def validate(self) -> None:
-        r, nucleus = self.params["r"], self.params["nucleus"]
+        r = self.params["r"]
         if not _finite_number(r):
             raise ValueError(f"linear: r must be a finite number, got {r!r}")
-        if nucleus is not None and not (_finite_number(nucleus) and 0 < nucleus <= 1):
-            raise ValueError(f"linear: nucleus must be in (0, 1] or None, got {nucleus!r}")
-        self._top_p = TopPLogitsWarper(float(nucleus)) if nucleus is not None else None
+        validate_guards(self.name, self.params)
 
     def scores(self, view: StepView, n_prefs: int) -> torch.Tensor:
         if n_prefs == 0:
@@ -205,12 +211,7 @@ class LinearStrategy(_PreferenceContrast):
         r = float(self.params["r"])
         x_main = preference_logp(view, n_prefs)
         z = (1 + r) * x_main - r * view.logp("base")
-        if self._top_p is not None:
-            # The original Linear Alignment code (model.py:45-48) only lets the contrast pick among the
-            # preference-conditioned model's nucleus, which keeps extrapolation from choosing junk.
-            outside = torch.isneginf(self._top_p(None, x_main.clone()))
-            z = z.masked_fill(outside, NEG_INF)
-        return z
+        return apply_guards(z, self.params, anchor_logp=x_main, generated=view.generated)
 
 
 def amulet_k(alpha: float, lam: float, eta: float, T: int) -> float:
@@ -249,7 +250,7 @@ class AmuletStrategy(_PreferenceContrast):
     """Amulet: T closed-form online-learning iterations per token; ``exact=False`` uses the collapsed form."""
 
     name = "amulet"
-    defaults: ClassVar[dict[str, Any]] = {"alpha": 2.0, "lam": 2.0, "eta": 10.0, "T": 60, "exact": False}
+    defaults: ClassVar[dict[str, Any]] = {"alpha": 2.0, "lam": 2.0, "eta": 10.0, "T": 60, "exact": False, **GUARDS_OFF}
 
     def validate(self) -> None:
         p = self.params
@@ -260,16 +261,19 @@ class AmuletStrategy(_PreferenceContrast):
             raise ValueError("amulet: lam and eta must be > 0")
         if isinstance(p["T"], bool) or not isinstance(p["T"], int) or p["T"] < 1:
             raise ValueError(f"amulet: T must be a positive int, got {p['T']!r}")
+        validate_guards(self.name, p)
         self.k = amulet_k(float(p["alpha"]), float(p["lam"]), float(p["eta"]), int(p["T"]))
 
     def scores(self, view: StepView, n_prefs: int) -> torch.Tensor:
         if n_prefs == 0:
             return view.logits["base"]
         x_main, base = preference_logp(view, n_prefs), view.logp("base")
-        if self.params["exact"]:
-            p = self.params
-            return amulet_iterations(x_main, base, float(p["alpha"]), float(p["lam"]), float(p["eta"]), int(p["T"]))
-        return x_main + self.k * (x_main - base)
+        p = self.params
+        if p["exact"]:
+            z = amulet_iterations(x_main, base, float(p["alpha"]), float(p["lam"]), float(p["eta"]), int(p["T"]))
+        else:
+            z = x_main + self.k * (x_main - base)
+        return apply_guards(z, p, anchor_logp=x_main, generated=view.generated)
 
 
 class _TopKRerank(Strategy):
@@ -279,9 +283,12 @@ class _TopKRerank(Strategy):
     first), the way the official PAD code joins principles ("harmless and humor"); weights order them.
     """
 
-    defaults: ClassVar[dict[str, Any]] = {"w": 1.0, "k": 10, "base_reads_preference": True}
+    defaults: ClassVar[dict[str, Any]] = {
+        "w": 1.0, "k": 10, "base_reads_preference": True, "repetition_penalty": 1.0, "no_repeat_ngram": 0,
+    }
 
     def validate(self) -> None:
+        validate_guards(self.name, self.params)
         if not _finite_number(self.params["w"]):
             raise ValueError(f"{self.name}: w must be a finite number, got {self.params['w']!r}")
         k = self.params["k"]
@@ -307,9 +314,10 @@ class _TopKRerank(Strategy):
         top, idx = logits.topk(k, dim=-1)
         return top, idx
 
-    @staticmethod
-    def scatter(like: torch.Tensor, idx: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        return torch.full_like(like, NEG_INF).scatter(-1, idx, values)
+    def scatter(self, like: torch.Tensor, idx: torch.Tensor, values: torch.Tensor, view: StepView) -> torch.Tensor:
+        """The candidates' scores over the vocabulary, the rest -inf, then the repetition guards (if on)."""
+        scores = torch.full_like(like, NEG_INF).scatter(-1, idx, values)
+        return apply_guards(scores, self.params, anchor_logp=None, generated=view.generated)
 
 
 @register_strategy
@@ -326,10 +334,10 @@ class PADStrategy(_TopKRerank):
         top, idx = self.candidates(view, n_prefs)
         w = float(self.params["w"])
         if w == 0:  # the official shortcut: base greedy over the top-k, the PersRM is irrelevant
-            return self.scatter(logits, idx, top)
+            return self.scatter(logits, idx, top, view)
         m = view.rm_logits["joined"].gather(-1, idx)
         reward = torch.log_softmax(m, dim=-1) - torch.log_softmax(top, dim=-1)
-        return self.scatter(logits, idx, top + w * reward)
+        return self.scatter(logits, idx, top + w * reward, view)
 
 
 @register_strategy
@@ -348,10 +356,10 @@ class ARGSStrategy(_TopKRerank):
         top, idx = self.candidates(view, n_prefs)
         w = float(self.params["w"])
         if w == 0:
-            return self.scatter(logits, idx, top)
+            return self.scatter(logits, idx, top, view)
         if view.candidate_rewards is None:
             raise ValueError("args: the engine supplied no candidate rewards")
-        return self.scatter(logits, idx, top + w * view.candidate_rewards)
+        return self.scatter(logits, idx, top + w * view.candidate_rewards, view)
 
 
 def _finite_number(x: Any) -> bool:
