@@ -1,8 +1,13 @@
-"""ChatPAD tool calling on the demo model (trained to emit Hermes <tool_call> markup): invoke and stream."""
+"""ChatPAD tool calling (Hermes <tool_call> markup in a ChatML template with tools): invoke and stream.
+
+The tiny fixture model cannot decide to call a tool, so the calls are forced (``tool_choice="any"``): the
+tool-call grammar makes the model write a whole, well-formed call, which then goes through the same parsing,
+streaming and history rendering as a call the model chose. (The default model, SmolLM2-135M-Instruct, has a
+template without tools, and is refused tools: tests/test_default_model.py.)"""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -20,19 +25,14 @@ def magic_function(input: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_chat() -> ChatPAD:
-    # PAD_DEMO_MODEL_OVERRIDE: another local model directory (debugging only).
-    model = os.environ.get("PAD_DEMO_MODEL_OVERRIDE")
-    if model is None:
-        from pad_integrations import demo
-
-        model = demo.model_path()
-    return ChatPAD(model=model, max_tokens=64)
+def demo_chat(tiny_model_dir: Path) -> ChatPAD:
+    return ChatPAD(model=str(tiny_model_dir), max_tokens=64)
 
 
 def test_tool_markup_becomes_tool_calls(demo_chat: ChatPAD) -> None:
-    reply = demo_chat.bind_tools([magic_function]).invoke(QUESTION)
-    assert reply.tool_calls, f"the demo model made no tool call: {reply.content!r}"
+    reply = demo_chat.bind_tools([magic_function], tool_choice="any").invoke(QUESTION)
+    assert reply.tool_calls, f"the forced call did not parse: {reply.content!r}"
+    assert reply.tool_calls[0]["name"] == "magic_function"
     call = reply.tool_calls[0]
     assert call["type"] == "tool_call" and call["id"].startswith("call_") and isinstance(call["args"], dict)
     assert "<tool_call>" not in reply.content and "</tool_call>" not in reply.content
@@ -40,7 +40,7 @@ def test_tool_markup_becomes_tool_calls(demo_chat: ChatPAD) -> None:
 
 
 def test_streamed_tool_calls_arrive_as_tool_call_chunks(demo_chat: ChatPAD) -> None:
-    bound = demo_chat.bind_tools([magic_function])
+    bound = demo_chat.bind_tools([magic_function], tool_choice="any")
     whole = bound.invoke(QUESTION)
     chunks = list(bound.stream(QUESTION))
     assert not any("<tool_call" in c.content for c in chunks), "tool-call markup leaked into the stream"
@@ -54,12 +54,13 @@ def test_streamed_tool_calls_arrive_as_tool_call_chunks(demo_chat: ChatPAD) -> N
 
 
 async def test_async_stream_tool_calls(demo_chat: ChatPAD) -> None:
-    bound = demo_chat.bind_tools([magic_function])
+    bound = demo_chat.bind_tools([magic_function], tool_choice="any")
     whole = await bound.ainvoke(QUESTION)
     chunks = [c async for c in bound.astream(QUESTION)]
     merged = chunks[0]
     for c in chunks[1:]:
         merged = merged + c
+    assert whole.tool_calls, "the forced call did not parse"
     assert [(t["name"], t["args"]) for t in merged.tool_calls] == [(t["name"], t["args"]) for t in whole.tool_calls]
 
 
