@@ -137,27 +137,95 @@ class _Prepared:
 class PADLLM(FunctionCallingLLM):
     """A local Hugging Face chat model steered per user at decoding time, for LlamaIndex.
 
-    ``PADLLM(model="/local/dir", strategy="amulet", memory="sqlite:///prefs.db")``; use it as
-    ``Settings.llm``, in query and chat engines, and in agents (ReAct and function-calling).
+    The user's stored preferences (``memory``) steer every token; each finished turn is recorded back
+    into the memory. The user comes from ``user_id=`` on the call, ``llm.for_user("alice")`` (a cheap
+    copy sharing the weights), ``pad_integrations.runtime.user_context("alice")`` around an engine or
+    agent call, or the ``user_id`` field. Works as ``Settings.llm``, in query and chat engines, and in
+    agents (ReAct and function calling).
+
+    Setup:
+        .. code-block:: bash
+
+            pip install "pad-integrations[llama-index]"
+
+    Instantiate:
+        .. code-block:: python
+
+            from pad_integrations.llama_index import PADLLM
+
+            llm = PADLLM(model=None, strategy="amulet", memory="sqlite:///prefs.db", max_tokens=256)
+
+    Invoke:
+        .. code-block:: python
+
+            from llama_index.core.llms import ChatMessage
+
+            response = llm.chat([ChatMessage(role="user", content="What is tea?")], user_id="alice")
+            response.message.content
+            response.raw["preferences"]          # what steered this answer
+            llm.complete("What is tea?").text    # completion API: the prompt is one user turn
+
+    Stream:
+        .. code-block:: python
+
+            for part in llm.for_user("alice").stream_chat([ChatMessage(role="user", content="Hi")]):
+                print(part.delta, end="")
+
+        ``achat``/``astream_chat`` await the shared decode queue and never block the event loop.
+
+    Tools:
+        .. code-block:: python
+
+            from llama_index.core.tools import FunctionTool
+
+            def get_weather(city: str) -> str:
+                '''Get the current weather in a city.'''
+                return "sunny"
+
+            tool = FunctionTool.from_defaults(get_weather)
+            response = llm.chat_with_tools([tool], user_msg="Weather in Paris?", tool_required=True)
+            llm.get_tool_calls_from_response(response)   # [ToolSelection(tool_name="get_weather", ...)]
+
+        The model's chat template must render tools; ``tool_required=True`` (or ``tool_choice``) decodes
+        under a tool-call grammar, so the call is always well formed.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
-    model: str | None = Field(default=None, description="Hub id or local directory; None: the default model (SmolLM2-135M-Instruct).")
-    strategy: str = Field(default="amulet")
-    strategy_params: dict[str, Any] = Field(default_factory=dict)
-    reward_model: str | None = None
-    device: str | None = None
-    dtype: str | None = None
-    memory: Any = Field(default=None, description="A PreferenceMemory, a database URL, or None.")
+    model: str | None = Field(
+        default=None,
+        description="Hub id or local directory of the chat model; None: the default model (SmolLM2-135M-Instruct).",
+    )
+    strategy: str = Field(
+        default="amulet",
+        description="How preferences steer decoding: base, prompt, linear, amulet, pad (needs reward_model), "
+        "args (needs a sequence-classification reward_model). Per call: strategy=.",
+    )
+    strategy_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Parameters of the strategy (e.g. {'r': 2.0} for linear); merged with a call's strategy_params=.",
+    )
+    reward_model: str | None = Field(
+        default=None, description="Directory of a PersRM (for pad) or a sequence classifier (for args)."
+    )
+    device: str | None = Field(default=None, description="Torch device for the weights (cuda, mps, ...); None: CPU.")
+    dtype: str | None = Field(default=None, description="Weights dtype (float32, bfloat16, float16, auto); None: float32.")
+    memory: Any = Field(
+        default=None,
+        description="Where preferences are read and turns recorded: a PreferenceMemory, a database URL, or None.",
+    )
     user_id: str | None = Field(default=None, description="The user this copy speaks for (see for_user).")
-    record: RecordMode = "background"
-    temperature: float | None = Field(default=None, description="0 or None decodes greedily.")
-    top_p: float = 1.0
-    top_k: int = 0
-    seed: int | None = None
-    max_tokens: int = 256
-    stop: list[str] | None = None
+    record: RecordMode = Field(
+        default="background",
+        description="How finished turns reach the memory: background (off the request path, in order), "
+        "inline (before the call returns) or off.",
+    )
+    temperature: float | None = Field(default=None, description="0 or None decodes greedily; above 0 samples.")
+    top_p: float = Field(default=1.0, description="Nucleus sampling mass (1.0: no cut); used only when sampling.")
+    top_k: int = Field(default=0, description="Sample among the top_k most likely tokens only (0: no limit).")
+    seed: int | None = Field(default=None, description="Random seed for sampling (same seed, same text).")
+    max_tokens: int = Field(default=256, description="Most tokens to generate per reply.")
+    stop: list[str] | None = Field(default=None, description="Stop strings; merged with a call's stop=.")
     context_window: int | None = Field(default=None, description="Override the model's context window.")
 
     @classmethod
@@ -204,8 +272,17 @@ class PADLLM(FunctionCallingLLM):
         settings = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
         strategy_params = {**self.strategy_params, **kwargs.pop("strategy_params", {})}
         stop = kwargs.pop("stop", None)
+        # tool_choice (FunctionAgent's initial_tool_choice): "required"/"any" or a tool's name forces a call,
+        # as tool_required does; "auto"/"none"/None leave the choice to the model.
+        tool_choice = kwargs.pop("tool_choice", None)
+        if tools and isinstance(tool_choice, str) and tool_choice not in ("auto", "none"):
+            tool_required = True
+            if tool_choice not in ("required", "any"):
+                tools = [t for t in tools if t.get("function", {}).get("name") == tool_choice]
+                if not tools:
+                    raise ValueError(f"tool_choice {tool_choice!r} is not one of the tools given")
         # LlamaIndex threads a few of its own arguments through to the LLM; they carry no decoding meaning.
-        for name in ("formatted", "verbose", "allow_parallel_tool_calls", "tool_choice"):
+        for name in ("formatted", "verbose", "allow_parallel_tool_calls"):
             kwargs.pop(name, None)
         if kwargs:
             raise TypeError(f"PADLLM got unexpected keyword arguments: {sorted(kwargs)}")
