@@ -87,10 +87,10 @@ def generate_config(
 ) -> tuple[list[Answer], dict[str, float]]:
     """Answers of one configuration for one seed, measured, plus its speed ``{tokens, seconds}``."""
     qindex = {q.text: i for i, q in enumerate(questions)}
-    if config.strategy == "base":
-        jobs = [(q, None) for q in questions]
-    else:
-        jobs = [(c.question, c) for c in cases]
+    # base ignores the preference: one answer per question, judged against every preference
+    jobs: list[tuple[EvalQuestion, EvalCase | None]] = (
+        [(q, None) for q in questions] if config.strategy == "base" else [(c.question, c) for c in cases]
+    )
     requests = [
         GenerationRequest(
             _messages(q), preference=None if c is None else c.preference.text, strategy=config.strategy,

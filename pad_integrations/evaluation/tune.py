@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pad_integrations.evaluation.eval_set import HELDOUT, DEV, EvalQuestion, cases
+from pad_integrations.evaluation.eval_set import DEV, HELDOUT, EvalQuestion, cases
 from pad_integrations.evaluation.realeval import (
     Answer,
     Config,
@@ -42,7 +42,8 @@ GUIDED: tuple[str, ...] = ("linear", "amulet", "pad")
 GUARDS = {"nucleus": 0.9, "no_repeat_ngram": 4}
 OFF = {"nucleus": None, "repetition_penalty": 1.0, "no_repeat_ngram": 0}
 ON_TOPIC_SLACK_DEV = 0.03
-TARGET_GAIN, TARGET_ON_TOPIC, = 0.20, 0.05
+TARGET_GAIN, TARGET_ON_TOPIC = 0.20, 0.05
+GUIDED_COST = 1.3  # a guided case costs about this many prompt cases (two contexts, guards)
 
 # Priority order: the strength sweep with guards first, then the faithful formulas and guard ablations.
 GRID: tuple[Config, ...] = (
@@ -168,6 +169,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         answers, speed = generate_config(gen, config, dev_cases, dev_q, 0, decoding, log)
         dev_answers.extend(answers)
         dev[config.name] = {**summarise(answers, speed), "strategy": config.strategy, "params": config.params}
+        d = dev[config.name]
+        log(f"  dev {config.name}: adherence {d['adherence'][0]:.3f} on-topic {d['on_topic'][0]:.3f} "
+            f"repetition {d['repetition'][0]:.3f} nll {d['nll']:.3f} tok/s {d.get('tokens_per_s', 0):.0f}")
         n = len(dev_q) if config.strategy == "base" else len(dev_cases)
         rates[config.strategy] = (time.perf_counter() - t0) / max(1, n)
 
@@ -178,7 +182,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         run_dev(config)
     skipped: list[str] = []
     for config in grid:
-        per_case = rates.get(config.strategy, rates["prompt"] * 2)
+        per_case = rates.get(config.strategy, rates["prompt"] * GUIDED_COST)
         heldout_cost = _heldout_cost(rates, len(held_q), len(held_cases), len(seeds), grid)
         needed = per_case * len(dev_cases) + heldout_cost
         if time.perf_counter() - started + needed > args.budget_s and not args.smoke:
@@ -188,6 +192,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         run_dev(config)
     selection = select(dev, grid)
     log(f"selection: {json.dumps(selection['chosen'])}; primary: {selection['primary']}; skipped: {skipped}")
+    (out / "dev_summary.json").write_text(json.dumps({"dev": dev, "selection": selection, "skipped": skipped},
+                                                     indent=1, default=_json_default))
+    (out / "dev_answers.json").write_text(json.dumps(answers_json(dev_answers), default=_json_default))
 
     by_name = {c.name: c for c in grid}
     held_configs = [Config("base"), Config("prompt"), *(by_name[n] for n in selection["chosen"].values())]
@@ -203,11 +210,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             acc = speeds.setdefault(config.name, {"tokens": 0.0, "seconds": 0.0})
             acc["tokens"] += speed["tokens"]
             acc["seconds"] += speed["seconds"]
+            h = per_seed[str(seed)][config.name]
+            log(f"  held-out {config.name} seed {seed}: adherence {h['adherence'][0]:.3f} "
+                f"on-topic {h['on_topic'][0]:.3f} repetition {h['repetition'][0]:.3f}")
     extras = []
     for config in FAITHFUL:
         if config.name in {c.name for c in held_configs}:
             continue
-        cost = rates.get(config.strategy, 0.0) * len(held_cases) * len(seeds)
+        cost = rates.get(config.strategy, rates["prompt"] * GUIDED_COST) * len(held_cases) * len(seeds)
         if time.perf_counter() - started + cost > args.budget_s and not args.smoke:
             continue
         for seed in seeds:
@@ -239,6 +249,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=_json_default))
     (out / "dev_answers.json").write_text(json.dumps(answers_json(dev_answers), default=_json_default))
     (out / "heldout_answers.json").write_text(json.dumps(answers_json(held_answers), default=_json_default))
+    (out / "dev_summary.json").unlink(missing_ok=True)  # only a checkpoint; summary.json holds it (files back: <= 8)
     log(f"done; target: {json.dumps(summary['target'], default=_json_default)}")
     return summary
 
@@ -246,7 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _heldout_cost(rates: dict[str, float], n_q: int, n_cases: int, n_seeds: int, grid: Sequence[Config]) -> float:
     guided = {c.strategy for c in grid}
     per_seed = rates.get("base", 0.0) * n_q + rates.get("prompt", 0.0) * n_cases
-    per_seed += sum(rates.get(s, rates.get("prompt", 0.0) * 2) * n_cases for s in guided)
+    per_seed += sum(rates.get(s, rates.get("prompt", 0.0) * GUIDED_COST) * n_cases for s in guided)
     return per_seed * n_seeds
 
 
@@ -271,10 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output directory for the JSON files")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--batch-size", type=int, default=256, help="requests per generate_batch call")
-    parser.add_argument("--budget-s", type=float, default=240.0, help="skip dev configurations beyond this budget")
+    parser.add_argument("--batch-size", type=int, default=1024, help="requests per generate_batch call")
+    parser.add_argument("--budget-s", type=float, default=330.0,
+                        help="dev configurations that would make the whole run exceed this are skipped (listed)")
     parser.add_argument("--smoke", action="store_true", help="toy size end to end (CPU proof of the pipeline)")
     args = parser.parse_args(argv)
     if args.smoke:
