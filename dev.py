@@ -6,7 +6,7 @@
     python3 dev.py test     # install, then run the whole test suite (PostgreSQL tests included when a
                             # server is reachable through PAD_TEST_POSTGRES_URL, or can be started here)
     python3 dev.py install  # only the install
-    python3 dev.py lint     # ruff
+    python3 dev.py lint     # ruff, then mypy (configured in pyproject.toml)
 
 Needs nothing but python3 and the package registries. torch comes from ``torch==2.13.0`` first, so that
 the project's looser ``torch>=...`` requirement is already satisfied and pip never pulls CUDA wheels.
@@ -85,6 +85,7 @@ def main(argv: list[str]) -> int:
         return 0
     if what == "lint":
         run(PY, "-m", "ruff", "check", ".")
+        run(PY, "-m", "mypy")  # files and settings: [tool.mypy] in pyproject.toml
         return 0
     print(__doc__)
     return 2

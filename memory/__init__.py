@@ -12,7 +12,6 @@ from memory.errors import (
     PreferenceLimitError,
     PreferenceMemoryError,
     UnknownMessageError,
-    UnknownPreferenceError,
 )
 from memory.limits import MemoryLimits
 from memory.messages import normalize_user_id
@@ -35,6 +34,5 @@ __all__ = [
     "Profile",
     "StoredMessage",
     "UnknownMessageError",
-    "UnknownPreferenceError",
     "normalize_user_id",
 ]

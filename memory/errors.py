@@ -1,11 +1,12 @@
-"""The memory's own exceptions. Bad input raises ValueError / TypeError; these cover the rest."""
+"""The memory's own exceptions. Bad input raises ValueError / TypeError; these cover the rest.
+
+The memory is a library of its own: it imports nothing from ``pad_integrations``.
+"""
 
 from __future__ import annotations
 
-from pad_integrations.errors import PADError
 
-
-class PreferenceMemoryError(PADError):
+class PreferenceMemoryError(Exception):
     """Base class for failures of the preference memory."""
 
 
@@ -15,10 +16,6 @@ class MemoryStoreError(PreferenceMemoryError):
 
 class UnknownMessageError(PreferenceMemoryError, KeyError):
     """A message id that does not exist for this user (ids of other users are never revealed)."""
-
-
-class UnknownPreferenceError(PreferenceMemoryError, KeyError):
-    """A preference kind or id that this user has no active preference for."""
 
 
 class InvalidUserIdError(PreferenceMemoryError, ValueError):

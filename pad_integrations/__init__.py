@@ -15,12 +15,18 @@ _LAZY = {
     "GuidedGenerator": "pad_integrations.generation",
     "GenerationRequest": "pad_integrations.generation",
     "GenerationResult": "pad_integrations.generation",
+    "SamplingSettings": "pad_integrations.generation",
 }
 
 if TYPE_CHECKING:
-    from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
+    from pad_integrations.generation import (
+        GenerationRequest,
+        GenerationResult,
+        GuidedGenerator,
+        SamplingSettings,
+    )
 
-__all__ = ["GenerationRequest", "GenerationResult", "GuidedGenerator", "__version__"]
+__all__ = ["GenerationRequest", "GenerationResult", "GuidedGenerator", "SamplingSettings", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

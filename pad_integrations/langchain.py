@@ -65,13 +65,20 @@ from pad_integrations.generation import (  # noqa: E402
     JSONSchemaConstraint,
     ToolCallConstraint,
 )
+from pad_integrations.generation.types import EngineMessage  # noqa: E402
 from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
 from pad_integrations.runtime.decode_queue import batch_group, get_decode_queue, group_member  # noqa: E402
 from pad_integrations.runtime.engines import get_generator  # noqa: E402
 from pad_integrations.runtime.recording import RecordMode, new_turn, recorder_for, resolve_memory  # noqa: E402
 from pad_integrations.runtime.requests import steered_request, with_system_instruction  # noqa: E402
 from pad_integrations.runtime.users import check_user_id, current_user  # noqa: E402
-from pad_integrations.tools import StreamEvent, ToolCallStreamParser, arguments_json, parse_tool_calls  # noqa: E402
+from pad_integrations.tools import (  # noqa: E402
+    StreamEvent,
+    ToolCall,
+    ToolCallStreamParser,
+    arguments_json,
+    parse_tool_calls,
+)
 
 __all__ = ["ChatPAD", "to_engine_messages"]
 
@@ -97,20 +104,19 @@ def _text_of(content: str | list[str | dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def to_engine_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+def to_engine_messages(messages: Sequence[BaseMessage]) -> list[EngineMessage]:
     """LangChain messages -> the engine's dicts (tool calls and tool results included)."""
-    out: list[dict[str, Any]] = []
+    out: list[EngineMessage] = []
     for message in messages:
         if not isinstance(message, BaseMessage):
             raise TypeError(f"expected LangChain messages, got {type(message).__name__}")
         role = message.role if isinstance(message, ChatMessage) else _ROLES.get(message.type)
         if role is None:
             raise ValueError(f"unsupported message type {message.type!r}")
-        item: dict[str, Any] = {"role": role, "content": _text_of(message.content)}
+        item: EngineMessage = {"role": role, "content": _text_of(message.content)}
         if isinstance(message, AIMessage) and message.tool_calls:
             item["tool_calls"] = [
-                {"id": tc.get("id"), "type": "function", "function": {"name": tc["name"], "arguments": tc["args"]}}
-                for tc in message.tool_calls
+                ToolCall(tc["name"], tc["args"], tc.get("id")).to_message_dict() for tc in message.tool_calls
             ]
         if isinstance(message, ToolMessage):
             item["tool_call_id"] = message.tool_call_id
@@ -176,36 +182,132 @@ class _Prepared:
 
 
 class ChatPAD(BaseChatModel):
-    """A local Hugging Face chat model steered per user at decoding time (PAD, Amulet, ...).
+    """A local Hugging Face chat model steered per user at decoding time (PAD, Amulet, linear alignment).
 
-    ``ChatPAD(model="Qwen/Qwen2.5-0.5B-Instruct" or "/local/dir", strategy="amulet",
-    memory="sqlite:///prefs.db")``; the user comes from ``user_id=`` on the call (or ``.bind``), run
-    metadata, ``configurable``, the LangGraph runtime context, or the ``user_id`` field, in that order.
-    With no user, memory is neither read nor written.
+    The user's stored preferences (``memory``) steer every token; each finished turn is recorded back
+    into the memory. The user comes from ``user_id=`` on the call (or ``.bind``), run metadata,
+    ``configurable``, the LangGraph runtime context, ``pad_integrations.runtime.user_context``, or the
+    ``user_id`` field, in that order. With no user, memory is neither read nor written.
+
+    Setup:
+        .. code-block:: bash
+
+            pip install "pad-integrations[langchain]"
+
+    Instantiate:
+        .. code-block:: python
+
+            from pad_integrations.langchain import ChatPAD
+
+            llm = ChatPAD(
+                model=None,                       # the default model, or a hub id / local directory
+                strategy="amulet",                # base, prompt, linear, amulet, pad (needs reward_model), args
+                memory="sqlite:///prefs.db",      # a memory.PreferenceMemory or a database URL
+                temperature=0,                    # 0 or None: greedy
+                max_tokens=256,
+            )
+
+    Invoke:
+        .. code-block:: python
+
+            msg = llm.invoke("I prefer short answers. What is tea?", user_id="alice")
+            msg.content
+            msg.response_metadata["preferences"]   # what steered this answer: [{"text", "weight"}]
+            msg.usage_metadata                     # exact token counts
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("What is tea?", user_id="alice"):
+                print(chunk.text, end="")
+
+        ``batch``/``abatch`` run as one batched decode; async methods never block the event loop.
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a city.'''
+                city: str = Field(description="The city, e.g. Paris")
+
+            llm_with_tools = llm.bind_tools([GetWeather], tool_choice="any")  # "any" forces a call
+            llm_with_tools.invoke("Weather in Paris?").tool_calls
+            # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": "call_...", "type": "tool_call"}]
+
+        The model's chat template must render tools (Qwen2.5, Llama 3.1, Hermes); forced calls decode
+        under a tool-call grammar, so they are always well formed.
+
+    Structured output:
+        .. code-block:: python
+
+            class Answer(BaseModel):
+                text: str
+                confidence: float
+
+            llm.with_structured_output(Answer).invoke("What is tea?")
+
+    Each field below is a default that a call (or ``.bind``) may override where it says so.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
     model: str | None = None
-    """Hub id or local directory; None means the default model, SmolLM2-135M-Instruct (``demo.model_path()``)."""
+    """Hub id or local directory of the chat model; None means the default model (SmolLM2-135M-Instruct).
+    A call may pass ``model=`` to use another one (loaded once per process)."""
+
     strategy: str = "amulet"
+    """How preferences steer decoding: ``base`` (no steering), ``prompt`` (preference in the system
+    prompt), ``linear`` (linear alignment), ``amulet`` (Amulet), ``pad`` (PAD; needs ``reward_model``),
+    ``args`` (ARGS; needs a sequence-classification ``reward_model``). Per call: ``strategy=``."""
+
     strategy_params: dict[str, Any] = Field(default_factory=dict)
+    """Parameters of the strategy (e.g. ``{"r": 2.0}`` for linear, ``{"alpha": 2.0, "T": 60}`` for amulet,
+    ``{"w": 1.0, "k": 10}`` for pad); merged with a call's ``strategy_params=``."""
+
     reward_model: str | None = None
+    """Directory of a reward model: a PersRM (adapter or full model) for ``pad``, or a sequence classifier
+    for ``args``. None: strategies that need one are refused."""
+
     device: str | None = None
+    """Torch device for the weights (``"cuda"``, ``"cuda:1"``, ``"mps"``); None: CPU."""
+
     dtype: str | None = None
+    """Weights dtype (``"float32"``, ``"bfloat16"``, ``"float16"``, ``"auto"``); None: float32."""
+
     memory: Any = None
-    """A ``memory.PreferenceMemory``, a database URL, or None."""
+    """Where preferences are read and turns recorded: a ``memory.PreferenceMemory``, a database URL
+    (one shared memory per URL per process), or None (no personalization)."""
+
     user_id: str | None = None
+    """The user when a call names none (lowest priority; see the class docstring for the order)."""
+
     record: RecordMode = "background"
-    """How turns are recorded: off the request path (default), inline, or not at all."""
+    """How finished turns reach the memory: ``"background"`` (off the request path, in order; the user's
+    next call waits for them), ``"inline"`` (before the call returns) or ``"off"``."""
+
     temperature: float | None = None
-    """0 or None decodes greedily; above 0 samples."""
+    """Sampling temperature; 0 or None decodes greedily, above 0 samples. Per call: ``temperature=``."""
+
     top_p: float = 1.0
+    """Nucleus sampling: keep the smallest set of tokens whose probability reaches ``top_p`` (1.0: all).
+    Used only when sampling. Per call: ``top_p=``."""
+
     top_k: int = 0
+    """Sample among the ``top_k`` most likely tokens only (0: no limit). Used only when sampling."""
+
     seed: int | None = None
+    """Random seed for sampling; the same seed, input and settings give the same text."""
+
     max_tokens: int = 256
+    """Most tokens to generate (the reply stops earlier at an end-of-turn or a stop string)."""
+
     stop: list[str] | None = None
+    """Stop strings: the reply ends before the first one; merged with a call's ``stop=``."""
+
     streaming: bool = False
+    """Whether ``invoke`` streams internally (LangChain's flag; callbacks then get each token)."""
 
     @property
     def _llm_type(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pad_integrations import GenerationRequest, GenerationResult, GuidedGenerator
+from pad_integrations import GenerationRequest, GenerationResult, GuidedGenerator, SamplingSettings
 from pad_integrations.errors import ConfigurationError, GenerationError, TokenizerMismatchError
 from pad_integrations.generation import PersonalizedRewardModel
 from pad_integrations.generation.contexts import normalize_messages, normalize_preference
@@ -181,8 +181,9 @@ def test_seeded_sampling_is_reproducible_and_top_k_1_is_greedy(gen):
     greedy = gen.generate(MESSAGES, preference=PREF, strategy="amulet", max_new_tokens=20).token_ids
     assert gen.generate(MESSAGES, seed=3, top_k=1, **kwargs).token_ids == greedy
     # In a batch each request keeps its own generator: the same seed gives the same text as alone.
-    batch = gen.generate_batch([GenerationRequest(MESSAGES, PREF, "amulet", 20, True, 1.5, seed=1),
-                                GenerationRequest(MESSAGES, None, "base", 20, True, 0.7, 0.9, 5, seed=9)])
+    batch = gen.generate_batch([GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=20, do_sample=True,
+                                                  temperature=1.5, seed=1),
+                                GenerationRequest(MESSAGES, None, "base", SamplingSettings(20, True, 0.7, 0.9, 5, seed=9))])
     assert batch[0].token_ids == a
 
 

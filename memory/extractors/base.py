@@ -50,12 +50,6 @@ class ExtractionContext:
     feedback: bool = False  # the user messages are feedback on an assistant answer
     extra: dict[str, object] = field(default_factory=dict)
 
-    def active_value(self, kind: str) -> str | None:
-        for pref in self.active:
-            if pref.kind == kind:
-                return pref.value
-        return None
-
 
 @runtime_checkable
 class Extractor(Protocol):

@@ -29,6 +29,7 @@ from pad_integrations.cli.common import (
     status,
 )
 from pad_integrations.runtime.profiles import describe_change
+from pad_integrations.runtime.requests import build_request, sampling_settings
 
 if TYPE_CHECKING:
     from memory import Change, PreferenceMemory
@@ -113,20 +114,15 @@ class ChatSession:
 
     def answer(self, text: str, on_delta: Callable[[str], None] | None = None) -> Turn:
         profile = self.memory.profile(self.user)
-        preference = profile if profile.preferences else None
-        options = {
-            "preference": preference,
-            "strategy": self.args.strategy,
-            "max_new_tokens": self.args.max_tokens,
-            "do_sample": self.args.temperature > 0,
-            "temperature": self.args.temperature if self.args.temperature > 0 else 1.0,
-            "seed": self.args.seed,
-        }
         messages = self._conversation(text)
+        sampling = sampling_settings(
+            max_tokens=self.args.max_tokens, temperature=self.args.temperature, seed=self.args.seed
+        )
+        request = build_request(messages, profile=profile, strategy=self.args.strategy, sampling=sampling)
         if on_delta is None:
-            result = self.generator.generate(messages, **options)
+            result = self.generator.generate_batch([request])[0]
         else:
-            stream = self.generator.stream(messages, **options)
+            stream = self.generator.stream_request(request)
             try:
                 for delta in stream:
                     on_delta(delta)

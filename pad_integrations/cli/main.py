@@ -16,12 +16,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+from memory.errors import PreferenceMemoryError
 from pad_integrations import __version__
 from pad_integrations._extras import MissingExtraError
 from pad_integrations.cli import chat, keys, research, serve
 from pad_integrations.cli import memory as memory_cmd
 from pad_integrations.cli.common import CLIError
-from pad_integrations.errors import PADError
+from pad_integrations.errors import ConfigurationError, InvalidRequestError, PADError
 
 # name -> (help, add_arguments(parser), run(args) -> exit code)
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -81,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except CLIError as exc:
         return _fail(str(exc), exc.code)
-    except (MissingExtraError, PADError, OSError) as exc:
+    except ConfigurationError as exc:  # a component (a reward model) this run was not given
+        return _fail(str(exc), 1)
+    except InvalidRequestError as exc:  # bad input the engine refused
+        return _fail(str(exc), 2)
+    except (MissingExtraError, PADError, PreferenceMemoryError, OSError) as exc:
         return _fail(str(exc), 1)
     except ValueError as exc:
         return _fail(str(exc), 2)

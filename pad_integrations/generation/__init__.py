@@ -11,7 +11,14 @@ from pad_integrations.generation.strategies import (
     make_strategy,
     register_strategy,
 )
-from pad_integrations.generation.types import GenerationRequest, GenerationResult, TokenTrace, Trace, Usage
+from pad_integrations.generation.types import (
+    GenerationRequest,
+    GenerationResult,
+    SamplingSettings,
+    TokenTrace,
+    Trace,
+    Usage,
+)
 
 __all__ = [
     "STRATEGIES",
@@ -22,6 +29,7 @@ __all__ = [
     "GuidedGenerator",
     "JSONSchemaConstraint",
     "PersonalizedRewardModel",
+    "SamplingSettings",
     "StepView",
     "Strategy",
     "TokenTrace",

@@ -100,6 +100,10 @@ class Strategy(ABC):
     def group_key(self, n_prefs: int) -> tuple[Any, ...]:
         return (self.name, n_prefs, tuple(sorted((k, repr(v)) for k, v in self.params.items())))
 
+    def trace_params(self) -> dict[str, Any]:
+        """What a result's trace reports as this strategy's parameters (by default, its parameters)."""
+        return dict(self.params)
+
 
 STRATEGIES: dict[str, type[Strategy]] = {}
 
@@ -218,7 +222,7 @@ def amulet_k(alpha: float, lam: float, eta: float, T: int) -> float:
     """The scalar k with which Amulet's T iterations collapse to z = x_pref + k·(x_pref − x_base).
 
     k_1 = 0; k_{t+1} = [(α/t)·Σ_{j≤t}(1 + k_j) + k_t/(η t)] / (λ + 1/(η t)); returns k_{T+1}
-    (research/amulet.md §2.4; 4.649 for the defaults 2, 2, 10, 60).
+    (Zhang et al., "Amulet", ICLR 2025, the per-token closed form; 4.649 for the defaults 2, 2, 10, 60).
     """
     k, running = 0.0, 0.0
     for t in range(1, T + 1):
@@ -263,6 +267,9 @@ class AmuletStrategy(_PreferenceContrast):
             raise ValueError(f"amulet: T must be a positive int, got {p['T']!r}")
         validate_guards(self.name, p)
         self.k = amulet_k(float(p["alpha"]), float(p["lam"]), float(p["eta"]), int(p["T"]))
+
+    def trace_params(self) -> dict[str, Any]:
+        return {**self.params, "k": self.k}  # the collapsed coefficient the parameters amount to
 
     def scores(self, view: StepView, n_prefs: int) -> torch.Tensor:
         if n_prefs == 0:

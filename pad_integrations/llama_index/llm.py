@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools import BaseTool
 
     from pad_integrations.generation import GenerationResult, GuidedGenerator
+    from pad_integrations.generation.types import EngineMessage, ToolCallDict
 
 __all__ = ["PADLLM", "to_engine_messages"]
 
@@ -80,7 +81,7 @@ def _arguments(arguments: Any) -> dict[str, Any]:
     return arguments
 
 
-def _tool_calls_of(message: ChatMessage) -> list[dict[str, Any]]:
+def _tool_calls_of(message: ChatMessage) -> list[ToolCallDict]:
     """Tool calls of an assistant message, from ToolCallBlocks or OpenAI-style additional_kwargs."""
     calls = [
         (block.tool_call_id, block.tool_name, block.tool_kwargs)
@@ -91,15 +92,12 @@ def _tool_calls_of(message: ChatMessage) -> list[dict[str, Any]]:
         item = raw if isinstance(raw, dict) else raw.model_dump()
         fn = item.get("function") or {}
         calls.append((item.get("id"), fn.get("name"), fn.get("arguments")))
-    return [
-        {"id": call_id, "type": "function", "function": {"name": name, "arguments": _arguments(arguments)}}
-        for call_id, name, arguments in calls
-    ]
+    return [ToolCall(name, _arguments(arguments), call_id).to_message_dict() for call_id, name, arguments in calls]
 
 
-def to_engine_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+def to_engine_messages(messages: Sequence[ChatMessage]) -> list[EngineMessage]:
     """LlamaIndex chat messages -> the engine's dicts (tool calls and tool results included)."""
-    out: list[dict[str, Any]] = []
+    out: list[EngineMessage] = []
     for message in messages:
         if not isinstance(message, ChatMessage):
             raise TypeError(f"expected LlamaIndex ChatMessage objects, got {type(message).__name__}")
@@ -109,7 +107,7 @@ def to_engine_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         if any(isinstance(b, ImageBlock) for b in message.blocks):
             raise ValueError("image content is not supported: this is a text model")
         text = "".join(b.text for b in message.blocks if isinstance(b, TextBlock))
-        item: dict[str, Any] = {"role": role, "content": text}
+        item: EngineMessage = {"role": role, "content": text}
         if role == "assistant":
             calls = _tool_calls_of(message)
             if calls:

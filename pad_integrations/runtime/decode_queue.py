@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pad_integrations.errors import GenerationError
+from pad_integrations.errors import GenerationError, QueueClosedError
 
 if TYPE_CHECKING:
     from pad_integrations.generation import GenerationRequest, GenerationResult, GuidedGenerator
@@ -155,7 +155,7 @@ class DecodeQueue:
         item = _Pending(request, on_delta, group=group)
         with self._cond:
             if self._closed:
-                raise RuntimeError("this decode queue is closed")
+                raise QueueClosedError("this decode queue is closed: the process is shutting down")
             self._pending.append(item)
         if group is not None:
             group.settle(self)

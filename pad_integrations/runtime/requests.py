@@ -13,7 +13,7 @@ from pad_integrations.runtime.profiles import guidance_of, read_profile
 from pad_integrations.runtime.recording import resolve_memory
 
 if TYPE_CHECKING:
-    from pad_integrations.generation import Constraint, GenerationRequest, GuidedGenerator
+    from pad_integrations.generation import Constraint, GenerationRequest, GuidedGenerator, SamplingSettings
 
 
 def merge_stops(*groups: str | Sequence[str] | None) -> list[str] | None:
@@ -28,41 +28,55 @@ def merge_stops(*groups: str | Sequence[str] | None) -> list[str] | None:
     return merged or None
 
 
+def sampling_settings(
+    *,
+    max_tokens: int,
+    temperature: float | None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    seed: int | None = None,
+    stop: str | Sequence[str] | None = None,
+) -> SamplingSettings:
+    """Front-end settings (OpenAI / LangChain / LlamaIndex names) as the engine's sampling settings.
+
+    ``max_tokens`` must be at least 1; temperature 0 or None decodes greedily
+    (:meth:`SamplingSettings.from_temperature`); ``top_p``/``top_k`` None mean no nucleus / top-k cut.
+    """
+    from pad_integrations.generation import SamplingSettings
+
+    if max_tokens is None or isinstance(max_tokens, bool) or int(max_tokens) < 1:
+        raise ValueError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+    return SamplingSettings.from_temperature(
+        temperature,
+        max_new_tokens=int(max_tokens),
+        top_p=float(top_p) if top_p is not None else 1.0,
+        top_k=int(top_k) if top_k is not None else 0,
+        seed=seed,
+        stop=stop,
+    )
+
+
 def build_request(
     messages: list[dict[str, Any]],
     *,
-    guidance: list[tuple[str, float]],
+    profile: Any,
     strategy: str,
-    max_tokens: int,
-    temperature: float | None,
-    top_p: float,
-    top_k: int,
-    seed: int | None,
-    stop: list[str] | None,
-    tools: list[dict[str, Any]] | None,
-    strategy_params: dict[str, Any],
+    sampling: SamplingSettings,
+    tools: list[dict[str, Any]] | None = None,
+    strategy_params: dict[str, Any] | None = None,
     constraint: Constraint | None = None,
 ) -> GenerationRequest:
-    """The engine request for adapter-level settings: temperature 0/None decodes greedily."""
+    """The engine request: the user's profile (a ``memory.Profile``, or None for no user) steers through
+    its guidance; a profile with no active preference steers nothing."""
     from pad_integrations.generation import GenerationRequest
 
-    if max_tokens is None or int(max_tokens) < 1:
-        raise ValueError(f"max_tokens must be a positive integer, got {max_tokens!r}")
-    if temperature is not None and temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
     return GenerationRequest(
-        messages=messages,
-        preference=guidance or None,
-        strategy=strategy,
-        max_new_tokens=int(max_tokens),
-        do_sample=bool(temperature),
-        temperature=float(temperature) if temperature else 1.0,
-        top_p=float(top_p),
-        top_k=int(top_k),
-        seed=seed,
-        stop=stop,
+        messages,
+        guidance_of(profile) or None,
+        strategy,
+        sampling,
         tools=tools or None,
-        strategy_params=dict(strategy_params),
+        strategy_params=dict(strategy_params or {}),
         constraint=constraint,
     )
 
@@ -106,18 +120,18 @@ def check_tools_supported(engine: GuidedGenerator, tools: Sequence[Any] | None) 
 
 def steered_request(
     adapter: Any,
-    engine: Any,
+    engine: GuidedGenerator,
     engine_messages: list[dict[str, Any]],
     *,
     user_id: str | None,
     settings: dict[str, Any],
     temperature: float | None,
     max_tokens: int,
-    stop: Any,
+    stop: str | Sequence[str] | None,
     tools: list[dict[str, Any]] | None,
     strategy_params: dict[str, Any],
-    constraint: Any = None,
-) -> tuple[Any, list[tuple[str, float]]]:
+    constraint: Constraint | None = None,
+) -> tuple[GenerationRequest, list[tuple[str, float]]]:
     """The engine request both adapters build: the user's stored preferences plus per-call settings
     over the adapter's fields (``memory``, ``strategy``, ``top_p``, ``top_k``, ``seed``, ``stop``).
 
@@ -125,20 +139,22 @@ def steered_request(
     """
     memory = resolve_memory(adapter.memory)
     profile = read_profile(memory, user_id) if memory is not None and user_id is not None else None
-    guidance = guidance_of(profile)
     check_tools_supported(engine, tools)
-    request = build_request(
-        engine_messages,
-        guidance=guidance,
-        strategy=settings.get("strategy", adapter.strategy),
+    sampling = sampling_settings(
         max_tokens=max_tokens,
         temperature=temperature,
         top_p=settings.get("top_p", adapter.top_p),
         top_k=settings.get("top_k", adapter.top_k),
         seed=settings.get("seed", adapter.seed),
         stop=merge_stops(adapter.stop, stop),
+    )
+    request = build_request(
+        engine_messages,
+        profile=profile,
+        strategy=settings.get("strategy", adapter.strategy),
+        sampling=sampling,
         tools=tools,
         strategy_params=strategy_params,
         constraint=constraint,
     )
-    return request, guidance
+    return request, guidance_of(profile)

@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from memory.errors import InvalidUserIdError, PreferenceLimitError
+from pad_integrations.errors import InvalidRequestError, QueueClosedError
+
 logger = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -90,9 +93,23 @@ def install_error_handlers(app: FastAPI) -> None:
             APIError(exc.status_code, str(exc.detail), type=kind, headers=dict(exc.headers or {}))
         )
 
-    @app.exception_handler(ValueError)
-    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+    # By type, never "every ValueError": a client's mistake is a 400 where it was detected (the engine's
+    # planning, the memory's checks of ids and caps); anything else is our bug, a 500 with a log line.
+    @app.exception_handler(InvalidRequestError)
+    async def _invalid_request(request: Request, exc: InvalidRequestError) -> JSONResponse:
         return error_response(APIError(400, str(exc)))
+
+    @app.exception_handler(InvalidUserIdError)
+    async def _invalid_user(request: Request, exc: InvalidUserIdError) -> JSONResponse:
+        return error_response(APIError(400, str(exc), param="user"))
+
+    @app.exception_handler(PreferenceLimitError)
+    async def _limit(request: Request, exc: PreferenceLimitError) -> JSONResponse:
+        return error_response(APIError(409, str(exc), code="preference_limit"))
+
+    @app.exception_handler(QueueClosedError)
+    async def _closed(request: Request, exc: QueueClosedError) -> JSONResponse:
+        return error_response(APIError(503, str(exc), type="server_error", code="shutting_down"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

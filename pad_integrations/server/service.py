@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from pad_integrations.errors import QueueClosedError
 from pad_integrations.runtime.decode_queue import get_decode_queue
 from pad_integrations.runtime.recording import recorder_for
 from pad_integrations.runtime.requests import build_request, sampling_settings
@@ -80,16 +81,9 @@ class ChatService:
         self.token_bound = TokenBound(generator.tokenizer)
 
     def _check_reward_model(self, strategy: str, **params: Any) -> None:
-        """The strategy's reward model must be loaded (a ConfigurationError, i.e. a 400, names what is missing)."""
-        from pad_integrations.errors import ConfigurationError
-        from pad_integrations.generation import make_strategy
-
-        kind = make_strategy(strategy, **params).reward_model_kind
-        loaded = {"persrm": getattr(self.generator, "persrm", None),
-                  "sequence": getattr(self.generator, "sequence_rm", None)}
-        if kind is not None and loaded.get(kind) is None:
-            what = "a PersRM (--reward-model)" if kind == "persrm" else "a sequence-classification reward model"
-            raise ConfigurationError(f"strategy {strategy!r} needs {what}, and this server has none")
+        """The strategy's reward model must be loaded (a ConfigurationError, i.e. a 400, names what is missing):
+        the engine's own check, run before anything is queued."""
+        self.generator.check_strategy(strategy, **params)
 
     def _check_model(self, model: str) -> None:
         if model not in (self.model_id, self.generator.model_name):
@@ -241,7 +235,7 @@ class ChatService:
         )
         try:
             return slot.submit(request, stream=body.stream)
-        except RuntimeError as exc:  # the decode queue was closed: the process is shutting down
+        except QueueClosedError as exc:  # the process is shutting down
             raise APIError(503, str(exc), type="server_error", code="shutting_down",
                            headers={"Retry-After": str(self.config.retry_after_s)}) from None
 

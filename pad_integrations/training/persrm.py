@@ -1,7 +1,7 @@
 """Training PAD's personalized reward model (PersRM) from preference pairs, in two stages.
 
 PAD's release has no training code; the paper's reviews describe two stages, "DPO" and then "merely
-training a value head" (research/pad.md §2.3). Here:
+training a value head" (Chen et al., "PAD", ICLR 2025, as its reviews report). Here:
 
 Stage 1, DPO with preference-conditioned inputs. The policy (initialised from the base model) reads the
 preference as a system message, built by the engine's own ``ChatFormatter`` so that training sees the

@@ -66,7 +66,8 @@ def test_nan_or_inf_logits_are_a_generation_error_and_free_the_model(gen, fault,
 
 def test_nan_in_one_sequence_of_a_batch_is_detected(gen, fault):
     fault.mode, fault.rows = "nan", slice(0, 1)  # only the first context of the first request
-    requests = [GenerationRequest(MESSAGES, PREF, "amulet", 3), GenerationRequest(MESSAGES, None, "base", 3)]
+    requests = [GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=3),
+                GenerationRequest(MESSAGES, None, "base", max_new_tokens=3)]
     with pytest.raises(GenerationError, match="NaN"):
         gen.generate_batch(requests)
 
@@ -85,8 +86,8 @@ def test_a_request_whose_parameters_overflow_fails_alone_in_a_shared_decode(gen)
     """
     queue = DecodeQueue(gen)
     try:
-        poisoned = GenerationRequest(MESSAGES, PREF, "linear", 3, strategy_params={"r": 1e308})
-        healthy = [GenerationRequest(MESSAGES, f"Mention zq{i}.", "amulet", 3) for i in range(3)]
+        poisoned = GenerationRequest(MESSAGES, PREF, "linear", max_new_tokens=3, strategy_params={"r": 1e308})
+        healthy = [GenerationRequest(MESSAGES, f"Mention zq{i}.", "amulet", max_new_tokens=3) for i in range(3)]
         with batch_group(4):  # all four meet in one decode
             futures = [queue.submit(r) for r in [poisoned, *healthy]]
         with pytest.raises(GenerationError, match="NaN"):
@@ -162,7 +163,8 @@ def test_each_row_of_a_batch_stops_at_its_own_room_in_the_context_window(narrow)
     n_short, n_long = narrow.count_tokens(short), narrow.count_tokens(long)
     narrow.context_window = n_long + 2
     results = narrow.generate_batch(
-        [GenerationRequest(short, None, "base", 40), GenerationRequest(long, None, "base", 40)]
+        [GenerationRequest(short, None, "base", max_new_tokens=40),
+         GenerationRequest(long, None, "base", max_new_tokens=40)]
     )
     rooms = [narrow.context_window - n_short, 2]
     for result, room in zip(results, rooms, strict=True):

@@ -56,6 +56,8 @@ async def put_preferences(
         # The ones before the cap are set; the message says which limit was hit.
         raise APIError(409, str(exc), param="preferences", code="preference_limit",
                        type="invalid_request_error") from None
+    except ValueError as exc:  # the memory refused a kind or value (its message says which): the client's
+        raise APIError(400, str(exc), param="preferences") from None
     if body.replace:
         current = await memory.aprofile(user)
         # `dropped` holds active preferences left out of the prompt by its size budget: replace them too.
@@ -77,7 +79,10 @@ async def delete_preferences(
     if kind is None:
         removed = await memory.aforget(user)
     else:
-        removed = len(await memory.aremove_preference(user, kind))
+        try:
+            removed = len(await memory.aremove_preference(user, kind))
+        except ValueError as exc:  # not a kind the memory knows how to name
+            raise APIError(400, str(exc), param="kind") from None
     return {"user": user, "kind": kind, "removed": removed}
 
 
