@@ -26,6 +26,8 @@ from typing import Any, Literal
 from jinja2 import TemplateError
 from transformers import PreTrainedTokenizerBase
 
+from pad_integrations.generation.tool_template import hermes_messages, tools_section
+
 PromptStyle = Literal["chat", "amulet", "pad"]
 PROMPT_STYLES: tuple[str, ...] = ("chat", "amulet", "pad")
 ROLES = ("system", "user", "assistant", "tool")
@@ -127,10 +129,28 @@ class ChatFormatter:
     """Renders messages to token ids with the tokenizer's chat template (or a documented fallback)."""
 
     tokenizer: PreTrainedTokenizerBase
+    keep_default_system: bool = True
+    """When the template inserts its own system line for conversations without one (SmolLM2: "You are a
+    helpful AI assistant named SmolLM, ..."), a preference is appended to that line instead of replacing
+    it, so the preference context differs from the base context by the preference alone (docs/engine.md)."""
 
     def __post_init__(self) -> None:
         self.has_template = bool(getattr(self.tokenizer, "chat_template", None))
         self.supports_system = self.has_template and self._renders_system()
+        self.default_system = self._default_system() if self.supports_system else None
+        # Templates without tool syntax (SmolLM2's ChatML) get the documented Hermes fallback instead
+        # (generation/tool_template.py) rather than silently dropping the tools.
+        self.renders_tools = self.has_template and self._renders_tools()
+
+    def _renders_tools(self) -> bool:
+        probe = {"type": "function", "function": {"name": "pad_tool_probe_7f3a", "parameters": {"type": "object"}}}
+        try:
+            text = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": "hi"}], tools=[probe], tokenize=False, add_generation_prompt=True
+            )
+        except Exception:  # a template that fails on tools does not support them
+            return False
+        return isinstance(text, str) and "pad_tool_probe_7f3a" in text
 
     def _renders_system(self) -> bool:
         marker = "pad-system-probe-7f3a"
@@ -144,6 +164,28 @@ class ChatFormatter:
             return False
         return marker in text
 
+    def _default_system(self) -> str | None:
+        """The system text the template inserts when the messages have none, or None.
+
+        Rendered with a probe system message the template gives ``A + probe + B``; without one it gives
+        ``A + X + B``, where X is its default (empty for templates with no default system line).
+        """
+        marker, user = "pad-system-probe-7f3a", [{"role": "user", "content": "hi"}]
+        try:
+            with_probe = self.tokenizer.apply_chat_template(
+                [{"role": "system", "content": marker}, *user], tokenize=False, add_generation_prompt=True
+            )
+            without = self.tokenizer.apply_chat_template(user, tokenize=False, add_generation_prompt=True)
+        except Exception:  # a template that fails on the probe has no usable default either
+            return None
+        if not isinstance(with_probe, str) or not isinstance(without, str) or with_probe.count(marker) != 1:
+            return None
+        head, tail = with_probe.split(marker)
+        if not (without.startswith(head) and without.endswith(tail) and len(without) >= len(head) + len(tail)):
+            return None
+        default = without[len(head) : len(without) - len(tail)]
+        return default if default.strip() else None
+
     def encode(
         self,
         messages: list[dict[str, Any]],
@@ -153,9 +195,16 @@ class ChatFormatter:
     ) -> list[int]:
         """Token ids of ``messages`` with ``system_extra`` added to the system message, ready to generate."""
         msgs = [dict(m) for m in messages]
+        if tools and self.has_template and not self.renders_tools:
+            msgs = hermes_messages(msgs)
+            section = tools_section(tools)
+            system_extra = f"{system_extra}\n\n{section}" if system_extra else section
+            tools = None
         if system_extra:
             if msgs[0]["role"] == "system":
                 msgs[0]["content"] = f"{msgs[0]['content']}\n\n{system_extra}" if msgs[0]["content"] else system_extra
+            elif self.default_system and self.keep_default_system:
+                msgs.insert(0, {"role": "system", "content": f"{self.default_system}\n\n{system_extra}"})
             else:
                 msgs.insert(0, {"role": "system", "content": system_extra})
         if not self.has_template:
