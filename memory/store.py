@@ -86,6 +86,8 @@ EXPORT_FORMAT = "pad-memory-export/1"
 EXPORT_BATCH = 500  # rows per read while streaming an export
 RECENT_USER_MESSAGES = 10  # ExtractionContext.extra["recent_user_messages"]: the user's words before the turn
 RESUME_BATCH = 500
+RESUME_AFTER_S = 10.0  # at open, pending turns older than this are orphaned, not in flight elsewhere
+RETRY_READS = 5  # delayed retries of a turn whose reading failed (the database was away)
 WAIT_SAMPLES = 100_000  # write waits kept for write_waits()
 validate_id = normalize_user_id  # the old name, kept for callers
 
@@ -115,9 +117,12 @@ class PreferenceMemory:
 
     ``url``: a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``); default: ``PAD_MEMORY_URL``
     or a SQLite file under the user data directory. ``namespace`` scopes user ids (a tenant): the same
-    user id in two namespaces is two users. ``extractor``: one extractor or a list; the default is the
-    offline rule extractor. Extractors with ``runs_inline = False`` run on a background thread after
-    ``observe`` returns (call ``flush()`` to wait for them).
+    user id in two namespaces is two users. ``extractor``: one extractor or a list; the default is
+    ``memory.extractors.default_extractors()``. Extractors with ``runs_inline = False`` run on a
+    background thread after ``observe`` returns (call ``flush()`` to wait for them). ``limits``: the
+    per-user bounds (``MemoryLimits``). ``resume``: read, in the background, the turns an earlier
+    process committed but never read (after ``resume_after`` seconds, so turns in flight in live
+    processes are left to them).
     """
 
     def __init__(
@@ -131,6 +136,7 @@ class PreferenceMemory:
         engine_kwargs: dict[str, Any] | None = None,
         limits: MemoryLimits | None = None,
         resume: bool = True,
+        resume_after: float = RESUME_AFTER_S,
     ) -> None:
         # Not str(url): SQLAlchemy masks the password there, and the engine needs it.
         raw = url if url else default_url()
@@ -178,11 +184,22 @@ class PreferenceMemory:
         )
         self._worker = BackgroundWorker(self._run_job)
         self._owns_engine = True
+        self._resume_timer: threading.Timer | None = None
         self._siblings: dict[str, PreferenceMemory] = {}
         self._siblings_lock = threading.Lock()
+        if isinstance(resume_after, bool) or not isinstance(resume_after, (int, float)) or not (
+            0 <= resume_after <= 3600
+        ):
+            raise ValueError("resume_after must be a number of seconds in [0, 3600]")
         if resume and self._any_pending():
-            # Turns a previous process committed but never finished reading: read them now, off the caller.
-            self._worker.submit(self._resume_at_open)
+            # Turns a process committed but never finished reading: read them off the caller, once turns
+            # still in flight in live processes have had ``resume_after`` seconds to be read by their owner.
+            opened = utcnow()
+            self._resume_timer = threading.Timer(
+                float(resume_after), self._worker.submit, (lambda: self._resume_at_open(opened),)
+            )
+            self._resume_timer.daemon = True
+            self._resume_timer.start()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -206,6 +223,7 @@ class PreferenceMemory:
                 sibling._siblings = {}
                 sibling._siblings_lock = threading.Lock()
                 sibling._worker = BackgroundWorker(sibling._run_job)
+                sibling._resume_timer = None
                 self._siblings[ns] = sibling
             return sibling
 
@@ -423,10 +441,28 @@ class PreferenceMemory:
             except Exception:
                 # The turn is committed; only its reading failed. Retry it off the caller's path.
                 log.exception("memory: reading a stored turn failed; it stays pending and is retried")
-                self._worker.submit(lambda: self._extract_turn(uid, ids, self._inline, PENDING_INLINE))
+                self._retry_read(uid, ids)
         for bit in self._background:
             self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
         return ObserveResult(changes, ids, len(self._background))
+
+    def _retry_read(self, uid: str, ids: list[str], attempt: int = 0) -> None:
+        """Read a committed turn again on the worker, backing off (0.5 s, 1 s, ... 8 s) while the database
+        is away; after that the turn waits, pending, for ``resume_pending`` (run at every start)."""
+
+        def run() -> None:
+            try:
+                self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+            except Exception:
+                if attempt >= RETRY_READS or self._worker.closed:
+                    log.warning("memory: a stored turn stays pending until the next resume_pending")
+                    return
+                timer = threading.Timer(0.5 * 2**attempt, self._retry_read, (uid, ids, attempt + 1))
+                timer.daemon = True
+                timer.start()
+
+        if not self._worker.closed:
+            self._worker.submit(run)
 
     def _retain(self, conn: Connection, pk: int, count: int, now: Any) -> int:
         """Apply the retention policy to one user inside the write: a bounded batch of the oldest
@@ -523,13 +559,22 @@ class PreferenceMemory:
             autocommit=True,
         )
 
-    def _resume_at_open(self) -> None:
-        self.resume_pending(every_namespace=True)
+    def _resume_at_open(self, opened: Any) -> None:
+        # Every turn is pending for the few milliseconds between its commit and its reading. A turn of a
+        # live process is read by that process within ``resume_after``; one still pending then was
+        # orphaned. Taking it earlier would still apply it once, but its owner's observe would report no
+        # changes.
+        if not self._worker.closed:
+            self.resume_pending(every_namespace=True, committed_before=opened)
 
-    def resume_pending(self, *, limit: int | None = None, every_namespace: bool = False) -> int:
+    def resume_pending(
+        self, *, limit: int | None = None, every_namespace: bool = False, committed_before: Any = None
+    ) -> int:
         """Read every stored turn still owed an extraction (a crash between a turn's commit and its
         reading, a failed read, a background job lost with its process), oldest first: this namespace's,
-        or with ``every_namespace`` every tenant's (what opening a store does, in the background).
+        or with ``every_namespace`` every tenant's (what opening a store does, in the background, for
+        the turns committed before it opened and still pending ``resume_after`` seconds later).
+        ``committed_before``: only turns committed before this time.
 
         Inline extractors run here; background ones are queued on the worker (``flush`` waits for them).
         Safe to run from several processes at once: each turn's decisions are applied exactly once.
@@ -538,6 +583,8 @@ class PreferenceMemory:
         handled = 0
         seen: set[tuple[str, str, str]] = set()
         query = PENDING_ANYWHERE if every_namespace else PENDING_TURNS
+        if committed_before is not None:
+            query = query.where(MessageRow.__table__.c.created_at < committed_before)
         while limit is None or handled < limit:
             rows = self._read(
                 lambda conn: conn.execute(query, {"ns": self.namespace, "n": RESUME_BATCH}).all(),
@@ -585,8 +632,15 @@ class PreferenceMemory:
             conn.execute(CLAIM_TURN, {"pk": pk, "ids": list(ids), "bit": bit, "keep": ~bit})
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait for background extractors (and a resume started at open) to finish; False on timeout."""
-        return self._worker.drain(timeout)
+        """Wait for background extractors (and the resume scheduled at open) to finish; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        timer = self._resume_timer
+        if timer is not None:
+            timer.join(timeout)
+            if timer.is_alive():
+                return False
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._worker.drain(left)
 
     # ------------------------------------------------------------------ profile
 
@@ -859,6 +913,8 @@ class PreferenceMemory:
         """Stop the background worker (after the queued turns) and release the connections."""
         for sibling in list(self._siblings.values()):
             sibling.close()
+        if self._resume_timer is not None:
+            self._resume_timer.cancel()
         self._worker.close()
         if self._owns_engine:
             self._engine.dispose()

@@ -47,6 +47,7 @@ def active_prefs(mem: PreferenceMemory, uid: str) -> list[Any]:
 
 def open_mem(url: str, **kwargs: Any) -> PreferenceMemory:
     kwargs.setdefault("extractor", RuleExtractor())
+    kwargs.setdefault("resume_after", 0.2)  # no live writer shares these stores: resume without waiting
     return PreferenceMemory(url, **kwargs)
 
 
@@ -288,6 +289,23 @@ def test_a_turn_interrupted_before_its_reading_is_resumed_exactly_once(url: str)
             assert conn.execute(text("SELECT count(*) FROM memory_messages WHERE pending <> 0")).scalar_one() == 0
 
 
+def test_a_store_opened_while_others_write_leaves_their_turns_in_flight_to_them(url: str) -> None:
+    """A turn committed a moment ago in a live process is its owner's to read: a store opened now waits
+    ``resume_after`` before taking turns committed before it opened, and never takes later ones."""
+    with open_mem(url, extractor=[RuleExtractor(), CrashOn("zqlive")]) as owner:
+        with pytest.raises(Crash):
+            owner.observe("live", user("I like zqlive."))  # stands for a turn in flight in the owner
+        late = open_mem(url, resume_after=30)
+        try:
+            assert not late.flush(0.3)  # the resume is scheduled, not yet due
+            assert "zqlive" not in late.profile("live").text
+        finally:
+            late.close()  # cancels the scheduled resume
+        with open_mem(url, resume_after=0.1) as restarted:
+            assert restarted.flush(30)
+            assert "zqlive" in restarted.profile("live").text
+
+
 def test_exactly_once_when_two_processes_resume_the_same_turn(url: str) -> None:
     with open_mem(url, extractor=[RuleExtractor(), CrashOn("zqtwice")]) as mem, pytest.raises(Crash):
         mem.observe("two", user("I like zqtwice."))
@@ -368,6 +386,8 @@ def test_limits_are_validated() -> None:
         MemoryLimits(max_preferences=0)
     with pytest.raises(ValueError):
         MemoryLimits(max_message_age=timedelta(0))
+    with pytest.raises(ValueError):
+        PreferenceMemory("sqlite:///:memory:", resume_after=-1)
     assert MemoryLimits(max_messages=None).trim_slack == 0
     assert MessageRow.__table__.c.pending is not None
 

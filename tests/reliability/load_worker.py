@@ -17,11 +17,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import LOAD_LIMITS, rss_mib, run_load_worker, tricky_user_ids
 
 from memory import PreferenceMemory
+from memory.extractors.rules import RuleExtractor
 
 
 def main(argv: list[str]) -> int:
     url, namespace, worker, ops, n_users, seed, out = argv
-    with PreferenceMemory(url, namespace=namespace, limits=LOAD_LIMITS) as mem:
+    with PreferenceMemory(url, namespace=namespace, limits=LOAD_LIMITS, extractor=RuleExtractor()) as mem:
         report = run_load_worker(mem, int(worker), int(ops), tricky_user_ids(int(n_users)), seed=int(seed))
     report.peak_rss_mib = rss_mib(os.getpid())[1]  # VmHWM: getrusage would count the parent's peak from before exec
     Path(out).write_text(json.dumps(report.to_json()))

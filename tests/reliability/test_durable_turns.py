@@ -90,7 +90,7 @@ def test_sigkill_loses_no_acknowledged_turn(store_url, tmp_path):
             engine = create_store_engine(store_url)
             unread_at_restart += pending_turns(engine)
             engine.dispose()
-            mem = PreferenceMemory(store_url, namespace="durable", extractor=RuleExtractor())
+            mem = PreferenceMemory(store_url, namespace="durable", extractor=RuleExtractor(), resume_after=1.0)
             assert mem.flush(60)
             pending = pending_turns(mem.engine)
             assert pending == 0, "turns still pending after the restart"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from memory import PreferenceMemory, UnknownMessageError, UnknownPreferenceError
+from memory import PreferenceMemory, UnknownMessageError
 from memory.messages import MAX_CONTENT_CHARS, validate_id
 from memory.messages import normalize_messages as memory_messages
 from memory.text import clean_for_storage, quote_as_data
@@ -27,7 +28,7 @@ from .strategies import HUGE_SIZES, any_text, fuzz_settings, message_text, messa
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
-CLEAR = (ValueError, TypeError, UnknownMessageError, UnknownPreferenceError)
+CLEAR = (ValueError, TypeError, UnknownMessageError)
 CASES: Counter[str] = Counter()
 ROLE_MARKERS = ("<|im_start|>", "<|im_end|>", "<|eot_id|>", "<|start_header_id|>", "[INST]", "<</SYS>>",
                 "<start_of_turn>", "</s>")
@@ -81,11 +82,14 @@ def test_quote_as_data_is_one_capped_quoted_line(text, max_chars):
 
 @fuzz_settings(1500)
 @given(user_id)
-def test_ids_are_kept_verbatim_or_refused(raw):
+def test_ids_are_kept_in_nfkc_or_refused(raw):
     CASES["memory.validate_id"] += 1
     value, error = attempt(validate_id, raw)
     if error is None:
-        assert value == raw
+        assert value == unicodedata.normalize("NFKC", raw)
+        # Never an id that prints like another: no invisible, control or bidi character, no edge spaces.
+        assert value == value.strip() and not HIDDEN.search(value)
+        assert all(unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for c in value)
 
 
 @fuzz_settings(1200)
@@ -174,7 +178,7 @@ def check_observe(mem: PreferenceMemory, uid: Any, raw: Any) -> None:
     # Exactly what the documented cleaning made of the input, in order, under the caller's own id.
     assert [(m.role, m.content, m.truncated) for m in stored] == [(m.role, m.content, m.truncated) for m in expected]
     assert [m.id for m in stored] == result.message_ids
-    assert mem.history(uid).user_id == uid
+    assert mem.history(uid).user_id == unicodedata.normalize("NFKC", uid)
     for change in result.changes:
         assert not HIDDEN.search(change.preference.text) and "\n" not in change.preference.text
     assert mem.profile("fuzz-sentinel").text == sentinel  # nobody else was touched
@@ -251,9 +255,12 @@ def test_huge_messages_are_stored_cut_and_flagged(request, backend, sqlite_memor
 
 
 def test_joiners_in_emoji_and_scripts_survive_storage(sqlite_memory):
-    user, text = "dev 👩‍💻", "I like 👨‍👩‍👧 and می‌خواهم"
+    # Joiners are kept in what users write; in a user id they are refused (an id must not print like another).
+    user, text = "dev 💻", "I like 👨‍👩‍👧 and می‌خواهم"
     sqlite_memory.observe(user, [{"role": "user", "content": text}])
     assert [m.content for m in sqlite_memory.history(user).messages] == [text]
+    with pytest.raises(ValueError, match="invisible"):
+        sqlite_memory.observe("dev 👩‍💻", [{"role": "user", "content": text}])
 
 
 # -- the server: raw bodies and JSON documents --------------------------------------------------------
@@ -265,11 +272,13 @@ def client(tiny_model_dir) -> Iterator[Any]:
 
     from pad_integrations import GuidedGenerator
     from pad_integrations.server import ServerConfig, create_app
+    from pad_integrations.server.auth import KeyStore
 
     gen = GuidedGenerator.from_pretrained(tiny_model_dir)
     with PreferenceMemory("sqlite:///:memory:") as mem:
         app = create_app(gen, mem, ServerConfig(model_id="tiny", max_tokens=1))
-        with TestClient(app, raise_server_exceptions=False) as test_client:
+        key = KeyStore(mem.engine).create("tenant", namespace=mem.namespace)[0]
+        with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}) as test_client:
             yield test_client
 
 

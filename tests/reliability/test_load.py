@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from memory import PreferenceMemory
+from memory.extractors.rules import RuleExtractor
 
 from .helpers import (
     LOAD_LIMITS,
@@ -48,7 +49,7 @@ def run_mixed_load(url: str, tmp_path: Path, backend: str) -> None:
     seed = int(os.environ.get("PAD_LOAD_SEED", random.randrange(1 << 30)))
     namespace = f"load-{uuid.uuid4().hex[:8]}"
     users = tricky_user_ids(USERS)
-    mem = PreferenceMemory(url, namespace=namespace, limits=LOAD_LIMITS)  # migrates once before anyone else opens it
+    mem = PreferenceMemory(url, namespace=namespace, limits=LOAD_LIMITS, extractor=RuleExtractor())  # migrates once before anyone else opens it
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     outs = [tmp_path / f"worker-{p}.json" for p in range(PROCESSES)]
     rss_before = rss_mib(os.getpid())[0]
