@@ -91,6 +91,7 @@ def resolve_models(model: str | None, reward_model: str | None) -> tuple[str, st
     if model is not None:
         return model, reward_model
     from pad_integrations import demo
+    from pad_integrations.generation.reward_model import is_adapter_dir
 
     model = demo.model_path()
     if reward_model is None:
@@ -98,6 +99,8 @@ def resolve_models(model: str | None, reward_model: str | None) -> tuple[str, st
             reward_model = demo.reward_model_path()
         except FileNotFoundError:
             reward_model = None  # pad is then reported as not measured
+        if reward_model is not None and not is_adapter_dir(reward_model):
+            reward_model = None  # not the default model's adapter (an older full-model PersRM for another base)
     return model, reward_model
 
 
