@@ -63,6 +63,7 @@ class PersRMTrainingConfig:
     checkpoint_every: int = 100
     warmup_ratio: float = 0.05
     sft_weight: float = 0.0  # > 0 adds the chosen responses' per-token NLL (RPO) to the DPO loss
+    head_dropout: float = 0.1  # the official ValueHead2's dropout (active in stage 2 only)
 
     def __post_init__(self) -> None:
         if not (self.beta > 0 and math.isfinite(self.beta)):
@@ -259,7 +260,7 @@ def train_persrm(
     if config.stage2_steps != 0:
         for p in rm.model.parameters():
             p.requires_grad_(False)
-        head = rm.add_value_head()
+        head = rm.add_value_head(config.head_dropout)
         stage2 = LoopConfig(steps=config.stage2_steps or one_epoch, batch_size=config.batch_size,
                             lr=config.stage2_lr, seed=config.seed + 1, warmup_ratio=config.warmup_ratio,
                             checkpoint_every=config.checkpoint_every)

@@ -44,7 +44,7 @@ HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the same model in full precisi
 class RecipeConfig:
     """Every setting of one build; ``smoke()`` shrinks it to a CPU-sized run of the same pipeline."""
 
-    prefs_per_question: int = 8
+    prefs_per_question: int = 12
     samples_per_case: int = 8
     max_new_tokens: int = 128
     temperature: float = 0.9
@@ -61,6 +61,7 @@ class RecipeConfig:
     epochs: float = 3.0
     stage2_epochs: float = 1.0
     stage2_lr: float = 1e-3
+    head_dropout: float = 0.0  # dropout on the final hidden state blurs the small DPO margins stage 2 fits
     sft_weight: float = 0.5
     batch_size: int = 16
     max_length: int = 384
@@ -69,7 +70,7 @@ class RecipeConfig:
 
     def smoke(self) -> RecipeConfig:
         return replace(self, prefs_per_question=3, samples_per_case=4, max_new_tokens=32, generation_batch=48,
-                       max_questions=6, batch_size=4, epochs=1.0, stage2_epochs=0.5, heldout_share=0.34,
+                       max_questions=4, batch_size=4, epochs=1.0, stage2_epochs=0.5, heldout_share=0.34,
                        min_gap=0.01, require_finished=False, max_length=192)
 
 
@@ -314,7 +315,8 @@ def build(out: Path, config: RecipeConfig, *, model_dir: str | None = None, gguf
     train_config = PersRMTrainingConfig(
         beta=config.beta, lr=config.lr, stage1_steps=steps1, stage2_steps=steps2, stage2_lr=config.stage2_lr,
         batch_size=config.batch_size, max_length=config.max_length, seed=config.seed, lora_rank=config.lora_rank,
-        lora_alpha=config.lora_alpha, sft_weight=config.sft_weight, checkpoint_every=max(50, steps1 // 4))
+        lora_alpha=config.lora_alpha, sft_weight=config.sft_weight, head_dropout=config.head_dropout,
+        checkpoint_every=max(50, steps1 // 4))
     t = time.perf_counter()
     result = train_persrm(train, model, out, train_config, tokenizer=tokenizer, base_name=base_name, progress=progress,
                           plot_path=None)
@@ -366,6 +368,8 @@ def build(out: Path, config: RecipeConfig, *, model_dir: str | None = None, gguf
         "cases": [{**asdict(c), "samples": [asdict(s) for s in g]} for c, g in zip(cases, samples, strict=True)],
     }
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    for path in out.iterdir():
+        path.chmod(0o644)  # safetensors writes 0600; these files are meant to be shipped
     return report
 
 
