@@ -17,7 +17,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pad_integrations._extras import require
 
@@ -64,6 +64,7 @@ from pad_integrations.generation import (  # noqa: E402
     GuidedGenerator,
     JSONSchemaConstraint,
     ToolCallConstraint,
+    ToolCallTriggerConstraint,
 )
 from pad_integrations.generation.types import EngineMessage  # noqa: E402
 from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
@@ -385,7 +386,7 @@ class ChatPAD(BaseChatModel):
         kwargs.pop("parallel_tool_calls", None)
         temperature = kwargs.pop("temperature", self.temperature)
         max_tokens = kwargs.pop("max_tokens", self.max_tokens)
-        settings = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
+        settings: dict[str, Any] = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
         strategy_params = {**self.strategy_params, **kwargs.pop("strategy_params", {})}
         unknown = set(kwargs) - _LANGCHAIN_KWARGS
         if unknown:
@@ -414,6 +415,9 @@ class ChatPAD(BaseChatModel):
             engine_messages = with_system_instruction(engine_messages, _response_format_instruction(response_format))
             if constraint is None:
                 constraint = JSONSchemaConstraint(response_format.get("schema"))
+        elif tools and constraint is None:
+            # tool_choice "auto": the model may answer in text, but a call it opens is a whole, valid call.
+            constraint = ToolCallTriggerConstraint(tools)
 
         request, guidance = steered_request(
             self, engine, engine_messages, user_id=user_id, settings=settings, temperature=temperature,
@@ -548,7 +552,7 @@ class ChatPAD(BaseChatModel):
         for delta in results.deltas():
             yield from self._emit(assembler.feed(delta), run_manager)
         yield from self._emit(assembler.finish(results.result()), run_manager)
-        self._record(prepared, messages, assembler.message)
+        self._record(prepared, messages, assembler.final_message())
 
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -569,7 +573,7 @@ class ChatPAD(BaseChatModel):
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
-        await self._arecord(prepared, messages, assembler.message)
+        await self._arecord(prepared, messages, assembler.final_message())
 
     @staticmethod
     def _emit(
@@ -628,7 +632,7 @@ class ChatPAD(BaseChatModel):
             name = convert_to_openai_tool(schema)["function"]["name"]
             llm = self.bind_tools([schema], tool_choice=name, ls_structured_output_format=ls_format)
             parser: Runnable = (
-                PydanticToolsParser(tools=[schema], first_tool_only=True)
+                PydanticToolsParser(tools=[cast(type[BaseModel], schema)], first_tool_only=True)
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
@@ -639,7 +643,9 @@ class ChatPAD(BaseChatModel):
             if schema is not None:
                 response_format = {"type": "json_schema", "schema": convert_to_json_schema(schema)}
             llm = self.bind(response_format=response_format, ls_structured_output_format=ls_format)
-            parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+            parser = (
+                PydanticOutputParser(pydantic_object=cast(type[BaseModel], schema)) if is_pydantic else JsonOutputParser()
+            )
         else:
             raise ValueError(f"unknown method {method!r}; use function_calling, json_schema or json_mode")
         if not include_raw:
@@ -659,6 +665,12 @@ class _ChunkAssembler:
         self.parser = ToolCallStreamParser(prepared.tools) if prepared.tools else None
         self.chunks: list[AIMessageChunk] = []
         self.message: AIMessage | None = None
+
+    def final_message(self) -> AIMessage:
+        """The whole reply, once :meth:`finish` ran."""
+        if self.message is None:
+            raise RuntimeError("the stream has not finished")
+        return self.message
 
     def _convert(self, events: list[Any]) -> list[ChatGenerationChunk]:
         out = []

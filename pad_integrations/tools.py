@@ -15,16 +15,17 @@ says which), so a JSON answer to a JSON-mode prompt is never mistaken for a call
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pad_integrations.generation.types import ToolCallDict
 
 HERMES_OPEN = "<tool_call>"
 HERMES_CLOSE = "</tool_call>"
 PYTHON_TAG = "<|python_tag|>"
-_HERMES_BLOCK = re.compile(re.escape(HERMES_OPEN) + r"(.*?)" + re.escape(HERMES_CLOSE), re.DOTALL)
 _ARGUMENT_KEYS = ("arguments", "parameters", "args")
 
 
@@ -34,9 +35,9 @@ class ToolCall:
 
     name: str
     arguments: dict[str, Any]
-    id: str = field(default_factory=lambda: new_tool_call_id())
+    id: str | None = field(default_factory=lambda: new_tool_call_id())  # None: a caller's call without one
 
-    def to_message_dict(self) -> dict[str, Any]:
+    def to_message_dict(self) -> ToolCallDict:
         """The engine's (OpenAI-style) form, as found in an assistant message's ``tool_calls``."""
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
 
@@ -84,7 +85,8 @@ def _call_from_obj(obj: Any, allowed: frozenset[str] | None) -> ToolCall | None:
 def _json_objects(text: str) -> list[Any] | None:
     """All JSON values in ``text`` separated only by whitespace, ``;`` or ``,``; None if anything else."""
     decoder = json.JSONDecoder()
-    values, pos = [], 0
+    values: list[Any] = []
+    pos = 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n;,":
             pos += 1
@@ -118,6 +120,40 @@ def _parse_bare_json(text: str, allowed: frozenset[str] | None) -> list[ToolCall
     return [c for c in calls if c is not None]
 
 
+_SEPARATORS = " \t\r\n;,"
+
+
+def _scan_block(text: str, start: int, final: bool) -> tuple[int, list[ToolCall] | None] | None:
+    """Read the Hermes block opening at ``text[start]``: ``(end, calls)`` for a whole block, ``(end, None)``
+    for a malformed one, None when more (streamed) text is needed.
+
+    The JSON after the opening tag is decoded first and only then the closing tag expected, so an
+    argument that contains the text ``</tool_call>`` cannot end the block early. At the end of the text
+    (``final``) a block whose calls are whole but whose closing tag is missing still counts.
+    """
+    decoder = json.JSONDecoder()
+    pos, values = start + len(HERMES_OPEN), []
+    while True:
+        while pos < len(text) and text[pos] in _SEPARATORS:
+            pos += 1
+        if text.startswith(HERMES_CLOSE, pos) or (final and pos >= len(text)):
+            end = min(len(text), pos + len(HERMES_CLOSE))
+            calls = [_call_from_obj(v, None) for v in values]
+            if not calls or any(c is None for c in calls):
+                return end, None
+            return end, [c for c in calls if c is not None]
+        if not final and HERMES_CLOSE.startswith(text[pos:]):
+            return None  # the closing tag may be arriving
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            if not final:
+                return None  # most likely JSON still arriving; finish() decides otherwise
+            close = text.find(HERMES_CLOSE, pos)
+            return (len(text) if close < 0 else close + len(HERMES_CLOSE)), None
+        values.append(value)
+
+
 def parse_tool_calls(
     text: str, tools: Iterable[Mapping[str, Any]] | None = None
 ) -> tuple[str, list[ToolCall]]:
@@ -132,15 +168,17 @@ def parse_tool_calls(
     allowed = tool_names(tools)
     calls: list[ToolCall] = []
     kept: list[str] = []
-    last = 0
-    for match in _HERMES_BLOCK.finditer(text):
-        values = _json_objects(match.group(1))
-        parsed = [_call_from_obj(v, None) for v in values] if values else []
-        if not parsed or any(p is None for p in parsed):
+    last = pos = 0
+    while (start := text.find(HERMES_OPEN, pos)) >= 0:
+        scanned = _scan_block(text, start, final=True)
+        assert scanned is not None  # final scans always decide
+        end, block = scanned
+        pos = max(end, start + len(HERMES_OPEN))
+        if block is None:
             continue
-        kept.append(text[last:match.start()])
-        calls.extend(p for p in parsed if p is not None)
-        last = match.end()
+        kept.append(text[last:start])
+        calls.extend(block)
+        last = end
     if calls:
         kept.append(text[last:])
         return "".join(kept).strip(), calls
@@ -210,16 +248,16 @@ class ToolCallStreamParser:
         events: list[StreamEvent] = []
         while self._buffer:
             if self._in_block:
-                end = self._buffer.find(HERMES_CLOSE)
-                if end < 0:
-                    break
-                block = self._buffer[: end + len(HERMES_CLOSE)]
-                self._buffer = self._buffer[end + len(HERMES_CLOSE):]
+                scanned = _scan_block(self._buffer, 0, final=False)
+                if scanned is None:
+                    break  # the block is not whole yet
+                end, calls = scanned
+                block, self._buffer = self._buffer[:end], self._buffer[end:]
                 self._in_block = False
-                content, calls = parse_tool_calls(block)
-                events.extend(self._call_events(calls))
-                if not calls:
-                    events.append(StreamEvent(text=content))
+                if calls:
+                    events.extend(self._call_events(calls))
+                else:
+                    events.append(StreamEvent(text=block))
                 continue
             start = self._buffer.find(HERMES_OPEN)
             if start >= 0:

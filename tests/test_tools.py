@@ -109,3 +109,29 @@ def test_stream_parser_bare_json_is_decided_at_the_end() -> None:
     parser = ToolCallStreamParser(MAGIC)
     parser.feed('{"answer": 4}')
     assert [e.text for e in parser.finish()] == ['{"answer": 4}']
+
+
+TRICKY = (
+    'Saying it.\n<tool_call>\n{"name": "say", "arguments": {"text": "a </tool_call> b <tool_call> c"}}\n</tool_call>'
+    '\n<tool_call>\n{"name": "say", "arguments": {"text": "}\\"]"}}\n</tool_call> done'
+)
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 1000])
+def test_arguments_may_contain_the_markup_itself(step: int) -> None:
+    """The block ends where its JSON ends, not at the first closing tag inside an argument."""
+    content, calls = parse_tool_calls(TRICKY)
+    assert content == "Saying it.\n\n done"
+    assert [c.arguments["text"] for c in calls] == ["a </tool_call> b <tool_call> c", '}"]']
+    events = list(iter_stream_events(TRICKY[i : i + step] for i in range(0, len(TRICKY), step)))
+    streamed = [e.tool_call.arguments["text"] for e in events if e.tool_call is not None]
+    assert streamed == [c.arguments["text"] for c in calls]
+    assert "".join(e.text for e in events) == content
+    assert [e.index for e in events if e.tool_call is not None] == [0, 1]
+
+
+def test_a_whole_call_missing_only_its_closing_tag_at_the_end_counts() -> None:
+    content, calls = parse_tool_calls('<tool_call>\n{"name": "say", "arguments": {"text": "x"}}\n')
+    assert content == "" and [c.name for c in calls] == ["say"]
+    content, calls = parse_tool_calls('<tool_call>\n{"name": "say", "arguments": {"text": "x')
+    assert calls == [] and content.startswith("<tool_call>")  # cut inside the JSON: kept as text

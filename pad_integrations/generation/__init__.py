@@ -1,6 +1,12 @@
 """Framework-agnostic guided decoding (torch + transformers only): see docs/engine.md."""
 
-from pad_integrations.generation.constraints import Constraint, JSONSchemaConstraint, ToolCallConstraint
+from pad_integrations.generation.constraints import (
+    Constraint,
+    JSONSchemaConstraint,
+    LarkConstraint,
+    ToolCallConstraint,
+    ToolCallTriggerConstraint,
+)
 from pad_integrations.generation.engine import GenerationStream, GuidedGenerator
 from pad_integrations.generation.reward_model import PersonalizedRewardModel
 from pad_integrations.generation.strategies import (
@@ -28,12 +34,14 @@ __all__ = [
     "GenerationStream",
     "GuidedGenerator",
     "JSONSchemaConstraint",
+    "LarkConstraint",
     "PersonalizedRewardModel",
     "SamplingSettings",
     "StepView",
     "Strategy",
     "TokenTrace",
     "ToolCallConstraint",
+    "ToolCallTriggerConstraint",
     "Trace",
     "Usage",
     "amulet_k",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,7 @@ def _arguments(arguments: Any) -> dict[str, Any]:
 
 def _tool_calls_of(message: ChatMessage) -> list[ToolCallDict]:
     """Tool calls of an assistant message, from ToolCallBlocks or OpenAI-style additional_kwargs."""
-    calls = [
+    calls: list[tuple[Any, Any, Any]] = [
         (block.tool_call_id, block.tool_name, block.tool_kwargs)
         for block in message.blocks
         if isinstance(block, ToolCallBlock)
@@ -267,7 +267,7 @@ class PADLLM(FunctionCallingLLM):
         tool_required = bool(kwargs.pop("tool_required", False))
         temperature = kwargs.pop("temperature", self.temperature)
         max_tokens = kwargs.pop("max_tokens", self.max_tokens)
-        settings = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
+        settings: dict[str, Any] = {k: kwargs.pop(k) for k in ("top_p", "top_k", "seed", "strategy") if k in kwargs}
         strategy_params = {**self.strategy_params, **kwargs.pop("strategy_params", {})}
         stop = kwargs.pop("stop", None)
         # tool_choice (FunctionAgent's initial_tool_choice): "required"/"any" or a tool's name forces a call,
@@ -287,14 +287,22 @@ class PADLLM(FunctionCallingLLM):
         if not messages:
             raise ValueError("messages must not be empty")
         engine_messages = to_engine_messages(messages)
-        # tool_required is a guarantee: the reply decodes under the tool-call grammar.
-        from pad_integrations.generation.constraints import ToolCallConstraint
+        # tool_required is a guarantee: the reply decodes under the tool-call grammar. Otherwise the model
+        # may answer in text, but a call it opens is a whole, valid call (ToolCallTriggerConstraint).
+        from pad_integrations.generation.constraints import (
+            Constraint,
+            ToolCallConstraint,
+            ToolCallTriggerConstraint,
+        )
 
-        constraint = ToolCallConstraint(tools) if tools and tool_required else None
-        if constraint is not None:
+        constraint: Constraint | None = None
+        if tools and tool_required:
+            constraint = ToolCallConstraint(tools)
             engine_messages = with_system_instruction(
                 engine_messages, "Answer by calling one of the tools."
             )
+        elif tools:
+            constraint = ToolCallTriggerConstraint(tools)
         engine = self.engine()
         request, guidance = steered_request(
             self, engine, engine_messages, user_id=user_id, settings=settings, temperature=temperature,
@@ -371,7 +379,7 @@ class PADLLM(FunctionCallingLLM):
         prepared, future = await asyncio.to_thread(self._submit, messages, kwargs, results.on_delta)
         results.attach(future)
 
-        async def gen() -> AsyncIterator[ChatResponse]:
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
             stream = _ResponseStream(self, prepared)
             async for delta in results.adeltas():
                 for response in stream.feed(delta):
@@ -409,7 +417,7 @@ class PADLLM(FunctionCallingLLM):
     ) -> CompletionResponseAsyncGen:
         responses = await self.astream_chat(self._as_messages(prompt), **kwargs)
 
-        async def gen() -> AsyncIterator[CompletionResponse]:
+        async def gen() -> AsyncGenerator[CompletionResponse, None]:
             async for response in responses:
                 yield _completion(response)
 

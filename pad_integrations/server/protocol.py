@@ -2,8 +2,9 @@
 engine's message dicts.
 
 Unknown OpenAI parameters are ignored (as OpenAI-compatible servers usually do), but parameters whose
-meaning we cannot honour (``n > 1``, ``logprobs``, JSON-schema response formats, forced tool choice) are
-rejected with a clear message instead of being silently dropped.
+meaning we cannot honour (``n > 1``, ``logprobs``) are rejected with a clear message instead of being
+silently dropped. ``response_format`` (``json_object``, ``json_schema``) and a forced ``tool_choice``
+(``required`` or a named function) decode under a grammar, as ChatPAD does (docs/integrations.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from pad_integrations.generation.constraints import (
+    Constraint,
+    JSONSchemaConstraint,
+    ToolCallConstraint,
+    ToolCallTriggerConstraint,
+)
 
 # As the OpenAI API: at most 4 stop strings; each is matched against the text at every step, so its length
 # is bounded too (16 stops of 60 kB once cost 5 GiB and a second per token).
@@ -162,17 +170,72 @@ class ChatCompletionRequest(BaseModel):
 
     @field_validator("response_format")
     @classmethod
-    def _text_only(cls, value: ResponseFormat | None) -> ResponseFormat | None:
-        if value is not None and value.type != "text":
-            raise ValueError(f"response_format {value.type!r} is not supported; use 'text'")
+    def _known_format(cls, value: ResponseFormat | None) -> ResponseFormat | None:
+        if value is not None and value.type not in ("text", "json_object", "json_schema"):
+            raise ValueError(f"response_format {value.type!r} is not supported; use text, json_object or json_schema")
         return value
 
     @field_validator("tool_choice")
     @classmethod
-    def _auto_or_none(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
-        if value not in (None, "auto", "none"):
-            raise ValueError("tool_choice must be 'auto' or 'none'; forcing a tool is not supported")
+    def _known_choice(cls, value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        if isinstance(value, dict):
+            function = value.get("function")
+            if value.get("type") != "function" or not isinstance(function, dict) or not isinstance(
+                function.get("name"), str
+            ):
+                raise ValueError('a named tool_choice is {"type": "function", "function": {"name": "<tool>"}}')
+        elif value not in (None, "auto", "none", "required"):
+            raise ValueError("tool_choice must be 'auto', 'none', 'required' or a named function")
         return value
+
+    _constraint: Constraint | None = PrivateAttr(default=None)
+    _instruction: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _grammar(self) -> ChatCompletionRequest:
+        """The grammar the reply decodes under, built (and a bad schema refused) while validating."""
+        tools = self.offered_tools
+        forced = self.forced_tool
+        if self.tool_choice == "required" and not tools:
+            raise ValueError("tool_choice 'required' needs tools")
+        if forced is not None:
+            if not tools or forced not in _tool_names(tools):
+                raise ValueError(f"tool_choice names {forced!r}, which is not one of the tools")
+            self._constraint = ToolCallConstraint(tools)
+            self._instruction = f"Answer by calling the tool {forced!r} with the arguments it needs."
+        elif self.tool_choice == "required":
+            assert tools is not None
+            self._constraint = ToolCallConstraint(tools)
+            self._instruction = "Answer by calling one of the tools."
+        elif self.response_format is not None and self.response_format.type == "json_object":
+            self._constraint = JSONSchemaConstraint(None)
+            self._instruction = "Answer with one JSON object only."
+        elif self.response_format is not None and self.response_format.type == "json_schema":
+            spec = getattr(self.response_format, "json_schema", None)
+            if not isinstance(spec, dict) or not isinstance(spec.get("schema", {}), dict):
+                raise ValueError('response_format json_schema needs {"json_schema": {"name": ..., "schema": {...}}}')
+            schema = spec.get("schema") or {"type": "object"}
+            self._constraint = JSONSchemaConstraint(schema)
+            self._instruction = (
+                "Answer with one JSON value that follows this JSON schema:\n" + json.dumps(schema, ensure_ascii=False)
+            )
+        elif tools:
+            self._constraint = ToolCallTriggerConstraint(tools)  # auto: a call the model opens always parses
+        return self
+
+    @property
+    def forced_tool(self) -> str | None:
+        """The tool a named ``tool_choice`` forces."""
+        return self.tool_choice["function"]["name"] if isinstance(self.tool_choice, dict) else None
+
+    @property
+    def constraint(self) -> Constraint | None:
+        return self._constraint
+
+    @property
+    def instruction(self) -> str | None:
+        """What the system message adds so the model knows what the grammar will hold it to."""
+        return self._instruction
 
     @property
     def token_limit(self) -> int | None:
@@ -180,7 +243,10 @@ class ChatCompletionRequest(BaseModel):
 
     @property
     def offered_tools(self) -> list[dict[str, Any]] | None:
-        return None if self.tool_choice == "none" or not self.tools else self.tools
+        if self.tool_choice == "none" or not self.tools:
+            return None
+        forced = self.forced_tool
+        return [t for t in self.tools if forced in _tool_names([t])] if forced is not None else self.tools
 
     @property
     def include_usage(self) -> bool:
@@ -207,3 +273,6 @@ class PreferencesPut(BaseModel):
     preferences: list[PreferenceIn] = Field(max_length=100)
     replace: bool = False
 
+
+def _tool_names(tools: list[dict[str, Any]]) -> list[str]:
+    return [str(t.get("function", t).get("name")) for t in tools if isinstance(t, dict)]
