@@ -33,6 +33,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from pad_integrations.errors import ModelLoadError, TokenizerMismatchError
+from pad_integrations.generation.batch import cache_kwargs, returned_cache
 
 VALUE_HEAD_FILE = "value_head.safetensors"
 ADAPTER_CONFIG_FILE = "adapter_config.json"
@@ -252,10 +253,15 @@ class PersonalizedRewardModel(nn.Module):
         position_ids: torch.Tensor | None = None,
         past_key_values: Any = None,
         use_cache: bool = False,
+        cache: Any = None,
         logits_to_keep: int = 0,
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
-        """Logits ``lm_head(W·h + b)``; ``logits_to_keep=1`` projects only the last position."""
+        """Logits ``lm_head(W·h + b)``; ``logits_to_keep=1`` projects only the last position.
+
+        The KV cache comes as ``cache`` (transformers >= 5.24's name) or ``past_key_values``.
+        """
+        past_key_values = cache if cache is not None else past_key_values
         if self.adapter_name is None:
             return self._forward(input_ids, attention_mask, position_ids, past_key_values, use_cache,
                                  logits_to_keep, **kwargs)
@@ -271,12 +277,13 @@ class PersonalizedRewardModel(nn.Module):
     def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
                  position_ids: torch.Tensor | None, past_key_values: Any, use_cache: bool, logits_to_keep: int,
                  **kwargs: Any) -> CausalLMOutputWithPast:
-        outputs = self.model.get_decoder()(
+        decoder = self.model.get_decoder()
+        outputs = decoder(
             input_ids=input_ids,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
             use_cache=use_cache,
+            **cache_kwargs(decoder, past_key_values),
             **kwargs,
         )
         hidden = outputs.last_hidden_state
@@ -285,7 +292,7 @@ class PersonalizedRewardModel(nn.Module):
         if self.v_head is not None:
             hidden = self.v_head(hidden)
         logits = self.model.get_output_embeddings()(hidden)
-        return CausalLMOutputWithPast(logits=logits, past_key_values=outputs.past_key_values)
+        return CausalLMOutputWithPast(logits=logits, past_key_values=returned_cache(outputs))
 
 
 def is_adapter_dir(path: str | Path) -> bool:
