@@ -45,22 +45,28 @@ ON_TOPIC_SLACK_DEV = 0.03
 TARGET_GAIN, TARGET_ON_TOPIC = 0.20, 0.05
 GUIDED_COST = 1.3  # a guided case costs about this many prompt cases (two contexts, guards)
 
-# Priority order: the strength sweep with guards first, then the faithful formulas and guard ablations.
+# Priority order: the strength sweep with guards first (with a tighter nucleus at higher strengths), then the
+# faithful formulas and the guard ablations (each guard alone) at the same strength.
+G7 = {"nucleus": 0.7, "no_repeat_ngram": 4}
 GRID: tuple[Config, ...] = (
     Config("linear", {"r": 1.0, **GUARDS}, "linear r=1 +guards"),
     Config("amulet", {"alpha": 1.5, **GUARDS}, "amulet a=1.5(k=2.1) +guards"),
     Config("pad", {"w": 1.0, "no_repeat_ngram": 4}, "pad w=1 +ngram"),
+    Config("linear", {"r": 2.0, **G7}, "linear r=2 +guards p=0.7"),
+    Config("amulet", {"alpha": 1.5, **G7}, "amulet a=1.5(k=2.1) +guards p=0.7"),
     Config("linear", {"r": 0.5, **GUARDS}, "linear r=0.5 +guards"),
     Config("linear", {"r": 2.0, **GUARDS}, "linear r=2 +guards"),
     Config("amulet", {"alpha": 1.0, **GUARDS}, "amulet a=1(k=0.93) +guards"),
-    Config("amulet", {"alpha": 2.0, **GUARDS}, "amulet a=2(k=4.65) +guards"),
     Config("pad", {"w": 0.5, "no_repeat_ngram": 4}, "pad w=0.5 +ngram"),
     Config("pad", {"w": 2.0, "no_repeat_ngram": 4}, "pad w=2 +ngram"),
+    Config("linear", {"r": 4.0, **G7}, "linear r=4 +guards p=0.7"),
+    Config("amulet", {"alpha": 2.0, **GUARDS}, "amulet a=2(k=4.65) +guards"),
     Config("linear", {"r": 2.0, **OFF}, "linear r=2 faithful"),
     Config("amulet", {"alpha": 2.0, **OFF}, "amulet a=2(k=4.65) faithful"),
     Config("pad", {"w": 1.0, "no_repeat_ngram": 0}, "pad w=1 faithful"),
     Config("linear", {"r": 1.0, "nucleus": 0.9}, "linear r=1 nucleus only"),
     Config("linear", {"r": 1.0, "no_repeat_ngram": 4}, "linear r=1 ngram only"),
+    Config("linear", {"r": 1.0, **GUARDS, "repetition_penalty": 1.2}, "linear r=1 +guards +reppen1.2"),
 )
 FAITHFUL: tuple[Config, ...] = (
     Config("linear", {"r": 2.0, **OFF}, "linear r=2 faithful"),

@@ -12,7 +12,10 @@ scores exactly (tests/test_strategies.py checks that):
 - ``repetition_penalty`` (float >= 1, 1 = off): transformers' ``RepetitionPenaltyLogitsProcessor`` over the
   ids generated so far (the prompt is not penalised: an answer must be free to reuse the question's words).
 - ``no_repeat_ngram`` (int >= 0, 0 = off): transformers' ``NoRepeatNGramLogitsProcessor`` over the ids
-  generated so far: no n-gram of the answer occurs twice.
+  generated so far: no n-gram of the answer occurs twice (unless that would exclude every candidate).
+
+Order: the n-gram ban first (also removing banned tokens from the anchor, so the nucleus is the policy's
+nucleus among the allowed tokens and never empty), then the nucleus, then the repetition penalty.
 
 The repetition guards act on ``log_softmax(scores)``, not on raw contrast scores: a per-row constant does
 not change the argmax or the sampling distribution, and it makes every score negative, so the
@@ -94,7 +97,7 @@ def apply_guards(
     anchor_logp: torch.Tensor | None,
     generated: Sequence[Sequence[int]] | None,
 ) -> torch.Tensor:
-    """Apply the guards ``params`` switches on, in a fixed order (nucleus, repetition, n-gram ban).
+    """Apply the guards ``params`` switches on, in a fixed order (n-gram ban, nucleus, repetition penalty).
 
     With every guard off (``GUARDS_OFF``) the very tensor ``scores`` is returned. ``anchor_logp`` is the
     preference-prompted policy's log-probs (needed by ``nucleus``); ``generated`` the ids each row has
@@ -103,18 +106,30 @@ def apply_guards(
     nucleus = params.get("nucleus")
     penalty = float(params.get("repetition_penalty", 1.0))
     n = int(params.get("no_repeat_ngram", 0))
-    if nucleus is not None and float(nucleus) < 1.0:
-        if anchor_logp is None:
-            raise ValueError("the nucleus guard needs the preference-prompted log-probs")
-        scores = nucleus_mask(scores, anchor_logp, float(nucleus))
-    if penalty != 1.0 or n:
-        if generated is None:
-            raise ValueError("the repetition guards need the generated ids (StepView.generated)")
-        if penalty != 1.0:
-            scores = repetition_penalty(scores, generated, penalty)
-        if n:
-            scores = no_repeat_ngram(scores, generated, n)
+    use_nucleus = nucleus is not None and float(nucleus) < 1.0
+    if use_nucleus and anchor_logp is None:
+        raise ValueError("the nucleus guard needs the preference-prompted log-probs")
+    if (penalty != 1.0 or n) and generated is None:
+        raise ValueError("the repetition guards need the generated ids (StepView.generated)")
+    if n:
+        # The ban goes first and into the anchor too, so the nucleus is taken over the tokens that are still
+        # allowed: a confident policy whose only nucleus token is banned still leaves its next best choice.
+        before = scores
+        scores = no_repeat_ngram(scores, generated, n)  # type: ignore[arg-type]
+        scores = _keep_rows_with_a_choice(before, scores)
+        if use_nucleus:
+            anchor_logp = anchor_logp.masked_fill(torch.isneginf(scores) & ~torch.isneginf(before), NEG_INF)
+    if use_nucleus:
+        scores = nucleus_mask(scores, anchor_logp, float(nucleus))  # type: ignore[arg-type]
+    if penalty != 1.0:
+        scores = repetition_penalty(scores, generated, penalty)  # type: ignore[arg-type]
     return scores
+
+
+def _keep_rows_with_a_choice(before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    """A guard never leaves a row without a candidate: such a row keeps its scores from before the guard."""
+    empty = torch.isneginf(after).all(dim=-1, keepdim=True)
+    return torch.where(empty, before, after)
 
 
 def _number(x: Any) -> bool:
