@@ -7,6 +7,8 @@
                             # server is reachable through PAD_TEST_POSTGRES_URL, or can be started here)
     python3 dev.py install  # only the install
     python3 dev.py lint     # ruff, then mypy (configured in pyproject.toml)
+    python3 dev.py run CMD  # run CMD inside .venv, e.g. `python3 dev.py run pad chat --user alice`
+                            # (or `source .venv/bin/activate` once, then `pad ...` and `python ...`)
 
 Needs nothing but python3 and the package registries. torch comes from ``torch==2.13.0`` first, so that
 the project's looser ``torch>=...`` requirement is already satisfied and pip never pulls CUDA wheels.
@@ -56,20 +58,44 @@ def install() -> None:
     stamp.write_text(digest)
 
 
+def start_postgres() -> tuple[str | None, str | None]:
+    """(URL, data dir if this call started the server) of a throwaway PostgreSQL, or (None, None)."""
+    try:
+        done = subprocess.run(["bash", str(ROOT / "scripts" / "start_postgres.sh")],
+                              check=True, capture_output=True, text=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+        print(f"No PostgreSQL server available ({exc}); PostgreSQL tests will be skipped.", flush=True)
+        return None, None
+    if done.stderr.strip():
+        print(done.stderr.strip(), flush=True)  # e.g. the OS user it had to create, said out loud
+    lines = done.stdout.strip().splitlines()
+    started = next((line.split(" ", 1)[1] for line in lines if line.startswith("started ")), None)
+    return (lines[-1] if lines else None), started
+
+
+def stop_postgres(data_dir: str) -> None:
+    subprocess.run(["bash", str(ROOT / "scripts" / "stop_postgres.sh"), data_dir], check=False)
+
+
 def test_env() -> dict[str, str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    return dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+
+
+def run_tests(args: list[str]) -> None:
+    env = test_env()
+    started = None
     if not env.get("PAD_TEST_POSTGRES_URL"):
-        # A developer machine with PostgreSQL binaries but no running server: start a throwaway one.
-        try:
-            url = subprocess.run(
-                ["bash", str(ROOT / "scripts" / "start_postgres.sh")],
-                check=True, capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
+        # A developer machine with PostgreSQL binaries but no running server: start a throwaway one,
+        # and stop it again however the run ends (failure and Ctrl-C included).
+        url, started = start_postgres()
+        if url:
             env["PAD_TEST_POSTGRES_URL"] = url
             print(f"PostgreSQL for tests: {url}", flush=True)
-        except (subprocess.CalledProcessError, IndexError) as exc:
-            print(f"No PostgreSQL server available ({exc}); PostgreSQL tests will be skipped.", flush=True)
-    return env
+    try:
+        run(PY, "-m", "pytest", "-q", *args, env=env)
+    finally:
+        if started:
+            stop_postgres(started)
 
 
 def main(argv: list[str]) -> int:
@@ -81,8 +107,14 @@ def main(argv: list[str]) -> int:
         run(PY, "examples/quickstart.py", env=dict(os.environ, HF_HUB_OFFLINE="1"))
         return 0
     if what == "test":
-        run(PY, "-m", "pytest", "-q", *argv[2:], env=test_env())
+        run_tests(argv[2:])
         return 0
+    if what == "run":
+        if len(argv) < 3:
+            print("usage: python3 dev.py run COMMAND [ARGS...]   (runs inside .venv)")
+            return 2
+        env = dict(os.environ, VIRTUAL_ENV=str(VENV), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        return subprocess.run(argv[2:], cwd=Path.cwd(), env=env).returncode
     if what == "lint":
         run(PY, "-m", "ruff", "check", ".")
         run(PY, "-m", "mypy")  # files and settings: [tool.mypy] in pyproject.toml
@@ -96,3 +128,5 @@ if __name__ == "__main__":
         sys.exit(main(sys.argv))
     except subprocess.CalledProcessError as exc:
         sys.exit(exc.returncode or 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
