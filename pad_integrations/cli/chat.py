@@ -128,6 +128,8 @@ class ChatSession:
                     on_delta(delta)
             finally:
                 stream.close()  # releases the model at once if the user interrupted the answer
+            if stream.result is None:  # the stream ended without a result: nothing was answered
+                raise CLIError("the answer was interrupted")
             result = stream.result
         self.messages = [*messages[1 if self.args.system else 0:], {"role": "assistant", "content": result.text}]
         changes = []

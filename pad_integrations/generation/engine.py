@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,8 @@ class GuidedGenerator:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.model_name = str(getattr(model.config, "_name_or_path", "") or type(model).__name__)
-        self.context_window = int(
-            getattr(model.config, "max_position_embeddings", None) or getattr(tokenizer, "model_max_length", 2048)
-        )
+        window = getattr(model.config, "max_position_embeddings", None) or getattr(tokenizer, "model_max_length", None)
+        self.context_window = int(window) if window is not None else 2048
         self.formatter = ChatFormatter(tokenizer)
         self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
         self.eos_token_ids = _eos_ids(model, tokenizer)
@@ -79,22 +78,27 @@ class GuidedGenerator:
         reward_model: PersonalizedRewardModel | PreTrainedModel | str | Path | None = None,
         device: str | torch.device | None = None,
         dtype: torch.dtype | str | None = None,
+        model_kwargs: dict[str, Any] | None = None,
     ) -> GuidedGenerator:
         """Load a causal LM and its tokenizer from a local directory or hub id (float32 on CPU by default);
-        omitted, the default model, SmolLM2-135M-Instruct (``pad_integrations.demo.model_path()``)."""
-        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        omitted, the default model, SmolLM2-135M-Instruct (``pad_integrations.demo.model_path()``).
+        ``dtype="auto"`` keeps the checkpoint's dtype; ``model_kwargs`` go to both ``from_pretrained``
+        calls (``revision``, ``trust_remote_code``; ``attn_implementation`` and the like to the model)."""
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) and dtype != "auto" else dtype
+        model_kwargs = dict(model_kwargs or {})
+        shared = {k: model_kwargs[k] for k in ("revision", "trust_remote_code", "token") if k in model_kwargs}
         if model_id_or_path is None:
             from pad_integrations import demo
 
             model_id_or_path = demo.model_path()
         source = str(model_id_or_path)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
+            tokenizer = AutoTokenizer.from_pretrained(source, **shared)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, **model_kwargs)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load model {source!r}: {exc}") from exc
         if device is not None:
-            model.to(device)
+            torch.nn.Module.to(model, device)  # (transformers' own ``to`` wrapper hides the signature)
         gen = cls(model, tokenizer)
         gen.model_name = source
         if reward_model is not None:
@@ -156,8 +160,10 @@ class GuidedGenerator:
 
     # -- public API -----------------------------------------------------------------------------
     def count_tokens(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] | None = None) -> int:
-        """Prompt tokens of ``messages`` rendered with the chat template (generation prompt included)."""
-        return len(self.formatter.encode(normalize_messages(messages), tools=tools))
+        """Prompt tokens of ``messages`` rendered with the chat template (generation prompt included);
+        messages the engine would refuse raise InvalidRequestError, as ``generate`` does."""
+        with _client_mistakes():
+            return len(self.formatter.encode(normalize_messages(messages), tools=tools))
 
     def generate(
         self,
@@ -323,7 +329,7 @@ class GuidedGenerator:
                 results[index] = result
         return [r for r in results if r is not None]
 
-    def _decode(self, plans: list[Plan], streaming: bool) -> Iterator[Event]:
+    def _decode(self, plans: list[Plan], streaming: bool) -> Generator[Event, None, None]:
         """Yield ``(request index, text delta, result or None)`` as decoding proceeds (model lock held)."""
         with self._lock:
             models = LoopModels(

@@ -13,9 +13,10 @@ The loop never names a strategy or a kind of reward model: a strategy declares t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import (
@@ -302,7 +303,7 @@ class DecodeLoop:
         for i, row in enumerate(rows):
             if row.constraint is not None:  # restricts the choice only: the scores stay the strategy's
                 chosen[i] = (
-                    row.constraint.choose_sampled(scores[i], lambda s, row=row: _sample(row, s))
+                    row.constraint.choose_sampled(scores[i], functools.partial(_sample, row))
                     if row.plan.sampling.do_sample
                     else row.constraint.choose_greedy(scores[i])
                 )
@@ -340,7 +341,7 @@ class DecodeLoop:
         traces = row.traces[: len(ids)]
         if traces:
             tokenizer = self.models.tokenizer
-            pieces = [tokenizer.decode([t.token_id], skip_special_tokens=True) for t in traces]
+            pieces = [str(tokenizer.decode([t.token_id], skip_special_tokens=True)) for t in traces]
             traces = [TokenTrace(t.token_id, piece, t.base_rank, t.kl) for t, piece in zip(traces, pieces, strict=True)]
         main = plan.strategy.main(plan.n_prefs)
         input_tokens = len(plan.contexts.get(main, next(iter(plan.contexts.values()))))
@@ -370,7 +371,7 @@ def warpers(sampling: SamplingSettings) -> LogitsProcessorList:
 
 def _sample(row: Row, scores: torch.Tensor) -> int:
     ids = torch.as_tensor([row.generated[-1:] or [0]], dtype=torch.long, device=scores.device)
-    warped = row.warpers(ids, scores[None].clone())
+    warped = row.warpers(cast(torch.LongTensor, ids), cast(torch.FloatTensor, scores[None].clone()))
     probs = torch.softmax(warped, dim=-1)
     return int(torch.multinomial(probs, 1, generator=row.generator)[0, 0])
 

@@ -24,15 +24,19 @@ class SequenceRewardScorer:
     def __init__(self, model: PreTrainedModel, pad_token_id: int = 0, label: int = 0) -> None:
         self.model = model.eval()
         self.backbone = model.base_model
-        self.head = getattr(model, "score", None) or getattr(model, "classifier", None)
-        if self.head is None or self.backbone is model:
+        head = getattr(model, "score", None) or getattr(model, "classifier", None)
+        if head is None or self.backbone is model:
             raise ModelLoadError(f"{type(model).__name__} has no backbone/score head this scorer understands")
+        self.head: torch.nn.Module = head
         num_labels = int(getattr(model.config, "num_labels", 1))
         if not 0 <= label < num_labels:
             raise ValueError(f"label {label} out of range for a reward model with {num_labels} output(s)")
         self.label = label
         self.pad_token_id = pad_token_id
-        self.vocab_size = int(model.get_input_embeddings().num_embeddings)
+        embeddings = model.get_input_embeddings()
+        self.vocab_size = (
+            int(embeddings.num_embeddings) if isinstance(embeddings, torch.nn.Embedding) else int(model.config.vocab_size)
+        )
         self.cache: DynamicCache | None = None
         self.attention_mask = torch.zeros(0, 0, dtype=torch.long)
         self.next_position = torch.zeros(0, dtype=torch.long)
@@ -125,7 +129,7 @@ def last_position_reward(model: PreTrainedModel, ids: Sequence[int], label: int 
     """
     device = next(model.parameters()).device
     hidden = model.base_model(input_ids=torch.tensor([list(ids)], device=device)).last_hidden_state[:, -1]
-    head = getattr(model, "score", None) or model.classifier
+    head: torch.nn.Module = getattr(model, "score", None) or getattr(model, "classifier", None)
     return float(head(hidden)[0, label])
 
 

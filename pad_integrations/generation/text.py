@@ -75,7 +75,7 @@ class TextTracker:
         self.emitted = 0
 
     def decode(self, token_ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+        return str(self.tokenizer.decode(list(token_ids), skip_special_tokens=True))
 
     def delta(self, token_ids: Sequence[int]) -> str:
         """New text that can be shown now (before the stream has finished)."""

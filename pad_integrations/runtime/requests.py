@@ -7,7 +7,7 @@ defaults, checks and the meaning of each setting are decided once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pad_integrations.runtime.profiles import guidance_of, read_profile
 from pad_integrations.runtime.recording import resolve_memory
@@ -118,8 +118,19 @@ def check_tools_supported(engine: GuidedGenerator, tools: Sequence[Any] | None) 
         )
 
 
+class AdapterDefaults(Protocol):
+    """The fields ChatPAD and PADLLM share, read as the defaults of each call."""
+
+    memory: Any  # a PreferenceMemory, a database URL or None (resolve_memory)
+    strategy: str
+    top_p: float
+    top_k: int
+    seed: int | None
+    stop: list[str] | None
+
+
 def steered_request(
-    adapter: Any,
+    adapter: AdapterDefaults,
     engine: GuidedGenerator,
     engine_messages: list[dict[str, Any]],
     *,
