@@ -223,9 +223,7 @@ def score_set(
             _score_precision(report, row, prefs, final + row.get("superseded", []))
             if row.get("case_type") == "repeat" and len(prefs) != row["expected_count"]:
                 ok = False
-                report.errors.append(
-                    f"{row['id']}: {len(prefs)} active, expected {row['expected_count']}"
-                )
+                report.errors.append(f"{row['id']}: {len(prefs)} active, expected {row['expected_count']}")
             for old in row.get("superseded", []):
                 if any(matches(p, old) for p in prefs):
                     ok = False

@@ -37,6 +37,8 @@ _SPLIT = re.compile(
     # A title's full stop ('Call me Dr. Alice Smith') does not end a sentence.
     r"(?<!\b[DMS][rstx]\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
+    # 'My son is autistic, so we look for quiet places': the consequence is the speaker's own clause.
+    r"|,\s+so\s+(?=(?:i|we|anything|everything)\b)"
     # ', and keep answers short': an instruction joined to a statement is a clause of its own.
     r"|,?\s+and\s+(?=(?:please\s+)?(?:always\s+)?(?:keep|be|use|stop|avoid|do not|don't|never|answer|respond|reply|"
     r"explain|talk|speak|write)\b)",
@@ -60,7 +62,10 @@ _REPORTED = re.compile(
     r"|\b(?:he|she|they|someone|somebody|people|everyone|nobody|my (?:friend|wife|husband|partner|mom|mother|"
     r"dad|father|brother|sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
     r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r)s?|"
-    r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)",
+    r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)"
+    # Any 'my X' who holds an opinion is someone else ('my band mates all love Radiohead').
+    r"|\b(?:my|our)\s+(?!favou?rite|fav\b|go-to|own\b)\w+(?:\s+\w+)?\s+(?:all\s+|both\s+|only\s+|really\s+)?(?:loves?|likes?|"
+    r"hates?|prefers?|enjoys?|adores?|dislikes?|wants?|eats?|drinks?|swears? by|is into|are into|thinks?)\b",
     re.IGNORECASE,
 )
 _HYPOTHETICAL = re.compile(
@@ -109,6 +114,7 @@ INTENSE = re.compile(
 )
 
 
+_REASON = re.compile(r"\s+\b(?:because|since|as|cos|cause)\b\s+|,?\s+\bwhich\b\s+", re.IGNORECASE)
 _TITLE_DOT = re.compile(r"\b(Dr|Mr|Mrs|Ms|Mx|Prof|St)\.(?=\s+[A-Z])")
 
 
@@ -186,7 +192,10 @@ def clauses(message: str) -> list[Clause]:
         if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
         text = _QUOTED.sub(" ", expand(raw)).strip()
-        if not text or _HYPOTHETICAL.search(text) or _PAST.search(text) or not _first_subject_is_user(text):
+        # Who speaks and when is decided on the main clause: a reason after 'because' may name someone else
+        # ('we need step-free access because my partner uses a wheelchair') without making it reported speech.
+        main = _REASON.split(text, maxsplit=1)[0]
+        if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or not _first_subject_is_user(main):
             continue
         result.append(
             Clause(

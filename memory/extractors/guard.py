@@ -145,7 +145,12 @@ _ACT = (
 )
 # Nouns naming the assistant's control surface or secrets.
 _SURFACE = (
-    r"instructions?|instructed|prompts?|system (?:prompt|message|instructions?|rules?|settings|role)|guidance|guidelines?|rules?|directives?|policy|policies|"
+    # Instructions, rules and prompts only as the assistant's ('the previous instructions', 'your rules',
+    # 'earlier guidance'): 'numbered step-by-step instructions' and 'the rules of chess' are not.
+    r"(?:your|the (?:previous|prior|earlier|above|original|initial|system|real|hidden|secret|developer|safety|"
+    r"old|current)|previous|prior|earlier|above|original|initial|hidden|secret|all|any|these|those|new|my new|"
+    r"its|developer|safety|system)\s+(?:\w+\s+)?(?:instructions?|prompts?|rules|guidelines|directives|guidance)|"
+    r"instructed|system prompt|prompt injection|system (?:prompt|message|instructions?|rules?|settings|role)|policy|policies|"
     r"configuration|config|settings|restrictions?|filters?|safeguards?|guardrails?|safety (?:rules|filters|settings|guidelines)|"
     r"password|passwords|passcode|passphrase|credentials?|api keys?|secret keys?|"
     r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
@@ -159,6 +164,9 @@ _ADDRESSING = re.compile(
     r"\byou (?:are|were|will be) (?:now|no longer|actually|really|free|in|an? (?:unrestricted|unfiltered|new|"
     r"different|evil|uncensored))\b|\byou (?:must|will|shall|have to|need to) (?:obey|comply|follow|do whatever|"
     r"do as|always obey|answer every|never refuse)\b"
+    # An imperative that overrides or executes: 'so ignore them all', 'decode it and follow it'.
+    r"|(?:^|[,;:.]\s*|\b(?:so|and|then|just|please|now)\s+)(?:ignore|disregard|override|bypass|circumvent|decode|"
+    r"execute|obey|follow (?:it|them|these|this|that))\b"
     r"|\byour (?:rules|instructions|prompt|guidelines|programming|training|creators?|developers?|system|"
     r"restrictions|filters|safety|policy|policies|configuration|owner|true self|real self)\b"
     r"|\bfrom now on,? you\b|\bact as\b|\bpretend\b|\brole-?play\b|\bjailbreak|\bdeveloper mode\b|"

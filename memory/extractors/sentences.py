@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
@@ -82,7 +83,7 @@ class SentenceExtractor(RuleExtractor):
         self,
         classifier: SentenceClassifier | None = None,
         *,
-        none_threshold: float = 0.3,
+        none_threshold: float = 0.35,
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
         same_thing_similarity: float = 0.75,
@@ -114,7 +115,9 @@ class SentenceExtractor(RuleExtractor):
             return False
         encoder = self.classifier.encoder
         pieces = encoder.pieces_per_word(" ".join(words))
-        if max(pieces) >= 5 or (len(pieces) >= 2 and sum(pieces) / len(pieces) > 2.2):
+        # Names split into several pieces ('Pratchett' takes four), so only an extreme count is refused here;
+        # reversed text is recognised by reading it backwards.
+        if max(pieces) >= 6 or (len(pieces) >= 3 and sum(pieces) / len(pieces) > 3.0):
             return True
         backwards = encoder.pieces_per_word(" ".join(w[::-1] for w in reversed(words)))
         return len(pieces) >= 2 and sum(backwards) <= 0.6 * sum(pieces)
@@ -127,7 +130,7 @@ class SentenceExtractor(RuleExtractor):
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
-            parts = clauses(message.content)
+            parts = _merge_reactions(clauses(message.content))
             ruled = [
                 bool(style_signals(c)) or bool(content_signals(c, active, style_found=False)) for c in parts
             ]
@@ -203,11 +206,83 @@ class SentenceExtractor(RuleExtractor):
         return out
 
 
+# An imperative that asks for one piece of work ('Compare the three plans', 'Make it punchier'): the verbs
+# people start a one-off request with. A standing marker ('always', 'from now on') overrides it.
+_TASK_VERB = re.compile(
+    r"^(?:please\s+)?(?:write|compare|make|tell|show|list|explain|find|help|suggest|recommend|create|draft|"
+    r"summari[sz]e|translate|check|fix|put|plan|book|calculate|convert|describe|add|remove|turn|send|read|"
+    r"rewrite|edit|generate|design|build|draw|name|sort|count|format|proofread|outline|brainstorm|teach|walk|"
+    r"remind|set|look|search|organi[sz]e|schedule|compose|proof|review|analy[sz]e|estimate|tidy|clean|shorten|"
+    r"expand|simplify|rephrase|paraphrase|correct|answer|solve|do|go|try|pick|choose|let|get|take|see|"
+    r"imagine|consider|think|sum|work|break|give me (?:a|an|some|the|\d+|three|two|five|ten|ideas))\b",
+    re.IGNORECASE,
+)
+# One-off time: what happens today or tomorrow is news, not a standing preference.
+_TRANSIENT = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|month)|"
+    r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|"
+    r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
+    r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
+    re.IGNORECASE,
+)
+# 'Give me X any day', 'X over Y every time': said of every occasion, so not a one-off request.
+_GENERAL = re.compile(
+    r"\b(?:any day|every time|any time|anytime|over|rather than|instead of|always|never)\b", re.I
+)
+_VERDICT = re.compile(
+    r"(?:,\s*|\b)(?:yes|yes please|no|nope|nah|not|absolutely not|no thanks|no contest|always|never|imo|imho|"
+    r"in my (?:opinion|book|view)|not for me|not interested|hands down|every time|any day)\s*$|\bimo\b|\bimho\b",
+    re.IGNORECASE,
+)
+# A story about one occasion ('I just made the best lasagne of my life'), not a habit or a taste.
+_NARRATIVE = re.compile(
+    r"\b(?:i|we)\s+(?:just|finally|recently|already|once)\s+\w+|\b(?:i|we)\s+(?:made|went|got|had|saw|bought|took|"
+    r"did|came|ate|ran|found|met|finished|watched|visited|played|tried|heard|spent|booked|forgot|lost|won)\b",
+    re.IGNORECASE,
+)
+_WH_START = re.compile(
+    r"^(?:what|how|why|which|who|whom|where|when|is|are|do|does|did|can|could|should|would)\b", re.I
+)
+_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours)\b", re.IGNORECASE)
+
+
+_REACTION = re.compile(
+    r"^(?:(?:absolutely|definitely|honestly|really|just|oh|and|but)\s+)*(?:not for me|no thanks|no thank you|nope|nah|"
+    r"can not do (?:it|them)|not a chance|"
+    r"(?:absolutely |definitely )?not|not interested|never again|no way|yes please|yes|always|every time|"
+    r"count me (?:in|out)|not my thing|pass|love (?:it|them)|hate (?:it|them)|can not stand (?:it|them))"
+    r"(?:[ ,]+(?:thanks|please|ever|for me))*$",
+    re.IGNORECASE,
+)
+
+
+def _merge_reactions(parts: list[Clause]) -> list[Clause]:
+    """'HIIT classes? Not for me.' -> one clause: a bare reaction is about the fragment before it."""
+    out: list[Clause] = []
+    for clause in parts:
+        if out and _REACTION.match(clause.text) and len(out[-1].text.split()) <= 8:
+            prev = out.pop()
+            clause = replace(prev, text=f"{prev.text}, {clause.text}", question=False, request=False)
+        out.append(clause)
+    return out
+
+
 def _may_hold_preference(clause: Clause) -> bool:
-    """Cheap structural gate before the model: questions and one-task requests carry no standing preference."""
-    if clause.question or (clause.task and not clause.standing):
+    """Cheap structural gate before the model. Questions, one-task requests, one-off news and sentences
+    that say nothing about the speaker carry no standing preference."""
+    text = clause.text
+    if clause.question or len(text.split()) < 2:
         return False
-    return len(clause.text.split()) >= 2
+    if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
+        return False
+    if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request) and not (
+        clause.standing or _GENERAL.search(text)
+    ):
+        return False
+    # A preference is said by the speaker about the speaker ('I', 'my', 'we', 'for me'), or as a verdict
+    # ('Rugby over football any day', 'Swimming, yes', 'Golf is dull, IMO'); 'Vitamin D comes from
+    # sunlight' is a fact about vitamin D.
+    return bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text)) or clause.standing
 
 
 def default_extractors() -> list[Any]:

@@ -32,17 +32,18 @@ _NEG_CUES = (
     r"(?:aversion|dislike|distaste|hatred|phobia|intolerance|allergy)\s+(?:to|for|of|towards)",
     r"can\s*not\s+(?:stand|bear|stomach|tolerate|abide|handle|deal with|get into|do|eat|drink|have)",
     r"(?:hate|dislike|detest|loathe|despise|abhor|resent)",
-    r"(?:do|would|will|can)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?:like|enjoy|love|care for|want|do|eat|drink|"
-    r"watch|use|buy|read|play|listen to|go to|go on|touch|book|fly|take|wear|need|get along with)",
+    r"(?:do|would|will|can)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?:like|enjoy|love|care for|want|fancy|"
+    r"get on with|get along with|get into)",
+    r"would\s+(?:much\s+)?rather\s+not|(?:do|would|will)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?=\w)",
     r"(?:am|are)\s+(?:not|never)\s+(?:really\s+|much of\s+|a\s+|an\s+|big\s+|huge\s+|the biggest\s+)*"
     r"(?:fan of|into|keen on|fond of|a fan of|person for|one for|interested in|big on)",
     r"steer\s+(?:well\s+)?clear\s+of",
     r"(?:stay|keep|keeping|staying)\s+(?:well\s+)?(?:away from|clear of|off)",
-    r"(?:avoid|avoiding|shun|shunning|refuse|refusing)\s+(?:to\s+\w+\s+)?",
-    r"(?:would|will)\s+never\s+(?:ever\s+)?\w+",
-    r"never\s+(?:ever\s+)?\w+",
+    r"(?:avoid|avoiding|shun|shunning)|(?:refuse|refusing)\s+to",
+    r"(?:would|will|am)\s+never\s+(?:ever\s+)?(?:again\s+)?",
+    r"never\s+(?:ever\s+)?(?:again\s+)?",
     r"(?:am|are)\s+(?:sick|tired|fed up|done|over)\s+(?:of|with)",
-    r"swore\s+off|gave\s+up(?:\s+on)?|cut\s+(?:out|back on|down on)|stopped\s+\w+ing",
+    r"swore\s+off|gave\s+up(?:\s+on)?|cut\s+(?:out|back on|down on)|(?:have\s+)?stopped|quit",
     r"(?:am|are)\s+(?:trying\s+to\s+)?(?:avoid|avoiding|cutting out|cutting back on|off)",
     r"(?:skip|leave out|opt out of|pass on|exclude)",
 )
@@ -103,8 +104,7 @@ _EMPTY = re.compile(
 
 # A 'phrase' that is only a predicate or ends on a pronoun names nothing ('prefer', 'like it', 'follow it').
 _ONLY_CUES = re.compile(
-    r"^(?:(?:i|you|we|really|just|do|would|like|love|prefer|want|enjoy|hate|need|am|is|are|it|when|so)\s*)+$"
-    r"|\b(?:it|them|this|that|these|those|him|her)$",
+    r"^(?:(?:i|you|we|really|just|do|would|like|love|prefer|want|enjoy|hate|need|am|is|are|it|when|so)\s*)+$",
     _I,
 )
 
@@ -132,6 +132,19 @@ _COMPARISON = re.compile(
     r"to|more than|before)\s+(?P<b>.+)$",
     _I,
 )
+_VERBLESS_OVER = re.compile(r"^(?P<a>(?!i\b|we\b)[^,]+?)\s+over\s+(?P<b>[^,]+)", _I)
+_WHAT_I = re.compile(
+    r"^(?P<x>.+?)\s+(?:is|are|was|were)\s+(?:what|where|how|who|the (?:one|thing|kind|type|sort)s?(?:\s+that)?)\s+"
+    r"(?:i|we)\b",
+    _I,
+)
+_PERSON_TYPE = re.compile(
+    r"\b(?:i|we)\s+(?:am|are)\s+(?:(?:a|an|such a|a real|a total|a big|a huge|definitely a|more of a|more)\s+)?"
+    r"(?P<x>[\w' -]+?)[, -]*(?:person|people|kind of (?:person|guy|girl)|type|sort of person|fan|guy|girl|"
+    r"lover|addict|nut|enthusiast|fanatic|buff|geek|nerd|junkie)\b",
+    _I,
+)
+_PRONOUN_END = re.compile(r"(?:^|\s)(?:it|them|this|that|these|those|one|ones|you|him|her)$", _I)
 _GIVE_ME = re.compile(r"\bgive me\s+(?P<a>.+?)(?:\s+(?:any day|every time|anytime|any time))?$", _I)
 _SUBJECT_FIRST = re.compile(
     r"^(?P<x>.+?)\s+(?:is|are|has been|have been|was|were)\s+(?:definitely\s+|really\s+|always\s+|just\s+|"
@@ -147,14 +160,15 @@ _SUBJECT_VERB = re.compile(
     r"^(?P<x>(?!i\b|we\b|it\b|that\b|this\b)[\w' -]+?)\s+(?P<cue>(?:really\s+|just\s+|always\s+|never\s+)?"
     r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
     r"stresses? me|creeps? me|speaks? to me|works? (?:best |well |wonders )?for me|appeals? to me|"
-    r"helps? me|relaxes? me|calms? me|does not (?:appeal|work) (?:to|for) me|never appealed|"
+    r"helps? me|relaxes? me|calms? me|(?:do|does|did)\s+not\s+(?:really\s+)?(?:work|appeal|agree|suit|sit well)"
+    r"(?:\s+(?:for|to|with))?\s+me|never\s+(?:clicked|appealed|worked|agreed)(?:\s+(?:for|to|with) me)?|"
     r"tastes? like|disgusts? me|turns? me off))",
     _I,
 )
 _NEG_WORDS = re.compile(
     r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|torture|the worst|awful|boring|painful|"
-    r"too much|a no|no-go|does not|never appealed|tastes? like|puts? me|leaves? me|gives? me|makes? me)",
+    r"too much|a no|no-go|do|does|did|never|tastes? like|puts? me|leaves? me|gives? me|makes? me)",
     _I,
 )
 _AND_SPLIT = re.compile(
@@ -225,8 +239,44 @@ def _with_specifics(phrase: str, original: str) -> str:
     return phrase
 
 
+def _antecedent(text: str) -> str | None:
+    """What a trailing 'them'/'it' points back to: the fragment before the first comma ('Garden gnomes, no
+    thanks, can not stand them' -> 'Garden gnomes')."""
+    head = text.split(",", 1)[0] if "," in text else ""
+    if not head:
+        return None
+    m = _SUBJECT_VERB.search(head)
+    return clean_phrase(m.group("x")) if m else clean_phrase(_strip_subject(head))
+
+
 def _single(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
+    found = _single_raw(text, label, fallback=fallback)
+    out = []
+    for lab, phrase in found:
+        if _PRONOUN_END.search(phrase) or _ONLY_CUES.match(phrase):
+            phrase = _antecedent(text) or ""
+        if phrase:
+            out.append((lab, phrase))
+    return out
+
+
+def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
     if label in ("likes", "dislikes", "avoids"):
+        m = _WHAT_I.search(text)
+        if m:
+            x = clean_phrase(m.group("x"))
+            if x:
+                return [(label, x)]
+        m = _VERBLESS_OVER.search(text)
+        if m and label == "likes":
+            a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
+            if a and b:
+                return [("likes", a), ("dislikes", b)]
+        m = _PERSON_TYPE.search(text)
+        if m and label == "likes":
+            x = clean_phrase(m.group("x"), max_words=4)
+            if x:
+                return [("likes", x)]
         m = _COMPARISON.search(text)
         if m:
             a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
@@ -248,11 +298,18 @@ def _single(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, 
                 return [(guessed if label != guessed and label != "avoids" else label, x)]
         cues = _POS_CUES + _NEG_CUES if label == "likes" else _NEG_CUES + _POS_CUES
         rest = _after_cue(text, cues)
+        if rest is not None and re.match(r"(?:it|them|that|this|those|these|one)\b", rest.strip(), _I):
+            phrase = _antecedent(text)
+            return [(label, phrase)] if phrase else []
         if rest is not None:
             phrase = clean_phrase(rest)
             if phrase:
                 return [(label, _with_specifics(phrase, rest))]
-        m = re.search(r"\bno (?:more )?(?P<x>.+?)(?: for me| for us| please| ever|$)", text, _I)
+        m = re.search(
+            r"\bno (?!thanks|thank you|way|chance|idea|worries)(?:more )?(?P<x>.+?)(?: for me| for us| please| ever|$)",
+            text,
+            _I,
+        )
         if m and label != "likes":
             phrase = clean_phrase(m.group("x"))
             if phrase:
