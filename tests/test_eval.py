@@ -1,155 +1,269 @@
-"""Style judges, the synthetic-language grammar check, held-out splits, and `pad eval` end to end."""
+"""Judges that measure preferences, the eval set's splits, the metrics, the dev->held-out rule and `pad eval`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 import pytest
+import torch
+from transformers import AutoModelForCausalLM
 
-from pad_integrations.evaluation.adherence import STRATEGIES, AdherenceReport, Sample, evaluate, format_table
+from pad_integrations.evaluation import eval_set, judges, metrics, report, tune
 from pad_integrations.evaluation.cli import add_eval_arguments, run_eval
-from pad_integrations.evaluation.grammar import grammatical_fraction
-from pad_integrations.evaluation.judges import JUDGES, adheres
-from pad_integrations.training.synthetic_chat import EvalCase, eval_cases, preference_pairs, sft_examples
-from pad_integrations.training.synthetic_style import DIMENSIONS, Style, render_answer
+from pad_integrations.evaluation.realeval import Config, Decoding, generate_config, summarise
 
-CONCISE = "Rain is water."
-LONG = ("Certainly. Rain is useful in many everyday situations. Many people learn about rain at some point in "
-        "life. Rain has a long and interesting history. The main idea behind rain is simple to state. People "
-        "often use rain to solve real problems. I hope this information is useful.")
-BULLETS = "Sure.\n- Rain is useful.\n- Rain is wet.\n- Rain falls."
-CASUAL = "Hey! It's pretty cool, right? Cheers!"
-BEGINNER = "In simple words, rain is like a helpful friend."
-EXPERT = "Formally, rain is a parameterized process with clear invariants. In practice, rain trades throughput."
-JOKE = "Why did the rain cross the road? To get to the other side, haha!"
+# -- judges ------------------------------------------------------------------------------------------
+POSITIVE = {
+    "short": "Water it less and keep it near a bright window.",
+    "formal": ("Photosynthesis constitutes the biochemical mechanism whereby chlorophyll-containing organisms "
+               "convert electromagnetic radiation into chemical energy, subsequently synthesising carbohydrates."),
+    "casual": "Hey, it's pretty simple, you're gonna love it! Just water 'em less, yeah?",
+    "beginner": "Plants eat light. They use it to make food. The food helps them grow big and green.",
+    "expert": ("Electromagnetic induction generates alternating potential differences proportional to the "
+               "temporal derivative of magnetic flux through photovoltaic-independent generator windings."),
+    "pirate": "Arr, matey! Ye best be keepin' yer plants by the window, savvy?",
+    "enthusiastic": "What an amazing question! Gardening is so much fun and I love it!",
+    "bullets": "Here is how:\n- Water less\n- Keep them warm\n* Give them light",
+    "ends_with_question": "Keep them warm and water less. Would you like tips for specific plants?",
+    "emoji": "Keep them warm 🌞 and water less 💧.",
+    "vegetarian": "Try a lentil curry with rice and spinach.",
+    "spanish": "El cielo es azul porque la luz del sol se dispersa en la atmósfera de la Tierra.",
+}
+NEGATIVE = {
+    "short": " ".join(["word"] * 41),
+    "formal": "It's a pretty cool process, and honestly plants are awesome at it!",
+    "casual": "The process is described in the following paragraph.",
+    "beginner": POSITIVE["expert"],
+    "expert": POSITIVE["beginner"],
+    "pirate": "The pirate answer is that you should water your plants less often.",  # the word alone is no voice
+    "enthusiastic": "Water the plants less often in winter.",
+    "bullets": "1. Water less\n2. Keep them warm\n3. Give them light",  # numbered, not bullets
+    "ends_with_question": "Do you have plants? Keep them warm and water less.",
+    "emoji": "Keep them warm :) and water less.",
+    "vegetarian": "Try a chicken curry with rice and spinach.",
+    "spanish": "The sky is blue because sunlight scatters in the atmosphere.",
+}
 
 
-@pytest.mark.parametrize(("kind", "value", "text", "expected"), [
-    ("verbosity", "concise", CONCISE, True), ("verbosity", "concise", LONG, False),
-    ("verbosity", "detailed", LONG, True), ("verbosity", "detailed", CONCISE, False),
-    ("formality", "formal", LONG, True), ("formality", "formal", CASUAL, False),
-    ("formality", "casual", CASUAL, True), ("formality", "casual", LONG, False),
-    ("formality", "formal", "Certainly, it's fine.", False),  # mixed registers are neither
-    ("expertise", "beginner", BEGINNER, True), ("expertise", "beginner", EXPERT, False),
-    ("expertise", "expert", EXPERT, True), ("expertise", "expert", CONCISE, False),
-    ("humor", "playful", JOKE, True), ("humor", "playful", LONG, False),
-    ("humor", "serious", LONG, True), ("humor", "serious", JOKE, False), ("humor", "serious", "", False),
-    ("format", "bullets", BULLETS, True), ("format", "bullets", LONG, False),
-    ("format", "prose", LONG, True), ("format", "prose", BULLETS, False),
-    ("format", "bullets", "1. one\n2. two", True), ("format", "prose", "- only one item", False),
-    ("format", "bullets", "Sure.\n* one item", True),
-])
-def test_judges_on_hand_written_examples(kind: str, value: str, text: str, expected: bool) -> None:
-    assert adheres(kind, value, text) is expected
+@pytest.mark.parametrize("kind", judges.KINDS)
+def test_each_judge_passes_its_preference_and_fails_its_opposite(kind):
+    assert judges.adheres(kind, POSITIVE[kind]), (kind, judges.score(kind, POSITIVE[kind]))
+    assert not judges.adheres(kind, NEGATIVE[kind]), (kind, judges.score(kind, NEGATIVE[kind]))
 
 
-def test_judges_cover_every_dimension_and_reject_unknown_kinds() -> None:
-    assert set(JUDGES) == set(DIMENSIONS)
+@pytest.mark.parametrize("kind", judges.KINDS)
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", "...", "123 456"])
+def test_no_judge_passes_a_text_by_the_absence_of_something(kind, text):
+    assert judges.score(kind, text) == 0.0
+
+
+def test_scores_are_graded_and_the_criterion_is_half():
+    for kind in judges.KINDS:
+        for text in [*POSITIVE.values(), *NEGATIVE.values()]:
+            s = judges.score(kind, text)
+            assert 0.0 <= s <= 1.0
+            assert judges.adheres(kind, text) == (s >= 0.5)
+    assert judges.adheres("short", " ".join(["w"] * 40)) and not judges.adheres("short", " ".join(["w"] * 41))
+    assert judges.score("short", " ".join(["w"] * 10)) > judges.score("short", " ".join(["w"] * 30))
+    assert judges.score("pirate", "arr matey ye aye") > judges.score("pirate", "arr matey")
+
+
+def test_judge_measurements():
+    assert judges.words("Don't stop, it's 3 o'clock.") == ["Don't", "stop", "it's", "o'clock"]
+    assert judges.syllables("banana") == 3 and judges.syllables("cake") == 1 and judges.syllables("the") == 1
+    assert judges.flesch_reading_ease("The cat sat. It was fun.") > 90
+    assert judges.count_emoji("ok 👍🏽 fine 🎉") == 2  # the skin-tone modifier is not an emoji of its own
+    assert judges.informal_markers("Hey, it's cool!") == 4  # hey, it's, cool, !
+
+
+def test_unknown_kind_and_bad_text_are_clear_errors():
     with pytest.raises(ValueError, match="no judge"):
-        adheres("language", "french", "Bonjour")
+        judges.score("klingon", "Qapla'")
+    with pytest.raises(TypeError):
+        judges.score("short", None)  # type: ignore[arg-type]
 
 
-def test_judges_read_the_rendered_styles_exactly() -> None:
-    rng = random.Random(0)
-    for kind, values in DIMENSIONS.items():
-        for value in values:
-            for _ in range(20):
-                text = render_answer("tea", Style({kind: value}), rng)
-                assert adheres(kind, value, text), (kind, value, text)
+# -- eval set ----------------------------------------------------------------------------------------
+def test_splits_are_disjoint_and_large_enough():
+    dev, held = set(eval_set.PROMPTS_DEV), set(eval_set.PROMPTS_HELDOUT)
+    assert not dev & held
+    assert len(held) == len(eval_set.PROMPTS_HELDOUT) >= 40
+    assert len(dev) == len(eval_set.PROMPTS_DEV) >= 20
+    assert len({p.kind for p in eval_set.PREFERENCES}) >= 10
+    assert sum(q.food for q in eval_set.HELDOUT) >= 10
 
 
-def test_grammar_check_accepts_the_language_and_rejects_broken_text() -> None:
-    assert grammatical_fraction(LONG) == 1.0
-    assert grammatical_fraction("Hey there! What's up?") == 1.0
-    assert grammatical_fraction(JOKE.replace("rain", "hot air balloons")) == 1.0
-    assert grammatical_fraction("Rain is is the a joke haha.") == 0.0
-    half = grammatical_fraction("Rain has a long and interesting history. the of of of the the of")
-    assert 0.3 < half < 0.9
-    assert grammatical_fraction("") == 0.0
+def test_cases_cross_every_preference_with_every_question_and_vegetarian_only_food():
+    held = eval_set.cases("heldout")
+    n_q, n_food = len(eval_set.HELDOUT), sum(q.food for q in eval_set.HELDOUT)
+    assert len(held) == (len(eval_set.PREFERENCES) - 1) * n_q + n_food
+    assert all(c.question.food for c in held if c.preference.kind == "vegetarian")
+    small = eval_set.cases("dev", ("short", "vegetarian"), n_questions=2)
+    assert len(small) == 4 + 2
+    with pytest.raises(ValueError, match="split"):
+        eval_set.cases("test")
 
 
-def test_eval_prompts_and_phrasings_are_held_out_of_training() -> None:
-    train_text = set()
-    for ex in sft_examples(3000, 0):
-        train_text.update(m["content"] for m in ex.messages if m.get("content"))
-    for pair in preference_pairs(500, 1):
-        train_text.add(pair.preference)
-        train_text.update(m["content"] for m in pair.messages)
-    blob = "\n".join(train_text)
-    cases = eval_cases(4)
-    assert len(cases) == 4 * sum(len(v) for v in DIMENSIONS.values())
-    for case in cases:
-        assert case.messages[0]["content"] not in train_text
-        phrase = case.preference.splitlines()[-1].removeprefix("- ")
-        assert phrase not in blob, phrase
-    assert any(c.preference.startswith("User preferences") for c in cases)  # memory's header form too
+def test_eval_prompts_are_not_the_persrm_training_prompts():
+    try:
+        from pad_integrations.training import real_prompts
+    except ImportError:
+        pytest.skip("no PersRM training prompts module in this checkout")
+    texts = {v for v in vars(real_prompts).values() if isinstance(v, str)}
+    for value in vars(real_prompts).values():
+        if isinstance(value, (list, tuple)):
+            texts |= {x if isinstance(x, str) else getattr(x, "text", None) for x in value}
+    texts.discard(None)
+    assert texts, "found no training prompt texts to compare with"
+    ours = set(eval_set.PROMPTS_DEV) | set(eval_set.PROMPTS_HELDOUT) | {p.text for p in eval_set.PREFERENCES}
+    assert not ours & texts
 
 
-def _case(kind: str, value: str) -> EvalCase:
-    return EvalCase(kind, value, "p", [{"role": "user", "content": "q"}])
+# -- metrics -----------------------------------------------------------------------------------------
+def test_repetition_rate_counts_repeated_trigrams():
+    assert metrics.repetition_rate("one two three four") == 0.0
+    assert metrics.repetition_rate("a b c a b c") == pytest.approx(1 - 3 / 4)
+    assert metrics.repetition_rate("Arr, matey, ye say? " * 6) > 0.7
+    assert metrics.repetition_rate("") == 0.0
 
 
-def test_report_aggregates_per_preference_and_checks_the_target() -> None:
-    samples = []
-    for strategy, rate in (("prompt", 0.5), ("pad", 1.0)):
-        for kind, value in (("verbosity", "concise"), ("humor", "playful")):
-            for i in range(4):
-                samples.append(Sample(strategy, _case(kind, value), "t", i < 4 * rate, 2.0, 1.0))
-    report = AdherenceReport(samples)
-    assert report.summary("prompt")["adherence"] == 0.5 and report.summary("pad")["adherence"] == 1.0
-    target = report.target()
-    assert target["met"] and target["best_guided"] == "pad" and target["adherence_gain"] == 0.5
-    data = report.to_json()
-    assert set(data["strategies"]) == {"prompt", "pad"}
-    assert data["strategies"]["pad"]["per_preference"]["humor:playful"]["n"] == 4
-    assert "NOT met" not in format_table(report) and "concise" in format_table(report)
+def test_answer_logprobs_equal_one_unpadded_pass_each(tiny_model_dir):
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    contexts = [[5, 6, 7, 8, 9, 10], [11, 12], [13, 14, 15]]
+    answers = [[20, 21, 22], [23], []]
+    batched = metrics.answer_logprobs(model, contexts, answers, pad_token_id=0, batch_size=3)
+    assert batched[2] == (0.0, 0)
+    for ctx, ans, (lp, n) in zip(contexts[:2], answers[:2], batched[:2], strict=True):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ctx + ans])).logits[0]
+        logp = torch.log_softmax(logits.float(), -1)
+        expected = sum(float(logp[len(ctx) - 1 + i, t]) for i, t in enumerate(ans))
+        assert n == len(ans) and lp == pytest.approx(expected, abs=1e-4)
 
 
+def test_bootstrap_interval_resamples_clusters():
+    mean, lo, hi = metrics.bootstrap_ci([1, 1, 0, 0], ["a", "a", "b", "b"], n_boot=400)
+    assert mean == 0.5 and lo == 0.0 and hi == 1.0  # two clusters: each resample is all-a, all-b or mixed
+    mean, lo, hi = metrics.bootstrap_ci([1, 0] * 200, n_boot=400)
+    assert lo < 0.5 < hi and hi - lo < 0.15
+    assert metrics.distractors(10, 3, 3) == metrics.distractors(10, 3, 3) and 3 not in metrics.distractors(10, 3, 3)
+
+
+# -- generation and measurement on a locally built model ----------------------------------------------
 @pytest.fixture(scope="module")
-def tiny_generator(tiny_model_dir: Path, tiny_reward_model_dir: Path):
+def tiny_gen(tiny_model_dir):
     from pad_integrations.generation import GuidedGenerator
 
-    return GuidedGenerator.from_pretrained(tiny_model_dir, reward_model=tiny_reward_model_dir)
+    return GuidedGenerator.from_pretrained(tiny_model_dir)
 
 
-def test_evaluate_runs_every_strategy_end_to_end(tiny_generator) -> None:
-    cases = eval_cases(1)[:4]
-    report = evaluate(tiny_generator, cases, STRATEGIES, max_new_tokens=8, batch_size=7)
-    assert report.strategies == list(STRATEGIES)
-    assert len(report.samples) == len(cases) * len(STRATEGIES)
-    for sample in report.samples:
-        assert sample.nll > 0 and 0.0 <= sample.grammar <= 1.0
-        assert sample.adherent == adheres(sample.case.kind, sample.case.value, sample.text)
-    # Greedy decoding is deterministic: the same run gives the same texts.
-    again = evaluate(tiny_generator, cases, ["base", "pad"], max_new_tokens=8)
-    def key(s: Sample) -> tuple[str, str, str]:
-        return s.strategy, s.case.preference, s.case.messages[0]["content"]
+def test_generate_config_measures_every_case_and_base_once_per_question(tiny_gen):
+    questions = eval_set.DEV[:2]
+    cases = [eval_set.EvalCase(q, p) for p in eval_set.PREFERENCES[:2] for q in questions]
+    base, speed = generate_config(tiny_gen, Config("base"), cases, questions, 0, Decoding(6, 0.7, 8), log=lambda m: None)
+    assert len(base) == len(cases) and speed["tokens"] > 0
+    by_q = {}
+    for a in base:  # one base answer per question, judged against each preference
+        by_q.setdefault(a.question, set()).add(a.text)
+    assert all(len(texts) == 1 for texts in by_q.values())
+    linear, _ = generate_config(tiny_gen, Config("linear", {"r": 1.0}), cases, questions, 0, Decoding(6, 0.7, 8),
+                                log=lambda m: None)
+    assert [(a.question, a.kind) for a in linear] == [(c.question.text, c.preference.kind) for c in cases]
+    for a in linear:
+        assert a.tokens <= 6 and a.nll == a.nll and a.adherent == judges.adheres(a.kind, a.text)
+    s = summarise(linear, speed)
+    assert s["n_answers"] == 4 and s["n_kinds"] == 2 and 0 <= s["adherence"][0] <= 1 and s["tokens_per_s"] > 0
 
-    by_key = {key(s): s.text for s in report.samples}
-    assert all(by_key[key(s)] == s.text for s in again.samples)
-    with pytest.raises(ValueError, match="not evaluated"):
-        evaluate(tiny_generator, cases, ["base"], strategy_params={"pad": {"w": 1.0}})
+
+# -- the dev -> held-out rule -----------------------------------------------------------------------
+def _summary(adh: float, topic: float, rep: float) -> dict:
+    return {"adherence": (adh, adh, adh), "on_topic": (topic, topic, topic), "repetition": (rep, rep, rep)}
 
 
-def test_cli_prints_json_and_writes_a_plot(tiny_model_dir: Path, tiny_reward_model_dir: Path, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_selection_rule_takes_the_most_adherent_feasible_configuration():
+    grid = [Config("linear", {"r": 1}, "l1"), Config("linear", {"r": 2}, "l2"), Config("linear", {"r": 4}, "l4"),
+            Config("amulet", {"alpha": 2}, "a2")]
+    dev = {"base": _summary(0.1, 1.0, 0.02), "prompt": _summary(0.3, 1.0, 0.03),
+           "l1": _summary(0.5, 0.98, 0.01), "l2": _summary(0.6, 0.975, 0.02), "l4": _summary(0.8, 0.90, 0.01),
+           "a2": _summary(0.7, 0.5, 0.01)}
+    sel = tune.select(dev, grid)
+    assert sel["chosen"] == {"linear": "l2", "amulet": "a2"}  # l4 leaves the question; a2 is the best of none
+    assert sel["feasible"] == {"linear": ["l1", "l2"], "amulet": []}
+    assert sel["primary"] == "linear"
+    dev["l2"] = _summary(0.6, 0.99, 0.03)  # more repetitive than base: out
+    assert tune.select(dev, grid)["chosen"]["linear"] == "l1"
+
+
+def test_target_check_needs_every_seed():
+    ok = {"base": _summary(0.1, 1.0, 0.03), "prompt": _summary(0.3, 1.0, 0.03), "g": _summary(0.55, 0.96, 0.02)}
+    bad = {**ok, "g": _summary(0.45, 0.96, 0.02)}
+    assert tune.target_check({"0": ok, "1": ok}, "linear", {"linear": "g"})["met"]
+    result = tune.target_check({"0": ok, "1": bad}, "linear", {"linear": "g"})
+    assert not result["met"] and result["seeds"]["0"]["met"] and not result["seeds"]["1"]["met"]
+    assert not tune.target_check({"0": ok}, None, {})["checked"]
+
+
+# -- pad eval ------------------------------------------------------------------------------------------
+def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_eval_arguments(parser)
-    plot = tmp_path / "eval.png"
-    args = parser.parse_args(["--model", str(tiny_model_dir), "--reward-model", str(tiny_reward_model_dir),
-                              "--n-prompts", "1", "--max-new-tokens", "6", "--json", "--plot", str(plot),
-                              "--param", "pad.w=1.5", "--strategies", "base,prompt,pad", "--greedy"])
-    assert run_eval(args) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert set(data["strategies"]) == {"base", "prompt", "pad"}
-    for entry in data["strategies"].values():
-        assert 0.0 <= entry["adherence"] <= 1.0 and entry["fluency"] > 0
-    assert data["settings"]["strategy_params"] == {"pad": {"w": 1.5}}
-    assert plot.stat().st_size > 1000
+    return parser.parse_args(list(argv))
 
-    args = parser.parse_args(["--model", str(tiny_model_dir), "--strategies", "pad", "--n-prompts", "1"])
-    assert run_eval(args) == 2
-    assert "needs --reward-model" in capsys.readouterr().err
+
+def test_pad_eval_runs_every_requested_strategy_and_prints_json(tiny_model_dir, capsys):
+    rc = run_eval(_args("--model", str(tiny_model_dir), "--strategies", "base,prompt,linear,amulet",
+                        "--kinds", "short,pirate", "--n-questions", "1", "--seeds", "2", "--max-new-tokens", "4",
+                        "--param", "linear.r=0.5", "--json"))
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    pooled = out["heldout"]["pooled"]
+    assert set(pooled) == {"base", "prompt", "linear", "amulet"}
+    assert all(d["n_answers"] == 2 * 2 * 2 for d in pooled.values())  # 2 seeds x 2 kinds x (1 general + 1 food q)
+    assert set(out["heldout"]["per_seed"]) == {"0", "1"}
+    assert out["settings"]["strategy_params"]["linear"]["r"] == 0.5
+    assert set(out["target"]) == {"linear", "amulet"} and all(t["checked"] for t in out["target"].values())
+
+
+def test_pad_eval_reports_a_tune_summary_and_plots_it(tmp_path, capsys):
+    pooled = {name: {**_summary(a, t, r), "nll": 1.5, "nll_base": 1.6, "mean_tokens": 50, "tokens_per_s": 100.0,
+                     "n_answers": 10, "per_kind": {"short": {"adherence": a, "n": 10}}}
+              for name, a, t, r in [("base", 0.1, 1.0, 0.02), ("prompt", 0.3, 1.0, 0.03), ("linear r=1", 0.55, 0.97, 0.01)]}
+    summary = {
+        "settings": {"model": "m", "device": "cuda", "dev_questions": 2, "heldout_questions": 2, "heldout_cases": 4,
+                     "seeds": [0], "max_new_tokens": 8, "temperature": 0.7},
+        "dev": {k: {**v, "strategy": k.split()[0]} for k, v in pooled.items()},
+        "selection": {"chosen": {"linear": "linear r=1"}, "primary": "linear",
+                      "rule": {"on_topic_floor": 0.97, "repetition_ceiling": 0.02}},
+        "heldout": {"per_seed": {"0": pooled}, "pooled": pooled},
+        "target": tune.target_check({"0": pooled}, "linear", {"linear": "linear r=1"}),
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(summary))
+    assert run_eval(_args("--from-json", str(path), "--plot", str(tmp_path / "p.png"))) == 0
+    text = capsys.readouterr().out
+    assert "HELD-OUT" in text and "linear r=1" in text and "+25.0 adherence points" in text and "met" in text
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    assert "55.0" in report.format_table(pooled)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--kinds", "klingon"], "unknown kinds"), (["--strategies", "magic"], "unknown strategies"),
+    (["--seeds", "0"], "at least 1"), (["--param", "pad.w=1", "--strategies", "base"], "not evaluated"),
+])
+def test_pad_eval_bad_arguments_are_clear_errors(tiny_model_dir, argv, message, capsys):
+    assert run_eval(_args("--model", str(tiny_model_dir), *argv)) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_tune_smoke_runs_the_whole_pipeline(tiny_model_dir, tiny_reward_model_dir, tmp_path):
+    summary = tune.run(tune.main.__globals__["argparse"].Namespace(
+        gguf=None, model_dir=str(tiny_model_dir), reward_model=str(tiny_reward_model_dir), out=str(tmp_path),
+        device="cpu", seeds=3, max_new_tokens=4, temperature=0.7, batch_size=64, budget_s=1e9, smoke=True))
+    assert set(summary["selection"]["chosen"]) == {"linear", "amulet", "pad"}
+    assert {"base", "prompt", *summary["selection"]["chosen"].values()} <= set(summary["heldout"]["pooled"])
+    for name in ("summary.json", "dev_answers.json", "heldout_answers.json"):
+        assert (Path(tmp_path) / name).stat().st_size > 100
+    assert not (Path(tmp_path) / "dev_summary.json").exists()
