@@ -55,7 +55,7 @@ from langchain_core.runnables.config import get_config_list  # noqa: E402
 from langchain_core.tools import BaseTool  # noqa: E402
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool  # noqa: E402
 from langchain_core.utils.pydantic import is_basemodel_subclass  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator  # noqa: E402
 
 from pad_integrations.generation import (  # noqa: E402
     Constraint,
@@ -69,7 +69,7 @@ from pad_integrations.generation import (  # noqa: E402
 from pad_integrations.generation.types import EngineMessage  # noqa: E402
 from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
 from pad_integrations.runtime.decode_queue import batch_group, get_decode_queue, group_member  # noqa: E402
-from pad_integrations.runtime.engines import get_generator  # noqa: E402
+from pad_integrations.runtime.engines import dtype_name, get_generator  # noqa: E402
 from pad_integrations.runtime.recording import RecordMode, new_turn, recorder_for, resolve_memory  # noqa: E402
 from pad_integrations.runtime.requests import steered_request, with_system_instruction  # noqa: E402
 from pad_integrations.runtime.users import check_user_id, current_user  # noqa: E402
@@ -127,6 +127,13 @@ def to_engine_messages(messages: Sequence[BaseMessage]) -> list[EngineMessage]:
                 item["content"] = "Error: " + item["content"]
         out.append(item)
     return out
+
+
+def _as_message(message: Any) -> BaseMessage:
+    """A message in any form ``convert_to_messages`` takes (dict, (role, text) pair, str)."""
+    from langchain_core.messages import convert_to_messages
+
+    return convert_to_messages([message])[0]
 
 
 def _runtime_user() -> str | None:
@@ -252,11 +259,20 @@ class ChatPAD(BaseChatModel):
     Each field below is a default that a call (or ``.bind``) may override where it says so.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    # An unknown argument is an error, never silently ignored (asking for another model must not give
+    # the default one); ``model_name`` and ``max_new_tokens`` are accepted spellings of two fields.
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, protected_namespaces=(), extra="forbid", populate_by_name=True
+    )
 
-    model: str | None = None
+    model: str | None = Field(default=None, validation_alias=AliasChoices("model", "model_name"))
     """Hub id or local directory of the chat model; None means the default model (SmolLM2-135M-Instruct).
-    A call may pass ``model=`` to use another one (loaded once per process)."""
+    Also accepted as ``model_name=``. A call may pass ``model=`` to use another one (loaded once per
+    process)."""
+
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Passed to ``from_pretrained`` of the model and tokenizer (``revision``, ``attn_implementation``,
+    ``trust_remote_code``, ...); values must be plain JSON values."""
 
     strategy: str = "amulet"
     """How preferences steer decoding: ``base`` (no steering), ``prompt`` (preference in the system
@@ -272,10 +288,17 @@ class ChatPAD(BaseChatModel):
     for ``args``. None: strategies that need one are refused."""
 
     device: str | None = None
-    """Torch device for the weights (``"cuda"``, ``"cuda:1"``, ``"mps"``); None: CPU."""
+    """Torch device for the weights (``"cuda"``, ``"cuda:1"``, ``"mps"``, ``"auto"``: the first of cuda,
+    mps, cpu available); None: CPU."""
 
-    dtype: str | None = None
-    """Weights dtype (``"float32"``, ``"bfloat16"``, ``"float16"``, ``"auto"``); None: float32."""
+    dtype: Any = None
+    """Weights dtype: a ``torch.dtype`` or its name (``"float32"``, ``"bfloat16"``, ``"float16"``), or
+    ``"auto"`` (the checkpoint's own); None: float32."""
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _dtype_name(cls, value: Any) -> str | None:
+        return dtype_name(value)
 
     memory: Any = None
     """Where preferences are read and turns recorded: a ``memory.PreferenceMemory``, a database URL
@@ -301,7 +324,7 @@ class ChatPAD(BaseChatModel):
     seed: int | None = None
     """Random seed for sampling; the same seed, input and settings give the same text."""
 
-    max_tokens: int = 256
+    max_tokens: int = Field(default=256, validation_alias=AliasChoices("max_tokens", "max_new_tokens"))
     """Most tokens to generate (the reply stops earlier at an end-of-turn or a stop string)."""
 
     stop: list[str] | None = None
@@ -349,7 +372,9 @@ class ChatPAD(BaseChatModel):
 
     def engine(self, model: str | None = None) -> GuidedGenerator:
         """The shared engine (weights load once per process, on first use)."""
-        return get_generator(model or self.model, self.reward_model, self.device, self.dtype)
+        return get_generator(
+            model or self.model, self.reward_model, self.device, self.dtype, model_kwargs=self.model_kwargs
+        )
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every recorded turn is stored in memory."""
@@ -585,11 +610,38 @@ class ChatPAD(BaseChatModel):
             yield chunk
 
     def get_num_tokens_from_messages(
-        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+        self, messages: Sequence[Any], tools: Sequence[Any] | None = None
     ) -> int:
-        """Exact prompt length: the engine renders the chat template and counts its tokens."""
+        """Prompt length: the engine renders the chat template and counts its tokens (exact). A list the
+        template refuses on its own (``trim_messages`` counts partial lists: only a system message, a
+        tool result without its call) is counted message by message with the model's tokenizer."""
         openai_tools = [convert_to_openai_tool(t) for t in tools] if tools else None
-        return self.engine().count_tokens(to_engine_messages(messages), tools=openai_tools)
+        engine = self.engine()
+        converted = [m if isinstance(m, BaseMessage) else _as_message(m) for m in messages]
+        if not converted:
+            return 0
+        try:
+            return engine.count_tokens(to_engine_messages(converted), tools=openai_tools)
+        except ValueError:
+            per_message = [f"{m.type}\n{m.text if hasattr(m, 'text') else m.content}" for m in converted]
+            return sum(len(engine.tokenizer.encode(t, add_special_tokens=False)) + 3 for t in per_message)
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The model's own tokenizer (never a download of GPT-2's, LangChain's default)."""
+        return list(self.engine().tokenizer.encode(text, add_special_tokens=False))
+
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """The LLM cache key: the settings, plus a fingerprint of the user's profile, so a changed
+        profile is never answered from the cache."""
+        base = super()._get_llm_string(stop=stop, **kwargs)
+        memory = resolve_memory(self.memory)
+        user = kwargs.get("user_id") or _runtime_user() or current_user() or self.user_id
+        if memory is None or user is None:
+            return base
+        from pad_integrations.runtime.profiles import guidance_of, read_profile
+
+        guidance = guidance_of(read_profile(memory, check_user_id(user)))
+        return f"{base}---profile:{json.dumps([user, guidance])}"
 
     # -- tools and structured output --------------------------------------------------------------
 

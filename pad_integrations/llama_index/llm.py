@@ -40,11 +40,11 @@ from llama_index.core.base.llms.types import (  # noqa: E402
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback  # noqa: E402
 from llama_index.core.llms.function_calling import FunctionCallingLLM  # noqa: E402
 from llama_index.core.llms.llm import ToolSelection  # noqa: E402
-from pydantic import ConfigDict, Field  # noqa: E402
+from pydantic import AliasChoices, ConfigDict, Field, field_validator  # noqa: E402
 
 from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
 from pad_integrations.runtime.decode_queue import get_decode_queue  # noqa: E402
-from pad_integrations.runtime.engines import get_generator  # noqa: E402
+from pad_integrations.runtime.engines import dtype_name, get_generator  # noqa: E402
 from pad_integrations.runtime.recording import RecordMode, new_turn, recorder_for, resolve_memory  # noqa: E402
 from pad_integrations.runtime.requests import steered_request, with_system_instruction  # noqa: E402
 from pad_integrations.runtime.users import check_user_id, current_user  # noqa: E402
@@ -188,11 +188,20 @@ class PADLLM(FunctionCallingLLM):
         under a tool-call grammar, so the call is always well formed.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    # Unknown arguments are an error, never silently ignored; model_name / max_new_tokens are aliases.
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, protected_namespaces=(), extra="forbid", populate_by_name=True
+    )
 
     model: str | None = Field(
         default=None,
-        description="Hub id or local directory of the chat model; None: the default model (SmolLM2-135M-Instruct).",
+        validation_alias=AliasChoices("model", "model_name"),
+        description="Hub id or local directory of the chat model (also model_name=); None: the default model "
+        "(SmolLM2-135M-Instruct).",
+    )
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed to from_pretrained (revision, attn_implementation, trust_remote_code, ...).",
     )
     strategy: str = Field(
         default="amulet",
@@ -206,8 +215,12 @@ class PADLLM(FunctionCallingLLM):
     reward_model: str | None = Field(
         default=None, description="Directory of a PersRM (for pad) or a sequence classifier (for args)."
     )
-    device: str | None = Field(default=None, description="Torch device for the weights (cuda, mps, ...); None: CPU.")
-    dtype: str | None = Field(default=None, description="Weights dtype (float32, bfloat16, float16, auto); None: float32.")
+    device: str | None = Field(
+        default=None, description="Torch device for the weights (cuda, mps, auto: the first available); None: CPU."
+    )
+    dtype: Any = Field(
+        default=None, description="Weights dtype: a torch.dtype, its name, or auto (the checkpoint's); None: float32."
+    )
     memory: Any = Field(
         default=None,
         description="Where preferences are read and turns recorded: a PreferenceMemory, a database URL, or None.",
@@ -222,9 +235,17 @@ class PADLLM(FunctionCallingLLM):
     top_p: float = Field(default=1.0, description="Nucleus sampling mass (1.0: no cut); used only when sampling.")
     top_k: int = Field(default=0, description="Sample among the top_k most likely tokens only (0: no limit).")
     seed: int | None = Field(default=None, description="Random seed for sampling (same seed, same text).")
-    max_tokens: int = Field(default=256, description="Most tokens to generate per reply.")
+    max_tokens: int = Field(
+        default=256, validation_alias=AliasChoices("max_tokens", "max_new_tokens"),
+        description="Most tokens to generate per reply (also max_new_tokens=).",
+    )
     stop: list[str] | None = Field(default=None, description="Stop strings; merged with a call's stop=.")
     context_window: int | None = Field(default=None, description="Override the model's context window.")
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _dtype_name(cls, value: Any) -> str | None:
+        return dtype_name(value)
 
     @classmethod
     def class_name(cls) -> str:
@@ -234,7 +255,7 @@ class PADLLM(FunctionCallingLLM):
 
     def engine(self) -> GuidedGenerator:
         """The shared engine (weights load once per process, on first use)."""
-        return get_generator(self.model, self.reward_model, self.device, self.dtype)
+        return get_generator(self.model, self.reward_model, self.device, self.dtype, model_kwargs=self.model_kwargs)
 
     @property
     def metadata(self) -> LLMMetadata:

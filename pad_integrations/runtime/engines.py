@@ -7,9 +7,11 @@ them different, and every copy finds the same engine.
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pad_integrations.runtime import decode_queue
 
@@ -32,6 +34,7 @@ class EngineKey:
     reward_model: str | None = None
     device: str | None = None
     dtype: str | None = None
+    model_kwargs: str = "{}"  # from_pretrained keywords, as sorted JSON (hashable)
 
 
 _engines: dict[EngineKey, GuidedGenerator] = {}
@@ -43,10 +46,20 @@ def get_generator(
     model: str | None = None,
     reward_model: str | None = None,
     device: str | None = None,
-    dtype: str | None = None,
+    dtype: Any = None,
+    *,
+    model_kwargs: Mapping[str, Any] | None = None,
 ) -> GuidedGenerator:
-    """The process-wide engine for these settings, loaded on first use (once, even under races)."""
-    key = EngineKey(model or default_model_path(), reward_model, device, dtype)
+    """The process-wide engine for these settings, loaded on first use (once, even under races).
+
+    ``device="auto"`` is the first of cuda, mps and cpu available; ``dtype`` a ``torch.dtype``, its name
+    or ``"auto"``; ``model_kwargs`` go to ``from_pretrained`` (``revision``, ``trust_remote_code``, ...).
+    """
+    try:
+        kwargs_key = json.dumps(dict(model_kwargs or {}), sort_keys=True)
+    except TypeError as exc:
+        raise ValueError(f"model_kwargs must hold plain JSON values: {exc}") from None
+    key = EngineKey(model or default_model_path(), reward_model, resolve_device(device), dtype_name(dtype), kwargs_key)
     engine = _engines.get(key)
     if engine is not None:
         return engine
@@ -59,15 +72,42 @@ def get_generator(
             from pad_integrations.generation import GuidedGenerator
 
             engine = GuidedGenerator.from_pretrained(
-                key.model, reward_model=key.reward_model, device=key.device, dtype=_torch_dtype(key.dtype)
+                key.model, reward_model=key.reward_model, device=key.device, dtype=_torch_dtype(key.dtype),
+                model_kwargs=json.loads(key.model_kwargs),
             )
             _engines[key] = engine
     return engine
 
 
-def _torch_dtype(dtype: str | None) -> torch.dtype | None:
+def dtype_name(dtype: Any) -> str | None:
+    """A dtype setting as a name: None, "auto", or a torch dtype's name ("float32", "bfloat16", ...)."""
     if dtype is None or dtype == "auto":
-        return None
+        return dtype
+    if isinstance(dtype, str):
+        _torch_dtype(dtype)  # refuse an unknown name now
+        return dtype
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).removeprefix("torch.")
+    raise ValueError(f"dtype must be a torch.dtype, its name or 'auto', got {type(dtype).__name__}")
+
+
+def resolve_device(device: str | None) -> str | None:
+    """``"auto"``: cuda when available, else mps, else cpu; anything else unchanged."""
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
+
+
+def _torch_dtype(dtype: str | None) -> torch.dtype | str | None:
+    if dtype is None or dtype == "auto":
+        return dtype  # "auto": the checkpoint's own dtype (transformers reads it from the config)
     import torch
 
     resolved = getattr(torch, dtype, None)
