@@ -83,7 +83,7 @@ class SentenceExtractor(RuleExtractor):
         self,
         classifier: SentenceClassifier | None = None,
         *,
-        none_threshold: float = 0.35,
+        none_threshold: float = 0.45,
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
         same_thing_similarity: float = 0.75,

@@ -210,7 +210,9 @@ def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
     """(label, phrase) pairs for one clause the classifier put under ``label``."""
     text = re.sub(r"\s+", " ", text).strip(" .!?;:")
     if ":" in text:  # 'Two things: keep it brief' -- the preference follows the colon
-        text = text.rsplit(":", 1)[1].strip() or text
+        before, after = text.rsplit(":", 1)
+        verb = re.search(r"\b(love|like|enjoy|adore|hate|dislike|avoid|can not stand|prefer)\b", before, _I)
+        text = (f"i {verb.group(1)} {after.strip()}" if verb else after.strip()) or text
     if not text:
         return []
     parts = _AND_SPLIT.split(text)
@@ -260,8 +262,34 @@ def _single(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, 
     return out
 
 
+_FAVOURITE = re.compile(
+    r"\b(?:my|our)\s+(?:absolute\s+|all-time\s+)?(?:favou?rites?|fav|go-to)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:is|are|has to be|have to be|would be|will always be)\s+(?P<x>.+)$",
+    _I,
+)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+", _I)
+
+
+def _items(rest: str, *, max_items: int = 4) -> list[str]:
+    """'techno, deep house, and anything Berlin-ish' -> three items; stops at the first non-item."""
+    rest = re.split(r"[.;!?]|\s+\b(?:because|since|but|so|which|when|while)\b", rest, maxsplit=1, flags=_I)[0]
+    items = []
+    for part in _LIST_SPLIT.split(rest)[:max_items]:
+        item = clean_phrase(part, max_words=5)
+        if item is None or re.match(r"^(?:i|we|it|you)\b", item, _I):
+            break
+        items.append(item)
+    return items
+
+
 def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
+    text = re.sub(r"\s*\([^)]*\)", "", text)  # '(for the record)'
     if label in ("likes", "dislikes", "avoids"):
+        m = _FAVOURITE.search(text)
+        if m and label == "likes":
+            items = _items(m.group("x"))
+            if items:
+                return [("likes", item) for item in items]
         m = _WHAT_I.search(text)
         if m:
             x = clean_phrase(m.group("x"))
@@ -302,6 +330,10 @@ def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[s
             phrase = _antecedent(text)
             return [(label, phrase)] if phrase else []
         if rest is not None:
+            if _SPECIFIC.search(rest) is None and "," in rest.split(".")[0]:
+                items = _items(rest)
+                if len(items) > 1:
+                    return [(label, item) for item in items]
             phrase = clean_phrase(rest)
             if phrase:
                 return [(label, _with_specifics(phrase, rest))]
