@@ -73,18 +73,19 @@ def percentiles(samples_ms: list[float]) -> str:
 def populate(url: str, users: int, messages: int, seed: int = 0) -> None:
     """Bulk-load users, messages and 2-4 active preferences per user (plus their add events)."""
     rng = random.Random(seed)
-    with PreferenceMemory(url, namespace="bench") as mem:
+    with PreferenceMemory(url, namespace="bench", extractor=RuleExtractor()) as mem:
         raw = mem.engine.raw_connection()
     try:
         cur = raw.cursor()
         now = datetime(2026, 1, 1, tzinfo=timezone.utc)
         stamp = now.isoformat(sep=" ").replace("+00:00", "")
         cur.execute("BEGIN")
-        cur.executemany(
-            "INSERT INTO memory_users (pk, namespace, user_id, created_at, updated_at) VALUES (?, 'bench', ?, ?, ?)",
-            ((pk, f"user-{pk}", stamp, stamp) for pk in range(1, users + 1)),
-        )
         per_user = max(1, messages // users)
+        cur.executemany(
+            "INSERT INTO memory_users (pk, namespace, user_id, created_at, updated_at, message_count)"
+            " VALUES (?, 'bench', ?, ?, ?, ?)",
+            ((pk, f"user-{pk}", stamp, stamp, per_user) for pk in range(1, users + 1)),
+        )
 
         def message_rows():
             for pk in range(1, users + 1):
@@ -135,7 +136,7 @@ def populate(url: str, users: int, messages: int, seed: int = 0) -> None:
 def bench_profile(url: str, users: int, samples: int) -> Timer:
     rng = random.Random(1)
     timer = Timer()
-    with PreferenceMemory(url, namespace="bench") as mem:
+    with PreferenceMemory(url, namespace="bench", extractor=RuleExtractor()) as mem:
         for _ in range(200):  # warm the page cache and the connection pool
             mem.profile(f"user-{rng.randint(1, users)}")
         for _ in range(samples):
@@ -149,7 +150,7 @@ def bench_profile(url: str, users: int, samples: int) -> Timer:
 def bench_observe(url: str, users: int, samples: int) -> Timer:
     rng = random.Random(2)
     timer = Timer()
-    with PreferenceMemory(url, namespace="bench") as mem:
+    with PreferenceMemory(url, namespace="bench", extractor=RuleExtractor()) as mem:
         for i in range(samples):
             uid = f"user-{rng.randint(1, users)}"
             turn = [
@@ -176,15 +177,18 @@ def bench_rules(samples: int) -> Timer:
     return timer
 
 
-def bench_concurrency(url: str, workers: int, turns: int) -> tuple[float, int, int, list[float], list[float]]:
-    with PreferenceMemory(url, namespace="load"):
+def bench_concurrency(
+    url: str, workers: int, turns: int, extractor: str = "rules"
+) -> tuple[float, int, int, list[float], list[float]]:
+    with PreferenceMemory(url, namespace="load", extractor=RuleExtractor()):
         pass  # migrate once before the workers start
     users = [[f"shared-{w % 2}", f"own-{w}"] for w in range(workers)]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        list(pool.map(observe_load, [url] * workers, ["warm"] * workers, [["w"]] * workers, [1] * workers))
+        ex = [extractor] * workers
+        list(pool.map(observe_load, [url] * workers, ["warm"] * workers, [["w"]] * workers, [1] * workers, ex))
         start = time.perf_counter()
-        reports = list(pool.map(observe_load, [url] * workers, ["load"] * workers, users, [turns] * workers))
+        reports = list(pool.map(observe_load, [url] * workers, ["load"] * workers, users, [turns] * workers, ex))
         wall = time.perf_counter() - start
     observed = sum(r.observed for r in reports)
     errors = [e for r in reports for e in r.errors]
@@ -211,6 +215,10 @@ def main() -> None:
     parser.add_argument("--db", help="SQLite file to (re)use; default: a temporary file")
     parser.add_argument(
         "--concurrency-only", action="store_true", help="only the N-process observe load (no 1M-row populate)"
+    )
+    parser.add_argument(
+        "--extractor", choices=("rules", "default"), default="rules",
+        help="extractor of the load workers (default: the rule extractor; 'default': PreferenceMemory()'s)",
     )
     args = parser.parse_args()
 
@@ -249,7 +257,9 @@ def main() -> None:
 def report_concurrency(args: argparse.Namespace, tmp: str) -> tuple[tuple, tuple | None]:
     """N processes observing at once; the write wait is the time a write waited for SQLite's write lock
     (BEGIN IMMEDIATE) or PostgreSQL's connection before its transaction began (busy timeout: 30 s)."""
-    sqlite_load = bench_concurrency(f"sqlite:///{Path(tmp) / 'load.sqlite3'}", args.workers, args.turns)
+    sqlite_load = bench_concurrency(
+        f"sqlite:///{Path(tmp) / 'load.sqlite3'}", args.workers, args.turns, args.extractor
+    )
     print(
         f"observe throughput, {args.workers} processes, SQLite: {sqlite_load[0]:.0f} turns/s "
         f"({sqlite_load[1]} turns, {sqlite_load[2]} errors; latency {percentiles(sqlite_load[3])})"
@@ -257,7 +267,7 @@ def report_concurrency(args: argparse.Namespace, tmp: str) -> tuple[tuple, tuple
     print(f"   SQLite write wait ({args.workers} writing processes): {percentiles(sqlite_load[4])}")
     pg_load = None
     if args.pg:
-        pg_load = bench_concurrency(args.pg, args.workers, args.turns)
+        pg_load = bench_concurrency(args.pg, args.workers, args.turns, args.extractor)
         print(
             f"observe throughput, {args.workers} processes, PostgreSQL: {pg_load[0]:.0f} turns/s "
             f"({pg_load[1]} turns, {pg_load[2]} errors; latency {percentiles(pg_load[3])})"

@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "memory_alembic_version"
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 WRITE = {"memory_write": True}  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
 

@@ -17,6 +17,10 @@ from memory.schema import EventRow, FeedbackRow, MessageRow, PreferenceRow, User
 
 _M = MessageRow.__table__
 _U = UserRow.__table__
+# In statements that name rows by primary key, the user check must not be indexable: given
+# "user_pk = ? AND id IN (...)", SQLite picked the (user_pk, created_at) index and walked all of a user's
+# messages (600 ms per retention trim at 100k messages) instead of the 64 primary-key lookups.
+_OWNER = (_M.c.user_pk + 0) == bindparam("pk")
 
 USER_PK = select(UserRow.pk).where(UserRow.namespace == bindparam("ns"), UserRow.user_id == bindparam("uid"))
 USER_ROW = select(UserRow.pk, UserRow.message_count).where(
@@ -46,7 +50,7 @@ RECENT_BEFORE = (
 )
 TURN_MESSAGES = (
     select(_M.c.id, _M.c.role, _M.c.content, _M.c.truncated, _M.c.created_at, _M.c.pending)
-    .where(_M.c.user_pk == bindparam("pk"), _M.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_OWNER, _M.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(_M.c.created_at, _M.c.id)
 )
 # Claim a turn's extraction for one extractor stage: clears its bit, and reports 0 rows when another
@@ -54,7 +58,7 @@ TURN_MESSAGES = (
 CLAIM_TURN = (
     update(_M)
     .where(
-        _M.c.user_pk == bindparam("pk"),
+        _OWNER,
         _M.c.id.in_(bindparam("ids", expanding=True)),
         _M.c.pending.op("&")(bindparam("bit")) != 0,
     )
@@ -87,7 +91,7 @@ _AGED = (
     .limit(bindparam("n"))
 )
 AGED_MESSAGES = _AGED
-DELETE_MESSAGES = delete(_M).where(_M.c.user_pk == bindparam("pk"), _M.c.id.in_(bindparam("ids", expanding=True)))
+DELETE_MESSAGES = delete(_M).where(_OWNER, _M.c.id.in_(bindparam("ids", expanding=True)))
 # Feedback on a trimmed message goes with it: retention means the words are gone, remarks included.
 DELETE_FEEDBACK_ON = delete(FeedbackRow.__table__).where(
     FeedbackRow.__table__.c.user_pk == bindparam("pk"),
@@ -122,8 +126,10 @@ def message_page(
     stmt = select(MessageRow).where(MessageRow.user_pk == pk)
     if before is not None:
         at = before[0] if conn.dialect.name == "postgresql" else _naive_utc(before[0])
+        # The range first (served by the (user, created_at) index), the tie on id within it.
         stmt = stmt.where(
-            or_(MessageRow.created_at < at, and_(MessageRow.created_at == at, MessageRow.id < before[1]))
+            MessageRow.created_at <= at,
+            or_(MessageRow.created_at < at, and_(MessageRow.created_at == at, MessageRow.id < before[1])),
         )
     rows = conn.execute(
         stmt.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit + 1)
@@ -143,7 +149,8 @@ def messages_forward(conn: Connection, pk: int, after: tuple[datetime, str] | No
     if after is not None:
         at = after[0] if conn.dialect.name == "postgresql" else _naive_utc(after[0])
         stmt = stmt.where(
-            or_(MessageRow.created_at > at, and_(MessageRow.created_at == at, MessageRow.id > after[1]))
+            MessageRow.created_at >= at,
+            or_(MessageRow.created_at > at, and_(MessageRow.created_at == at, MessageRow.id > after[1])),
         )
     rows = conn.execute(stmt.order_by(MessageRow.created_at, MessageRow.id).limit(n)).all()
     return [StoredMessage(m.id, m.role, m.content, aware(m.created_at), bool(m.truncated)) for m in rows]
@@ -176,14 +183,28 @@ def latest_feedback(conn: Connection, pk: int, n: int) -> list[FeedbackRecord]:
 
 
 def preference_rows(conn: Connection, pk: int, inactive: int) -> list[object]:
-    """Every active row and the latest ``inactive`` superseded or removed rows, oldest first."""
+    """Every active row and the ``inactive`` most recently created superseded or removed rows, oldest first."""
     active = conn.execute(
         select(PreferenceRow).where(PreferenceRow.user_pk == pk, PreferenceRow.status == "active")
     ).all()
     older = conn.execute(
         select(PreferenceRow)
         .where(PreferenceRow.user_pk == pk, PreferenceRow.status != "active")
-        .order_by(PreferenceRow.updated_at.desc())
+        .order_by(PreferenceRow.created_at.desc())  # the (user, created_at) index: no sort of all rows
         .limit(inactive)
     ).all()
     return sorted([*active, *older], key=lambda r: (aware(r.created_at), r.id))
+
+
+def preferences_forward(
+    conn: Connection, pk: int, after: tuple[datetime, str] | None, n: int
+) -> list[object]:
+    """Up to ``n`` preference rows after the cursor in (created_at, id) order: the export's keyset walk."""
+    stmt = select(PreferenceRow).where(PreferenceRow.user_pk == pk)
+    if after is not None:
+        at = after[0] if conn.dialect.name == "postgresql" else _naive_utc(after[0])
+        stmt = stmt.where(
+            PreferenceRow.created_at >= at,
+            or_(PreferenceRow.created_at > at, and_(PreferenceRow.created_at == at, PreferenceRow.id > after[1])),
+        )
+    return list(conn.execute(stmt.order_by(PreferenceRow.created_at, PreferenceRow.id).limit(n)).all())

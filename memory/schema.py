@@ -93,6 +93,7 @@ class PreferenceRow(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_memory_preferences_user_status", "user_pk", "status"),
+        Index("ix_memory_preferences_user_created", "user_pk", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -54,6 +54,7 @@ from memory.queries import (
     message_page,
     messages_forward,
     preference_rows,
+    preferences_forward,
 )
 from memory.records import (
     Change,
@@ -70,7 +71,6 @@ from memory.schema import (
     EventRow,
     FeedbackRow,
     MessageRow,
-    PreferenceRow,
     UserRow,
     aware,
     utcnow,
@@ -856,6 +856,20 @@ class PreferenceMemory:
                 return
             last = getattr(rows[-1], order.key)
 
+    def _iter_preferences(self, uid: str, batch: int) -> Iterator[Any]:
+        after: Any = None
+        while True:
+
+            def page(conn: Connection, after: Any = after) -> list[Any]:
+                pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+                return [] if pk is None else preferences_forward(conn, pk, after, batch)
+
+            rows = self._read(page, "export")
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].created_at, rows[-1].id)
+
     def iter_export(self, user_id: str, *, batch: int = EXPORT_BATCH) -> Iterator[dict[str, Any]]:
         """Everything kept about the user as a stream of JSON-serialisable records (JSON Lines friendly):
         a ``header`` record (format, namespace, user id, time, profile text), then one record per
@@ -870,7 +884,7 @@ class PreferenceMemory:
             "exported_at": utcnow().isoformat(),
             "profile_text": self.profile(uid).text,
         }
-        for row in self._iter_table(uid, PreferenceRow, PreferenceRow.id, batch):
+        for row in self._iter_preferences(uid, batch):
             yield {"type": "preference", **to_record(row).to_dict()}
         for row in self._iter_table(uid, EventRow, EventRow.pk, batch):
             yield {"type": "event", **event_of(row).to_dict()}
