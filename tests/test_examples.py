@@ -26,7 +26,7 @@ PARALLEL = 3
 MARKERS: dict[str, list[str]] = {
     "quickstart.py": ["Model:        SmolLM2-135M-Instruct", "inferred:  add verbosity = concise", "steered (",
                       "Quickstart finished", "source .venv/bin/activate"],
-    "chatbot_backend.py": ["alice", "bob", "verbosity", "Chatbot backend example finished"],
+    "chatbot_backend.py": ["alice", "bob", "verbosity", "HTTP 403", "Chatbot backend example finished"],
     "train_persrm.py": ["PersRM saved to", "guided by the new PersRM"],
 }
 def run_example(example: Path, home: Path, model_cache: Path) -> subprocess.CompletedProcess[str]:

@@ -18,6 +18,7 @@ from pad_integrations.generation.batch import CachedBatch
 from pad_integrations.langchain import ChatPAD
 from pad_integrations.runtime import get_generator
 from pad_integrations.server import ServerConfig, create_app
+from pad_integrations.server.auth import KeyStore
 
 from .servers import CLIENT_LIMITS, threaded_server
 
@@ -151,7 +152,10 @@ def test_the_instruction_reaches_prompts_only_as_quoted_data(tiny_model_dir, pre
 def test_through_the_server_the_instruction_is_quoted_data(tiny_model_dir, mem):
     engine = get_generator(str(tiny_model_dir))
     app = create_app(engine, mem, ServerConfig(model_id="tiny", max_tokens=2))
-    with threaded_server(app) as base_url, httpx.Client(base_url=base_url, timeout=60, limits=CLIENT_LIMITS) as client:
+    key = KeyStore(mem.engine).create("user", namespace=mem.namespace, user_id="mallory")[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    with threaded_server(app) as base_url, httpx.Client(base_url=base_url, timeout=60, limits=CLIENT_LIMITS,
+                                                        headers=headers) as client:
         put = client.put("/v1/users/mallory/preferences",
                          json={"preferences": [{"kind": "avoid", "value": FORGED}]})
         assert put.status_code == 200, put.text

@@ -27,6 +27,7 @@ from pad_integrations.generation.batch import CachedBatch
 from pad_integrations.langchain import ChatPAD
 from pad_integrations.runtime import get_generator, user_context
 from pad_integrations.server import ServerConfig, create_app
+from pad_integrations.server.auth import KeyStore
 
 from .helpers import MARKER, figures, marker, tricky_user_ids
 from .servers import CLIENT_LIMITS, threaded_server
@@ -162,6 +163,9 @@ def test_the_server_never_shows_one_user_another_users_preferences(engine, spy, 
     mem = PreferenceMemory(f"sqlite:///{tmp_path / 'server-isolation.db'}", namespace="isolation")
     seed_users(mem, users)
     app = create_app(engine, mem, ServerConfig(model_id="tiny", max_tokens=2, max_pending=CALLS))
+    # Each user calls with a key of their own, as a user-facing client would (issue 13).
+    store = KeyStore(mem.engine)
+    keys = [store.create("user", namespace="isolation", user_id=user)[0] for user in users]
     rng = random.Random(23)
     plan = [(rng.randrange(USERS), rng.choice(STRATEGIES), rng.random() < 0.25) for _ in range(CALLS)]
 
@@ -170,7 +174,8 @@ def test_the_server_never_shows_one_user_another_users_preferences(engine, spy, 
         body = {"model": "tiny", "user": users[i], "strategy": strategy, "stream": stream,
                 "messages": [{"role": "user", "content": question(i, n)}]}
         async with gate:
-            response = await client.post("/v1/chat/completions", json=body)
+            response = await client.post("/v1/chat/completions", json=body,
+                                         headers={"Authorization": f"Bearer {keys[i]}"})
         assert response.status_code == 200, response.text
         if not stream:
             return i, response.json()["pad"]
@@ -184,7 +189,8 @@ def test_the_server_never_shows_one_user_another_users_preferences(engine, spy, 
         async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=CLIENT_LIMITS, headers=headers) as client:
             results = await asyncio.gather(*(one(client, gate, n) for n in range(CALLS)))
             for i, user in enumerate(users):
-                got = await client.get(f"/v1/users/{quote(user, safe='')}/preferences")
+                got = await client.get(f"/v1/users/{quote(user, safe='')}/preferences",
+                                       headers={"Authorization": f"Bearer {keys[i]}"})
                 assert got.status_code == 200 and got.json()["user"] == user, got.text
                 assert owners(json.dumps(got.json())) == {i}
             return results

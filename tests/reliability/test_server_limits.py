@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -31,18 +33,34 @@ def chat_body(user: str = "limits", content: str = "Hello there.", **extra: obje
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model_dir: Path, tmp_path_factory) -> Iterator[tuple[str, int]]:
-    db = f"sqlite:///{tmp_path_factory.mktemp('limits') / 'server.db'}"
-    with pad_serve(tiny_model_dir, db, "--served-model-name", "tiny", "--max-queue", str(MAX_QUEUE),
+def db_url(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('limits') / 'server.db'}"
+
+
+@pytest.fixture(scope="module")
+def admin_key(db_url: str) -> str:
+    """An admin key made the way an operator makes one: ``pad keys create``, the key on the last line."""
+    done = subprocess.run([sys.executable, "-m", "pad_integrations.cli", "keys", "create", "--db", db_url, "--admin"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir: Path, db_url: str, admin_key: str) -> Iterator[tuple[str, int]]:
+    with pad_serve(tiny_model_dir, db_url, "--served-model-name", "tiny", "--max-queue", str(MAX_QUEUE),
                    "--max-body-bytes", str(MAX_BODY), "--max-tokens", "2") as (base_url, process):
-        with httpx.Client(base_url=base_url, timeout=60) as client:  # warm: the first decode loads lazily
-            assert client.post(CHAT, json=chat_body()).status_code == 200
+        with httpx.Client(base_url=base_url, timeout=60, headers=bearer(admin_key)) as client:
+            assert client.post(CHAT, json=chat_body()).status_code == 200  # warm: the first decode loads lazily
         yield base_url, process.pid
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture
-def client(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server[0], timeout=60, limits=CLIENT_LIMITS) as c:
+def client(server, admin_key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server[0], timeout=60, limits=CLIENT_LIMITS, headers=bearer(admin_key)) as c:
         yield c
 
 
@@ -153,7 +171,7 @@ def test_preferences_of_any_user_id_are_reachable_percent_encoded(client, user):
 # -- oversized bodies ------------------------------------------------------------------------------
 
 
-def test_oversized_bodies_are_413_without_being_read(server, client):
+def test_oversized_bodies_are_413_without_being_read(server, client, admin_key):
     base_url, pid = server
     over = json.dumps(chat_body(content="x" * MAX_BODY)).encode()
     assert_error(client.post(CHAT, content=over, headers={"content-type": "application/json"}), 413,
@@ -169,7 +187,7 @@ def test_oversized_bodies_are_413_without_being_read(server, client):
         assert_error(response, 413, "request_too_large")
     # A 4 GiB Content-Length is refused from the headers alone: nothing of it is ever sent.
     lie = (f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-           f"Content-Length: {4 << 30}\r\n\r\n").encode()
+           f"Authorization: Bearer {admin_key}\r\nContent-Length: {4 << 30}\r\n\r\n").encode()
     status, body = raw_request(base_url, lie)
     assert status == 413 and json.loads(body)["error"]["code"] == "request_too_large"
     after, peak = rss_mib(pid)
@@ -227,13 +245,13 @@ def test_slow_clients_do_not_stall_the_others(server, client):
 # -- 200 concurrent connections ----------------------------------------------------------------------
 
 
-def test_200_concurrent_connections_get_200_or_429_and_memory_stays_bounded(server, client):
+def test_200_concurrent_connections_get_200_or_429_and_memory_stays_bounded(server, client, admin_key):
     base_url, pid = server
     before, _ = rss_mib(pid)
 
     async def burst() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
-        async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as c:
+        async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits, headers=bearer(admin_key)) as c:
             return await asyncio.gather(
                 *(c.post(CHAT, json=chat_body(user=f"crowd {n % 50}", content=f"Request {n}.", stream=n % 4 == 0))
                   for n in range(200))
@@ -258,3 +276,154 @@ def test_200_concurrent_connections_get_200_or_429_and_memory_stays_bounded(serv
     # Those turned away get in on a retry.
     retried = [client.post(CHAT, json=chat_body(user="retry")) for r in responses if r.status_code == 429][:10]
     assert all(r.status_code == 200 for r in retried)
+
+
+# -- issue 13: keys, bounded work, durable acknowledgements ----------------------------------------------
+
+
+def test_without_a_key_every_route_is_401_and_healthz_says_only_alive(server):
+    base_url, _ = server
+    with httpx.Client(base_url=base_url, timeout=30) as anonymous:
+        for method, path in [("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/v1/models"), ("POST", CHAT),
+                             ("GET", "/v1/users/alice/preferences"), ("DELETE", "/v1/users/alice/preferences"),
+                             ("GET", "/v1/keys"), ("GET", "/anything")]:
+            assert_error(anonymous.request(method, path, json=chat_body()), 401, "missing_api_key")
+        assert anonymous.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("strategy", "params"),
+    [
+        ("amulet", {"T": 20_000_000}),  # used to run a 20M-step loop on the event loop (6-8 s stall)
+        ("amulet", {"T": 10**30}),
+        ("amulet", {"T": 2000, "exact": True}),  # used to cost 0.18 s per token on the shared decode thread
+        ("amulet", {"alpha": 1e308}),
+        ("linear", {"r": 1e308}),  # used to overflow to NaN and end in a 500
+        ("linear", {"r": -1e300}),
+        ("pad", {"k": 10**9}),
+        ("amulet", {"eta": 1e-300}),
+    ],
+    ids=["T-20M", "T-1e30", "exact-T2000", "alpha-huge", "r-1e308", "r-neg", "k-huge", "eta-tiny"],
+)
+def test_strategy_parameters_out_of_range_are_a_400_before_any_work(client, strategy, params):
+    started = time.perf_counter()
+    body = chat_body(user="bounded", strategy=strategy, strategy_params=params)
+    error = assert_error(client.post(CHAT, json=body), 400)
+    elapsed = time.perf_counter() - started
+    assert error["param"] == "strategy_params", error
+    health = client.get("/healthz")
+    figures("server strategy_params out of range", strategy=strategy, params=params, seconds=round(elapsed, 3))
+    assert health.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [["a", "b", "c", "d", "e"], ["x" * 257], ["x" * 60_000] * 16],
+    ids=["five", "257-chars", "sixteen-60kB"],
+)
+def test_stop_strings_are_bounded_like_openai(server, client, stop):
+    _, pid = server
+    before, _ = rss_mib(pid)
+    error = assert_error(client.post(CHAT, json=chat_body(stop=stop)), 400)
+    after, _ = rss_mib(pid)
+    assert error["param"] == "stop", error
+    assert after - before < 20
+    assert client.post(CHAT, json=chat_body(stop=["a", "b", "c", "x" * 256])).status_code == 200
+
+
+def test_huge_prompts_are_refused_before_they_are_tokenized(server, client, admin_key):
+    """Eight 100k-word messages at once: each is refused from its length alone; a normal request goes on."""
+    base_url, pid = server
+    before, _ = rss_mib(pid)
+    words = " ".join(f"word{i % 1000}" for i in range(100_000))
+
+    async def burst() -> tuple[list[httpx.Response], httpx.Response, float]:
+        async with httpx.AsyncClient(base_url=base_url, timeout=120, headers=bearer(admin_key)) as c:
+            huge = [c.post(CHAT, json=chat_body(user=f"huge {n}", content=words)) for n in range(8)]
+            started = time.perf_counter()
+
+            async def normal() -> httpx.Response:
+                await asyncio.sleep(0.05)
+                return await c.post(CHAT, json=chat_body(user="normal"))
+
+            *big, small = await asyncio.gather(*huge, normal())
+            return big, small, time.perf_counter() - started
+
+    big, small, elapsed = asyncio.run(burst())
+    after, peak = rss_mib(pid)
+    for response in big:
+        assert_error(response, 400, "context_length_exceeded")
+    assert small.status_code == 200, small.text
+    line = figures("server eight 100k-word prompts", normal_request_s=round(elapsed, 2),
+                   rss_before_mib=round(before), rss_after_mib=round(after), rss_peak_mib=round(peak))
+    assert after - before < 60, line
+
+
+def test_a_full_preference_cap_is_a_409_not_a_500(client):
+    many = [{"kind": "likes", "value": f"thing number {i}"} for i in range(100)]
+    error = assert_error(client.put("/v1/users/capped/preferences", json={"preferences": many}), 409,
+                         "preference_limit")
+    assert "preferences" in error["message"]
+    page = client.get("/v1/users/capped/history", params={"limit": 1})
+    assert page.status_code == 200 and len(page.json()["messages"]) <= 1
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def test_sigkill_loses_no_acknowledged_turn(tiny_model_dir: Path, tmp_path: Path):
+    """SIGKILL a ``pad serve`` while another process holds SQLite's write lock and turns are in flight:
+    every turn whose answer reached the client is in the database afterwards (it used to lose all 20)."""
+    import signal
+
+    from memory import PreferenceMemory
+
+    path = tmp_path / "acks.db"
+    db = f"sqlite:///{path}"
+    key = subprocess.run([sys.executable, "-m", "pad_integrations.cli", "keys", "create", "--db", db, "--tenant",
+                          "default"], capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    acknowledged: list[str] = []
+    failed: list[str] = []
+    with pad_serve(tiny_model_dir, db, "--served-model-name", "tiny", "--max-tokens", "2") as (base_url, process):
+        def turn(n: int) -> None:
+            marker = f"turn zq{n}q"
+            try:
+                with httpx.Client(base_url=base_url, timeout=60, headers=bearer(key)) as c:
+                    response = c.post(CHAT, json=chat_body(user=f"acker {n % 4}", content=marker))
+                if response.status_code == 200:
+                    acknowledged.append(marker)
+            except httpx.HTTPError:
+                failed.append(marker)
+
+        for n in range(10):  # answered one after another, the lock free
+            turn(n)
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path), "60"], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            threads = [threading.Thread(target=turn, args=(n,)) for n in range(10, 20)]
+            for t in threads:
+                t.start()
+            time.sleep(3.0)  # the ten answers are decoded; their turns wait for the write lock
+            in_flight = 20 - len(acknowledged) - len(failed)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+            for t in threads:
+                t.join(timeout=60)
+        finally:
+            holder.kill()
+            holder.wait(timeout=30)
+    with PreferenceMemory(url=db) as memory:
+        stored = {m.content for u in range(4) for m in memory.iter_messages(f"acker {u}")}
+    lost = [m for m in acknowledged if m not in stored]
+    line = figures("server SIGKILL under a held write lock", acknowledged=len(acknowledged),
+                   in_flight_at_kill=in_flight, lost=len(lost), failed_on_client=len(failed))
+    assert len(acknowledged) >= 10 and in_flight > 0, line
+    assert lost == [], line
