@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 # The SQLite / PostgreSQL parametrization (a fresh PostgreSQL database per test) lives with the backend tests.
 from test_memory_backends import db_url, pg_url  # noqa: F401
@@ -24,7 +24,15 @@ from memory import (
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.rules import RuleExtractor
 from memory.phrases import STYLE_PHRASES
-from memory.queries import ACTIVE_ROWS, PROFILE, RECENT_BEFORE, USER_ROW
+from memory.queries import (
+    ACTIVE_ROWS,
+    CLAIM_TURN,
+    DELETE_MESSAGES,
+    PROFILE,
+    RECENT_BEFORE,
+    TURN_MESSAGES,
+    USER_ROW,
+)
 from memory.schema import MessageRow
 
 
@@ -373,6 +381,33 @@ def test_hot_statements_are_served_by_indexes(sqlite_url: str) -> None:
                     assert ("USING" in detail and "INDEX" in detail) or "PRIMARY KEY" in detail, (sql, details)
                     checked += 1
         assert checked >= 5
+
+
+def test_statements_naming_rows_by_id_use_the_primary_key(sqlite_url: str) -> None:
+    """'user_pk = ? AND id IN (...)' let SQLite walk the user's whole (user_pk, created_at) index: 600 ms
+    per retention trim at 100k messages. These statements must look rows up by id."""
+    ids = [f"{i:032x}" for i in range(64)]
+    executed: list[tuple[str, Any]] = []
+    with open_mem(sqlite_url) as mem:
+
+        @event.listens_for(mem.engine, "before_cursor_execute")
+        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            executed.append((statement, parameters))
+
+        checked = 0
+        with mem.engine.connect() as conn:
+            for stmt, params in (
+                (DELETE_MESSAGES, {"pk": 1, "ids": ids}),
+                (CLAIM_TURN, {"pk": 1, "ids": ids, "bit": 1, "keep": ~1}),
+                (TURN_MESSAGES, {"pk": 1, "ids": ids}),
+            ):
+                conn.execute(stmt, params)  # nothing matches; the point is the SQL and bound values sent
+                sql, bound = executed[-1]
+                plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", bound)]
+                assert plan and all("(id=?)" in step for step in plan if "memory_messages" in step), (sql, plan)
+                checked += 1
+            conn.rollback()
+        assert checked == 3
 
 
 def _positional(stmt: Any, conn: Any, params: dict[str, Any]) -> list[Any]:
