@@ -29,15 +29,12 @@ from transformers.utils import logging as hf_logging
 from memory import PreferenceMemory
 from pad_integrations.generation import GenerationRequest, GuidedGenerator
 
-STATEMENT = "Hi! I prefer short answers, and please keep it casual."
+STATEMENT = "Hi! Please keep your answers short."
 QUESTIONS = [
     "How do I make a good cup of tea?",
-    "What is the best way to start learning Python?",
+    "How can I sleep better?",
 ]
 COLUMN = 48
-# The guards that keep contrast-steered text fluent on a small model (docs/engine.md, generation/guards.py):
-# only tokens in the preference-prompted policy's top-90% nucleus, and no 3-gram twice in an answer.
-GUARDS = {"nucleus": 0.9, "no_repeat_ngram": 3}
 
 
 def default_model() -> str:
@@ -114,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             messages = [{"role": "user", "content": question}]
             requests.append(GenerationRequest(messages=messages, strategy="base", max_new_tokens=args.max_tokens))
             requests.append(GenerationRequest(messages=messages, preference=profile, strategy=args.strategy,
-                                              max_new_tokens=args.max_tokens,
-                                              strategy_params=GUARDS if args.strategy in ("linear", "amulet") else {}))
+                                              max_new_tokens=args.max_tokens))  # the strategy's defaults
         results = generator.generate_batch(requests)
         totals = {"base": 0, "steered": 0}
         for question, base, steered in zip(QUESTIONS, results[::2], results[1::2], strict=True):
@@ -123,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             totals["steered"] += words(steered.text)
             print(f"\n  Q: {question}")
             print(side_by_side("unsteered (no preferences)", base.text, f"steered ({args.strategy})", steered.text))
-            print(f"  words: unsteered {words(base.text)}, steered {words(steered.text)}; tokens the preference "
-                  f"changed: {steered.trace.moved_tokens} of {len(steered.trace.tokens)}")
+            print(f"  words: unsteered {words(base.text)}{' (cut at --max-tokens)' * (base.finish_reason == 'length')}"
+                  f", steered {words(steered.text)}{' (cut at --max-tokens)' * (steered.finish_reason == 'length')}"
+                  f"; tokens the preference changed: {steered.trace.moved_tokens} of {len(steered.trace.tokens)}")
 
         print(f"\nTotal words: unsteered {totals['base']}, steered {totals['steered']}.")
         print(f"Quickstart finished in {time.perf_counter() - started:.1f}s.")

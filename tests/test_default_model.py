@@ -19,6 +19,7 @@ from pad_integrations import demo
 from pad_integrations.demo import default_model as dm
 
 ROOT = Path(__file__).resolve().parents[1]
+STEERING = "linear"  # the guided strategy the quickstart demonstrates, at its defaults (strength and guards)
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
@@ -32,10 +33,15 @@ def converted() -> Path:
 
 
 @pytest.fixture(scope="module")
-def tokenizer(converted: Path):
-    from transformers import AutoTokenizer
+def generator(converted: Path):
+    from pad_integrations.generation import GuidedGenerator
 
-    return AutoTokenizer.from_pretrained(converted)
+    return GuidedGenerator.from_pretrained(converted)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(generator):
+    return generator.tokenizer
 
 
 def test_the_packaged_file_is_the_published_one() -> None:
@@ -83,17 +89,37 @@ def test_a_preference_is_appended_to_the_default_system_line(tokenizer) -> None:
     assert pref != base
 
 
-def test_the_converted_model_answers_in_english(converted: Path, tokenizer) -> None:
+def test_the_converted_model_answers_in_english(generator, tokenizer) -> None:
     import torch
-    from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(converted).eval()
     ids = tokenizer.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
                                         add_generation_prompt=True, return_tensors="pt", return_dict=True)
     with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=12, do_sample=False)
+        out = generator.model.generate(**ids, max_new_tokens=12, do_sample=False)
     answer = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
     assert "Paris" in answer, answer
+    # The engine's unsteered path is model.generate's greedy decoding, token for token (the engine's
+    # token_ids leave out the closing end-of-turn token).
+    ours = generator.generate([{"role": "user", "content": "What is the capital of France?"}], strategy="base",
+                              max_new_tokens=12)
+    expected = out[0, ids["input_ids"].shape[1]:].tolist()
+    if expected and expected[-1] == tokenizer.eos_token_id:
+        expected = expected[:-1]
+    assert ours.token_ids == expected
+
+
+def test_tools_reach_the_default_model_through_the_hermes_fallback(generator, tokenizer) -> None:
+    """Its shipped template has no tool section; the tools are shown in a system section instead
+    (generation/tool_template.py), never silently dropped."""
+    from pad_integrations.runtime.requests import check_tools_supported
+
+    tool = {"type": "function", "function": {"name": "get_time", "description": "The time.",
+                                             "parameters": {"type": "object", "properties": {}}}}
+    assert generator.formatter.renders_tools is False  # the template itself ignores tools=
+    check_tools_supported(generator, [tool])
+    prompt = tokenizer.decode(generator.formatter.encode([{"role": "user", "content": "What time is it?"}],
+                                                         tools=[tool]))
+    assert "get_time" in prompt and prompt.endswith("<|im_start|>assistant\n")
 
 
 def test_a_missing_package_names_the_install_command(tmp_path: Path) -> None:
@@ -167,3 +193,28 @@ def test_two_processes_converting_at_once_produce_one_complete_directory(tmp_pat
     assert sorted(p.name for p in cache.iterdir()) == [target_name, f"{target_name}.lock"]  # no leftovers
     # Conversion is deterministic: the racers' weights are byte-identical to the main cache's.
     assert (target / "model.safetensors").read_bytes() == (converted / "model.safetensors").read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_steered_answer_follows_a_length_preference_and_stays_on_topic(generator) -> None:
+    """On the real model, at the default strategy settings: the steered answer is clearly shorter than the
+    unsteered one and still answers the question (it names the question's subject)."""
+    from pad_integrations.generation import GenerationRequest
+
+    questions = {"How do I make a good cup of green tea?": "tea", "How do I look after a cactus?": "cact"}
+    preference = "Answer in one short sentence."
+    requests = []
+    for question in questions:
+        messages = [{"role": "user", "content": question}]
+        requests.append(GenerationRequest(messages=messages, strategy="base", max_new_tokens=80))
+        requests.append(GenerationRequest(messages=messages, preference=preference, strategy=STEERING,
+                                          max_new_tokens=80))
+    results = generator.generate_batch(requests)
+    for (question, subject), base, steered in zip(questions.items(), results[::2], results[1::2], strict=True):
+        base_words, steered_words = len(base.text.split()), len(steered.text.split())
+        assert base_words >= 30, f"the unsteered answer should be a full one: {base.text!r}"
+        assert steered_words <= base_words / 2, (question, base.text, steered.text)
+        assert steered.finish_reason == "stop", f"the steered answer should end by itself: {steered.text!r}"
+        assert subject in steered.text.lower() and subject in base.text.lower(), (question, steered.text)
+        assert steered.trace.strategy == STEERING and steered.trace.preferences == [(preference, 1.0)]
