@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,9 @@ def to_engine_messages(messages: Sequence[ChatMessage]) -> list[EngineMessage]:
                 item["name"] = name
         out.append(item)
     return out
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -337,6 +341,12 @@ class PADLLM(FunctionCallingLLM):
         return prepared, future
 
     def _response(self, prepared: _Prepared, result: GenerationResult) -> ChatResponse:
+        if result.finish_reason == "length" and prepared.request.constraint is not None:
+            # structured_predict returns only the object: say here that the budget cut the reply short.
+            logger.warning(
+                "the reply was closed early to fit max_tokens (finish_reason='length'); its values may be cut "
+                "short: raise max_tokens"
+            )
         content, calls = parse_tool_calls(result.text, prepared.tools) if prepared.tools else (result.text, [])
         message = _assistant_message(content, calls)
         return ChatResponse(message=message, raw=self._raw(prepared, result), additional_kwargs=_usage(result))
