@@ -9,14 +9,26 @@ does not grow with the user's history: messages by (user_pk, created_at), prefer
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from memory.records import FeedbackRecord, PreferenceEvent, StoredMessage
-from memory.schema import EventRow, FeedbackRow, MessageRow, PreferenceRow, UserRow, aware
+from memory.schema import (
+    FEEDBACK,
+    MESSAGES,
+    PREFERENCES,
+    USERS,
+    EventRow,
+    FeedbackRow,
+    MessageRow,
+    PreferenceRow,
+    UserRow,
+    aware,
+)
 
-_M = MessageRow.__table__
-_U = UserRow.__table__
+_M = MESSAGES
+_U = USERS
 # In statements that name rows by primary key, the user check must not be indexable: given
 # "user_pk = ? AND id IN (...)", SQLite picked the (user_pk, created_at) index and walked all of a user's
 # messages (600 ms per retention trim at 100k messages) instead of the 64 primary-key lookups.
@@ -28,8 +40,8 @@ USER_ROW = select(UserRow.pk, UserRow.message_count).where(
 )
 USER_ROW_LOCKED = USER_ROW.with_for_update()
 SET_MESSAGE_COUNT = update(_U).where(_U.c.pk == bindparam("user_pk")).values(message_count=bindparam("count"))
-ACTIVE_ROWS = select(PreferenceRow.__table__).where(
-    PreferenceRow.__table__.c.user_pk == bindparam("pk"), PreferenceRow.__table__.c.status == "active"
+ACTIVE_ROWS = select(PREFERENCES).where(
+    PREFERENCES.c.user_pk == bindparam("pk"), PREFERENCES.c.status == "active"
 )
 PROFILE = (
     select(PreferenceRow)
@@ -93,9 +105,9 @@ _AGED = (
 AGED_MESSAGES = _AGED
 DELETE_MESSAGES = delete(_M).where(_OWNER, _M.c.id.in_(bindparam("ids", expanding=True)))
 # Feedback on a trimmed message goes with it: retention means the words are gone, remarks included.
-DELETE_FEEDBACK_ON = delete(FeedbackRow.__table__).where(
-    FeedbackRow.__table__.c.user_pk == bindparam("pk"),
-    FeedbackRow.__table__.c.message_id.in_(bindparam("ids", expanding=True)),
+DELETE_FEEDBACK_ON = delete(FEEDBACK).where(
+    FEEDBACK.c.user_pk == bindparam("pk"),
+    FEEDBACK.c.message_id.in_(bindparam("ids", expanding=True)),
 )
 
 
@@ -182,7 +194,7 @@ def latest_feedback(conn: Connection, pk: int, n: int) -> list[FeedbackRecord]:
     return [FeedbackRecord(f.message_id, f.rating, f.text, aware(f.created_at)) for f in reversed(rows.all())]
 
 
-def preference_rows(conn: Connection, pk: int, inactive: int) -> list[object]:
+def preference_rows(conn: Connection, pk: int, inactive: int) -> list[Any]:
     """Every active row and the ``inactive`` most recently created superseded or removed rows, oldest first."""
     active = conn.execute(
         select(PreferenceRow).where(PreferenceRow.user_pk == pk, PreferenceRow.status == "active")
@@ -198,7 +210,7 @@ def preference_rows(conn: Connection, pk: int, inactive: int) -> list[object]:
 
 def preferences_forward(
     conn: Connection, pk: int, after: tuple[datetime, str] | None, n: int
-) -> list[object]:
+) -> list[Any]:
     """Up to ``n`` preference rows after the cursor in (created_at, id) order: the export's keyset walk."""
     stmt = select(PreferenceRow).where(PreferenceRow.user_pk == pk)
     if after is not None:

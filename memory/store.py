@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import math
 import threading
@@ -66,6 +67,8 @@ from memory.records import (
 )
 from memory.resolve import MAX_CUSTOM_TEXT_CHARS, Resolver, clean_value, to_record
 from memory.schema import (
+    FEEDBACK,
+    MESSAGES,
     PENDING_INLINE,
     USER_TABLES,
     EventRow,
@@ -94,7 +97,7 @@ validate_id = normalize_user_id  # the old name, kept for callers
 
 def _default_extractors() -> list[Extractor]:
     try:
-        from memory.extractors import default_extractors  # type: ignore[attr-defined]
+        from memory.extractors import default_extractors
     except ImportError:
         return [RuleExtractor()]
     return list(default_extractors())
@@ -584,7 +587,7 @@ class PreferenceMemory:
         seen: set[tuple[str, str, str]] = set()
         query = PENDING_ANYWHERE if every_namespace else PENDING_TURNS
         if committed_before is not None:
-            query = query.where(MessageRow.__table__.c.created_at < committed_before)
+            query = query.where(MESSAGES.c.created_at < committed_before)
         while limit is None or handled < limit:
             rows = self._read(
                 lambda conn: conn.execute(query, {"ns": self.namespace, "n": RESUME_BATCH}).all(),
@@ -620,7 +623,7 @@ class PreferenceMemory:
             if bit in self._background:
                 self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
             else:  # that extractor is no longer configured: nothing will read the turn for it
-                self._write(lambda conn, b=bit: self._clear(conn, uid, ids, b), "resume")
+                self._write(functools.partial(self._clear, uid=uid, ids=ids, bit=bit), "resume")
 
     @staticmethod
     def _bits(mask: int) -> list[int]:
@@ -766,7 +769,7 @@ class PreferenceMemory:
             if pk is None or message is None:
                 raise UnknownMessageError(f"no message {mid!r} for this user")
             conn.execute(
-                insert(FeedbackRow.__table__),
+                insert(FEEDBACK),
                 {"user_pk": pk, "message_id": mid, "rating": rating, "text": text, "created_at": utcnow()},
             )
             active = self._active_rows(conn, pk)
@@ -848,7 +851,7 @@ class PreferenceMemory:
                 stmt = select(table).where(table.user_pk == pk)
                 if last is not None:
                     stmt = stmt.where(order > last)
-                return conn.execute(stmt.order_by(order).limit(batch)).all()
+                return list(conn.execute(stmt.order_by(order).limit(batch)).all())
 
             rows = self._read(page, "export")
             yield from rows
