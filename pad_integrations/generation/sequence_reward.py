@@ -129,7 +129,9 @@ def last_position_reward(model: PreTrainedModel, ids: Sequence[int], label: int 
     """
     device = next(model.parameters()).device
     hidden = model.base_model(input_ids=torch.tensor([list(ids)], device=device)).last_hidden_state[:, -1]
-    head: torch.nn.Module = getattr(model, "score", None) or getattr(model, "classifier", None)
+    head = getattr(model, "score", None) or getattr(model, "classifier", None)
+    if head is None:
+        raise ModelLoadError(f"{type(model).__name__} has no score head this scorer understands")
     return float(head(hidden)[0, label])
 
 

@@ -6,8 +6,8 @@ defaults, checks and the meaning of each setting are decided once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from pad_integrations.runtime.profiles import guidance_of, read_profile
 from pad_integrations.runtime.recording import resolve_memory
@@ -57,7 +57,7 @@ def sampling_settings(
 
 
 def build_request(
-    messages: list[dict[str, Any]],
+    messages: Sequence[Mapping[str, Any]],
     *,
     profile: Any,
     strategy: str,
@@ -81,12 +81,15 @@ def build_request(
     )
 
 
-def with_system_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
+M = TypeVar("M", bound=Mapping[str, Any])  # a message dict (EngineMessage, or a server's plain dict)
+
+
+def with_system_instruction(messages: Sequence[M], instruction: str) -> list[M]:
     """Append an instruction to the system message (the engine folds it in where templates lack one)."""
     if messages and messages[0]["role"] == "system":
-        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()}
+        first = cast(M, {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}".strip()})
         return [first, *messages[1:]]
-    return [{"role": "system", "content": instruction}, *messages]
+    return [cast(M, {"role": "system", "content": instruction}), *messages]
 
 
 _PROBE_TOOL = {
@@ -132,7 +135,7 @@ class AdapterDefaults(Protocol):
 def steered_request(
     adapter: AdapterDefaults,
     engine: GuidedGenerator,
-    engine_messages: list[dict[str, Any]],
+    engine_messages: Sequence[Mapping[str, Any]],
     *,
     user_id: str | None,
     settings: dict[str, Any],
