@@ -93,7 +93,7 @@ def locate_gguf() -> Source:
             f"or pass a model directory or hub id such as {HUB_ID}"
         ) from None
     member = next((f for f in dist.files or () if str(f).replace("\\", "/") == GGUF_MEMBER), None)
-    path = Path(dist.locate_file(member if member is not None else GGUF_MEMBER))
+    path = Path(str(dist.locate_file(member if member is not None else GGUF_MEMBER)))
     if not path.is_file():
         raise DefaultModelMissing(
             f"{DISTRIBUTION} {dist.version} is installed but has no {GGUF_MEMBER}; install the expected "

@@ -8,7 +8,6 @@ remaining sequence are dropped with them.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -73,10 +72,12 @@ class CachedBatch:
         # Left columns that are padding for every remaining sequence are dead weight in attention.
         live = self.attention_mask.any(dim=0).nonzero()
         first = int(live[0]) if len(live) else 0
-        if first and all(type(layer) is DynamicLayer for layer in self.cache.layers):
+        # Exactly DynamicLayer: subclasses (sliding windows) keep their own layout.
+        layers = [layer for layer in self.cache.layers if isinstance(layer, DynamicLayer) and type(layer) is DynamicLayer]
+        if first and len(layers) == len(self.cache.layers):
             self.attention_mask = self.attention_mask[:, first:]
-            for layer in self.cache.layers:
-                if layer.keys is not None and layer.keys.dim() == 4:
+            for layer in layers:
+                if layer.keys is not None and layer.values is not None and layer.keys.dim() == 4:
                     layer.keys = layer.keys[..., first:, :]
                     layer.values = layer.values[..., first:, :]
 
@@ -99,7 +100,12 @@ def cache_kwargs(model: Any, cache: Any) -> dict[str, Any]:
     transformers 5.24 renamed ``past_key_values`` to ``cache`` (the old name warns, and goes in 5.40);
     earlier versions (this project pins 5.23; 4.46+ is supported) only know ``past_key_values``.
     """
-    return {_cache_arg(type(model)): cache}
+    kind: Any = type(model)
+    name = _CACHE_ARG.get(kind)
+    if name is None:
+        params = inspect.signature(kind.forward).parameters
+        name = _CACHE_ARG[kind] = "cache" if "cache" in params else "past_key_values"
+    return {name: cache}
 
 
 def returned_cache(output: Any) -> Any:
@@ -108,7 +114,4 @@ def returned_cache(output: Any) -> Any:
     return cache if cache is not None else output.past_key_values
 
 
-@functools.cache
-def _cache_arg(model_type: type) -> str:
-    params = inspect.signature(model_type.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
+_CACHE_ARG: dict[type, str] = {}  # model class -> the name its forward takes the cache under
