@@ -137,7 +137,7 @@ def mixed_script_word(text: str) -> bool:
 
 # Verbs that act on the assistant, in every inflection (ignore, ignores, ignored, ignoring).
 _ACT = (
-    r"ignor|disregard|forget|forgot|overrid|overrode|bypass|circumvent|disabl|turn(?:ing|ed|s)? off|drop|"
+    r"exfiltrat|ignor|disregard|forget|forgot|overrid|overrode|bypass|circumvent|disabl|turn(?:ing|ed|s)? off|drop|"
     r"abandon|discard|skip|break|violat|revea|leak|print|show|display|output|repeat|recit|dump|expos|shar|"
     r"tell|send|disclos|give|hand|post|publish|spill|obey|follow|comply|execut|run|grant|escalat|elevat|"
     r"unlock|jailbreak|delet|eras|wip|replac|rewrit|chang|updat|modif|set|switch|enter|activat|enabl|"
@@ -154,7 +154,7 @@ _SURFACE = (
     r"configuration|config|settings|restrictions?|filters?|safeguards?|guardrails?|safety (?:rules|filters|settings|guidelines)|"
     r"password|passwords|passcode|passphrase|credentials?|api keys?|secret keys?|"
     r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
-    r"(?:other|all|every) users?|(?:the|your) (?:database|server|logs|memory)|messages? above|text above|"
+    r"(?:conversation|chat|server|system|access|audit) (?:logs?|history|histories)|(?:other|all|every) users?|(?:the|your) (?:database|server|logs|memory)|messages? above|text above|"
     r"everything above|earlier (?:messages?|text)|previous (?:messages?|text)|context window"
 )
 _ACTION_ON_SURFACE = re.compile(
@@ -258,3 +258,12 @@ def is_role_name(name: str) -> bool:
     """A 'name' that is a role or system identity ('Administrator', 'root'), not a person's name."""
     words = [w for w in re.split(r"[\s._-]+", skeleton(name)) if w]
     return any(w in ROLE_NAMES for w in words)
+
+
+_YOU = re.compile(r"\byou(?:r|rs|rself)?\b", re.IGNORECASE)
+
+
+def is_instruction_value(value: str) -> bool:
+    """For a stored value: an instruction, or any mention of the assistant ('you'): a preference value
+    describes the user's world ('love for you to export the logs' is a request, not a taste)."""
+    return is_instruction(value) or bool(_YOU.search(skeleton(value)))

@@ -32,7 +32,7 @@ from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import SentenceClassifier, shared_classifier
 from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
-from memory.extractors.guard import is_instruction
+from memory.extractors.guard import is_instruction_value
 from memory.extractors.rules import RuleExtractor, _dedupe
 from memory.extractors.spans import preference_spans
 from memory.extractors.style_rules import style_signals
@@ -86,7 +86,7 @@ class SentenceExtractor(RuleExtractor):
         none_threshold: float = 0.45,
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
-        same_thing_similarity: float = 0.75,
+        same_thing_similarity: float = 0.7,
     ) -> None:
         self._classifier = classifier
         self.none_threshold = none_threshold
@@ -123,7 +123,13 @@ class SentenceExtractor(RuleExtractor):
         return len(pieces) >= 2 and sum(backwards) <= 0.6 * sum(pieces)
 
     def extract(self, context: ExtractionContext) -> list[Decision]:
-        decisions = super().extract(context)  # the rules; they skip tainted messages themselves
+        # The rules where they are precise: style dimensions, diet, allergies, names, background. Their
+        # likes/dislikes/avoid readings are left to the classifier and the span extractor, which name the
+        # thing better ('Street art is what I love most' -> 'Street art', not 'most'). The rules skip
+        # tainted messages themselves.
+        decisions = [
+            d for d in super().extract(context) if not (isinstance(d, Assert) and d.kind in _OPINION_KINDS)
+        ]
         active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, Clause, bool]] = []
         skipped = 0
@@ -131,9 +137,7 @@ class SentenceExtractor(RuleExtractor):
             if message.role != "user" or tainted(message.content):
                 continue
             parts = _merge_reactions(clauses(message.content))
-            ruled = [
-                bool(style_signals(c)) or bool(content_signals(c, active, style_found=False)) for c in parts
-            ]
+            ruled = [_ruled(c, active) for c in parts]
             incidental = any(c.request for c in parts)
             open_ = [c for c, r in zip(parts, ruled, strict=True) if not r and _may_hold_preference(c)]
             skipped += max(0, len(open_) - self.max_sentences)
@@ -159,7 +163,7 @@ class SentenceExtractor(RuleExtractor):
             if pred.none >= self.none_threshold or inj >= self.injection_similarity:
                 continue
             for label, phrase in preference_spans(clause.text, pred.label):
-                if is_instruction(phrase) or self._not_words(phrase):
+                if is_instruction_value(phrase) or self._not_words(phrase):
                     continue
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
@@ -181,8 +185,11 @@ class SentenceExtractor(RuleExtractor):
         out: list[Decision] = []
         for d, row in zip(news, sims, strict=True):
             best = int(row.argmax())
+            overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
+            if overlap:
+                best = overlap[0]
             old = olds[best]
-            if row[best] < self.same_thing_similarity:
+            if not overlap and row[best] < self.same_thing_similarity:
                 out.append(d)
                 continue
             same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
@@ -267,6 +274,29 @@ def _merge_reactions(parts: list[Clause]) -> list[Clause]:
     return out
 
 
+_OPINION_KINDS = frozenset({"likes", "dislikes", "avoid"})
+_STOP = frozenset(
+    ["a", "an", "the", "my", "our", "of", "to", "for", "in", "on", "at", "with", "and", "or", "any", "some", "very", "really", "just", "much", "more", "most", "own", "good"]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower()) if w not in _STOP}
+
+
+def _same_words(old: str, new: str) -> bool:
+    """'jazz' and 'come round to jazz', 'Arsenal' and 'support Arsenal': one names the other."""
+    a, b = _content_words(old), _content_words(new)
+    return bool(a and b) and (a <= b or b <= a)
+
+
+def _ruled(clause: Clause, active: dict[str, str]) -> bool:
+    """The rules read this clause as something other than a taste (a style dimension, a diet, a name...)."""
+    if style_signals(clause):
+        return True
+    return any(s.kind not in _OPINION_KINDS for s in content_signals(clause, active, style_found=False))
+
+
 def _may_hold_preference(clause: Clause) -> bool:
     """Cheap structural gate before the model. Questions, one-task requests, one-off news and sentences
     that say nothing about the speaker carry no standing preference."""
@@ -286,10 +316,12 @@ def _may_hold_preference(clause: Clause) -> bool:
 
 
 def default_extractors() -> list[Any]:
-    """The default inline extractor: ``SentenceExtractor`` where the embedding model loads, else the rules."""
+    """The default extractors: ``SentenceExtractor`` inline and ``ImplicitExtractor`` in the background
+    where the embedding model loads; the rules alone (inline) where it does not."""
     from memory.embedding import available
+    from memory.extractors.implicit import ImplicitExtractor
 
     if available():
-        return [SentenceExtractor()]
+        return [SentenceExtractor(), ImplicitExtractor()]
     log.warning("memory: sentence-embedding model unavailable; preferences are inferred by rules only")
     return [RuleExtractor()]
