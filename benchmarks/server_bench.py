@@ -39,6 +39,7 @@ from memory import PreferenceMemory
 from pad_integrations import runtime
 from pad_integrations.generation import GuidedGenerator
 from pad_integrations.server import ServerConfig, create_app
+from pad_integrations.server.auth import KeyStore
 
 STYLES = [("verbosity", "concise"), ("formality", "casual"), ("expertise", "beginner"), ("format", "bullets"),
           ("verbosity", "detailed"), ("formality", "formal"), ("humor", "playful"), ("expertise", "expert")]
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             memory.set_preference(user, kind, value)
         config = ServerConfig(strategy=args.strategy, max_batch=args.users, max_pending=4 * args.users)
         url, server, thread = serve(create_app(generator, memory, config))
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=600)
+        key = KeyStore(memory.engine).create("tenant", namespace=memory.namespace)[0]  # the backend's key
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=600)
         model = client.models.list().data[0].id
         def ask(user: str) -> int:
             reply = client.chat.completions.create(model=model, messages=QUESTION, user=user,
