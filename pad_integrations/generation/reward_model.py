@@ -121,7 +121,7 @@ class PersonalizedRewardModel(nn.Module):
                         f"cannot load the base model {str(base)!r} of the PersRM adapter {source!r}: {exc}; "
                         "pass base_model=<the base model or its directory>") from exc
                 if device is not None:
-                    base.to(device)
+                    torch.nn.Module.to(base, device)  # (transformers' ``to`` wrapper hides the signature)
             return cls.from_adapter(base, source, value_head=value_head, tokenizer=tokenizer)
         try:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **model_kwargs)
@@ -309,7 +309,7 @@ def _adapter_base(source: str) -> str:
     return str(base)
 
 
-def _tuner_layers(model: nn.Module) -> list[nn.Module]:
+def _tuner_layers(model: nn.Module) -> list[Any]:  # peft BaseTunerLayer modules
     try:
         from peft.tuners.tuners_utils import BaseTunerLayer
     except ImportError:
@@ -317,7 +317,7 @@ def _tuner_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
 
 
-def _switch_adapters(layers: list[nn.Module], on: bool, *, fast: bool = False) -> None:
+def _switch_adapters(layers: list[Any], on: bool, *, fast: bool = False) -> None:
     """Switch the LoRA layers on or off.
 
     peft's public per-layer switch, ``enable_adapters`` (what transformers' ``enable_adapters()`` loops

@@ -223,11 +223,12 @@ def train_persrm(
         raise ModelLoadError(f"{base_id} has no chat template; the preference is a system message")
     model = model if model is not None else _load_model(base_id)
     if device is not None:
-        model.to(device)
+        torch.nn.Module.to(model, device)  # (transformers' ``to`` wrapper hides the signature)
     reference, ref_tokenizer = None, None
     if reference_model is not None and str(reference_model) != base_id:
         ref_tokenizer = AutoTokenizer.from_pretrained(str(reference_model))
-        reference = _load_model(reference_model).to(model.device)
+        reference = _load_model(reference_model)
+        torch.nn.Module.to(reference, model.device)
     check_vocabularies(tokenizer, model, reference, ref_tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     if pad_id is None:

@@ -16,7 +16,7 @@ def save_loss_curve(histories: Mapping[str, Sequence[Mapping[str, float]]], path
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    offset = 0
+    offset = 0.0
     for stage, history in histories.items():
         if not history:
             continue

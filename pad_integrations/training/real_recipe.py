@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -52,6 +53,8 @@ class RecipeConfig:
     generation_batch: int = 512
     max_repetition: float = 0.3  # share of repeated word 3-grams above which a sample is not well formed
     require_finished: bool = True  # a well-formed sample ends with the end-of-turn token
+    # (when False, a sample cut by max_new_tokens is trimmed to its last complete sentence or line)
+    max_train_eval_pairs: int = 256  # training pairs whose reward accuracy is re-measured at the end
     min_gap: float = 0.25  # judge score gap below which a case gives no pair
     heldout_share: float = 0.15
     lora_rank: int = 8
@@ -115,6 +118,15 @@ def repetition_rate(text: str, n: int = 3) -> float:
     return 1 - len(set(grams)) / len(grams) if grams else 0.0
 
 
+_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def trim_unfinished(text: str) -> str:
+    """A sample cut by the token limit, up to its last complete sentence or line ("" if none)."""
+    ends = [m.end() for m in _END.finditer(text)]
+    return text[: ends[-1]].strip() if ends else ""
+
+
 def sample_answers(model: Any, tokenizer: Any, cases: Sequence[Case], config: RecipeConfig,
                    progress: bool = True) -> list[list[Sample]]:
     """``samples_per_case`` sampled answers per case: the first half with the preference in the context."""
@@ -161,6 +173,8 @@ def sample_answers(model: Any, tokenizer: Any, cases: Sequence[Case], config: Re
             finished = bool(ends)
             tokens = tokens[: ends[0]] if ends else tokens
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+            if not finished and not config.require_finished:
+                text = trim_unfinished(text)
             texts[j] = Sample(text, jobs[j][1], finished, len(tokens), repetition_rate(text))
         bar.update(len(chunk))
     bar.close()
@@ -253,7 +267,8 @@ def load_base(model_dir: str | None, gguf: str | None, device: str) -> tuple[Any
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
         name = model_dir
-    return model.to(device).eval(), tokenizer, name
+    torch.nn.Module.to(model, device)  # (transformers' ``to`` wrapper hides the signature)
+    return model.eval(), tokenizer, name
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -302,7 +317,8 @@ def build(out: Path, config: RecipeConfig, *, model_dir: str | None = None, gguf
 
     ranked = rank_pairs(cases, samples, config)
     heldout = split_questions(cases, config)
-    train, held = [], []
+    train: list[PreferencePair] = []
+    held: list[PreferencePair] = []
     for i, chosen, rejected in ranked:
         c = cases[i]
         pair = PreferencePair(c.question, c.preference, chosen.text, rejected.text)
@@ -330,7 +346,8 @@ def build(out: Path, config: RecipeConfig, *, model_dir: str | None = None, gguf
     rm = PersonalizedRewardModel(model, head, adapter_name=ADAPTER_NAME).eval()
     accuracy = {
         "heldout": reward_accuracy(rm, model, tokenizer, held, config.beta, config.max_length, config.batch_size),
-        "train": reward_accuracy(rm, model, tokenizer, train, config.beta, config.max_length, config.batch_size),
+        "train": reward_accuracy(rm, model, tokenizer, train[: config.max_train_eval_pairs], config.beta,
+                                 config.max_length, config.batch_size),
     }
     times["evaluation_s"] = time.perf_counter() - t
     times["total_s"] = time.perf_counter() - t0
