@@ -13,6 +13,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -115,6 +116,20 @@ def _as_extractors(extractor: Extractor | Sequence[Extractor] | None) -> list[Ex
     return extractors
 
 
+@dataclass(frozen=True)
+class _Extractors:
+    all: list[Extractor]
+    inline: list[Extractor]
+    background: dict[int, Extractor]  # bit 1 + i of memory_messages.pending -> background extractor i
+    mask: int  # the pending bits a new turn starts with
+
+    @classmethod
+    def of(cls, extractors: list[Extractor]) -> _Extractors:
+        inline = [e for e in extractors if e.runs_inline]
+        background = {1 << (1 + i): e for i, e in enumerate(e for e in extractors if not e.runs_inline)}
+        return cls(extractors, inline, background, (PENDING_INLINE if inline else 0) | sum(background))
+
+
 class PreferenceMemory:
     """A SQL-backed, per-user preference memory (SQLite by default, PostgreSQL for several workers).
 
@@ -149,13 +164,11 @@ class PreferenceMemory:
         if limits is not None and not isinstance(limits, MemoryLimits):
             raise TypeError("limits must be a MemoryLimits")
         self.limits = limits or MemoryLimits()
-        self._extractors = _as_extractors(extractor)
-        self._inline = [e for e in self._extractors if e.runs_inline]
-        # Bit 1 + i of memory_messages.pending: background extractor i still owes this turn a reading.
-        self._background = {
-            1 << (1 + i): e for i, e in enumerate(e for e in self._extractors if not e.runs_inline)
-        }
-        self._pending_mask = (PENDING_INLINE if self._inline else 0) | sum(self._background)
+        self._extractor_arg = extractor
+        self._resolved: _Extractors | None = None
+        self._resolve_lock = threading.Lock()
+        if extractor is not None:
+            self._resolve()  # a bad extractor argument fails here, not at the first observe
         self._feedback_extractor = RuleExtractor()
         self._on_background_changes = on_background_changes
         self._waits: deque[float] = deque(maxlen=WAIT_SAMPLES)
@@ -203,6 +216,35 @@ class PreferenceMemory:
             )
             self._resume_timer.daemon = True
             self._resume_timer.start()
+
+    # ------------------------------------------------------------------ extractors (resolved lazily)
+
+    def _resolve(self) -> _Extractors:
+        """The extractors, built on first need: the default ones may load a model (torch), which the
+        read-only uses (profile, history, export, the CLI's memory commands) never need."""
+        resolved = self._resolved
+        if resolved is None:
+            with self._resolve_lock:
+                resolved = self._resolved
+                if resolved is None:
+                    resolved = self._resolved = _Extractors.of(_as_extractors(self._extractor_arg))
+        return resolved
+
+    @property
+    def _extractors(self) -> list[Extractor]:
+        return self._resolve().all
+
+    @property
+    def _inline(self) -> list[Extractor]:
+        return self._resolve().inline
+
+    @property
+    def _background(self) -> dict[int, Extractor]:
+        return self._resolve().background
+
+    @property
+    def _pending_mask(self) -> int:
+        return self._resolve().mask
 
     # ------------------------------------------------------------------ plumbing
 
