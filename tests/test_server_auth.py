@@ -394,3 +394,25 @@ def test_no_auth_is_refused_on_a_non_loopback_host(
     code = pad_main(["serve", "--no-auth", "--host", host, "--db", f"sqlite:///{tmp_path / 's.db'}"])
     assert code == 2
     assert "--no-auth" in capsys.readouterr().err
+
+
+def test_no_auth_on_loopback_says_so_loudly_at_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The warning comes before the model loads (a missing model then ends the run, quickly).
+    code = pad_main(["serve", "--no-auth", "--host", "127.0.0.1", "--db", f"sqlite:///{tmp_path / 's.db'}",
+                     "--model", str(tmp_path / "no-such-model")])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "AUTHENTICATION IS OFF" in err and "anyone who can reach this server can act as any user" in err
+
+
+def test_serve_without_keys_in_the_database_says_how_to_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert pad_main(["serve", "--db", db, "--model", str(tmp_path / "no-such-model")]) != 0
+    assert "pad keys create --db" in capsys.readouterr().err
+
+
+def test_the_old_shared_api_key_option_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert pad_main(["serve", "--api-key", "shared", "--db", f"sqlite:///{tmp_path / 's.db'}"]) == 2
+    assert "pad keys create" in capsys.readouterr().err
