@@ -416,3 +416,16 @@ def test_serve_without_keys_in_the_database_says_how_to_make_one(
 def test_the_old_shared_api_key_option_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert pad_main(["serve", "--api-key", "shared", "--db", f"sqlite:///{tmp_path / 's.db'}"]) == 2
     assert "pad keys create" in capsys.readouterr().err
+
+
+def test_pad_memory_export_streams_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    with PreferenceMemory(url=db) as memory:
+        for i in range(30):
+            memory.commit_turn("ann", [{"role": "user", "content": f"message {i}"}])
+    assert pad_main(["memory", "export", "--db", db, "--user", "ann", "--jsonl"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[0]["type"] == "header" and records[0]["user_id"] == "ann"
+    assert [r["content"] for r in records if r["type"] == "message"] == [f"message {i}" for i in range(30)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export = sub.add_parser("export", help="everything stored about the user, as JSON")
     _common(export, json_flag=False)
     export.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+    export.add_argument("--jsonl", action="store_true",
+                        help="stream JSON Lines (a header, then one record per row) in constant memory, "
+                        "whatever the history's length")
     history = sub.add_parser("history", help="every change to the user's preferences, oldest first")
     _common(history)
 
@@ -109,7 +113,22 @@ def _forget(memory: PreferenceMemory, args: argparse.Namespace) -> None:
         print(message)
 
 
+def _export_lines(memory: PreferenceMemory, args: argparse.Namespace) -> None:
+    out = sys.stdout if args.output is None else None
+    try:
+        with (open(args.output, "w", encoding="utf-8") if out is None else nullcontext(out)) as stream:
+            for record in memory.iter_export(args.user):
+                stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    except OSError as exc:
+        raise CLIError(f"could not write {args.output}: {exc}") from None
+    if args.output is not None:
+        print(f"Exported {args.user!r} to {args.output}.", file=sys.stderr)
+
+
 def _export(memory: PreferenceMemory, args: argparse.Namespace) -> None:
+    if args.jsonl:
+        _export_lines(memory, args)
+        return
     data = memory.export(args.user)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if args.output is None:
