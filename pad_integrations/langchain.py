@@ -333,6 +333,18 @@ class ChatPAD(BaseChatModel):
     streaming: bool = False
     """Whether ``invoke`` streams internally (LangChain's flag; callbacks then get each token)."""
 
+    # LangChain's common chat-model arguments, accepted so generic code can pass them; documented as
+    # having nothing to act on here rather than silently swallowed by a catch-all.
+    timeout: float | None = None
+    """Accepted for LangChain's common interface; the model runs in-process, so there is no request to
+    time out (bound a reply with ``max_tokens``)."""
+
+    max_retries: int | None = None
+    """Accepted for LangChain's common interface; a local model has no transient network failures to retry."""
+
+    api_key: str | None = Field(default=None, repr=False)
+    """Accepted for LangChain's common interface; a local model needs no key."""
+
     @property
     def _llm_type(self) -> str:
         return "pad"

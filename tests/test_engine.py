@@ -77,11 +77,13 @@ def test_consecutive_same_role_messages_merge_and_tools_are_rendered(gen):
     assert "<tool_response>\n5\n</tool_response>" in decode(gen, gen.formatter.encode(normalize_messages(history)))
 
 
-def test_tools_on_a_template_that_cannot_render_them_are_refused(tiny_llama_dir):
+def test_tools_on_a_template_without_tool_syntax_use_the_hermes_fallback(tiny_llama_dir):
     g = GuidedGenerator.from_pretrained(tiny_llama_dir)  # its template has no tools section
     tool = {"type": "function", "function": {"name": "magic_function", "parameters": {"type": "object"}}}
-    with pytest.raises(ValueError, match="does not render tools"):
-        g.generate(MESSAGES, strategy="base", max_new_tokens=2, tools=[tool])
+    assert not g.formatter.renders_tools
+    text = g.tokenizer.decode(g.formatter.encode(MESSAGES, tools=[tool]))
+    assert "<tools>" in text and '"magic_function"' in text and "<tool_call>" in text
+    assert g.generate(MESSAGES, strategy="base", max_new_tokens=2, tools=[tool]).token_ids
 
 
 def test_control_tokens_in_a_preference_stay_plain_text(gen):

@@ -62,7 +62,7 @@ class TestChatPADIntegration(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": DEMO}
+        return {"model": DEMO, "max_tokens": 64}  # small replies keep the suite's time reasonable on a CPU
 
     @property
     def model_override_value(self) -> str:
