@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +14,9 @@ from fastapi import Request
 
 from pad_integrations.errors import QueueClosedError
 from pad_integrations.runtime.decode_queue import get_decode_queue
+from pad_integrations.runtime.recording import new_turn as recorded_new_turn
 from pad_integrations.runtime.recording import recorder_for
-from pad_integrations.runtime.requests import build_request, sampling_settings
+from pad_integrations.runtime.requests import build_request, sampling_settings, with_system_instruction
 from pad_integrations.server.admission import Admission, Job, QueueFullError, Slot, TokenBound, message_texts
 from pad_integrations.server.auth import acting_as
 from pad_integrations.server.http import APIError
@@ -212,6 +214,8 @@ class ChatService:
             except (ValueError, TypeError) as exc:
                 raise APIError(400, str(exc), param="strategy") from None
         tools = body.offered_tools
+        if body.instruction:  # response_format / forced tool: say what the grammar will hold the reply to
+            messages = with_system_instruction(messages, body.instruction)
         prompt_tokens = await asyncio.to_thread(self.generator.count_tokens, messages, tools)
         room = self.generator.context_window - prompt_tokens
         if room < 1:
@@ -231,7 +235,8 @@ class ChatService:
             stop=body.stop,
         )
         request = build_request(
-            messages, profile=preference, strategy=strategy, sampling=sampling, tools=tools, strategy_params=params
+            messages, profile=preference, strategy=strategy, sampling=sampling, tools=tools, strategy_params=params,
+            constraint=body.constraint,
         )
         try:
             return slot.submit(request, stream=body.stream)
@@ -242,6 +247,9 @@ class ChatService:
     async def _store_turn(self, memory: PreferenceMemory, user: str, turn: list[dict[str, Any]]) -> None:
         """Commit the turn (durable when this returns), then read it for preferences off the request path;
         the user's next request waits for that reading (read-your-writes)."""
+        turn = [m for m in turn if str(m.get("content") or "").strip()]
+        if not turn:  # nothing said (e.g. an empty reply to tool results only): nothing to store
+            return
         ids = await asyncio.to_thread(memory.commit_turn, user, turn)
 
         def read() -> None:
@@ -278,16 +286,10 @@ class ChatService:
 
 
 def new_turn(messages: list[dict[str, Any]], reply: str) -> list[dict[str, Any]]:
-    """What a request adds to the conversation: the user messages after the last assistant turn, and the reply.
-
-    Clients resend the whole history with every request; observing only the new part stores each
-    message once. System messages are the application's, not the user's, and are not observed.
-    """
-    start = 0
-    for i, message in enumerate(messages):
-        if message["role"] == "assistant":
-            start = i + 1
-    new = [{"role": "user", "content": m["content"]} for m in messages[start:] if m["role"] == "user"]
+    """What a request adds to the conversation: its user messages (the shared rule of what is new,
+    :func:`pad_integrations.runtime.recording.new_turn`), and the reply. Tool results are not observed."""
+    new = [{"role": "user", "content": m["content"]} for m in recorded_new_turn(messages, itemgetter("role"))
+           if m["role"] == "user"]
     return [*new, {"role": "assistant", "content": reply}]
 
 
