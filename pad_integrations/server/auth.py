@@ -402,7 +402,7 @@ class AuthGate:
         except AuthError as exc:
             if exc.code != "missing_api_key":
                 self.limiter.failed(client)
-            await self._send_error(send, exc.status, exc.message, exc.code, {"WWW-Authenticate": "Bearer"})
+            await self._send_error(send, exc.status, exc.message, exc.code or "unauthorized", {"WWW-Authenticate": "Bearer"})
             return
         state["principal"] = principal
         await self.app(scope, receive, send)
