@@ -12,7 +12,7 @@ import httpx
 import pytest
 from langchain_core.messages import HumanMessage
 
-from memory import PreferenceMemory
+from memory import MemoryLimits, PreferenceLimitError, PreferenceMemory
 from memory.phrases import PREFERENCE_HEADER, STYLE_PHRASES
 from pad_integrations.generation.batch import CachedBatch
 from pad_integrations.langchain import ChatPAD
@@ -86,10 +86,15 @@ def test_an_explicitly_set_instruction_is_capped_cleaned_and_quoted(mem):
 
 
 def test_a_hundred_long_preferences_stay_within_the_prompt_budget(mem):
-    for i in range(100):
-        mem.set_preference("mallory", "likes", f"item {i} " + ATTACK * 5)
+    stored = 0
+    with pytest.raises(PreferenceLimitError):  # the per-kind cap (40) refuses the rest of the hundred
+        for i in range(100):
+            mem.set_preference("mallory", "likes", f"item {i} " + ATTACK * 5)
+            stored += 1
+    assert stored == MemoryLimits().max_per_kind
     profile = mem.profile("mallory")
-    assert len(profile.text) <= 1200 and profile.dropped and len(profile.preferences) + len(profile.dropped) == 100
+    assert len(profile.text) <= 1200 and profile.dropped
+    assert len(profile.preferences) + len(profile.dropped) == stored
     assert_data_only(profile.text)
 
 
