@@ -27,12 +27,19 @@ class LoadReport:
     write_waits_ms: list[float] = field(default_factory=list)  # waits for the write lock before each write
 
 
-def observe_load(url: str, namespace: str, user_ids: Sequence[str], turns: int) -> LoadReport:
-    """Observe ``turns`` scripted turns for each user (round robin), timing each call; errors are collected."""
+def observe_load(
+    url: str, namespace: str, user_ids: Sequence[str], turns: int, extractor: str = "rules"
+) -> LoadReport:
+    """Observe ``turns`` scripted turns for each user (round robin), timing each call; errors are collected.
+
+    ``extractor``: "rules" (the offline rule extractor; the figures of the write path) or "default"
+    (whatever ``PreferenceMemory()`` picks, a model-backed one where installed)."""
     from memory import PreferenceMemory
+    from memory.extractors.rules import RuleExtractor
 
     report = LoadReport()
-    with PreferenceMemory(url, namespace=namespace) as mem:
+    chosen = RuleExtractor() if extractor == "rules" else None
+    with PreferenceMemory(url, namespace=namespace, extractor=chosen) as mem:
         for turn in range(turns):
             for user in user_ids:
                 text = SCRIPT[turn % len(SCRIPT)]
