@@ -274,6 +274,11 @@ def train_persrm(
     rm.save_pretrained(out)  # with LoRA, transformers writes the adapter only (peft format)
     if config.lora_rank:
         (out / "generation_config.json").unlink(missing_ok=True)  # the base model's, not the adapter's
+        # transformers' add_adapter records the loaded model's path as the base; record the one asked for.
+        adapter_config = out / "adapter_config.json"
+        saved = json.loads(adapter_config.read_text())
+        saved["base_model_name_or_path"] = base_name or base_id
+        adapter_config.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
     for stage, history in result.history.items():
         tail = history[-max(1, len(history) // 10):]
         result.metrics[f"{stage}_final_loss"] = sum(h["loss"] for h in tail) / len(tail)
