@@ -295,6 +295,11 @@ def test_postgres_restart_under_load_resumes_with_clear_errors_and_no_corruption
             error_types=sorted({type(e).__name__ for e in errors}),
             example=repr(str(errors[0])[:160]) if errors else None,
         )
+        # The checks on the errors below mean something only if the outage made writes fail. It does: a
+        # connection refused while the server is down is not retried (memory.db._retryable), and the 4
+        # workers write without pause, so some write meets the down window (about 20 of them every run).
+        assert any(not ok and at >= down_at for at, ok in timeline), \
+            f"no write failed during the restart, so the error checks checked nothing ({line})"
         assert all(isinstance(e, MemoryStoreError) for e in errors), [repr(e) for e in errors[:3]]
         assert all(str(e).startswith("observe failed") for e in errors), [str(e) for e in errors[:3]]
         assert after > 0, f"operations did not resume after the restart ({line})"
