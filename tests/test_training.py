@@ -381,7 +381,18 @@ def test_cases_are_seeded_and_vegetarian_only_asks_about_food() -> None:
 
 
 def test_pairs_are_the_best_and_worst_well_formed_samples_by_the_judges() -> None:
-    from pad_integrations.training.real_recipe import Case, RecipeConfig, Sample, rank_pairs, repetition_rate
+    from pad_integrations.training.real_recipe import (
+        Case,
+        RecipeConfig,
+        Sample,
+        rank_pairs,
+        repetition_rate,
+        trim_unfinished,
+    )
+
+    # An answer cut by the token limit keeps only its complete sentences or lines.
+    assert trim_unfinished("Air rises. It cools and the wat") == "Air rises."
+    assert trim_unfinished("- one\n- two\n- thr") == "- one\n- two" and trim_unfinished("no end") == ""
 
     case = Case("How do clouds form over mountains?", "bullets", "Give me your answers as a list of bullet points.")
     listed = Sample("- Air rises.\n- It cools.\n- Water condenses.", True, True, 12)
@@ -405,7 +416,9 @@ def test_real_recipe_builds_a_loadable_adapter_from_the_models_own_answers(tiny_
     from pad_integrations.training.real_recipe import RecipeConfig, build
 
     config = RecipeConfig().smoke()
-    config = type(config)(**{**config.__dict__, "max_questions": 4, "samples_per_case": 4, "max_new_tokens": 12})
+    # The tiny model writes no sentences: its cut answers are kept whole rather than trimmed to nothing.
+    config = type(config)(**{**config.__dict__, "max_questions": 4, "samples_per_case": 4, "max_new_tokens": 12,
+                             "trim_unfinished": False})
     out = tmp_path / "persrm"
     report = build(out, config, model_dir=str(tiny_model_dir), base_name=str(tiny_model_dir), progress=False,
                    smoke=True)

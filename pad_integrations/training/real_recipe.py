@@ -53,7 +53,9 @@ class RecipeConfig:
     generation_batch: int = 512
     max_repetition: float = 0.3  # share of repeated word 3-grams above which a sample is not well formed
     require_finished: bool = True  # a well-formed sample ends with the end-of-turn token
-    # (when False, a sample cut by max_new_tokens is trimmed to its last complete sentence or line)
+    # When False, a sample cut by max_new_tokens is still used, trimmed to its last complete sentence or
+    # line (``trim_unfinished``; a model that writes no sentences, such as a test's tiny one, keeps it whole).
+    trim_unfinished: bool = True
     max_train_eval_pairs: int = 256  # training pairs whose reward accuracy is re-measured at the end
     min_gap: float = 0.25  # judge score gap below which a case gives no pair
     heldout_share: float = 0.15
@@ -173,7 +175,7 @@ def sample_answers(model: Any, tokenizer: Any, cases: Sequence[Case], config: Re
             finished = bool(ends)
             tokens = tokens[: ends[0]] if ends else tokens
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
-            if not finished and not config.require_finished:
+            if not finished and not config.require_finished and config.trim_unfinished:
                 text = trim_unfinished(text)
             texts[j] = Sample(text, jobs[j][1], finished, len(tokens), repetition_rate(text))
         bar.update(len(chunk))
