@@ -82,6 +82,9 @@ class ImplicitExtractor:
     def extract(self, context: ExtractionContext) -> list[Decision]:
         import numpy as np
 
+        from memory.extractors.sentences import _ruled
+
+        active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, str]] = []
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
@@ -89,6 +92,8 @@ class ImplicitExtractor:
             for clause in clauses(message.content):
                 if clause.question or not _PERSON.search(clause.text) or is_instruction(clause.text):
                     continue
+                if _ruled(clause, active):
+                    continue  # the rules already read it (a diet, an allergy, a style): no second reading
                 candidates.append((index, clause.text))
         candidates = candidates[: self.max_clauses]
         if not candidates:

@@ -127,9 +127,9 @@ class SentenceExtractor(RuleExtractor):
         # likes/dislikes/avoid readings are left to the classifier and the span extractor, which name the
         # thing better ('Street art is what I love most' -> 'Street art', not 'most'). The rules skip
         # tainted messages themselves.
-        decisions = [
-            d for d in super().extract(context) if not (isinstance(d, Assert) and d.kind in _OPINION_KINDS)
-        ]
+        ruled_decisions = super().extract(context)
+        decisions = [d for d in ruled_decisions if not (isinstance(d, Assert) and d.kind in _OPINION_KINDS)]
+        rule_opinions = [d for d in ruled_decisions if isinstance(d, Assert) and d.kind in _OPINION_KINDS]
         active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, Clause, bool]] = []
         skipped = 0
@@ -145,6 +145,7 @@ class SentenceExtractor(RuleExtractor):
         context.extra["inference"] = {"classified": len(candidates), "skipped": skipped}
         # The rules' free-text values get the same checks by meaning as the classifier's phrases.
         ruled = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
+        ruled += rule_opinions
         if not candidates and not ruled:
             return decisions
         texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled]
@@ -156,6 +157,7 @@ class SentenceExtractor(RuleExtractor):
             if inj >= self.injection_similarity or self._not_words(d.value)
         }
         decisions = [d for d in decisions if id(d) not in refused]
+        rule_opinions = [d for d in rule_opinions if id(d) not in refused]
         vectors, injection = all_vectors[: len(candidates)], all_injection[: len(candidates)]
         predictions = self.classifier.predict_vectors(vectors) if candidates else []
         found: list[Decision] = []
@@ -169,6 +171,10 @@ class SentenceExtractor(RuleExtractor):
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
                 source = "implicit" if incidental else "explicit"
                 found.append(Assert(KIND[label], phrase, source, confidence, weight, index, self.name))
+        # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
+        # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
+        read = {d.message_index for d in found}
+        found += [d for d in rule_opinions if d.message_index not in read and not self._not_words(d.value)]
         found = self._resolve_by_meaning(found, context.active)
         return _dedupe(decisions + found)
 
@@ -189,7 +195,9 @@ class SentenceExtractor(RuleExtractor):
             if overlap:
                 best = overlap[0]
             old = olds[best]
-            if not overlap and row[best] < self.same_thing_similarity:
+            # Symbols the model cannot read ('🍕', '🍣' both become [UNK]) are compared by slot only.
+            unreadable = not (re.search(r"[^\W_]", d.value) and re.search(r"[^\W_]", old.value))
+            if not overlap and (unreadable or row[best] < self.same_thing_similarity):
                 out.append(d)
                 continue
             same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
@@ -276,7 +284,32 @@ def _merge_reactions(parts: list[Clause]) -> list[Clause]:
 
 _OPINION_KINDS = frozenset({"likes", "dislikes", "avoid"})
 _STOP = frozenset(
-    ["a", "an", "the", "my", "our", "of", "to", "for", "in", "on", "at", "with", "and", "or", "any", "some", "very", "really", "just", "much", "more", "most", "own", "good"]
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "of",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "and",
+        "or",
+        "any",
+        "some",
+        "very",
+        "really",
+        "just",
+        "much",
+        "more",
+        "most",
+        "own",
+        "good",
+    ]
 )
 
 
