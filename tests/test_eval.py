@@ -271,7 +271,6 @@ def test_tune_smoke_runs_the_whole_pipeline(tiny_model_dir, tiny_reward_model_di
 
 def test_minilm_on_topic_second_opinion_uses_the_real_embedding_model():
     from memory.embedding import available
-
     from pad_integrations.evaluation.semantic import minilm_on_topic
 
     if not available():
