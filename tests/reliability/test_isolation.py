@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,22 @@ class PrefillSpy:
         """(sequences seen, the decoded sequences that carry markers of more than one user)."""
         texts = [engine.tokenizer.decode(s) for s in self.sequences]
         return len(texts), [t for t in texts if len(owners(t)) > 1]
+
+    def preference_owners(self, engine: GuidedGenerator) -> set[int]:
+        """Users whose own seeded preference marker reached the model in some prefilled sequence."""
+        texts = [engine.tokenizer.decode(s) for s in self.sequences]
+        return {int(m.group(1)) for t in texts for m in SEEDED.finditer(t)}
+
+
+# The markers seed_users stores (worker 0, ops 0 and 1); questions use worker 1.
+SEEDED = re.compile(r"zq(\d+)w0n[01]")
+
+
+def assert_the_spy_saw_every_user(spy: PrefillSpy, engine: GuidedGenerator, sequences: int) -> None:
+    """'No leak' means something only if prompts were seen and carried each user's own preferences."""
+    assert sequences >= CALLS, f"the prefill spy saw {sequences} sequences for {CALLS} calls"
+    missing = set(range(USERS)) - spy.preference_owners(engine)
+    assert not missing, f"no prefilled sequence carried the preferences of users {sorted(missing)}"
 
 
 @pytest.fixture
@@ -154,6 +171,7 @@ def test_chatpad_never_shows_one_user_another_users_preferences(tiny_model_dir, 
     check_profiles(mem, users, calls_per_user)
     figures("isolation ChatPAD", calls=CALLS, users=USERS, calls_per_s=round(CALLS / elapsed, 1),
             prefilled_sequences=sequences, leaks=len(mixed))
+    assert_the_spy_saw_every_user(spy, engine, sequences)
     assert not mixed, mixed[:2]
     mem.close()
 
@@ -206,5 +224,6 @@ def test_the_server_never_shows_one_user_another_users_preferences(engine, spy, 
     check_profiles(mem, users, Counter(i for i, _ in results))
     figures("isolation server", calls=CALLS, users=USERS, calls_per_s=round(CALLS / elapsed, 1),
             prefilled_sequences=sequences, leaks=len(mixed))
+    assert_the_spy_saw_every_user(spy, engine, sequences)
     assert not mixed, mixed[:2]
     mem.close()
