@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import select
 import socket
 import subprocess
 import sys
@@ -205,6 +206,7 @@ def test_slow_clients_do_not_stall_the_others(server, client):
     parts = urlsplit(base_url)
     stop = threading.Event()
     sockets: list[socket.socket] = []
+    sent = [0] * 40
 
     def slowloris(index: int) -> None:
         sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
@@ -216,20 +218,37 @@ def test_slow_clients_do_not_stall_the_others(server, client):
             if stop.is_set():
                 return
             sock.send(bytes([byte]))
+            sent[index] += 1
             time.sleep(0.05)
         stop.wait(30)
+
+    def waiting(sock: socket.socket) -> bool:
+        """Open, and the server has neither answered nor closed it (its request is still unfinished)."""
+        if sock.fileno() == -1:
+            return False
+        # Readable means the server answered (bytes) or closed the connection (EOF); poll, never block.
+        readable, _, _ = select.select([sock], [], [], 0)
+        return not readable
 
     trickles = [threading.Thread(target=slowloris, args=(i,), daemon=True) for i in range(40)]
     for t in trickles:
         t.start()
     try:
         time.sleep(1.0)
+        deadline = time.monotonic() + 30
+        while not all(sent) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sockets) == 40 and all(sent), f"slow connections not all trickling yet: {sent}"
         latencies = []
         for n in range(10):
             started = time.perf_counter()
             response = client.post(CHAT, json=chat_body(user=f"patient {n}"))
             latencies.append(time.perf_counter() - started)
             assert response.status_code == 200, response.text
+        # The property (no timing is asserted): the normal requests were answered while every slow
+        # connection was still open with its request unfinished, not because the server dropped them.
+        assert not stop.is_set() and all(waiting(sock) for sock in sockets), \
+            [i for i, sock in enumerate(sockets) if not waiting(sock)]
         # A client that streams and then reads nothing does not hold up the rest either.
         with client.stream("POST", CHAT, json=chat_body(stream=True)):
             assert client.post(CHAT, json=chat_body(user="next")).status_code == 200
