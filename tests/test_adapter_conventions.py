@@ -36,7 +36,7 @@ def test_unknown_arguments_are_refused_and_aliases_accepted(cls: type, tiny_mode
 
 def test_model_kwargs_reach_from_pretrained(tiny_model_dir: Path) -> None:
     """A revision that does not exist locally is an error: the keyword was passed, not dropped."""
-    with pytest.raises(Exception, match="(?i)revision|not a valid|cannot load"):
+    with pytest.raises(Exception, match=r"(?i)revision|not a valid|cannot load"):
         get_generator(str(tiny_model_dir), model_kwargs={"revision": "no-such-revision", "local_files_only": True,
                                                          "attn_implementation": "no-such-attention"})
 
