@@ -201,7 +201,7 @@ def test_oversized_bodies_are_413_without_being_read(server, client, admin_key):
 # -- slow clients -----------------------------------------------------------------------------------
 
 
-def test_slow_clients_do_not_stall_the_others(server, client):
+def test_slow_clients_do_not_stall_the_others(server, client, admin_key):
     base_url, _ = server
     parts = urlsplit(base_url)
     stop = threading.Event()
@@ -211,7 +211,9 @@ def test_slow_clients_do_not_stall_the_others(server, client):
     def slowloris(index: int) -> None:
         sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
         sockets.append(sock)
-        head = f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        # With a valid key: a keyless request is answered 401 as soon as its headers end, body unread.
+        head = (f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {admin_key}\r\n")
         if index % 2:  # half announce a body and send a trickle of it; half never finish their headers
             head += "Content-Length: 1000\r\n\r\n{\"model\": "
         for byte in head.encode():
