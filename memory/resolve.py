@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
 from memory import taxonomy
 from memory.extractors.base import Assert, Decision, Retract
@@ -70,9 +70,10 @@ def _combine(a: float, b: float) -> float:
     return round(min(0.99, 1 - (1 - a) * (1 - b)), 4) if max(a, b) < 1.0 else 1.0
 
 
-_PREFS = PreferenceRow.__table__
+# Declarative classes type ``__table__`` as FromClause; these are plain Tables (no __table__ override).
+_PREFS = cast(Table, PreferenceRow.__table__)
 _INSERT_PREF = insert(_PREFS)
-_INSERT_EVENT = insert(EventRow.__table__)
+_INSERT_EVENT = insert(cast(Table, EventRow.__table__))
 _MUTABLE = (
     "status",
     "weight",

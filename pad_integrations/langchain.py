@@ -648,11 +648,12 @@ class ChatPAD(BaseChatModel):
         base = super()._get_llm_string(stop=stop, **kwargs)
         memory = resolve_memory(self.memory)
         user = kwargs.get("user_id") or _runtime_user() or current_user() or self.user_id
-        if memory is None or user is None:
+        user_id = check_user_id(user) if memory is not None else None
+        if memory is None or user_id is None:
             return base
         from pad_integrations.runtime.profiles import guidance_of, read_profile
 
-        guidance = guidance_of(read_profile(memory, check_user_id(user)))
+        guidance = guidance_of(read_profile(memory, user_id))
         return f"{base}---profile:{json.dumps([user, guidance])}"
 
     # -- tools and structured output --------------------------------------------------------------

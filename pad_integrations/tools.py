@@ -132,7 +132,8 @@ def _scan_block(text: str, start: int, final: bool) -> tuple[int, list[ToolCall]
     (``final``) a block whose calls are whole but whose closing tag is missing still counts.
     """
     decoder = json.JSONDecoder()
-    pos, values = start + len(HERMES_OPEN), []
+    pos = start + len(HERMES_OPEN)
+    values: list[Any] = []
     while True:
         while pos < len(text) and text[pos] in _SEPARATORS:
             pos += 1

@@ -158,7 +158,8 @@ class LLMExtractor:
             event = str(item.get("event", "ADD")).strip().upper()
             real_id = ids.get(str(item.get("id", "")).strip())
             kind, value = item.get("kind"), item.get("value")
-            source = item.get("source") if item.get("source") in _SOURCES else "implicit"
+            given_source = item.get("source")
+            source = given_source if isinstance(given_source, str) and given_source in _SOURCES else "implicit"
             confidence = _confidence(item, self.default_confidence)
             if event == "NONE":
                 continue

@@ -29,9 +29,9 @@ class RuleExtractor:
             if message.role != "user" or tainted(message.content):
                 continue
             parts = clauses(message.content)
-            readings = [(c, style_signals(c)) for c in parts]
+            styled = [(c, style_signals(c)) for c in parts]
             readings = [
-                (c, styles, content_signals(c, active, style_found=bool(styles))) for c, styles in readings
+                (c, styles, content_signals(c, active, style_found=bool(styles))) for c, styles in styled
             ]
             # A preference stated in passing inside a request ('suggest a dinner? I am vegetarian') is implicit.
             incidental = any(c.request and not styles and not content for c, styles, content in readings)

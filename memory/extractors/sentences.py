@@ -144,16 +144,16 @@ class SentenceExtractor(RuleExtractor):
             candidates += [(index, c, incidental) for c in open_[: self.max_sentences]]
         context.extra["inference"] = {"classified": len(candidates), "skipped": skipped}
         # The rules' free-text values get the same checks by meaning as the classifier's phrases.
-        ruled = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
-        ruled += rule_opinions
-        if not candidates and not ruled:
+        ruled_asserts = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
+        ruled_asserts += rule_opinions
+        if not candidates and not ruled_asserts:
             return decisions
-        texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled]
+        texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled_asserts]
         all_vectors = self.classifier.encoder.encode(texts)
         all_injection = (all_vectors @ self._injection_vectors().T).max(axis=1)
         refused = {
             id(d)
-            for d, inj in zip(ruled, all_injection[len(candidates) :], strict=True)
+            for d, inj in zip(ruled_asserts, all_injection[len(candidates) :], strict=True)
             if inj >= self.injection_similarity or self._not_words(d.value)
         }
         decisions = [d for d in decisions if id(d) not in refused]

@@ -216,7 +216,7 @@ class ChatFormatter:
         try:
             encoded = self.tokenizer.apply_chat_template(
                 msgs,
-                tools=list(tools) if tools else None,
+                tools=[dict(t) for t in tools] if tools else None,
                 add_generation_prompt=True,
                 tokenize=True,
                 return_dict=True,
@@ -224,6 +224,8 @@ class ChatFormatter:
             )
         except TemplateError as exc:  # the template's own raise_exception(): e.g. roles must alternate
             raise ValueError(f"the model's chat template rejected these messages: {exc}") from exc
+        if not isinstance(encoded, Mapping):  # tokenize=True with return_dict=True gives a BatchEncoding
+            raise TypeError(f"apply_chat_template returned {type(encoded).__name__}, not a BatchEncoding")
         ids = list(encoded["input_ids"])
         if tools:
             self._check_tools_rendered(ids, tools)

@@ -106,23 +106,30 @@ def apply_guards(
     nucleus = params.get("nucleus")
     penalty = float(params.get("repetition_penalty", 1.0))
     n = int(params.get("no_repeat_ngram", 0))
-    use_nucleus = nucleus is not None and float(nucleus) < 1.0
-    if use_nucleus and anchor_logp is None:
-        raise ValueError("the nucleus guard needs the preference-prompted log-probs")
-    if (penalty != 1.0 or n) and generated is None:
-        raise ValueError("the repetition guards need the generated ids (StepView.generated)")
+    # ``anchor`` is set exactly when the nucleus guard is on, ``history`` when a repetition guard is.
+    anchor: torch.Tensor | None = None
+    top_p = 1.0 if nucleus is None else float(nucleus)
+    if top_p < 1.0:
+        if anchor_logp is None:
+            raise ValueError("the nucleus guard needs the preference-prompted log-probs")
+        anchor = anchor_logp
+    history: Sequence[Sequence[int]] = ()
+    if penalty != 1.0 or n:
+        if generated is None:
+            raise ValueError("the repetition guards need the generated ids (StepView.generated)")
+        history = generated
     if n:
         # The ban goes first and into the anchor too, so the nucleus is taken over the tokens that are still
         # allowed: a confident policy whose only nucleus token is banned still leaves its next best choice.
         before = scores
-        scores = no_repeat_ngram(scores, generated, n)  # type: ignore[arg-type]
+        scores = no_repeat_ngram(scores, history, n)
         scores = _keep_rows_with_a_choice(before, scores)
-        if use_nucleus:
-            anchor_logp = anchor_logp.masked_fill(torch.isneginf(scores) & ~torch.isneginf(before), NEG_INF)
-    if use_nucleus:
-        scores = nucleus_mask(scores, anchor_logp, float(nucleus))  # type: ignore[arg-type]
+        if anchor is not None:
+            anchor = anchor.masked_fill(torch.isneginf(scores) & ~torch.isneginf(before), NEG_INF)
+    if anchor is not None:
+        scores = nucleus_mask(scores, anchor, top_p)
     if penalty != 1.0:
-        scores = repetition_penalty(scores, generated, penalty)  # type: ignore[arg-type]
+        scores = repetition_penalty(scores, history, penalty)
     return scores
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import llguidance
 import llguidance.hf
@@ -265,7 +266,8 @@ class TokenConstraint:
         return self.matcher.is_accepting()
 
     def text(self) -> str:
-        return self.tokenizer.decode(self.generated, skip_special_tokens=True)
+        # One flat id list decodes to one string (only a batch of lists gives list[str]).
+        return cast(str, self.tokenizer.decode(self.generated, skip_special_tokens=True))
 
 
 def check_constraint(constraint: object) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,7 +68,7 @@ def marker_hits(stored_text: str, markers: list[str]) -> list[str]:
     return [m for m in markers if m in raw or m in norm or m in rev]
 
 
-def _fail(row: Any, why: str) -> None:
+def _fail(row: Any, why: str) -> NoReturn:
     rid = row.get("id") if isinstance(row, dict) else None
     raise EvalSetError(f"{rid or '?'}: {why}")
 
