@@ -16,7 +16,10 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "memory_bench.py"
 def test_eval_script_prints_precision_and_recall_by_kind_and_source(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    eval_main(["-v"])
+    # The legacy rule-eval file, scored with the rule extractor alone (regression data; the independent
+    # evaluation sets are scored in tests/test_memory_inference.py).
+    legacy = Path(__file__).resolve().parents[1] / "memory" / "eval" / "conversations.jsonl"
+    eval_main([str(legacy), "-v", "--rules"])
     out = capsys.readouterr().out
     assert "116 conversations, 86 gold preferences" in out
     for heading in ("by kind", "by source", "overall", "explicit", "implicit", "feedback", "allergies"):

@@ -11,8 +11,14 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from pad_integrations import GenerationRequest, GuidedGenerator
-from pad_integrations.errors import GenerationError, ModelLoadError, TokenizerMismatchError
+from pad_integrations.errors import (
+    GenerationError,
+    InvalidRequestError,
+    ModelLoadError,
+    TokenizerMismatchError,
+)
 from pad_integrations.generation import PersonalizedRewardModel
+from pad_integrations.generation.strategies import STRATEGIES, StepView, Strategy
 from pad_integrations.runtime import DecodeQueue, batch_group
 from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model, default_corpus, train_tokenizer
 
@@ -79,14 +85,32 @@ def test_every_token_excluded_is_a_generation_error(gen, fault, do_sample):
         gen.generate(MESSAGES, strategy="base", max_new_tokens=3, do_sample=do_sample, seed=1)
 
 
-def test_a_request_whose_parameters_overflow_fails_alone_in_a_shared_decode(gen):
-    """r=1e308 is a finite number (it passes validation) but (1+r)·logp overflows to NaN scores.
+def test_an_overflowing_parameter_is_refused_before_any_decoding(gen):
+    """r=1e308 used to pass validation and overflow (1+r)·logp to NaN mid-decode; it is now out of the
+    documented range and refused up front, as a client mistake."""
+    with pytest.raises(InvalidRequestError, match=r"r must be a number in \[-100, 100\]"):
+        gen.generate(MESSAGES, preference=PREF, strategy="linear", max_new_tokens=3, r=1e308)
 
-    In a shared decode queue that request must fail on its own, never take other users' rows with it.
-    """
+
+class _NaNScores(Strategy):
+    """A strategy that poisons its rows with NaN scores, as a numerically broken one would."""
+
+    name = "test-nan-scores"
+
+    def contexts(self, n_prefs: int) -> list[str]:
+        return ["base"]
+
+    def scores(self, view: StepView, n_prefs: int) -> torch.Tensor:
+        return torch.full_like(view.logits["base"], float("nan"))
+
+
+def test_a_request_whose_scores_turn_nan_fails_alone_in_a_shared_decode(gen, monkeypatch):
+    """Whatever makes one request's scores NaN, in a shared decode queue that request must fail on its
+    own, never take other users' rows with it."""
+    monkeypatch.setitem(STRATEGIES, _NaNScores.name, _NaNScores)
     queue = DecodeQueue(gen)
     try:
-        poisoned = GenerationRequest(MESSAGES, PREF, "linear", max_new_tokens=3, strategy_params={"r": 1e308})
+        poisoned = GenerationRequest(MESSAGES, PREF, _NaNScores.name, max_new_tokens=3)
         healthy = [GenerationRequest(MESSAGES, f"Mention zq{i}.", "amulet", max_new_tokens=3) for i in range(3)]
         with batch_group(4):  # all four meet in one decode
             futures = [queue.submit(r) for r in [poisoned, *healthy]]
