@@ -125,6 +125,27 @@ def group_member() -> Iterator[None]:
             group.settle()
 
 
+@dataclass(frozen=True)
+class QueueStats:
+    """A snapshot of one decode queue (the server's ``/metrics`` reads it).
+
+    Counters (``*_total``) only grow; ``in_flight_rows`` and ``queued`` are gauges; ``tokens_per_s`` is
+    the rate of generated tokens over the last :data:`RATE_WINDOW_S` seconds.
+    """
+
+    in_flight_rows: int  # requests being decoded (prefilling or stepping) now
+    queued: int  # requests submitted and not decoding yet
+    tokens_generated_total: int  # tokens chosen, over every row of every decode
+    decode_steps_total: int  # decode steps (one forward per model kind) run
+    prefill_tokens_total: int  # prompt tokens encoded, over every context of every row
+    cancelled_total: int  # requests cancelled (by the caller or a disconnected client)
+    requests_total: int  # requests submitted
+    tokens_per_s: float  # generated tokens per second over the recent window
+
+
+RATE_WINDOW_S = 10.0
+
+
 @dataclass
 class _Pending:
     request: GenerationRequest
@@ -143,6 +164,8 @@ class DecodeQueue:
         self._cond = threading.Condition()
         self._closed = False
         self.decodes = 0  # number of generate_batch calls so far (observability, tests)
+        self._counts = {"tokens": 0, "steps": 0, "prefill": 0, "cancelled": 0, "requests": 0, "rows": 0}
+        self._recent: list[tuple[float, int]] = []  # (time, tokens) per finished row, for tokens_per_s
         self._worker = threading.Thread(target=self._run, name="pad-decode", daemon=True)
         self._worker.start()
 
@@ -157,10 +180,23 @@ class DecodeQueue:
             if self._closed:
                 raise QueueClosedError("this decode queue is closed: the process is shutting down")
             self._pending.append(item)
+            self._counts["requests"] += 1
         if group is not None:
             group.settle(self)
         self.wake()
         return item.future
+
+    def stats(self) -> QueueStats:
+        """Counters and gauges of this queue, for metrics."""
+        with self._cond:
+            now = time.monotonic()
+            self._recent = [(t, n) for t, n in self._recent if now - t <= RATE_WINDOW_S]
+            c = self._counts
+            return QueueStats(
+                in_flight_rows=c["rows"], queued=len(self._pending), tokens_generated_total=c["tokens"],
+                decode_steps_total=c["steps"], prefill_tokens_total=c["prefill"], cancelled_total=c["cancelled"],
+                requests_total=c["requests"], tokens_per_s=sum(n for _, n in self._recent) / RATE_WINDOW_S,
+            )
 
     def wake(self) -> None:
         with self._cond:
@@ -193,6 +229,13 @@ class DecodeQueue:
 
     def _decode(self, live: list[_Pending]) -> None:
         self.decodes += 1
+        self._counts["rows"] = len(live)
+        try:
+            self._decode_rows(live)
+        finally:
+            self._counts["rows"] = 0
+
+    def _decode_rows(self, live: list[_Pending]) -> None:
 
         streamed: set[int] = set()
 
@@ -217,10 +260,17 @@ class DecodeQueue:
                     if i in streamed:
                         p.future.set_exception(exc)
                     else:
-                        self._decode([p])
+                        self._decode_rows([p])
                 return
             for p in live:
                 p.future.set_exception(exc)
             return
+        with self._cond:
+            now = time.monotonic()
+            for result in results:
+                self._counts["tokens"] += result.usage.output_tokens
+                self._counts["prefill"] += result.usage.input_tokens
+                self._recent.append((now, result.usage.output_tokens))
+            self._counts["steps"] += max((r.usage.output_tokens for r in results), default=0)
         for p, result in zip(live, results, strict=True):
             p.future.set_result(result)
