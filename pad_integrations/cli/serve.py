@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+from typing import Any
 
 from pad_integrations.cli.common import (
     CLIError,
@@ -57,6 +58,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest request body; larger ones get 413 (default 1 MiB)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+    ray = parser.add_argument_group(
+        "scale-out on Ray Serve (ray extra)",
+        "Serve the same app as a Ray Serve deployment: each replica loads the model once and all share the "
+        "--db memory (PostgreSQL across machines). --host/--port are Ray Serve's HTTP proxy. See docs/scaling.md.")
+    ray.add_argument("--ray", action="store_true", help="serve with Ray Serve instead of one uvicorn process")
+    ray.add_argument("--replicas", type=_positive, metavar="N",
+                     help="fixed number of replicas (default 1); not with --ray-autoscaling")
+    ray.add_argument("--ray-autoscaling", metavar="JSON",
+                     help="Ray's AutoscalingConfig as JSON, its own field names, e.g. "
+                     "'{\"min_replicas\": 1, \"max_replicas\": 4, \"target_ongoing_requests\": 8}'")
+    ray.add_argument("--ray-actor-options", metavar="JSON",
+                     help="Ray's ray_actor_options per replica as JSON, e.g. '{\"num_cpus\": 2}' or "
+                     "'{\"num_gpus\": 1}' (default: Ray's, one CPU)")
+    ray.add_argument("--ray-address", metavar="ADDRESS",
+                     help="join an existing Ray cluster (e.g. auto on a node of it, or ray://HEAD:10001); "
+                     "default: start a local one for as long as this command runs")
 
 
 def is_loopback(host: str) -> bool:
@@ -97,8 +114,34 @@ def _announce_auth(args: argparse.Namespace, memory: object) -> None:
         status(args, f"Requests need an API key ({active} active).")
 
 
+def _ray_settings(args: argparse.Namespace) -> Any:
+    """The Ray settings from --replicas/--ray-*, refused (exit 2) when inconsistent or malformed."""
+    given = [flag for flag, value in (("--replicas", args.replicas), ("--ray-autoscaling", args.ray_autoscaling),
+                                      ("--ray-actor-options", args.ray_actor_options),
+                                      ("--ray-address", args.ray_address)) if value is not None]
+    if not args.ray:
+        if given:
+            raise CLIError(f"{', '.join(given)} only apply with --ray", code=2)
+        return None
+    if args.replicas is not None and args.ray_autoscaling is not None:
+        raise CLIError("--replicas and --ray-autoscaling exclude each other (autoscaling sets the count)", code=2)
+    from pad_integrations.server.ray_serve import RaySettings, autoscaling_config, parse_json_object
+
+    try:
+        autoscaling = None
+        if args.ray_autoscaling is not None:
+            autoscaling = parse_json_object(args.ray_autoscaling, "--ray-autoscaling")
+            autoscaling_config(autoscaling)  # Ray's own validation, before anything loads
+        actor_options = (None if args.ray_actor_options is None
+                         else parse_json_object(args.ray_actor_options, "--ray-actor-options"))
+        return RaySettings(replicas=args.replicas or 1, autoscaling=autoscaling, actor_options=actor_options)
+    except ValueError as exc:
+        raise CLIError(str(exc), code=2) from None
+
+
 def run(args: argparse.Namespace) -> int:
     _check_auth(args)
+    ray_settings = _ray_settings(args)
     from pad_integrations.server import ServerConfig, serve
 
     config = ServerConfig(
@@ -114,6 +157,9 @@ def run(args: argparse.Namespace) -> int:
     status(args, f"Preferences stored in {memory_location(memory)}")
     _announce_auth(args, memory)
     model = model_path(args)
+    if ray_settings is not None:
+        _serve_on_ray(args, ray_settings, config, memory, model)
+        return 0
     status(args, f"Loading {model} ...")
     quiet_loading(args)
     serve(
@@ -128,3 +174,22 @@ def run(args: argparse.Namespace) -> int:
         log_level=args.log_level,
     )
     return 0
+
+
+def _serve_on_ray(args: argparse.Namespace, settings: Any, config: Any, memory: Any, model: str) -> None:
+    """``pad serve --ray``: every replica opens the memory this process opened (the same URL, so all share
+    it) and loads ``model`` itself; this process only starts or joins Ray and waits."""
+    from pad_integrations.server.ray_serve import ReplicaSpec, serve_on_ray
+
+    url = memory.engine.url
+    if url.get_backend_name() == "sqlite" and args.ray_address is not None:
+        status(args, "WARNING: a SQLite memory is one machine's file; replicas on other nodes of the cluster "
+               "cannot share it. Use PostgreSQL (--db postgresql+psycopg://...) on a multi-machine cluster.")
+    spec = ReplicaSpec(model=model, reward_model=reward_model_path(args), device=args.device, dtype=args.dtype,
+                       db=url.render_as_string(hide_password=False), namespace=args.namespace, config=config)
+    memory.close()  # the replicas open their own
+    count = (f"{settings.replicas} replica(s)" if settings.autoscaling is None
+             else f"autoscaled replicas {dict(settings.autoscaling)}")
+    status(args, f"Starting Ray Serve: {count} of {model} ...")
+    serve_on_ray(spec, settings, address=args.ray_address, host=args.host, port=args.port,
+                 ready=lambda where: status(args, f"Serving on {where} (Ray Serve; Ctrl-C stops)"))

@@ -21,6 +21,8 @@ async def healthz(request: Request, service: ChatService = Depends(get_service))
         "model": service.model_id,
         "requests": {"in_progress": service.admission.in_flight, "capacity": service.config.max_pending},
         "decodes": service.decode_queue.decodes,
+        # Under Ray Serve (`pad serve --ray`): which replica answered (id, pid, node).
+        **({"replica": request.app.state.replica} if getattr(request.app.state, "replica", None) else {}),
     }
 
 

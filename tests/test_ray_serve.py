@@ -1,0 +1,282 @@
+"""``pad serve --ray``: the server's app on Ray Serve, for real.
+
+The documented command starts a local Ray cluster with 2 replicas of a tiny model, all on one
+PostgreSQL memory; the real ``openai`` client talks to Ray Serve's HTTP proxy. Checked: both replicas
+answer (each response names its replica), a preference learned through one replica steers the next
+answer served by the other, and SIGKILLing a replica loses no acknowledged turn.
+
+Needs the ``ray`` extra (part of ``all``); without it the test is skipped, except in CI (``CI=true``),
+where a missing extra is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from memory import PreferenceMemory
+from pad_integrations._extras import MissingExtraError
+from pad_integrations.server.auth import KeyStore
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CONCISE = "Keep answers short and to the point."
+QUESTION = [{"role": "user", "content": "Tell me about the cat."}]
+
+
+def ray_installed() -> bool:
+    try:
+        import ray.serve  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_ray = pytest.mark.skipif(
+    not ray_installed() and not IN_CI, reason="the ray extra is not installed (pip install 'pad-integrations[ray]')"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RayServer:
+    url: str
+    model: str
+    key: str
+    namespace: str
+    memory: PreferenceMemory
+    proc: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=self.key, max_retries=0, timeout=60)
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=60)
+
+
+def _drain(proc: subprocess.Popen[str], into: list[str], ready: threading.Event) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        into.append(line)
+        if line.startswith("Serving on "):
+            ready.set()
+    ready.set()  # the process ended
+
+
+@pytest.fixture(scope="module")
+def ray_server(tiny_model_dir: Path, postgres_url: str) -> Iterator[RayServer]:
+    """``pad serve --ray --replicas 2`` on PostgreSQL, in its own process group; SIGTERM stops it cleanly."""
+    if not ray_installed():
+        pytest.fail("CI=true but the ray extra is not installed: the Ray Serve test must run in CI")
+    namespace = f"ray-{uuid.uuid4().hex[:8]}"  # the database is shared with other tests
+    memory = PreferenceMemory(url=postgres_url, namespace=namespace)
+    key = KeyStore(memory.engine).create("tenant", namespace=namespace)[0]
+    port = free_port()
+    # Half a CPU per replica: both fit on any machine (this one has 2 cores), and a replacement for a
+    # killed replica can start at once.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pad_integrations.cli", "serve", "--ray", "--replicas", "2",
+         "--ray-actor-options", json.dumps({"num_cpus": 0.5}), "--db", postgres_url, "--namespace", namespace,
+         "--model", str(tiny_model_dir), "--port", str(port), "--max-tokens", "8", "--max-queue", "16"],
+        env=dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", RAY_DEDUP_LOGS="0"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+    threading.Thread(target=_drain, args=(proc, output, ready), daemon=True).start()
+    try:
+        ready.wait(timeout=240)
+        if proc.poll() is not None or not any(line.startswith("Serving on ") for line in output):
+            raise AssertionError("pad serve --ray did not come up:\n" + "".join(output[-80:]))
+        url = f"http://127.0.0.1:{port}"
+        model = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {key}"},
+                          timeout=30).json()["data"][0]["id"]
+        yield RayServer(url, model, key, namespace, memory, proc, output)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # the command takes the application and its Ray cluster down
+            try:
+                proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # our own process group: Ray's processes included
+                proc.wait(timeout=30)
+        memory.close()
+    assert proc.returncode == 0, "pad serve --ray did not stop cleanly on SIGTERM:\n" + "".join(output[-80:])
+
+
+def replica_of(raw: Any) -> str:
+    replica = raw.headers.get("x-pad-replica")
+    assert replica, "every response names the replica that served it"
+    return str(replica)
+
+
+def replicas_by_health(server: RayServer, want: int = 2, tries: int = 60) -> dict[str, int]:
+    """Replica id -> process id, from /healthz (routed by Ray Serve) until ``want`` replicas answered."""
+    seen: dict[str, int] = {}
+    with server.http() as http:
+        for _ in range(tries):
+            body = http.get("/healthz").json()
+            seen[body["replica"]["id"]] = body["replica"]["pid"]
+            if len(seen) >= want:
+                break
+    return seen
+
+
+@needs_ray
+@pytest.mark.slow
+def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledged_turn(
+    ray_server: RayServer,
+) -> None:
+    server = ray_server
+    client = server.client()
+
+    # Keys live in PostgreSQL, so every replica applies them; without one: 401, liveness only.
+    assert httpx.get(f"{server.url}/v1/models", timeout=30).status_code == 401
+    assert httpx.get(f"{server.url}/healthz", timeout=30).json() == {"status": "ok"}
+
+    # Both replicas answer.
+    pids = replicas_by_health(server)
+    assert len(pids) == 2 and len(set(pids.values())) == 2, pids
+
+    # A preference learned through one replica ...
+    raw = client.chat.completions.with_raw_response.create(
+        model=server.model, user="learner", max_tokens=6,
+        messages=[{"role": "user", "content": "I prefer short answers, please."}])
+    learned_on = replica_of(raw)
+    assert raw.parse().model_extra["pad"]["preferences_applied"] == []
+    with server.http() as http:
+        # The profile endpoint waits for this replica's own reading of the turn (read-your-writes); on
+        # the other replica the turn is visible once written, milliseconds later: poll, bounded.
+        deadline = time.monotonic() + 20
+        while True:
+            prefs = http.get("/v1/users/learner/preferences").json()["preferences"]
+            if prefs or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    assert [(p["kind"], p["value"]) for p in prefs] == [("verbosity", "concise")]
+
+    # ... steers the next answer served by the other replica (greedy: the same request for a user
+    # without preferences answers differently).
+    steered = None
+    for _ in range(40):
+        raw = client.chat.completions.with_raw_response.create(
+            model=server.model, user="learner", max_tokens=8, temperature=0, messages=QUESTION)
+        if replica_of(raw) != learned_on:
+            steered = raw.parse()
+            break
+    assert steered is not None, "the other replica never served the learner"
+    assert [p["text"] for p in steered.model_extra["pad"]["preferences_applied"]] == [CONCISE]
+    plain = client.chat.completions.create(model=server.model, user="no-prefs", max_tokens=8, temperature=0,
+                                           messages=QUESTION)
+    assert plain.model_extra["pad"]["preferences_applied"] == []
+    assert steered.choices[0].message.content != plain.choices[0].message.content
+
+    # Kill one replica (SIGKILL, no goodbye) while 4 users keep chatting through the proxy.
+    victim, victim_pid = next(iter(pids.items()))
+    acked: list[tuple[str, str, str]] = []  # (user, message, replica) of every turn whose answer arrived
+    failed: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def chat(user: str) -> None:
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            text = f"note {i} from {user}"
+            try:
+                raw = client.chat.completions.with_raw_response.create(
+                    model=server.model, user=user, max_tokens=4, messages=[{"role": "user", "content": text}],
+                    stream=False)
+                raw.parse()
+            except (openai.APIError, httpx.HTTPError) as exc:  # in flight on the victim: not acknowledged
+                with lock:
+                    failed.append(type(exc).__name__)
+                time.sleep(0.05)
+                continue
+            with lock:
+                acked.append((user, text, replica_of(raw)))
+
+    users = [f"writer-{n}" for n in range(4)]
+    threads = [threading.Thread(target=chat, args=(u,), daemon=True) for u in users]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while sum(1 for a in acked if a[2] == victim) < 3:  # the victim acknowledged turns before dying
+            assert time.monotonic() < deadline, f"the victim served nothing: {acked[-5:]}, {failed[-5:]}"
+            time.sleep(0.05)
+        os.kill(victim_pid, signal.SIGKILL)
+        killed_at = len(acked)
+        deadline = time.monotonic() + 60
+        while len(acked) < killed_at + 8:  # the service goes on without it
+            assert time.monotonic() < deadline, f"no answers after the kill: {failed[-5:]}"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim_pid, 0)  # it is really gone
+    assert any(a[2] != victim for a in acked[killed_at:])
+
+    # Every acknowledged turn is in PostgreSQL, whole: the user's message and the answer after it.
+    by_victim = [a for a in acked if a[2] == victim]
+    assert len(by_victim) >= 3 and len(acked) >= 11
+    print(f"acknowledged {len(acked)} turns ({len(by_victim)} by the killed replica), {len(failed)} failed "
+          f"around the kill: {sorted(set(failed))}")
+    for user in users:
+        messages = list(server.memory.iter_messages(user))
+        stored = [m.content for m in messages]
+        for _, text, _ in (a for a in acked if a[0] == user):
+            assert text in stored, f"acknowledged turn {text!r} of {user} is missing"
+            at = stored.index(text)
+            assert at + 1 < len(stored) and messages[at + 1].role == "assistant"
+
+
+def test_ray_flags_are_checked_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pad_integrations.cli.main import main
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    cases = [
+        (["--replicas", "2"], "only apply with --ray"),
+        (["--ray", "--replicas", "2", "--ray-autoscaling", '{"max_replicas": 2}'], "exclude each other"),
+        (["--ray", "--ray-actor-options", "[1]"], "must be a JSON object"),
+        (["--ray", "--ray-autoscaling", "{nope"], "not valid JSON"),
+    ]
+    if ray_installed():
+        cases += [
+            (["--ray", "--ray-autoscaling", '{"max_replica": 4}'], "unknown autoscaling setting(s) max_replica"),
+            (["--ray", "--ray-autoscaling", '{"min_replicas": 5, "max_replicas": 4}'], "invalid autoscaling"),
+        ]
+    for flags, message in cases:
+        assert main(["serve", "--db", db, *flags]) == 2, flags
+        assert message in capsys.readouterr().err, flags
+
+
+def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pad_integrations.server import ray_serve
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without ray looks like to import
+    monkeypatch.setitem(sys.modules, "ray.serve", None)
+    with pytest.raises(MissingExtraError, match=r"pad-integrations\[ray\]"):
+        ray_serve.ray_modules()
