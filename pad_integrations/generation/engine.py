@@ -323,6 +323,8 @@ class GuidedGenerator:
     def _run_plans(self, plans: list[Plan], on_delta: DeltaCallback | None) -> list[GenerationResult]:
         results: list[GenerationResult | None] = [None] * len(plans)
         for index, delta, result in self._decode(plans, on_delta is not None):
+            if isinstance(result, BaseException):
+                raise result  # one-shot decodes fail as a whole (the decode queue fails the row alone)
             if delta and on_delta is not None:
                 on_delta(index, delta)
             if result is not None:
@@ -332,11 +334,19 @@ class GuidedGenerator:
     def _decode(self, plans: list[Plan], streaming: bool) -> Generator[Event, None, None]:
         """Yield ``(request index, text delta, result or None)`` as decoding proceeds (model lock held)."""
         with self._lock:
-            models = LoopModels(
-                self.model, self.tokenizer, self.eos_token_ids, self.pad_token_id, self.context_window,
-                dict(self.reward_models),
-            )
-            yield from DecodeLoop(models, plans).run(streaming)
+            yield from DecodeLoop(self.loop_models(), plans).run(streaming)
+
+    def loop_models(self) -> LoopModels:
+        """What a :class:`DecodeLoop` runs: this generator's model, tokenizer facts and reward models."""
+        return LoopModels(
+            self.model, self.tokenizer, self.eos_token_ids, self.pad_token_id, self.context_window,
+            dict(self.reward_models),
+        )
+
+    def plan(self, request: GenerationRequest) -> Plan:
+        """``request`` resolved to token ids and checked (InvalidRequestError for bad input), for a
+        caller that runs its own :class:`DecodeLoop` (the continuous decode queue)."""
+        return self._plan(request)
 
 
 class GenerationStream(Iterator[str]):
@@ -351,6 +361,8 @@ class GenerationStream(Iterator[str]):
 
     def __next__(self) -> str:
         for _, delta, result in self._events:
+            if isinstance(result, BaseException):
+                raise result
             if result is not None:
                 self.result = result
             if delta:

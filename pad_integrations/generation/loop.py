@@ -6,6 +6,13 @@ Each step reads the last position's logits, lets each group of rows' strategy tu
 logits into scores, takes the argmax or samples with transformers' warpers, and feeds the chosen token
 to every context of the row. Finished rows leave every cache at once.
 
+The loop is incremental: :meth:`DecodeLoop.add` queues a row, which is prefilled in its own caches
+(in column chunks when a prefill budget per step is set, so a long prompt never holds up the others'
+next token for long) and then merged into the running caches; :meth:`DecodeLoop.cancel` drops a row
+before the next step; :meth:`DecodeLoop.step` runs one step for every row in flight. :meth:`run` is the
+one-shot decode of a fixed list on top of it. A row whose logits or scores turn NaN (or exclude every
+token) finishes alone with a :class:`GenerationError` event; the other rows go on.
+
 The loop never names a strategy or a kind of reward model: a strategy declares the contexts it reads
 (``contexts``, ``rm_contexts``), the reward-model kind it needs and what its trace reports
 (``trace_params``); each kind (:mod:`.reward_kinds`) says what it adds to a step's view.
@@ -14,6 +21,7 @@ The loop never names a strategy or a kind of reward model: a strategy declares t
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -29,7 +37,7 @@ from transformers import (
 )
 
 from pad_integrations.errors import GenerationError
-from pad_integrations.generation.batch import CachedBatch
+from pad_integrations.generation.batch import CachedBatch, mergeable
 from pad_integrations.generation.constraints import Constraint
 from pad_integrations.generation.contexts import Preferences
 from pad_integrations.generation.reward_kinds import ModelRunner, RewardModelKind
@@ -47,7 +55,8 @@ from pad_integrations.generation.types import (
 
 BASE = "base"  # the model kind of the base LM's own contexts; reward models run under their kind's name
 
-Event = tuple[int, str, GenerationResult | None]  # (request index, text delta, result once finished)
+# (request index, text delta, the result once finished, or the error that ended this row alone)
+Event = tuple[int, str, GenerationResult | GenerationError | None]
 
 
 @dataclass
@@ -95,6 +104,12 @@ class Row:
     traces: list[TokenTrace] = field(default_factory=list)
     finish_reason: FinishReason | None = None
     constraint: TokenConstraint | None = None
+    error: GenerationError | None = None
+
+    @property
+    def prefill_tokens(self) -> int:
+        """Prompt tokens this row encodes, over every context of every model kind."""
+        return sum(len(self.plan.contexts[name]) for names in self.contexts.values() for name in names)
 
 
 @dataclass
@@ -108,6 +123,15 @@ class Batch:
     @property
     def owner(self) -> list[int]:
         return [row for row, _ in self.entries]
+
+    def merge(self, other: Batch) -> None:
+        """Append a freshly prefilled batch of the same model kind (its logits too)."""
+        self.runner.merge(other.runner)
+        self.entries += other.entries
+        if self.logits is not None and other.logits is not None:
+            self.logits = torch.cat([self.logits, other.logits])
+        else:
+            self.logits = other.logits if self.logits is None else self.logits
 
     def keep(self, rows: set[int]) -> bool:
         """Drop the sequences of rows not in ``rows``; False when nothing is left."""
@@ -138,51 +162,202 @@ class Group:
     view: StepView = field(default_factory=lambda: StepView(logits={}))
 
 
-class DecodeLoop:
-    """One decode of a list of plans; :meth:`run` yields ``(request index, delta, result or None)``."""
+@dataclass
+class _Prefill:
+    """Rows being prefilled together, in caches of their own until they join the running batch."""
 
-    def __init__(self, models: LoopModels, plans: list[Plan]) -> None:
+    rows: list[Row]
+    batches: dict[str, Batch]
+    sequences: dict[str, list[list[int]]]
+
+
+class DecodeLoop:
+    """A decode that rows join (:meth:`add`) and leave (finished, or :meth:`cancel`) between steps.
+
+    :meth:`step` yields events ``(request index, delta, result or error or None)``; :meth:`run` decodes a
+    fixed list of plans to the end. ``max_prefill_tokens`` bounds the prompt tokens encoded per step
+    (None: a prefill is never split); rows waiting for their prefill join first come, first served.
+    """
+
+    def __init__(self, models: LoopModels, plans: list[Plan] | None = None, max_prefill_tokens: int | None = None) -> None:
         self.models = models
         self.device = models.model.device
-        self.rows = [self._row(i, plan) for i, plan in enumerate(plans)]
+        self.max_prefill_tokens = max_prefill_tokens
+        self.rows: dict[int, Row] = {}
+        self.waiting: deque[Row] = deque()
         self.active: list[Row] = []
         self.batches: dict[str, Batch] = {}
         self.groups: list[Group] = []
+        self._prefill_job: _Prefill | None = None
+        self._cancelled: set[int] = set()
+        self._fed = True  # False while active rows have a chosen token their caches have not seen
+        self._regroup = False
+        self._ready: list[Event] = []  # events due at the next step (rows finished on arrival)
+        # counters (observability): steps that chose tokens, tokens chosen, prompt tokens encoded
+        self.steps = 0
+        self.tokens = 0
+        self.prefill_tokens = 0
+        for i, plan in enumerate(plans or []):
+            self.add(i, plan)
+
+    # -- joining and leaving ------------------------------------------------------------------
+    def add(self, index: int, plan: Plan) -> None:
+        """Queue a row for prefill; it takes part from the next :meth:`step` on (its prefill permitting)."""
+        if index in self.rows:
+            raise ValueError(f"row {index} is in this decode already")
+        row = self._row(index, plan)
+        self.rows[index] = row
+        if plan.sampling.max_new_tokens == 0:
+            row.finish_reason = "length"
+            self._ready.append((index, "", self._result(row)))
+            del self.rows[index]
+            return
+        self.waiting.append(row)
+
+    def cancel(self, index: int) -> bool:
+        """Drop a row before the next step (no event for it); False when it is not in this decode."""
+        if index not in self.rows:
+            return False
+        self._cancelled.add(index)
+        return True
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to do: no row in flight, none waiting, no event due."""
+        return not self.rows and not self._ready
+
+    @property
+    def in_flight(self) -> int:
+        """Rows in this decode: decoding, prefilling or waiting for their prefill."""
+        return len(self.rows)
 
     def run(self, streaming: bool) -> Iterator[Event]:
-        for row in self.rows:
-            if row.plan.sampling.max_new_tokens == 0:
-                row.finish_reason = "length"
-                yield row.index, "", self._result(row)
-        self.active = [r for r in self.rows if r.finish_reason is None]
-        if not self.active:
-            return
-        self._prefill()
-        self.groups = self._groups()
-        step = 0
-        while True:
-            chosen = self._choose(step)
-            done = False
-            for row, token in zip(self.active, chosen, strict=True):
-                self._advance(row, token)
-                if row.finish_reason is not None:
-                    done = True
-                    result = self._result(row)
-                    yield row.index, row.tracker.final(result.text), result
-                elif streaming:
-                    delta = row.tracker.delta(row.generated)
-                    if delta:
-                        yield row.index, delta, None
-            if done:
-                self.active = [r for r in self.active if r.finish_reason is None]
-                if not self.active:
-                    return
-                self._prune()
-                self.groups = self._groups()
-            step += 1
+        """Decode every row to the end (the one-shot decode of ``generate``/``generate_batch``/``stream``)."""
+        while not self.idle:
+            for event in self.step():
+                if event[2] is not None or streaming:
+                    yield event
+
+    # -- one step --------------------------------------------------------------------------------
+    def step(self) -> list[Event]:
+        """Drop cancelled rows, advance the prefill of waiting rows, then choose one token for every row
+        in flight. Deltas are empty where the text is held back (a stop string may be starting)."""
+        events, self._ready = self._ready, []
+        self._drop_cancelled()
+        if self.active and not self._fed:
             last = {r.index: r.generated[-1] for r in self.active}
             for batch in self.batches.values():
                 batch.logits = batch.runner.step(torch.tensor([last[o] for o in batch.owner], dtype=torch.long))
+            self._fed = True
+        self._advance_prefill()
+        if not self.active:
+            return events
+        if self._regroup:
+            self.groups = self._groups()
+            self._regroup = False
+        chosen, failed = self._choose(self.steps)
+        self.steps += 1
+        finished = False
+        for i, (row, token) in enumerate(zip(self.active, chosen, strict=True)):
+            if i in failed:
+                row.error = failed[i]
+                events.append((row.index, "", row.error))
+                finished = True
+                continue
+            self.tokens += 1
+            self._advance(row, token)
+            if row.finish_reason is not None:
+                finished = True
+                result = self._result(row)
+                events.append((row.index, row.tracker.final(result.text), result))
+            else:
+                events.append((row.index, row.tracker.delta(row.generated), None))
+        if finished:
+            self._remove({r.index for r in self.active if r.finish_reason is not None or r.error is not None})
+        self._fed = not self.active
+        return events
+
+    def _drop_cancelled(self) -> None:
+        if not self._cancelled:
+            return
+        gone, self._cancelled = self._cancelled, set()
+        self.waiting = deque(r for r in self.waiting if r.index not in gone)
+        job = self._prefill_job
+        if job is not None and all(r.index in gone for r in job.rows):
+            self._prefill_job = None  # nobody is left to use it: stop encoding
+        self._remove(gone)
+
+    def _remove(self, gone: set[int]) -> None:
+        """Forget rows: out of the active list and every cache; the groups are rebuilt before the next choice."""
+        for index in gone:
+            self.rows.pop(index, None)
+        before = len(self.active)
+        self.active = [r for r in self.active if r.index not in gone]
+        if len(self.active) != before:
+            self._regroup = True
+            self._prune()
+
+    def _advance_prefill(self) -> None:
+        """Encode up to the prefill budget of waiting rows; rows whose prefill completes join the batch."""
+        if self._prefill_job is None:
+            self._prefill_job = self._start_prefill()
+        job = self._prefill_job
+        if job is None:
+            return
+        budget = self.max_prefill_tokens
+        for kind, batch in job.batches.items():
+            runner = batch.runner
+            if not runner.prefilling:
+                continue
+            n = len(job.sequences[kind])
+            columns = None if budget is None else max(1, budget // max(1, n))
+            width = max(len(seq) for seq in job.sequences[kind])
+            start = width - runner.columns_left
+            batch.logits = runner.advance(columns)
+            end = width - runner.columns_left
+            # real (unpadded) tokens in columns [start, end): a sequence of length L fills [width - L, width)
+            self.prefill_tokens += sum(max(0, end - max(start, width - len(seq))) for seq in job.sequences[kind])
+        if any(b.runner.prefilling for b in job.batches.values()):
+            return
+        self._prefill_job = None
+        alive = [r for r in job.rows if r.index in self.rows]
+        if len(alive) != len(job.rows):
+            keep = {r.index for r in alive}
+            job.batches = {k: b for k, b in job.batches.items() if b.keep(keep)}
+        if not alive:
+            return
+        for kind, batch in job.batches.items():
+            if kind in self.batches:
+                self.batches[kind].merge(batch)
+            else:
+                self.batches[kind] = batch
+        self.active += alive
+        self._regroup = True
+
+    def _start_prefill(self) -> _Prefill | None:
+        """The next rows to prefill together: first come, as many as the budget takes (at least one)."""
+        if not self.waiting:
+            return None
+        if self.active and not all(mergeable(getattr(b.runner, "cache", None)) for b in self.batches.values()):
+            return None  # caches this loop cannot merge (sliding windows): new rows wait for an empty batch
+        budget = self.max_prefill_tokens
+        rows = [self.waiting.popleft()]
+        total = rows[0].prefill_tokens
+        while self.waiting and (budget is None or total + self.waiting[0].prefill_tokens <= budget):
+            total += self.waiting[0].prefill_tokens
+            rows.append(self.waiting.popleft())
+        batches: dict[str, Batch] = {}
+        sequences: dict[str, list[list[int]]] = {}
+        for row in rows:
+            for kind, names in row.contexts.items():
+                if kind not in batches:
+                    batches[kind], sequences[kind] = Batch(self._runner(kind), []), []
+                for name in names:
+                    sequences[kind].append(row.plan.contexts[name])
+                    batches[kind].entries.append((row.index, name))
+        for kind, batch in batches.items():
+            batch.runner.begin(sequences[kind])
+        return _Prefill(rows, batches, sequences)
 
     # -- setting up ------------------------------------------------------------------------------
     def _row(self, index: int, plan: Plan) -> Row:
@@ -220,19 +395,6 @@ class DecodeLoop:
         if kind == BASE:
             return CachedBatch(self.models.model, self.models.pad_token_id)
         return self.models.reward_models[kind].new_runner(self.models.pad_token_id)
-
-    def _prefill(self) -> None:
-        """One batch per model: every context of every row is one left-padded sequence of it."""
-        sequences: dict[str, list[list[int]]] = {}
-        for row in self.active:
-            for kind, names in row.contexts.items():
-                if kind not in self.batches:
-                    self.batches[kind], sequences[kind] = Batch(self._runner(kind), []), []
-                for name in names:
-                    sequences[kind].append(row.plan.contexts[name])
-                    self.batches[kind].entries.append((row.index, name))
-        for kind, batch in self.batches.items():
-            batch.logits = batch.runner.prefill(sequences[kind])
 
     def _groups(self) -> list[Group]:
         """Rows that share a strategy, its parameters and a preference count are scored together."""
@@ -278,16 +440,23 @@ class DecodeLoop:
                 readers = [g for g in self.groups if kind in g.index]
                 self.models.reward_models[kind].contribute(readers, batch)
 
-    def _choose(self, step: int) -> list[int]:
-        """Strategy scores per group of rows, then argmax or sampling; records the trace."""
+    def _choose(self, step: int) -> tuple[list[int], dict[int, GenerationError]]:
+        """Strategy scores per group of rows, then argmax or sampling; records the trace. Rows whose logits
+        or scores are not usable come back in the second value (position in ``active`` -> the error)."""
         rows = self.active
-        logits = self.batches[BASE].logits
+        batch = self.batches[BASE]
+        logits = batch.logits
         assert logits is not None
-        if bool(torch.isnan(logits).any() or torch.isposinf(logits).any()):
-            raise GenerationError(
-                f"the model produced NaN or +inf logits at step {step}; "
-                "check the model's dtype and weights (float16 overflow is a common cause)"
-            )
+        failed: dict[int, GenerationError] = {}
+        broken = (torch.isnan(logits).any(dim=-1) | torch.isposinf(logits).any(dim=-1)).nonzero()[:, 0].tolist()
+        if broken:
+            position = {r.index: i for i, r in enumerate(rows)}
+            for s in broken:
+                i = position[batch.entries[s][0]]
+                failed[i] = GenerationError(
+                    f"the model produced NaN or +inf logits at step {len(rows[i].generated)}; "
+                    "check the model's dtype and weights (float16 overflow is a common cause)"
+                )
         self._views()
         scores = logits.new_empty((len(rows), logits.shape[-1]))
         references = logits.new_zeros((len(rows), logits.shape[-1]))
@@ -297,10 +466,15 @@ class DecodeLoop:
             if group.reference is not None:
                 references[group.positions] = group.view.logp(group.reference)
                 has_reference[group.positions] = True
-        if torch.isnan(scores).any() or torch.isneginf(scores).all(dim=-1).any():
-            raise GenerationError(f"a strategy produced NaN scores or excluded every token at step {step}")
+        unusable = torch.isnan(scores).any(dim=-1) | torch.isneginf(scores).all(dim=-1)
+        for i in unusable.nonzero()[:, 0].tolist():
+            failed.setdefault(i, GenerationError(
+                f"a strategy produced NaN scores or excluded every token at step {len(rows[i].generated)}"
+            ))
         chosen: list[int] = scores.argmax(dim=-1).tolist()
         for i, row in enumerate(rows):
+            if i in failed:
+                continue
             if row.constraint is not None:  # restricts the choice only: the scores stay the strategy's
                 chosen[i] = (
                     row.constraint.choose_sampled(scores[i], functools.partial(_sample, row))
@@ -310,7 +484,7 @@ class DecodeLoop:
             elif row.plan.sampling.do_sample:
                 chosen[i] = _sample(row, scores[i])
         _trace(rows, scores, references, has_reference, chosen)
-        return chosen
+        return chosen, failed
 
     def _advance(self, row: Row, token: int) -> None:
         row.generated.append(token)
@@ -325,6 +499,9 @@ class DecodeLoop:
     def _prune(self) -> None:
         """Drop finished rows' sequences from every cache; a batch nobody needs any more goes away."""
         alive = {r.index for r in self.active}
+        if not alive:
+            self.batches = {}
+            return
         for kind in list(self.batches):
             if not self.batches[kind].keep(alive):
                 del self.batches[kind]

@@ -38,6 +38,19 @@ class ModelRunner(Protocol):
 
     def select(self, keep: torch.Tensor) -> None: ...
 
+    # Continuous batching: a prefill in column chunks, then the fresh runner joins a running one.
+    def begin(self, sequences: Sequence[Sequence[int]]) -> None: ...
+
+    def advance(self, columns: int | None) -> torch.Tensor | None: ...
+
+    @property
+    def prefilling(self) -> bool: ...
+
+    @property
+    def columns_left(self) -> int: ...
+
+    def merge(self, other: Any) -> None: ...
+
 
 @runtime_checkable
 class ProposesCandidates(Protocol):
