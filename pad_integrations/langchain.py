@@ -17,7 +17,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pad_integrations._extras import require
 
@@ -57,16 +57,6 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass  # noqa: E402
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator  # noqa: E402
 
-from pad_integrations.generation import (  # noqa: E402
-    Constraint,
-    GenerationRequest,
-    GenerationResult,
-    GuidedGenerator,
-    JSONSchemaConstraint,
-    ToolCallConstraint,
-    ToolCallTriggerConstraint,
-)
-from pad_integrations.generation.types import EngineMessage  # noqa: E402
 from pad_integrations.runtime.bridge import ResultStream  # noqa: E402
 from pad_integrations.runtime.decode_queue import batch_group, get_decode_queue, group_member  # noqa: E402
 from pad_integrations.runtime.engines import dtype_name, get_generator  # noqa: E402
@@ -80,6 +70,12 @@ from pad_integrations.tools import (  # noqa: E402
     arguments_json,
     parse_tool_calls,
 )
+
+# The engine (torch + transformers, seconds to import) loads when a model is first used, not on import:
+# these names are annotations here, and the constraint classes are imported where a call needs them.
+if TYPE_CHECKING:
+    from pad_integrations.generation import Constraint, GenerationRequest, GenerationResult, GuidedGenerator
+    from pad_integrations.generation.types import EngineMessage
 
 __all__ = ["ChatPAD", "to_engine_messages"]
 
@@ -436,6 +432,12 @@ class ChatPAD(BaseChatModel):
             tools = None
         forced = _forced_tool(tool_choice, tools) if tools else None
         # The instruction tells the model what to write; the constraint guarantees it is well formed.
+        from pad_integrations.generation import (
+            JSONSchemaConstraint,
+            ToolCallConstraint,
+            ToolCallTriggerConstraint,
+        )
+
         constraint: Constraint | None = None
         if forced is not None:
             tools = [t for t in tools if t["function"]["name"] == forced]

@@ -5,7 +5,8 @@ arguments or input), 130 interrupted. Expected failures print ``pad: error: ...`
 traceback; set ``PAD_DEBUG=1`` to see one for unexpected errors.
 
 Only the chosen subcommand's arguments are built, so ``pad --help`` and ``pad memory ...`` import
-neither torch nor the training and evaluation code.
+neither torch nor the training and evaluation code; ``pad --help`` imports no SQLAlchemy either
+(tests/test_imports.py checks both).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from memory.errors import PreferenceMemoryError
 from pad_integrations import __version__
 from pad_integrations._extras import MissingExtraError
 from pad_integrations.cli import chat, keys, research, serve
@@ -80,23 +80,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`pad ... | head`); stay quiet like other shell tools.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (keeps the interpreter from complaining at exit)
         return 141
-    except CLIError as exc:
-        return _fail(str(exc), exc.code)
-    except ConfigurationError as exc:  # a component (a reward model) this run was not given
-        return _fail(str(exc), 1)
-    except InvalidRequestError as exc:  # bad input the engine refused
-        return _fail(str(exc), 2)
-    except (MissingExtraError, PADError, PreferenceMemoryError, OSError) as exc:
-        return _fail(str(exc), 1)
-    except ValueError as exc:
-        return _fail(str(exc), 2)
     except Exception as exc:
-        if os.environ.get("PAD_DEBUG"):
-            traceback.print_exc()
-        else:
-            kind = type(exc).__name__
-            return _fail(f"{exc} ({kind}; set PAD_DEBUG=1 for the traceback)", 1)
+        return _failure(exc)
+
+
+def _memory_errors() -> tuple[type[Exception], ...]:
+    """The memory's base error, if the memory was imported at all: importing ``memory`` here would pull in
+    SQLAlchemy for every ``pad --help``, and an exception of that class cannot exist before it is."""
+    module = sys.modules.get("memory.errors")
+    return (module.PreferenceMemoryError,) if module is not None else ()
+
+
+def _failure(exc: Exception) -> int:
+    """Print an expected failure as ``pad: error: ...`` and return its exit code (checked in this order)."""
+    if isinstance(exc, CLIError):
+        return _fail(str(exc), exc.code)
+    if isinstance(exc, ConfigurationError):  # a component (a reward model) this run was not given
+        return _fail(str(exc), 1)
+    if isinstance(exc, InvalidRequestError):  # bad input the engine refused
+        return _fail(str(exc), 2)
+    if isinstance(exc, (MissingExtraError, PADError, OSError, *_memory_errors())):
+        return _fail(str(exc), 1)
+    if isinstance(exc, ValueError):
+        return _fail(str(exc), 2)
+    if os.environ.get("PAD_DEBUG"):
+        traceback.print_exception(exc)
         return 1
+    return _fail(f"{exc} ({type(exc).__name__}; set PAD_DEBUG=1 for the traceback)", 1)
 
 
 if __name__ == "__main__":
