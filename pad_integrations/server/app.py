@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pad_integrations._extras import require
 from pad_integrations.server.auth import AuthGate, FailureLimiter, KeyStore
 from pad_integrations.server.http import BodySizeLimit, install_error_handlers
-from pad_integrations.server.routes import chat, health, keys, preferences
+from pad_integrations.server.routes import chat, health, keys, metrics, preferences
 from pad_integrations.server.service import ChatService, ServerConfig
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def create_app(
     # Added last, so it runs first: nothing, not even the body limit, reads a request without a key.
     app.add_middleware(AuthGate, keys=app.state.keys,
                        limiter=FailureLimiter(config.auth_max_failures, config.auth_window_s))
-    for module in (health, chat, preferences, keys):
+    for module in (health, chat, preferences, keys, metrics):
         app.include_router(module.router)
     return app
 
