@@ -62,6 +62,7 @@ class RayServer:
     url: str
     model: str
     key: str
+    admin: str
     namespace: str
     memory: PreferenceMemory
     proc: subprocess.Popen[str]
@@ -91,6 +92,7 @@ def ray_server(tiny_model_dir: Path, postgres_url: str) -> Iterator[RayServer]:
     namespace = f"ray-{uuid.uuid4().hex[:8]}"  # the database is shared with other tests
     memory = PreferenceMemory(url=postgres_url, namespace=namespace)
     key = KeyStore(memory.engine).create("tenant", namespace=namespace)[0]
+    admin = KeyStore(memory.engine).create("admin", note="test_ray_serve")[0]
     port = free_port()
     # Half a CPU per replica: both fit on any machine (this one has 2 cores), and a replacement for a
     # killed replica can start at once.
@@ -111,7 +113,7 @@ def ray_server(tiny_model_dir: Path, postgres_url: str) -> Iterator[RayServer]:
         url = f"http://127.0.0.1:{port}"
         model = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {key}"},
                           timeout=30).json()["data"][0]["id"]
-        yield RayServer(url, model, key, namespace, memory, proc, output)
+        yield RayServer(url, model, key, admin, namespace, memory, proc, output)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # the command takes the application and its Ray cluster down
@@ -120,6 +122,8 @@ def ray_server(tiny_model_dir: Path, postgres_url: str) -> Iterator[RayServer]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # our own process group: Ray's processes included
                 proc.wait(timeout=30)
+        for made in (key, admin):  # the database outlives this test
+            KeyStore(memory.engine).revoke(made)
         memory.close()
     assert proc.returncode == 0, "pad serve --ray did not stop cleanly on SIGTERM:\n" + "".join(output[-80:])
 
@@ -157,6 +161,14 @@ def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledge
     # Both replicas answer.
     pids = replicas_by_health(server)
     assert len(pids) == 2 and len(set(pids.values())) == 2, pids
+
+    # /metrics: admin keys only; each answer is one replica's, labelled with it.
+    assert httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {server.key}"},
+                     timeout=30).status_code == 403
+    metrics = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {server.admin}"}, timeout=30)
+    assert metrics.status_code == 200
+    line = next(x for x in metrics.text.splitlines() if x.startswith("pad_requests_capacity{"))
+    assert f'replica="{metrics.headers["x-pad-replica"]}"' in line and line.endswith(" 16.0")
 
     # A preference learned through one replica ...
     raw = client.chat.completions.with_raw_response.create(
