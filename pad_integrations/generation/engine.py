@@ -42,6 +42,7 @@ from pad_integrations.generation.strategies import Strategy, make_strategy
 from pad_integrations.generation.text import normalize_stop
 from pad_integrations.generation.token_constraint import check_constraint
 from pad_integrations.generation.types import GenerationRequest, GenerationResult, SamplingSettings
+from pad_integrations.loading import hub_kwargs, model_kwargs_with, quiet_progress
 
 DeltaCallback = Callable[[int, str], None]
 
@@ -92,9 +93,13 @@ class GuidedGenerator:
 
             model_id_or_path = demo.model_path()
         source = str(model_id_or_path)
+        offline = hub_kwargs(source, model_kwargs)  # a hub id with no network fails now, not after retries
         try:
-            tokenizer = AutoTokenizer.from_pretrained(source, **shared)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32, **model_kwargs)
+            with quiet_progress():  # no "Loading weights" bar on every library, CLI and server load
+                tokenizer = AutoTokenizer.from_pretrained(source, **shared, **offline)
+                model = AutoModelForCausalLM.from_pretrained(
+                    source, dtype=dtype or torch.float32, **model_kwargs_with(offline, model_kwargs)
+                )
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load model {source!r}: {exc}") from exc
         if device is not None:
@@ -428,13 +433,21 @@ def _load_reward_model(path: str | Path, device: Any, dtype: Any) -> tuple[Any, 
     """A PersRM, or a sequence classifier (by its config's architecture) with its tokenizer if it has one."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
+    offline = hub_kwargs(str(path), what="reward model")
     try:
-        config = AutoConfig.from_pretrained(str(path))
+        config = AutoConfig.from_pretrained(str(path), **offline)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load reward model {str(path)!r}: {exc}") from exc
     if not any(a.endswith("ForSequenceClassification") for a in (config.architectures or [])):
-        return PersonalizedRewardModel.from_pretrained(path, device=device, dtype=dtype or torch.float32), None
-    model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=dtype or torch.float32)
+        with quiet_progress():
+            rm = PersonalizedRewardModel.from_pretrained(
+                path, device=device, dtype=dtype or torch.float32, **model_kwargs_with(offline)
+            )
+        return rm, None
+    with quiet_progress():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(path), dtype=dtype or torch.float32, **model_kwargs_with(offline)
+        )
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
     except (OSError, ValueError):
