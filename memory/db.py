@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +33,7 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "memory_alembic_version"
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 WRITE = {"memory_write": True}  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
 
@@ -109,6 +112,22 @@ def _sqlite_engine(url: URL, **engine_kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+_SHARED_CONNECTION_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+def shared_connection_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """A lock every user of an in-memory SQLite engine takes around its work (its one connection is shared
+    by every thread: the store, the server's key table); a no-op context for pooled engines."""
+    if not isinstance(engine.pool, StaticPool):
+        return nullcontext()
+    with _LOCKS_LOCK:
+        lock = _SHARED_CONNECTION_LOCKS.get(engine)
+        if lock is None:
+            lock = _SHARED_CONNECTION_LOCKS[engine] = threading.RLock()
+        return lock
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -172,3 +172,16 @@ class ApiKeyRow(Base):
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuthFailureRow(Base):
+    """Failed API-key attempts per client address (pad_integrations.server.auth.FailureLimiter), in the
+    database so every worker process of a server counts the same attempts. One row per client: the start
+    of its current window and the failures in it; rows whose window has passed are deleted."""
+
+    __tablename__ = "memory_auth_failures"
+    __table_args__ = (Index("ix_memory_auth_failures_window", "window_start"),)
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer)

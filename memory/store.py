@@ -11,8 +11,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -20,11 +20,18 @@ from typing import Any, TypeVar
 from sqlalchemy import URL, Connection, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.pool import StaticPool
 
 from memory import taxonomy
 from memory.background import BackgroundWorker, Job
-from memory.db import WRITE, autocommit_options, create_store_engine, default_url, upgrade, with_retries
+from memory.db import (
+    WRITE,
+    autocommit_options,
+    create_store_engine,
+    default_url,
+    shared_connection_lock,
+    upgrade,
+    with_retries,
+)
 from memory.errors import PreferenceLimitError, UnknownMessageError
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor
 from memory.extractors.rules import RuleExtractor
@@ -175,8 +182,7 @@ class PreferenceMemory:
         self._engine: Engine = create_store_engine(self.url, **(engine_kwargs or {}))
         self._postgres = self._engine.dialect.name == "postgresql"
         # An in-memory SQLite database is one connection shared by every thread: take turns on it.
-        single = isinstance(self._engine.pool, StaticPool)
-        self._serial: AbstractContextManager[Any] = threading.RLock() if single else nullcontext()
+        self._serial: AbstractContextManager[Any] = shared_connection_lock(self._engine)
         try:
             with_retries(lambda: upgrade(self._engine), what="migrating the memory database")
         except BaseException:
@@ -366,11 +372,11 @@ class PreferenceMemory:
             row.updated_at.timestamp() if row.updated_at is not None else 0.0,
         )
 
-    def _enforce_cap(self, resolver: Resolver, *, protect: str | None = None) -> None:
+    def _enforce_cap(self, resolver: Resolver, *, protect: Collection[str] | None = None) -> None:
         """Evict the lowest-ranked active content preferences over the per-kind and per-user caps.
 
         Style dimensions are never counted nor evicted (one row each, bounded by the taxonomy). An
-        explicit ``set_preference`` (``protect``: its slot) that would evict itself or another manually set
+        explicit ``set_preference`` (``protect``: the slots it sets) that would evict itself or another manually set
         row raises ``PreferenceLimitError`` instead, so explicit control never silently loses what was set.
         """
         limits = self.limits
@@ -390,7 +396,7 @@ class PreferenceMemory:
         excess = len(remaining) - limits.max_preferences
         if excess > 0:
             victims += sorted(remaining, key=self._keep_score)[:excess]
-        if protect is not None and any(v.slot == protect or v.source == "manual" for v in victims):
+        if protect is not None and any(v.slot in protect or v.source == "manual" for v in victims):
             # Explicit control never silently evicts explicit control: what the caller set stays, or the
             # call fails with a clear error.
             raise PreferenceLimitError(
@@ -709,18 +715,11 @@ class PreferenceMemory:
 
     # ------------------------------------------------------------------ explicit control
 
-    def set_preference(
-        self,
-        user_id: str,
-        kind: str,
-        value: str,
-        *,
-        text: str | None = None,
-        weight: float = 1.0,
-        confidence: float = 1.0,
-    ) -> Preference:
-        """Set a preference explicitly (source ``manual``); it supersedes whatever held its slot."""
-        uid = validate_id(user_id)
+    @staticmethod
+    def _manual(
+        kind: str, value: str, text: str | None, weight: float, confidence: float
+    ) -> tuple[Assert, str, str | None]:
+        """A manual assertion checked like every explicit call: (decision, its slot, its cleaned text)."""
         kind = taxonomy.validate_kind(kind)
         value = clean_value(kind, value)
         if text is not None:
@@ -735,17 +734,71 @@ class PreferenceMemory:
                     f"{name} must be in ({low}, {high}]" if name == "weight" else f"{name} must be in [0, 1]"
                 )
         decision = Assert(kind, value, "manual", float(confidence), float(weight), None, "manual")
-        slot = taxonomy.slot(kind, taxonomy.item_key(kind, value))
+        return decision, taxonomy.slot(kind, taxonomy.item_key(kind, value)), text
+
+    def set_preference(
+        self,
+        user_id: str,
+        kind: str,
+        value: str,
+        *,
+        text: str | None = None,
+        weight: float = 1.0,
+        confidence: float = 1.0,
+    ) -> Preference:
+        """Set a preference explicitly (source ``manual``); it supersedes whatever held its slot."""
+        uid = validate_id(user_id)
+        decision, slot, text = self._manual(kind, value, text, weight, confidence)
 
         def work(conn: Connection) -> Preference:
             pk = self._user_pk(conn, uid, create=True)
             assert pk is not None
             resolver = Resolver(conn, pk, self._active_rows(conn, pk))
             resolver.affirm(decision, [], custom_text=text)
-            self._enforce_cap(resolver, protect=slot)
+            self._enforce_cap(resolver, protect={slot})
             return to_record(resolver.active[slot])
 
         return self._write(work, "set_preference")
+
+    def set_preferences(
+        self, user_id: str, items: Sequence[Mapping[str, Any]], *, replace: bool = False
+    ) -> list[Preference]:
+        """Set several preferences explicitly, all or none, in one transaction.
+
+        ``items``: mappings with ``kind`` and ``value`` (optional ``text``, ``weight``, ``confidence``), as
+        ``set_preference`` takes them. ``replace``: every other active preference is removed in the same
+        transaction. If the per-user cap cannot hold them all (only manually set rows could make room),
+        ``PreferenceLimitError`` is raised and nothing changed; a bad item raises before anything is written.
+        Returns the stored preferences in the order given.
+        """
+        uid = validate_id(user_id)
+        checked = []
+        for item in items:
+            unknown = set(item) - {"kind", "value", "text", "weight", "confidence"}
+            if unknown:
+                raise ValueError(f"unknown preference fields: {', '.join(sorted(unknown))}")
+            checked.append(
+                self._manual(
+                    item["kind"], item["value"], item.get("text"),
+                    item.get("weight", 1.0), item.get("confidence", 1.0),
+                )
+            )
+        slots = {slot for _, slot, _ in checked}
+
+        def work(conn: Connection) -> list[Preference]:
+            pk = self._user_pk(conn, uid, create=True)
+            assert pk is not None
+            resolver = Resolver(conn, pk, self._active_rows(conn, pk))
+            for decision, _, text in checked:
+                resolver.affirm(decision, [], custom_text=text)
+            if replace:
+                for row in [r for r in resolver.active.values() if r.slot not in slots]:
+                    resolver.remove(row, [], source="manual")
+            # Raises (and the transaction rolls back: nothing set, nothing removed) when they do not fit.
+            self._enforce_cap(resolver, protect=slots)
+            return [to_record(resolver.active[slot]) for _, slot, _ in checked]
+
+        return self._write(work, "set_preferences")
 
     def remove_preference(self, user_id: str, kind_or_id: str, *, value: str | None = None) -> list[Change]:
         """Remove an active preference by id, or every active preference of a kind (``value``: just that item).
@@ -997,6 +1050,9 @@ class PreferenceMemory:
 
     async def aset_preference(self, user_id: str, kind: str, value: str, **kwargs: Any) -> Preference:
         return await asyncio.to_thread(self.set_preference, user_id, kind, value, **kwargs)
+
+    async def aset_preferences(self, user_id: str, items: Sequence[Mapping[str, Any]], **kwargs: Any) -> list[Preference]:
+        return await asyncio.to_thread(self.set_preferences, user_id, items, **kwargs)
 
     async def aremove_preference(self, user_id: str, kind_or_id: str, **kwargs: Any) -> list[Change]:
         return await asyncio.to_thread(self.remove_preference, user_id, kind_or_id, **kwargs)

@@ -321,14 +321,25 @@ def test_look_alike_user_ids_are_a_400(live: Live, user: str) -> None:
         assert path.status_code == 400, path.text
 
 
-def test_a_full_preference_cap_is_a_409(live: Live) -> None:
+def test_a_full_preference_cap_is_a_409_and_changes_nothing(live: Live) -> None:
     many = [{"kind": "likes", "value": f"thing number {i}"} for i in range(30)]
     with client_from(live, live.keys.acme) as acme:
         response = acme.put("/v1/users/erin/preferences", json={"preferences": many})
         assert response.status_code == 409, response.text
         assert response.json()["error"]["code"] == "preference_limit"
-        stored = acme.get("/v1/users/erin/preferences").json()["preferences"]
-    assert 0 < len(stored) <= 12
+        assert acme.get("/v1/users/erin/preferences").json()["preferences"] == []  # all or nothing
+        few = acme.put("/v1/users/erin/preferences", json={"preferences": [*many[:3], {"kind": "allergies", "value": "peanuts"}]})
+        assert few.status_code == 200, few.text
+        before = sorted((p["kind"], p["value"]) for p in few.json()["preferences"])
+        assert len(before) == 4
+        for replace in (False, True):  # with replace, the removals are undone too
+            again = acme.put("/v1/users/erin/preferences", json={"preferences": many, "replace": replace})
+            assert again.status_code == 409, again.text
+            stored = acme.get("/v1/users/erin/preferences").json()["preferences"]
+            assert sorted((p["kind"], p["value"]) for p in stored) == before
+        fits = acme.put("/v1/users/erin/preferences", json={"preferences": many[5:10], "replace": True})
+        assert fits.status_code == 200, fits.text
+        assert sorted(p["value"] for p in fits.json()["preferences"]) == sorted(m["value"] for m in many[5:10])
 
 
 def test_history_is_paginated(live: Live) -> None:

@@ -13,8 +13,11 @@ Principals (:class:`Principal`):
 
 :class:`AuthGate` is ASGI middleware in front of every route, ``/docs`` and ``/openapi.json`` included:
 no valid key, no response other than 401 (``/healthz`` answers liveness only). Failed attempts are
-counted per client address; past ``max_failures`` in ``window_s`` the client gets 429 with Retry-After
-until the window has passed, whatever it sends, so keys cannot be guessed at speed.
+counted per client address in the database (``memory_auth_failures``), so every worker process of a
+server counts the same attempts; past ``max_failures`` in ``window_s`` the client gets 429 with
+Retry-After until the window has passed, whatever it sends, so keys cannot be guessed at speed. Keys are
+looked up in the database on every request (one primary-key read), so a revoked key is refused at once by
+every worker.
 """
 
 from __future__ import annotations
@@ -28,16 +31,20 @@ import re
 import secrets
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, case, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from memory import InvalidUserIdError, normalize_user_id
-from memory.schema import ApiKeyRow
+from memory.db import WRITE, shared_connection_lock, with_retries
+from memory.schema import ApiKeyRow, AuthFailureRow
 from pad_integrations.server.http import APIError
 
 logger = logging.getLogger(__name__)
@@ -180,12 +187,14 @@ def _info(row: Any) -> KeyInfo:
 class KeyStore:
     """The keys table of a memory database (``memory_api_keys``, created by the memory's migrations).
 
-    Lookups are cached for ``cache_s`` seconds (a revoked key stops working within that time on every
-    worker); unknown key ids are never cached.
+    Every lookup reads the key's row (a primary-key read), so a revoke takes effect at once on every worker
+    process. ``cache_s`` > 0 trades that for fewer reads (a revoked key then keeps working up to
+    ``cache_s`` seconds on workers other than the one that revoked it); unknown key ids are never cached.
     """
 
-    def __init__(self, engine: Engine, *, cache_s: float = 2.0, cache_size: int = 4096) -> None:
+    def __init__(self, engine: Engine, *, cache_s: float = 0.0, cache_size: int = 4096) -> None:
         self.engine = engine
+        self._shared = shared_connection_lock(engine)
         self.cache_s = cache_s
         self._cache: OrderedDict[str, tuple[float, str, KeyInfo]] = OrderedDict()
         self._cache_size = cache_size
@@ -215,7 +224,7 @@ class KeyStore:
         key_id = secrets.token_hex(8)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         now = datetime.now(timezone.utc)
-        with self.engine.begin() as conn:
+        with self._shared, self.engine.begin() as conn:
             conn.execute(insert(ApiKeyRow).values(
                 key_id=key_id, secret_hash=digest(key), role=role, namespace=namespace, user_id=user_id,
                 note=note, created_at=now, revoked_at=None,
@@ -226,11 +235,11 @@ class KeyStore:
         query = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.key_id)
         if not include_revoked:
             query = query.where(ApiKeyRow.revoked_at.is_(None))
-        with self.engine.connect() as conn:
+        with self._shared, self.engine.connect() as conn:
             return [_info(row) for row in conn.execute(query)]
 
     def get(self, key_id: str) -> KeyInfo | None:
-        with self.engine.connect() as conn:
+        with self._shared, self.engine.connect() as conn:
             row = conn.execute(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id)).first()
         return None if row is None else _info(row)
 
@@ -238,7 +247,7 @@ class KeyStore:
         """Revoke a key by its id (the ``pad_<id>_`` part, or the whole key). False if none was active."""
         match = _KEY_RE.fullmatch(key_id)
         key_id = match.group(1) if match else key_id.removeprefix(KEY_PREFIX).rstrip("_")
-        with self.engine.begin() as conn:
+        with self._shared, self.engine.begin() as conn:
             done = conn.execute(
                 update(ApiKeyRow)
                 .where(ApiKeyRow.key_id == key_id, ApiKeyRow.revoked_at.is_(None))
@@ -260,21 +269,27 @@ class KeyStore:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key_id)
-        if cached is None or now - cached[0] > self.cache_s:
-            with self.engine.connect() as conn:
+        if cached is None or now - cached[0] >= self.cache_s:
+            with self._shared, self.engine.connect() as conn:
                 row = conn.execute(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id)).first()
             if row is None:
                 return None
             cached = (now, row.secret_hash, _info(row))
+            if self.cache_s <= 0:
+                return _checked(key, cached)
             with self._lock:
                 self._cache[key_id] = cached
                 self._cache.move_to_end(key_id)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        _, stored, info = cached
-        if not hmac.compare_digest(stored.encode("ascii"), digest(key).encode("ascii")) or not info.active:
-            return None
-        return info.principal()
+        return _checked(key, cached)
+
+
+def _checked(key: str, cached: tuple[float, str, KeyInfo]) -> Principal | None:
+    _, stored, info = cached
+    if not hmac.compare_digest(stored.encode("ascii"), digest(key).encode("ascii")) or not info.active:
+        return None
+    return info.principal()
 
 
 def parse_authorization(values: list[str]) -> str | None:
@@ -298,44 +313,85 @@ def parse_authorization(values: list[str]) -> str | None:
 
 
 class FailureLimiter:
-    """Failed authentication attempts per client address in a sliding window (bounded memory)."""
+    """Failed authentication attempts per client address, in a fixed window that starts at a client's
+    first failure (bounded memory).
 
-    def __init__(self, max_failures: int = 20, window_s: float = 60.0, max_clients: int = 10_000) -> None:
+    Without ``engine`` the counts live in this process (one worker). With ``engine`` (what
+    :class:`AuthGate` binds it to: the key table's database) they live in ``memory_auth_failures``, one row
+    per client, updated by one atomic upsert per failure, so every worker process of a server, on SQLite
+    or PostgreSQL, counts the same attempts. Times are wall-clock seconds (``time.time``): the processes
+    share no monotonic clock.
+    """
+
+    def __init__(
+        self, max_failures: int = 20, window_s: float = 60.0, max_clients: int = 10_000,
+        *, engine: Engine | None = None,
+    ) -> None:
         if max_failures < 1 or window_s <= 0:
             raise ValueError("max_failures must be >= 1 and window_s > 0")
         self.max_failures = max_failures
         self.window_s = window_s
         self.max_clients = max_clients
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self.engine = engine
+        self._shared = shared_connection_lock(engine) if engine is not None else nullcontext()
+        self._failures: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _recent(self, client: str, now: float) -> deque[float] | None:
-        times = self._failures.get(client)
-        if times is None:
-            return None
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        if not times:
-            del self._failures[client]
-            return None
-        return times
+    def bound(self, engine: Engine) -> FailureLimiter:
+        """The same limits, counted in ``engine``'s database."""
+        return FailureLimiter(self.max_failures, self.window_s, self.max_clients, engine=engine)
+
+    def _window(self, client: str) -> tuple[float, int] | None:
+        if self.engine is None:
+            with self._lock:
+                return self._failures.get(client)
+        with self._shared, self.engine.connect() as conn:
+            row = conn.execute(
+                select(AuthFailureRow.window_start, AuthFailureRow.failures).where(AuthFailureRow.client == client)
+            ).first()
+        return None if row is None else (float(row[0]), int(row[1]))
 
     def blocked_for(self, client: str, now: float | None = None) -> float:
         """Seconds until ``client`` may try again (0: not blocked)."""
-        now = time.monotonic() if now is None else now
-        times = self._recent(client, now)
-        if times is None or len(times) < self.max_failures:
+        now = time.time() if now is None else now
+        window = self._window(client[:64])
+        if window is None or window[1] < self.max_failures:
             return 0.0
-        return max(0.0, self.window_s - (now - times[-self.max_failures]))
+        return max(0.0, self.window_s - (now - window[0]))
 
     def failed(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        times = self._recent(client, now)
-        if times is None:
-            times = self._failures[client] = deque(maxlen=self.max_failures)
-        times.append(now)
-        self._failures.move_to_end(client)
-        while len(self._failures) > self.max_clients:
-            self._failures.popitem(last=False)
+        now = time.time() if now is None else now
+        client = client[:64]
+        if self.engine is None:
+            with self._lock:
+                start, count = self._failures.get(client, (now, 0))
+                self._failures[client] = (now, 1) if now - start > self.window_s else (start, count + 1)
+                self._failures.move_to_end(client)
+                while len(self._failures) > self.max_clients:
+                    self._failures.popitem(last=False)
+            return
+        with_retries(lambda: self._record(client, now), what="counting a failed authentication")
+
+    def _record(self, client: str, now: float) -> None:
+        assert self.engine is not None
+        table = AuthFailureRow.__table__
+        expired = table.c.window_start < now - self.window_s
+        dialect = self.engine.dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert_(table).values(client=client, window_start=now, failures=1)
+        # One atomic statement whatever the number of workers failing at once: a new window after the
+        # old one has passed, else one more failure in it (SET reads the row's values before the update).
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.client],
+            set_={
+                "window_start": case((expired, now), else_=table.c.window_start),
+                "failures": case((expired, 1), else_=table.c.failures + 1),
+            },
+        )
+        with self._shared, self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(stmt)
+            # Clients whose window has passed are forgotten: the table holds recent failures only.
+            conn.execute(delete(table).where(expired))
 
 
 # Answered without a key: liveness only.
@@ -360,7 +416,10 @@ class AuthGate:
     def __init__(self, app: ASGIApp, keys: KeyStore | None, limiter: FailureLimiter | None = None) -> None:
         self.app = app
         self.keys = keys
-        self.limiter = limiter or FailureLimiter()
+        limiter = limiter or FailureLimiter()
+        if keys is not None and limiter.engine is None:
+            limiter = limiter.bound(keys.engine)  # counted where every worker counts
+        self.limiter = limiter
 
     async def _send_error(self, send: Send, status: int, message: str, code: str, headers: dict[str, str]) -> None:
         kind = "rate_limit_error" if status == 429 else "authentication_error"
@@ -380,8 +439,8 @@ class AuthGate:
             state["principal"] = NO_AUTH
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self.limiter.blocked_for(client)
+        client = str((scope.get("client") or ("unknown", 0))[0])
+        wait = await asyncio.to_thread(self.limiter.blocked_for, client)
         if wait > 0:
             await self._send_error(
                 send, 429, "Too many failed authentication attempts from this address; try again later.",
@@ -401,7 +460,7 @@ class AuthGate:
                                 "(create one with `pad keys create`).", "missing_api_key")
         except AuthError as exc:
             if exc.code != "missing_api_key":
-                self.limiter.failed(client)
+                await asyncio.to_thread(self.limiter.failed, client)
             await self._send_error(send, exc.status, exc.message, exc.code or "unauthorized", {"WWW-Authenticate": "Bearer"})
             return
         state["principal"] = principal

@@ -49,21 +49,15 @@ async def put_preferences(
 ) -> dict[str, Any]:
     namespace, user = _user(request, user_id, service)
     memory = await service.settled(namespace, user)
+    items = [p.model_dump(include={"kind", "value", "text", "weight"}) for p in body.preferences]
     try:
-        kept = {(await memory.aset_preference(user, p.kind, p.value, text=p.text, weight=p.weight)).id
-                for p in body.preferences}
+        # One transaction: every item stored (and, with replace, every other preference removed), or none.
+        await memory.aset_preferences(user, items, replace=body.replace)
     except PreferenceLimitError as exc:
-        # The ones before the cap are set; the message says which limit was hit.
-        raise APIError(409, str(exc), param="preferences", code="preference_limit",
+        raise APIError(409, f"{exc}; nothing was changed", param="preferences", code="preference_limit",
                        type="invalid_request_error") from None
-    except ValueError as exc:  # the memory refused a kind or value (its message says which): the client's
+    except (ValueError, TypeError) as exc:  # the memory refused a kind or value (its message says which)
         raise APIError(400, str(exc), param="preferences") from None
-    if body.replace:
-        current = await memory.aprofile(user)
-        # `dropped` holds active preferences left out of the prompt by its size budget: replace them too.
-        for pref in [*current.preferences, *current.dropped]:
-            if pref.id not in kept:
-                await memory.aremove_preference(user, pref.id)
     return profile_json(user, await memory.aprofile(user))
 
 
