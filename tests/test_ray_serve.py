@@ -203,14 +203,14 @@ def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledge
     assert plain.model_extra["pad"]["preferences_applied"] == []
     assert steered.choices[0].message.content != plain.choices[0].message.content
 
-    # Kill one replica (SIGKILL, no goodbye) while 4 users keep chatting through the proxy.
+    # Kill one replica (SIGKILL, no goodbye) while 4 users keep chatting through the proxy (2 streaming).
     victim, victim_pid = next(iter(pids.items()))
     acked: list[tuple[str, str, str]] = []  # (user, message, replica) of every turn whose answer arrived
     failed: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
 
-    def chat(user: str) -> None:
+    def chat(user: str, stream: bool) -> None:
         for i in range(10_000):
             if stop.is_set():
                 return
@@ -218,8 +218,10 @@ def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledge
             try:
                 raw = client.chat.completions.with_raw_response.create(
                     model=server.model, user=user, max_tokens=4, messages=[{"role": "user", "content": text}],
-                    stream=False)
-                raw.parse()
+                    stream=stream)
+                reply = raw.parse()
+                if stream:  # acknowledged once the stream ends with [DONE]
+                    assert list(reply)
             except (openai.APIError, httpx.HTTPError) as exc:  # in flight on the victim: not acknowledged
                 with lock:
                     failed.append(type(exc).__name__)
@@ -229,7 +231,7 @@ def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledge
                 acked.append((user, text, replica_of(raw)))
 
     users = [f"writer-{n}" for n in range(4)]
-    threads = [threading.Thread(target=chat, args=(u,), daemon=True) for u in users]
+    threads = [threading.Thread(target=chat, args=(u, n % 2 == 1), daemon=True) for n, u in enumerate(users)]
     for thread in threads:
         thread.start()
     try:
