@@ -111,8 +111,11 @@ class SentenceEncoder:
                 raise EmbeddingUnavailable(f"{weights} is missing")
             if _sha256(weights) != SHA256:
                 raise EmbeddingUnavailable(f"{weights} does not match sha256 {SHA256}; refusing to load it")
-            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-            model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
+            from memory._progress import quiet_progress
+
+            with quiet_progress():  # a one-second load on a request path: no "Loading weights" bar
+                tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+                model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
             if self.quantize:
                 model = _quantized(model)
             self._loaded = (tokenizer, model)

@@ -3,9 +3,8 @@
 - :func:`quiet_progress`: inside it, transformers' progress bars ("Loading weights ...") are not drawn
   for this thread or task. Library, CLI and server loads take about a second and are not worth a bar on
   every call; the long waits keep theirs (the default model's one-time conversion, training, evaluation,
-  and a hub download, whose bars belong to ``huggingface_hub``). Nothing global is switched off: a
-  pass-through tqdm hook is installed once and only acts inside the context, so the user's own setting
-  (``transformers.utils.logging.enable_progress_bar``) and other threads' loads are untouched.
+  and a hub download, whose bars belong to ``huggingface_hub``). Nothing global is switched off (see
+  :mod:`memory._progress`, the one implementation, shared with the memory's sentence encoder).
 - :func:`hub_kwargs`: extra ``from_pretrained`` keywords for a model source. A local directory needs
   none. A hub id is checked before transformers tries it, because transformers retries an unreachable
   hub for about a minute before giving up: with ``HF_HUB_OFFLINE=1`` an uncached id fails at once; else
@@ -19,13 +18,12 @@ transformers is imported inside the functions: importing this module is cheap.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import os
 import socket
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pad_integrations.errors import ModelLoadError
@@ -34,51 +32,13 @@ from pad_integrations.errors import ModelLoadError
 # an offline machine gets its answer before a person wonders whether anything is happening.
 PROBE_TIMEOUT_S = 3.0
 
-_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("pad_quiet_progress", default=False)
-_hook_lock = threading.Lock()
-_chained_hook: Callable[..., Any] | None = None  # a hook someone else installed before ours
-_fallback_depth = 0  # transformers without set_tqdm_hook: nested quiet sections (global switch)
-_fallback_was_enabled = False
-
-
-def _quiet_hook(factory: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if _quiet.get():
-        return factory(*args, **{**kwargs, "disable": True})
-    if _chained_hook is not None:
-        return _chained_hook(factory, args, kwargs)
-    return factory(*args, **kwargs)
-
-
 @contextlib.contextmanager
 def quiet_progress() -> Iterator[None]:
     """No transformers progress bars inside this block (this thread/task only); the rest is unchanged."""
-    global _chained_hook, _fallback_depth, _fallback_was_enabled
-    from transformers.utils import logging as hf_logging
+    from memory._progress import quiet_progress as one_hook  # one implementation for both packages
 
-    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
-    if set_hook is None:  # an older transformers: switch bars off globally while any quiet block runs
-        with _hook_lock:
-            if _fallback_depth == 0:
-                _fallback_was_enabled = hf_logging.is_progress_bar_enabled()
-                hf_logging.disable_progress_bar()
-            _fallback_depth += 1
-        try:
-            yield
-        finally:
-            with _hook_lock:
-                _fallback_depth -= 1
-                if _fallback_depth == 0 and _fallback_was_enabled:
-                    hf_logging.enable_progress_bar()
-        return
-    with _hook_lock:
-        previous = set_hook(_quiet_hook)
-        if previous is not _quiet_hook:  # first use, or someone replaced ours since: keep theirs working
-            _chained_hook = previous
-    token = _quiet.set(True)
-    try:
+    with one_hook():
         yield
-    finally:
-        _quiet.reset(token)
 
 
 # --------------------------------------------------------------------------- hub ids and the network

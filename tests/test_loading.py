@@ -57,6 +57,23 @@ AutoModelForCausalLM.from_pretrained({str(tiny_model_dir)!r})  # the user's own 
     assert BAR in theirs, theirs  # bars were on all along: the quiet part is ours
 
 
+def test_the_memory_sentence_encoder_loads_quietly_too() -> None:
+    """The encoder behind preference inference loads on a request path (chat, server): no bar either."""
+    code = """
+import sys
+from memory.embedding import SentenceEncoder, model_dir
+from transformers import AutoModel
+
+SentenceEncoder().load()
+print("MARK", file=sys.stderr, flush=True)
+AutoModel.from_pretrained(str(model_dir()), local_files_only=True)
+"""
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    ours, mark, theirs = done.stderr.partition("MARK")
+    assert mark == "MARK" and BAR not in ours and BAR in theirs, done.stderr
+
+
 def test_a_hook_the_user_installed_keeps_working(tiny_model_dir: Path) -> None:
     code = f"""
 from transformers.utils import logging
