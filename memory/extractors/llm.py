@@ -5,6 +5,16 @@ UUIDs (mem0's remap: models copy short ids faithfully and invent long ones), and
 mem0 v1, a contradiction never deletes the old preference without adding the new one: UPDATE and a
 conflicting ADD both go through the store's supersede rule. Malformed output is logged and yields no
 decisions; the turn itself is already stored. Runs on the background worker by default.
+
+``ClauseLLMExtractor`` is the variant for small local models (the default, SmolLM2-135M-Instruct): one
+short few-shot prompt per candidate clause, and output forced by a JSON schema that the caller's
+completer enforces (the engine's llguidance constraints): a kind from a closed list or ``none``, and a
+value that must be a word span of the user's own clause, so a small model cannot invent a value.
+
+Both accept, instead of a LangChain chat model, a plain ``Completer``: a callable taking chat messages
+(``[{"role", "content"}]``) and a JSON schema (or ``None``) and returning the model's text. ``memory``
+imports nothing from ``pad_integrations``; ``pad_integrations.memory_llm`` builds one over the local
+engine.
 """
 
 from __future__ import annotations
@@ -12,10 +22,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
+from memory.extractors.clauses import clauses, tainted
+from memory.extractors.guard import is_instruction_value
 from memory.taxonomy import CONTENT_KINDS, STYLE_KINDS
+
+# messages, JSON schema the answer must follow (None: free text) -> the model's answer
+Completer = Callable[[list[dict[str, str]], "dict[str, Any] | None"], str]
 
 log = logging.getLogger("memory.llm")
 
@@ -46,6 +62,7 @@ Answer {{"memory": []}} when nothing changes."""
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _SOURCES = {"explicit", "implicit", "feedback"}
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
 def _content_text(content: Any) -> str:
@@ -113,9 +130,9 @@ class LLMExtractor:
         max_turn_chars: int = 8_000,
         default_confidence: float = 0.7,
     ) -> None:
-        if not hasattr(model, "invoke"):
-            raise TypeError("model must be a LangChain chat model (with .invoke)")
-        self.model = model.bind(**bind_kwargs) if bind_kwargs else model
+        if not hasattr(model, "invoke") and not callable(model):
+            raise TypeError("model must be a LangChain chat model (with .invoke) or a Completer callable")
+        self.model = model.bind(**bind_kwargs) if bind_kwargs and hasattr(model, "invoke") else model
         self.runs_inline = runs_inline
         self.max_existing = max_existing
         self.max_turn_chars = max_turn_chars
@@ -141,7 +158,13 @@ class LLMExtractor:
         if not any(m.role == "user" for m in context.messages):
             return []
         messages, ids = self.prompt(context)
-        answer = _content_text(self.model.invoke(messages).content)
+        if hasattr(self.model, "invoke"):
+            answer = _content_text(self.model.invoke(messages).content)
+        else:
+            plain = [
+                {"role": _ROLES.get(m.type, m.type), "content": _content_text(m.content)} for m in messages
+            ]
+            answer = self.model(plain, None)
         items = memory_items(parse_json(answer))
         if items is None:
             log.warning("memory.llm: could not parse the model's answer as memory JSON: %.200r", answer)
@@ -159,7 +182,9 @@ class LLMExtractor:
             real_id = ids.get(str(item.get("id", "")).strip())
             kind, value = item.get("kind"), item.get("value")
             given_source = item.get("source")
-            source = given_source if isinstance(given_source, str) and given_source in _SOURCES else "implicit"
+            source = (
+                given_source if isinstance(given_source, str) and given_source in _SOURCES else "implicit"
+            )
             confidence = _confidence(item, self.default_confidence)
             if event == "NONE":
                 continue
@@ -187,3 +212,174 @@ class LLMExtractor:
                 )
             decisions.append(Assert(kind, value.strip(), source, confidence, 1.0, None, self.name))
         return decisions
+
+
+# ----------------------------------------------------------------------------------------------------
+# Small local models: one clause at a time, kind from a closed list, value forced to the user's words.
+
+CLAUSE_KINDS = ("likes", "dislikes", "avoid", "constraint", "style")
+
+CLAUSE_SYSTEM_PROMPT = (
+    "Read the user's message. If the user says what they themselves like, dislike, avoid, need (diet, "
+    "allergy, budget, access) or how answers should be written, answer with that kind and the user's words "
+    "naming the thing. Otherwise (a question, a one-off request, someone else's taste, small talk) answer "
+    "with kind none."
+)
+# Written for this prompt (none of them is from an evaluation set): one shot per kind, and as many
+# 'none' shots, so that the model sees 'none' as an ordinary answer.
+CLAUSE_SHOTS: tuple[tuple[str, str, str], ...] = (
+    ("I'm a huge fan of board games, especially chess.", "likes", "board games"),
+    ("Can you recommend a laptop for school?", "none", ""),
+    ("I never eat pork.", "avoid", "pork"),
+    ("Please keep your answers short from now on.", "style", "short"),
+    ("My brother hates spiders.", "none", ""),
+    ("I'm allergic to shellfish.", "constraint", "allergic to shellfish"),
+    ("Horror films bore me to tears.", "dislikes", "horror films"),
+    ("It's raining again here today.", "none", ""),
+)
+
+_WORD = re.compile(r"[^\W_](?:[\w'’&+-]*[^\W_])?")
+# A span may not start or end with these: they never name the thing on their own.
+_EDGE_WORDS = """i me my mine myself we us our you your a an the to of and or but is am are was were be been it its
+    that this these those so for in on at by with as if not no do does did really very just too can could
+    would will should have has had get got there here than then what which who when how all any some"""
+_EDGE = frozenset(_EDGE_WORDS.split())
+_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our)\b", re.IGNORECASE)
+
+
+def word_spans(text: str, *, max_words: int = 6, max_spans: int = 400) -> list[str]:
+    """Every run of up to ``max_words`` words of ``text`` that neither starts nor ends with a function
+    word, in order of length then position: the values a constrained model may choose from."""
+    words = _WORD.findall(text)
+    seen: dict[str, None] = {}
+    for n in range(1, max_words + 1):
+        for i in range(len(words) - n + 1):
+            run = words[i : i + n]
+            if run[0].lower() in _EDGE or run[-1].lower() in _EDGE:
+                continue
+            seen.setdefault(" ".join(run), None)
+            if len(seen) >= max_spans:
+                return list(seen)
+    return list(seen)
+
+
+def clause_schema(text: str, kinds: Sequence[str] = CLAUSE_KINDS) -> dict[str, Any]:
+    """The JSON schema of one answer: ``{"kind": "none"}`` or ``{"kind": K, "value": <a span of text>}``."""
+    spans = word_spans(text)
+    options: list[dict[str, Any]] = [
+        {"type": "object", "properties": {"kind": {"const": "none"}}, "required": ["kind"]}
+    ]
+    if spans:
+        options.append(
+            {
+                "type": "object",
+                "properties": {"kind": {"enum": list(kinds)}, "value": {"enum": spans}},
+                "required": ["kind", "value"],
+            }
+        )
+    return {"anyOf": options}
+
+
+def _answer(kind: str, value: str) -> str:
+    return json.dumps({"kind": kind} if kind == "none" else {"kind": kind, "value": value})
+
+
+class ClauseLLMExtractor:
+    """Preference extraction by a small local model, clause by clause, under a JSON-schema constraint.
+
+    ``complete``: a ``Completer`` that enforces the schema it is given (``pad_integrations.memory_llm``
+    builds one over the local engine; a completer that ignores the schema still works, its answers are
+    validated here). Each user message is split into clauses by the rule filters (injection attempts,
+    reported speech, hypotheticals and past habits are dropped there); questions, one-task requests and
+    clauses without a first-person word are skipped, and so are messages carrying an injection. At most
+    ``max_clauses`` clauses per turn are read (bounded work). ``complement=True`` also skips a clause that
+    already contains the value of an active preference, so that run next to the default extractors the
+    model reads only what they did not. Results are ``implicit`` (a model's reading never overturns what
+    the user stated) at ``confidence``.
+    """
+
+    name = "llm"
+
+    def __init__(
+        self,
+        complete: Completer,
+        *,
+        runs_inline: bool = False,
+        max_clauses: int = 8,
+        complement: bool = True,
+        confidence: float = 0.6,
+        system_prompt: str = CLAUSE_SYSTEM_PROMPT,
+        shots: Sequence[tuple[str, str, str]] = CLAUSE_SHOTS,
+    ) -> None:
+        if not callable(complete):
+            raise TypeError("complete must be a Completer: (messages, schema) -> text")
+        self.complete = complete
+        self.runs_inline = runs_inline
+        self.max_clauses = max_clauses
+        self.complement = complement
+        self.confidence = confidence
+        self.system_prompt = system_prompt
+        self.shots = tuple(shots)
+        self.calls = 0  # completions asked for (how much work the model did; tests and benchmarks read it)
+        self.unparsed = 0  # answers that were not a valid {"kind", "value"} object
+
+    def prompt(self, clause: str) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.system_prompt}]
+        for text, kind, value in self.shots:
+            messages += [
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": _answer(kind, value)},
+            ]
+        return [*messages, {"role": "user", "content": clause}]
+
+    def candidates(self, context: ExtractionContext) -> list[tuple[int, str]]:
+        """(message index, clause text) of the clauses the model is asked about, in order, capped."""
+        known = [p.value.lower() for p in context.active if len(p.value) >= 3] if self.complement else []
+        out: list[tuple[int, str]] = []
+        for index, message in enumerate(context.messages):
+            if message.role != "user" or tainted(message.content):
+                continue
+            for clause in clauses(message.content):
+                # The user's own statement (a first-person word) or a standing wish about the answers
+                # ('keep your answers brief'); a question or a one-task request is neither.
+                if (
+                    clause.question
+                    or (clause.task and not clause.standing)
+                    or not (_PERSON.search(clause.text) or clause.standing)
+                ):
+                    continue
+                if any(value in clause.text.lower() for value in known):
+                    continue
+                out.append((index, clause.text))
+        return out[: self.max_clauses]
+
+    def read(self, clause: str) -> tuple[str, str] | None:
+        """The model's (kind, value) for one clause; None for 'none' or an answer outside the schema."""
+        schema = clause_schema(clause)
+        self.calls += 1
+        answer = self.complete(self.prompt(clause), schema)
+        parsed = parse_json(answer)
+        if not isinstance(parsed, Mapping) or parsed.get("kind") not in (*CLAUSE_KINDS, "none"):
+            self.unparsed += 1
+            log.warning("memory.llm: answer outside the schema ignored: %.200r", answer)
+            return None
+        kind, value = parsed["kind"], parsed.get("value")
+        if kind == "none":
+            return None
+        if not isinstance(value, str) or value not in word_spans(clause):
+            self.unparsed += 1  # a completer that does not enforce the schema invented a value
+            log.warning("memory.llm: value not in the user's words ignored: %.200r", answer)
+            return None
+        return kind, value
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        found: dict[tuple[str, str], Assert] = {}
+        for index, clause in self.candidates(context):
+            reading = self.read(clause)
+            if reading is None or is_instruction_value(reading[1]):
+                continue
+            kind, value = reading
+            found.setdefault(
+                (kind, value.lower()), Assert(kind, value, "implicit", self.confidence, 1.0, index, self.name)
+            )
+        return list(found.values())
