@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -125,7 +126,7 @@ def test_memory_set_show_history_export_forget(
     assert run(capsys, "memory", "set", *db, "verbosity", "detailed", "--weight", "2")[0] == 0
 
     code, out, _ = run(capsys, "memory", "show", *db)
-    assert code == 0 and "verbosity: detailed  (weight 2, manual)" in out and "Give detailed" in out
+    assert code == 0 and "verbosity: detailed  (strength 2 = weight 2 x confidence 1, manual)" in out and "Give detailed" in out
     shown = json.loads(run(capsys, "memory", "show", *db, "--json")[1])
     assert shown["user"] == "alice" and [p["value"] for p in shown["preferences"]] == ["detailed"]
 
@@ -264,9 +265,14 @@ def test_interactive_chat_on_a_terminal(tiny_model_dir: Path, sqlite_url: str) -
         answer = _read_until(leader, "gus> ")
         assert "[learned: + format: bullets]" in answer
         os.write(leader, b"/prefs\n")
-        assert "format: bullets" in _read_until(leader, "gus> ")
+        prefs = _read_until(leader, "gus> ")
+        # One number per preference, the same in /prefs and after an answer, explained where shown.
+        shown = re.search(r"format: bullets  \(strength ([\d.]+) = weight ([\d.]+) x confidence ([\d.]+)", prefs)
+        assert shown is not None, prefs
+        assert float(shown[1]) == pytest.approx(float(shown[2]) * float(shown[3]), abs=1e-4)
+        assert "strength = weight x confidence" in prefs
         os.write(leader, b"Hi\n")
-        assert "[applied via amulet: Use bullet points." in _read_until(leader, "gus> ")
+        assert f"[applied via amulet: Use bullet points. (strength {shown[1]})]" in _read_until(leader, "gus> ")
         os.write(leader, b"/quit\n")
         assert proc.wait(timeout=30) == 0
     finally:

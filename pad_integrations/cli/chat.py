@@ -28,7 +28,7 @@ from pad_integrations.cli.common import (
     open_memory,
     status,
 )
-from pad_integrations.runtime.profiles import describe_change
+from pad_integrations.runtime.profiles import STRENGTH_LEGEND, describe_change, describe_strength
 from pad_integrations.runtime.requests import build_request, sampling_settings
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from pad_integrations.generation import GuidedGenerator
 
 HELP = "chat as a user; shows the preferences applied and newly inferred after each answer"
-INTERACTIVE_HELP = """Commands: /prefs (show your stored preferences), /reset (start a new conversation),
-/help, /quit (or Ctrl-D)."""
+INTERACTIVE_HELP = """Commands: /prefs (show your stored preferences and their strengths), /reset (start a new
+conversation), /help, /quit (or Ctrl-D)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,7 +154,8 @@ class ChatSession:
 def print_turn_notes(turn: Turn, out: TextIO) -> None:
     """The lines after an answer: which preferences steered it, and what this turn taught the memory."""
     if turn.applied:
-        applied = "; ".join(f"{text} (x{weight:g})" for text, weight in turn.applied)
+        # The strength each preference steered with (weight x confidence, as /prefs shows it).
+        applied = "; ".join(f"{text} (strength {weight:g})" for text, weight in turn.applied)
         print(f"  [applied via {turn.strategy}: {applied}]", file=out)
     else:
         print(f"  [no stored preferences applied ({turn.strategy})]", file=out)
@@ -181,7 +182,9 @@ def _show_profile(session: ChatSession) -> None:
     if not profile.preferences:
         print("  (no stored preferences)")
     for pref in profile.preferences:
-        print(f"  {pref.kind}: {pref.value}  (weight {pref.weight:g})")
+        print(f"  {pref.kind}: {pref.value}  ({describe_strength(pref)}, {pref.source})")
+    if profile.preferences:
+        print(f"  ({STRENGTH_LEGEND})")
 
 
 def _interactive(session: ChatSession) -> None:

@@ -17,7 +17,7 @@ from pad_integrations.cli.common import (
     open_memory,
     print_json,
 )
-from pad_integrations.runtime.profiles import profile_json
+from pad_integrations.runtime.profiles import STRENGTH_LEGEND, describe_strength, profile_json
 
 if TYPE_CHECKING:
     from memory import PreferenceMemory
@@ -74,7 +74,8 @@ def _show(memory: PreferenceMemory, args: argparse.Namespace) -> None:
     print(f"Preferences of {args.user!r}:")
     for pref in profile.preferences:
         source = f", {pref.source}" if getattr(pref, "source", None) else ""
-        print(f"  {pref.kind}: {pref.value}  (weight {pref.weight:g}{source})")
+        print(f"  {pref.kind}: {pref.value}  ({describe_strength(pref)}{source})")
+    print(f"({STRENGTH_LEGEND})")
     print("\nPrompt text:")
     print(profile.text)
 

@@ -34,6 +34,20 @@ def profile_json(user_id: str, profile: Any) -> dict[str, Any]:
     }
 
 
+# One number steers decoding per preference, its *strength*; shown wherever a preference is, with its parts.
+STRENGTH_LEGEND = (
+    "strength = weight x confidence: weight is how much a preference counts (1 unless set with "
+    "`pad memory set --weight`), confidence how sure the memory is that you meant it (1 when set by hand); "
+    "the strength is what steers the answers, shown after each one as (strength ...)."
+)
+
+
+def describe_strength(pref: Any) -> str:
+    """``strength 0.9 = weight 1 x confidence 0.9``: the number that steers decoding, and where it comes from."""
+    strength = round(max(0.0, float(pref.weight) * float(pref.confidence)), 4)  # memory.profile.effective_weight
+    return f"strength {strength:g} = weight {float(pref.weight):g} x confidence {float(pref.confidence):g}"
+
+
 def describe_change(change: Any) -> str | None:
     """One line for a newly inferred change, or None for mere extra evidence."""
     pref, previous = change.preference, change.previous
