@@ -86,6 +86,19 @@ _PENDING = (
     .limit(bindparam("n"))
 )
 PENDING_TURNS = _PENDING.where(_U.c.namespace == bindparam("ns"))
+# One user's messages still owed the extraction ``bit`` (read-your-writes across processes). ``user_pk + 0``
+# keeps the planner on the partial index (the few pending rows of everyone) instead of walking the user's
+# whole history through (user_pk, created_at).
+PENDING_OF_USER = (
+    select(_M.c.turn_id, _M.c.id)
+    .where(
+        (_M.c.user_pk + 0) == bindparam("pk"),
+        _M.c.pending != 0,
+        _M.c.pending.op("&")(bindparam("bit")) != 0,
+    )
+    .order_by(_M.c.created_at, _M.c.id)
+    .limit(bindparam("n"))
+)
 PENDING_ANYWHERE = _PENDING
 ANY_PENDING = select(_M.c.id).where(_M.c.pending != 0).limit(1)
 # Retention: the oldest extracted messages of one user, a bounded batch at a time.

@@ -48,6 +48,7 @@ from memory.queries import (
     INSERT_MESSAGES,
     OLDEST_MESSAGES,
     PENDING_ANYWHERE,
+    PENDING_OF_USER,
     PENDING_TURNS,
     PROFILE,
     RECENT_BEFORE,
@@ -660,6 +661,36 @@ class PreferenceMemory:
                 if limit is not None and handled >= limit:
                     break
         return handled
+
+    def read_pending(self, user_id: str) -> int:
+        """Read this user's turns still owed the inline reading, whichever process committed them: what
+        a server worker runs before answering a user whose previous turn another worker (a Ray Serve
+        replica) answered and may still be reading, or died before reading. Exactly once: a turn read
+        elsewhere at the same moment is applied by one of the two (the claim). Background extractors are
+        left to their owner and ``resume_pending``. A failed reading is logged and the turn stays pending.
+        Returns the number of turns read (normally 0: one indexed query)."""
+        uid = normalize_user_id(user_id)
+        self._check_open()
+
+        def pending(conn: Connection) -> list[Any]:
+            pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+            if pk is None:
+                return []
+            return list(conn.execute(PENDING_OF_USER, {"pk": pk, "bit": PENDING_INLINE, "n": RESUME_BATCH}))
+
+        rows = self._read(pending, "looking for the user's pending turns")
+        turns: dict[str, list[str]] = {}
+        for row in rows:
+            turns.setdefault(row.turn_id or row.id, []).append(row.id)
+        for ids in turns.values():
+            try:
+                if self._inline:
+                    self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+                else:
+                    self._write(lambda conn, ids=ids: self._clear(conn, uid, ids, PENDING_INLINE), "resume")
+            except Exception:
+                log.exception("memory: reading a pending turn of user %r failed; it stays pending", uid)
+        return len(turns)
 
     def _resume_turn(self, uid: str, ids: list[str], bits: int) -> None:
         if bits & PENDING_INLINE:

@@ -125,9 +125,16 @@ class ChatService:
             recorder_for(memory).flush()
 
     async def settled(self, namespace: str, user_id: str) -> PreferenceMemory:
-        """Wait until the memory has taken in this user's earlier turns (read-your-writes); returns it."""
+        """Wait until the memory has taken in this user's earlier turns, whichever worker served them
+        (read-your-writes); returns it."""
         memory = await self.memory_in(namespace)
-        await asyncio.to_thread(recorder_for(memory).wait_for, user_id)
+
+        def settle() -> None:
+            recorder_for(memory).wait_for(user_id)
+            # A turn another worker (a Ray Serve replica) answered may still be unread there: read it here.
+            memory.read_pending(user_id)
+
+        await asyncio.to_thread(settle)
         return memory
 
     async def profile(self, namespace: str, user_id: str) -> Profile:
