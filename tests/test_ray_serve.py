@@ -290,3 +290,15 @@ def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "ray.serve", None)
     with pytest.raises(MissingExtraError, match=r"pad-integrations\[ray\]"):
         ray_serve.ray_modules()
+
+
+def test_pad_serve_ray_without_the_extra_says_which_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pad_integrations.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    monkeypatch.setitem(sys.modules, "ray.serve", None)
+    assert main(["serve", "--ray", "--replicas", "2", "--db", f"sqlite:///{tmp_path / 'm.db'}"]) == 1
+    assert "pip install 'pad-integrations[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "m.db").exists()  # refused before the memory was opened

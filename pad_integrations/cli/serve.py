@@ -125,8 +125,14 @@ def _ray_settings(args: argparse.Namespace) -> Any:
         return None
     if args.replicas is not None and args.ray_autoscaling is not None:
         raise CLIError("--replicas and --ray-autoscaling exclude each other (autoscaling sets the count)", code=2)
-    from pad_integrations.server.ray_serve import RaySettings, autoscaling_config, parse_json_object
+    from pad_integrations.server.ray_serve import (
+        RaySettings,
+        autoscaling_config,
+        parse_json_object,
+        ray_modules,
+    )
 
+    ray_modules()  # without the ray extra: MissingExtraError naming it, before anything loads
     try:
         autoscaling = None
         if args.ray_autoscaling is not None:
