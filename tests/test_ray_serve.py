@@ -302,3 +302,27 @@ def test_pad_serve_ray_without_the_extra_says_which_to_install(
     assert main(["serve", "--ray", "--replicas", "2", "--db", f"sqlite:///{tmp_path / 'm.db'}"]) == 1
     assert "pip install 'pad-integrations[ray]'" in capsys.readouterr().err
     assert not (tmp_path / "m.db").exists()  # refused before the memory was opened
+
+
+@needs_ray
+def test_ray_settings_become_the_deployment_options() -> None:
+    from ray import serve
+    from ray.serve.config import AutoscalingConfig
+
+    from pad_integrations.server import ServerConfig
+    from pad_integrations.server.ray_serve import RaySettings, ReplicaSpec, deployment_options
+
+    spec = ReplicaSpec(model="unused", config=ServerConfig(max_pending=10))
+    fixed = deployment_options(spec, RaySettings(replicas=3, actor_options={"num_cpus": 2}))
+    assert fixed["num_replicas"] == 3 and "autoscaling_config" not in fixed
+    assert fixed["ray_actor_options"] == {"num_cpus": 2}
+    assert fixed["max_ongoing_requests"] == 18  # the admission limit plus room for health checks and metrics
+    scaled = deployment_options(spec, RaySettings(
+        autoscaling={"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 8}, max_ongoing_requests=40))
+    config = scaled["autoscaling_config"]
+    assert isinstance(config, AutoscalingConfig) and "num_replicas" not in scaled
+    assert (config.min_replicas, config.max_replicas, config.target_ongoing_requests) == (1, 4, 8)
+    assert scaled["max_ongoing_requests"] == 40
+    # Ray itself accepts them as a deployment's options.
+    deployment = serve.deployment(**scaled)(type("Probe", (), {"__call__": lambda self: None}))
+    assert deployment.max_ongoing_requests == 40
