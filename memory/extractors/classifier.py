@@ -148,3 +148,71 @@ def cross_validate(folds: int = 5) -> float:
 
 if __name__ == "__main__":
     print(f"{len(load_training())} training sentences; {cross_validate():.3f} 5-fold accuracy")
+
+
+GUARD_FILE = Path(__file__).with_name("data") / "guard.tsv"
+GUARD_LABELS = ("safe", "hostile")
+
+
+def load_guard_training(path: Path = GUARD_FILE, preferences: Path = TRAINING_FILE) -> list[tuple[str, str]]:
+    """(label, sentence): the guard file, plus every sentence of the preference file as ``safe`` except the
+    ``none`` ones the structural guard reads as instructions (those are neither side's clean examples)."""
+    from memory.extractors.guard import is_instruction
+
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, sentence = line.partition("\t")
+        if label not in GUARD_LABELS or not sentence.strip():
+            raise ValueError(f"bad guard training line in {path}: {line!r}")
+        rows.append((label, sentence.strip()))
+    rows += [("safe", s) for label, s in load_training(preferences) if label != "none" or not is_instruction(s)]
+    return rows
+
+
+class InstructionGuard:
+    """P(a sentence steers the assistant, reaches for secrets or other people's data, claims a role or plants
+    harm) from its all-MiniLM-L6-v2 embedding: logistic regression on ``data/guard.tsv`` (hand-written),
+    trained lazily once per process. It reads meaning where the structural rules of ``guard`` read form,
+    so a synonym or paraphrase of an attack ('sidestepping the constraints placed on chatbots') is caught
+    without a longer keyword list. Reuses the vectors the extractor already computed (no extra forward)."""
+
+    def __init__(self, encoder: SentenceEncoder | None = None, path: Path = GUARD_FILE) -> None:
+        self.encoder = encoder or shared_encoder()
+        self.path = path
+        self._lock = threading.Lock()
+        self._weights: Any = None
+
+    def _train(self) -> Any:
+        import numpy as np
+
+        with self._lock:
+            if self._weights is None:
+                rows = load_guard_training(self.path)
+                x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
+                y = np.array([GUARD_LABELS.index(label) for label, _ in rows])
+                self._weights = fit(x, y, classes=len(GUARD_LABELS))
+            return self._weights
+
+    def hostile_vectors(self, vectors: Any) -> Any:
+        """P(hostile) per row of ``vectors`` (a numpy array, one row per sentence)."""
+        import numpy as np
+
+        if len(vectors) == 0:
+            return np.zeros(0)
+        return softmax_scores(np.asarray(vectors, dtype=np.float64), self._train())[:, 1]
+
+    def hostile(self, sentences: list[str]) -> Any:
+        return self.hostile_vectors(self.encoder.encode(sentences)) if sentences else self.hostile_vectors([])
+
+
+_guard: InstructionGuard | None = None
+
+
+def shared_guard() -> InstructionGuard:
+    global _guard
+    with _shared_lock:
+        if _guard is None:
+            _guard = InstructionGuard()
+        return _guard

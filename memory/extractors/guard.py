@@ -261,9 +261,33 @@ def is_role_name(name: str) -> bool:
 
 
 _YOU = re.compile(r"\byou(?:r|rs|rself)?\b", re.IGNORECASE)
+# A taste never names a secret or a privilege: 'reading out the connection string', 'having root privileges'
+# (a password *manager* is a product, not a secret).
+_SECRET = re.compile(
+    r"\b(?:passwords?|passcodes?|passphrases?|credentials?|api[ -]?keys?|secret keys?|private keys?|"
+    r"access (?:codes?|tokens?|keys?)|(?:session|auth|bearer|refresh) tokens?|connection strings?|"
+    r"login (?:details|credentials|info|data)|pin (?:codes?|numbers?)|recovery codes?|"
+    r"(?:root|admin|administrator|elevated|full|superuser|special|extra) (?:access|privileges?|rights|permissions?)|"
+    r"privileges?|permissions)\b(?! managers?\b)"
+)
+# ... nor reaches for other people's data: 'seeing other people's chat transcripts'.
+_OTHERS_DATA = re.compile(
+    r"\b(?:other (?:people|users?|customers?|accounts?|members?|clients?|patients?)|everyone(?: else)?|everybody|"
+    r"strangers?|someone else|somebody else|staff|employees?|co-?workers?|colleagues?|neighbou?rs?)(?:'s?|s')?\s+"
+    r"(?:\w+\s+){0,2}(?:data|details|addresses|logins?|passwords?|chats?|transcripts?|messages?|e-?mails?|files?|"
+    r"profiles?|histor(?:y|ies)|records?|accounts?|keys|conversations?|secrets?|information|info|numbers?|"
+    r"photos?|locations?|diar(?:y|ies)|dms|inbox(?:es)?)\b"
+)
 
 
 def is_instruction_value(value: str) -> bool:
-    """For a stored value: an instruction, or any mention of the assistant ('you'): a preference value
-    describes the user's world ('love for you to export the logs' is a request, not a taste)."""
-    return is_instruction(value) or bool(_YOU.search(skeleton(value)))
+    """For a stored value: an instruction, any mention of the assistant ('you'), a secret or privilege, or
+    other people's data: a preference value describes the user's own world ('love for you to export the
+    logs' is a request, not a taste)."""
+    folded = skeleton(value)
+    return (
+        is_instruction(value)
+        or bool(_YOU.search(folded))
+        or bool(_SECRET.search(folded))
+        or bool(_OTHERS_DATA.search(folded))
+    )

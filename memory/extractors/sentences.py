@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
-from memory.extractors.classifier import SentenceClassifier, shared_classifier
+from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
 from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import is_instruction_value
@@ -87,8 +87,12 @@ class SentenceExtractor(RuleExtractor):
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
         same_thing_similarity: float = 0.7,
+        guard: InstructionGuard | None = None,
+        hostile_threshold: float = 0.85,
     ) -> None:
         self._classifier = classifier
+        self._guard = guard
+        self.hostile_threshold = hostile_threshold
         self.none_threshold = none_threshold
         self.max_sentences = max_sentences
         self.injection_similarity = injection_similarity
@@ -101,6 +105,12 @@ class SentenceExtractor(RuleExtractor):
         if self._classifier is None:
             self._classifier = shared_classifier()
         return self._classifier
+
+    @property
+    def guard(self) -> InstructionGuard:
+        if self._guard is None:
+            self._guard = shared_guard()
+        return self._guard
 
     def _injection_vectors(self) -> Any:
         with self._lock:
@@ -151,18 +161,27 @@ class SentenceExtractor(RuleExtractor):
         texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled_asserts]
         all_vectors = self.classifier.encoder.encode(texts)
         all_injection = (all_vectors @ self._injection_vectors().T).max(axis=1)
+        # By meaning: the guard's P(hostile) for each clause and ruled value (same vectors, no new forward).
+        all_hostile = self.guard.hostile_vectors(all_vectors)
         refused = {
             id(d)
-            for d, inj in zip(ruled_asserts, all_injection[len(candidates) :], strict=True)
-            if inj >= self.injection_similarity or self._not_words(d.value)
+            for d, inj, host in zip(
+                ruled_asserts, all_injection[len(candidates) :], all_hostile[len(candidates) :], strict=True
+            )
+            if inj >= self.injection_similarity or host >= self.hostile_threshold or self._not_words(d.value)
         }
         decisions = [d for d in decisions if id(d) not in refused]
         rule_opinions = [d for d in rule_opinions if id(d) not in refused]
         vectors, injection = all_vectors[: len(candidates)], all_injection[: len(candidates)]
+        hostile = all_hostile[: len(candidates)]
         predictions = self.classifier.predict_vectors(vectors) if candidates else []
+        # A message with a hostile clause gives nothing: a payload must not ride on an innocent clause.
+        tainted_by_meaning = {
+            index for (index, _, _), host in zip(candidates, hostile, strict=True) if host >= self.hostile_threshold
+        }
         found: list[Decision] = []
         for (index, clause, incidental), pred, inj in zip(candidates, predictions, injection, strict=True):
-            if pred.none >= self.none_threshold or inj >= self.injection_similarity:
+            if pred.none >= self.none_threshold or inj >= self.injection_similarity or index in tainted_by_meaning:
                 continue
             for label, phrase in preference_spans(clause.text, pred.label):
                 if is_instruction_value(phrase) or self._not_words(phrase):
@@ -174,7 +193,12 @@ class SentenceExtractor(RuleExtractor):
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
         # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
         read = {d.message_index for d in found}
-        found += [d for d in rule_opinions if d.message_index not in read and not self._not_words(d.value)]
+        found += [
+            d
+            for d in rule_opinions
+            if d.message_index not in read and d.message_index not in tainted_by_meaning and not self._not_words(d.value)
+        ]
+        decisions = [d for d in decisions if d.message_index not in tainted_by_meaning]
         found = self._resolve_by_meaning(found, context.active)
         return _dedupe(decisions + found)
 
