@@ -687,7 +687,7 @@ class PreferenceMemory:
                 if self._inline:
                     self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
                 else:
-                    self._write(lambda conn, ids=ids: self._clear(conn, uid, ids, PENDING_INLINE), "resume")
+                    self._write(functools.partial(self._clear, uid=uid, ids=ids, bit=PENDING_INLINE), "resume")
             except Exception:
                 log.exception("memory: reading a pending turn of user %r failed; it stays pending", uid)
         return len(turns)
