@@ -277,6 +277,7 @@ def test_ray_flags_are_checked_before_anything_starts(tmp_path: Path, capsys: py
         cases += [
             (["--ray", "--ray-autoscaling", '{"max_replica": 4}'], "unknown autoscaling setting(s) max_replica"),
             (["--ray", "--ray-autoscaling", '{"min_replicas": 5, "max_replicas": 4}'], "invalid autoscaling"),
+            (["--ray", "--model", str(tmp_path / "no-such-model")], "no such directory"),  # before Ray starts
         ]
     for flags, message in cases:
         assert main(["serve", "--db", db, *flags]) == 2, flags

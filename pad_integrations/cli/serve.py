@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+from pathlib import Path
 from typing import Any
 
 from pad_integrations.cli.common import (
@@ -187,6 +188,10 @@ def _serve_on_ray(args: argparse.Namespace, settings: Any, config: Any, memory: 
     it) and loads ``model`` itself; this process only starts or joins Ray and waits."""
     from pad_integrations.server.ray_serve import ReplicaSpec, serve_on_ray
 
+    if args.ray_address is None and Path(model).is_absolute() and not Path(model).exists():
+        # The replicas would each fail to load it, after Ray's retries: say so now (on a cluster of
+        # several machines the path need not exist here).
+        raise CLIError(f"--model {model}: no such directory", code=2)
     url = memory.engine.url
     if url.get_backend_name() == "sqlite" and args.ray_address is not None:
         status(args, "WARNING: a SQLite memory is one machine's file; replicas on other nodes of the cluster "

@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pad_integrations._extras import require
+from pad_integrations.errors import ModelLoadError
 from pad_integrations.server.service import ServerConfig
 
 if TYPE_CHECKING:
@@ -208,7 +209,11 @@ def deploy(spec: ReplicaSpec, settings: RaySettings, *, host: str = "127.0.0.1",
     if not ray.is_initialized():
         raise RuntimeError("connect to a Ray cluster first (ray.init)")
     serve.start(http_options={"host": host, "port": port})
-    serve.run(bind(spec, settings), name=APP_NAME, route_prefix="/")
+    try:
+        serve.run(bind(spec, settings), name=APP_NAME, route_prefix="/")
+    except RuntimeError as exc:  # Ray gave up on the replicas (e.g. the model failed to load in them)
+        raise ModelLoadError(f"Ray Serve could not start the replicas ({exc}); each replica's own error is "
+                             "in Ray's log above (ServeController / ServeReplica lines)") from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return f"http://{shown}:{port}"
 
