@@ -270,6 +270,17 @@ _SECRET = re.compile(
     r"(?:root|admin|administrator|elevated|full|superuser|special|extra) (?:access|privileges?|rights|permissions?)|"
     r"privileges?|permissions)\b(?! managers?\b)"
 )
+# ... nor talks about an AI's own control surface: 'throwing out the original programming of an AI'.
+_AI_SURFACE = re.compile(
+    r"\b(?:ais?|a\.i\.|chat ?bots?|bots?|assistants?|(?:the|a|an|any) models?|language models?|llms?|gpts?)\b"
+    r"(?:'s?|s')?(?:\W+\w+){0,5}?\W+(?:programming|instructions?|rules|guidelines|training|prompts?|filters?|"
+    r"guardrails?|safety|restrictions?|constraints?|limits|policies|settings|creators?|developers?|operators?|"
+    r"makers?|owners?)\b"
+    r"|\b(?:programming|instructions?|rules|guidelines|training|prompts?|filters?|guardrails?|safety|restrictions?|"
+    r"constraints?|limits|policies|settings|creators?|developers?|operators?|makers?|owners?)\s+(?:of|on|for|placed on|"
+    r"given to|inside|in)\s+(?:the |an? |any |all )?(?:ais?|a\.i\.|chat ?bots?|bots?|assistants?|models?|"
+    r"language models?|llms?|gpts?)\b"
+)
 # ... nor reaches for other people's data: 'seeing other people's chat transcripts'.
 _OTHERS_DATA = re.compile(
     r"\b(?:other (?:people|users?|customers?|accounts?|members?|clients?|patients?)|everyone(?: else)?|everybody|"
@@ -290,4 +301,5 @@ def is_instruction_value(value: str) -> bool:
         or bool(_YOU.search(folded))
         or bool(_SECRET.search(folded))
         or bool(_OTHERS_DATA.search(folded))
+        or bool(_AI_SURFACE.search(folded))
     )

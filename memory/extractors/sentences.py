@@ -147,6 +147,8 @@ class SentenceExtractor(RuleExtractor):
             if message.role != "user" or tainted(message.content):
                 continue
             parts = _merge_reactions(clauses(message.content))
+            if any(c.question or c.request for c in parts):
+                parts += _embedded_disclosures(message.content)
             ruled = [_ruled(c, active) for c in parts]
             incidental = any(c.request for c in parts)
             open_ = [c for c, r in zip(parts, ruled, strict=True) if not r and _may_hold_preference(c)]
@@ -280,9 +282,39 @@ _NARRATIVE = re.compile(
     re.IGNORECASE,
 )
 _WH_START = re.compile(
-    r"^(?:what|how|why|which|who|whom|where|when|is|are|do|does|did|can|could|should|would)\b", re.I
+    r"^(?:what|how|why|which|who|whom|where|when|is|are|do|does|did|can|could|should|would)\b(?!\s+not\b)", re.I
 )
 _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours)\b", re.IGNORECASE)
+# The speaker left out ('Can not get on with whisky', 'Nothing beats a long swim', 'Garden gnomes, no thanks,
+# can not stand them'): a taste predicate with no other subject is said by the speaker.
+_IMPLIED_SUBJECT = re.compile(
+    r"(?:^|,\s*)(?:(?:really|just|absolutely|honestly|totally|genuinely|still)\s+)*(?:love|adore|hate|detest|loathe|"
+    r"can not (?:stand|bear|stomach|abide|get on with|get into|do|handle|live without|get enough of|beat)|"
+    r"nothing (?:beats|compares to|tops)|(?:big|huge|massive) fan of|not (?:a|much of a) fan of|obsessed with|"
+    r"never (?:again|liked|enjoyed|got into))\b",
+    re.IGNORECASE,
+)
+# A standing negative request: 'Please do not recommend anything with jump scares' (every recommendation).
+_NEVER_SUGGEST = re.compile(
+    r"^(?:please\s+)?(?:do not|never|no more)\s+(?:ever\s+)?(?:recommend|suggest|show|send|give|offer|book|"
+    r"include|pick|choose|put)\b(?:\s+me)?\s+(?:anything|any|things|stuff|places|films|books|games|food|dishes)\b",
+    re.IGNORECASE,
+)
+# A disclosure inside a request: 'As someone who can not eat gluten, where should I ...', 'Since I am not a
+# hostel person at all, can you ...'. The fragment is read as a clause of its own.
+_EMBEDDED = re.compile(
+    r"\b(?:as (?:someone|somebody|a person|one|a guy|a girl|a woman|a man) who|since i|because i|as i)\s+"
+    r"(?P<x>[^,;:?!.]{3,120})[,;:]",
+    re.IGNORECASE,
+)
+
+
+def _embedded_disclosures(text: str) -> list[Clause]:
+    out: list[Clause] = []
+    text = re.sub(r"\bi['’]m\b", "I am", text[:2000], flags=re.IGNORECASE)
+    for m in _EMBEDDED.finditer(text):
+        out += [c for c in clauses(f"I {m.group('x').strip()}.") if not c.question and not c.request]
+    return out
 
 
 _REACTION = re.compile(
@@ -360,6 +392,8 @@ def _may_hold_preference(clause: Clause) -> bool:
     text = clause.text
     if clause.question or len(text.split()) < 2:
         return False
+    if _NEVER_SUGGEST.search(text):
+        return True
     if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
         return False
     if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request) and not (
@@ -369,7 +403,10 @@ def _may_hold_preference(clause: Clause) -> bool:
     # A preference is said by the speaker about the speaker ('I', 'my', 'we', 'for me'), or as a verdict
     # ('Rugby over football any day', 'Swimming, yes', 'Golf is dull, IMO'); 'Vitamin D comes from
     # sunlight' is a fact about vitamin D.
-    return bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text)) or clause.standing
+    return (
+        bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text) or _IMPLIED_SUBJECT.search(text))
+        or clause.standing
+    )
 
 
 def default_extractors() -> list[Any]:

@@ -48,6 +48,7 @@ _NEG_CUES = (
     r"(?:skip|leave out|opt out of|pass on|exclude)",
 )
 _POS_CUES = (
+    r"(?:love|like|enjoy|want)\s+nothing\s+(?:more|better)\s+than",
     r"(?:am|are)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
     r"(?:fan of|into|keen on|fond of|passionate about|obsessed with|crazy about|mad about|nuts about|"
     r"sucker for|all about|partial to|drawn to|hooked on|big on|enthusiast of|lover of|devoted to|addicted to)",
@@ -159,16 +160,22 @@ _SUBJECT_FIRST = re.compile(
 _SUBJECT_VERB = re.compile(
     r"^(?P<x>(?!i\b|we\b|it\b|that\b|this\b)[\w' -]+?)\s+(?P<cue>(?:really\s+|just\s+|always\s+|never\s+)?"
     r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
-    r"stresses? me|creeps? me|speaks? to me|works? (?:best |well |wonders )?for me|appeals? to me|"
+    r"stresses? me|creeps? me|speaks? to me|appeals? to me|"
+    r"works? (?:(?:much |so much |far |a lot |way )?better |best |well |wonders )?for (?:me|us)|"
     r"helps? me|relaxes? me|calms? me|(?:do|does|did)\s+not\s+(?:really\s+)?(?:work|appeal|agree|suit|sit well)"
     r"(?:\s+(?:for|to|with))?\s+me|never\s+(?:clicked|appealed|worked|agreed)(?:\s+(?:for|to|with) me)?|"
-    r"tastes? like|disgusts? me|turns? me off))",
+    r"tastes? like|disgusts? me|turns? me off|"
+    # 'Fast food does not do it for me', 'Opera has never done it for me', 'X loses me'.
+    r"(?:do|does|did)\s+not\s+(?:really\s+)?do\s+(?:it|much|anything|a lot)\s+for\s+(?:me|us)|"
+    r"(?:has|have)\s+never\s+(?:really\s+)?done\s+(?:it|much|anything)\s+for\s+(?:me|us)|"
+    r"never\s+(?:really\s+)?does?\s+(?:it|much|anything)\s+for\s+(?:me|us)|loses?\s+me))",
     _I,
 )
 _NEG_WORDS = re.compile(
     r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|torture|the worst|awful|boring|painful|"
-    r"too much|a no|no-go|do|does|did|never|tastes? like|puts? me|leaves? me|gives? me|makes? me)",
+    r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
+    r"gives? me|makes? me)",
     _I,
 )
 _AND_SPLIT = re.compile(
@@ -179,6 +186,12 @@ _AND_SPLIT = re.compile(
 _SPECIFIC = re.compile(r",?\s+(?:especially|particularly|mostly|mainly|above all)\s+(?P<y>[^,.;]+)", _I)
 
 _POLARITY = {"likes": 1, "dislikes": -1, "avoids": -1}
+_NEVER_SUGGEST = re.compile(
+    r"^(?:please\s+)?(?:do not|never|no more)\s+(?:ever\s+)?(?:recommend|suggest|show|send|give|offer|book|include|"
+    r"pick|choose|put)(?:\s+me)?\s+(?:anything|any|things|stuff)\s*(?:with|involving|that (?:has|have|involves?)|"
+    r"featuring|containing)?\s+",
+    _I,
+)
 
 
 def _after_cue(text: str, cues: tuple[str, ...]) -> str | None:
@@ -209,6 +222,9 @@ def _strip_subject(text: str) -> str:
 def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
     """(label, phrase) pairs for one clause the classifier put under ``label``."""
     text = re.sub(r"\s+", " ", text).strip(" .!?;:")
+    # 'Please do not recommend anything with jump scares' -> 'i avoid jump scares'.
+    text = _NEVER_SUGGEST.sub("i avoid ", text)
+    text = re.sub(r"^(?:(?:actually|honestly|well|ok|okay|so|anyway|tbh|to be fair|fwiw|in fact|oh)\b,?\s*)+", "", text, flags=_I)
     if ":" in text:  # 'Two things: keep it brief' -- the preference follows the colon
         before, after = text.rsplit(":", 1)
         verb = re.search(r"\b(love|like|enjoy|adore|hate|dislike|avoid|can not stand|prefer)\b", before, _I)
@@ -346,7 +362,16 @@ def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[s
             phrase = clean_phrase(m.group("x"))
             if phrase:
                 return [(label, phrase)]
-    elif label == "constraint":
+    elif (
+        label == "constraint"
+        and (m := _COMPARISON.search(text))
+        and re.search(r"\b(?:prefer|rather|sooner|over)\b", text, _I)
+    ):
+        # 'X over Y' said of anything the classifier called a constraint or a style: still a choice.
+        a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
+        if a and b and not _PRONOUN_END.search(a):
+            return [("likes", a), ("dislikes", b)]
+    if label == "constraint":
         rest = _after_cue(text, _CONSTRAINT_CUES)
         phrase = clean_phrase(rest, max_words=MAX_WORDS) if rest else None
         if phrase:
