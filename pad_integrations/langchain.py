@@ -588,8 +588,11 @@ class ChatPAD(BaseChatModel):
         prepared, future = self._submit(messages, stop, run_manager, kwargs, on_delta=results.on_delta)
         results.attach(future)
         assembler = _ChunkAssembler(self, prepared)
-        for delta in results.deltas():
-            yield from self._emit(assembler.feed(delta), run_manager)
+        try:
+            for delta in results.deltas():
+                yield from self._emit(assembler.feed(delta), run_manager)
+        finally:
+            results.cancel()  # the caller stopped iterating: the decode drops the row at its next step
         yield from self._emit(assembler.finish(results.result()), run_manager)
         self._record(prepared, messages, assembler.final_message())
 
@@ -603,11 +606,14 @@ class ChatPAD(BaseChatModel):
         )
         results.attach(future)
         assembler = _ChunkAssembler(self, prepared)
-        async for delta in results.adeltas():
-            for chunk in assembler.feed(delta):
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+        try:
+            async for delta in results.adeltas():
+                for chunk in assembler.feed(delta):
+                    if run_manager:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        finally:
+            results.cancel()  # the caller stopped iterating: the decode drops the row at its next step
         for chunk in assembler.finish(results.result()):
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)

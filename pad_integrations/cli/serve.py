@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests that may wait; beyond that the server answers 429 (default 64)")
     parser.add_argument("--max-batch", type=_positive,
                         help="most requests decoded together (default: the shared decode queue's, 32)")
+    parser.add_argument("--scheduler", choices=("continuous", "batch"), default="continuous",
+                        help="continuous (default): requests join and leave the running decode between steps; "
+                        "batch: everything waiting is decoded as one batch, arrivals wait for it to end")
     parser.add_argument("--max-body-bytes", type=_positive, default=1 << 20,
                         help="largest request body; larger ones get 413 (default 1 MiB)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
@@ -157,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         max_pending=args.max_queue,
         max_batch=args.max_batch,
+        scheduler=args.scheduler,
         max_body_bytes=args.max_body_bytes,
         auth=not args.no_auth,
     )

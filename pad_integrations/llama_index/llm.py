@@ -397,8 +397,11 @@ class PADLLM(FunctionCallingLLM):
 
         def gen() -> ChatResponseGen:
             stream = _ResponseStream(self, prepared)
-            for delta in results.deltas():
-                yield from stream.feed(delta)
+            try:
+                for delta in results.deltas():
+                    yield from stream.feed(delta)
+            finally:
+                results.cancel()  # the caller stopped iterating: the decode drops the row at its next step
             yield from stream.finish(results.result())
             self._record(prepared, messages, stream.message)
 
@@ -412,9 +415,12 @@ class PADLLM(FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             stream = _ResponseStream(self, prepared)
-            async for delta in results.adeltas():
-                for response in stream.feed(delta):
-                    yield response
+            try:
+                async for delta in results.adeltas():
+                    for response in stream.feed(delta):
+                        yield response
+            finally:
+                results.cancel()  # the caller stopped iterating: the decode drops the row at its next step
             for response in stream.finish(results.result()):
                 yield response
             await self._arecord(prepared, messages, stream.message)

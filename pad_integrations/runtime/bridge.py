@@ -7,6 +7,10 @@ plain thread (``queue.Queue``) or an asyncio task (``asyncio.Queue`` fed through
 
 Order holds because the future's done-callback runs on the worker thread right after the last delta
 was posted (or at once on the caller's thread, if the future was already done: its deltas went first).
+
+A reader that stops early (a ``for`` loop left by ``break``, a generator closed or garbage-collected, a
+cancelled task) cancels the request: :meth:`ResultStream.cancel` runs when the event iterators end before
+the final event, and the decode queue drops the row at its next step.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class ResultStream:
         self._sync: queue.Queue[Event] | None = queue.Queue() if loop is None else None
         self._async: asyncio.Queue[Event] | None = asyncio.Queue() if loop is not None else None
         self._final: Done | Failed | None = None
+        self._future: Future[GenerationResult] | None = None
 
     def _post(self, event: Event) -> None:
         if self._sync is not None:
@@ -68,7 +73,13 @@ class ResultStream:
             self._post(Delta(text))
 
     def attach(self, future: Future[GenerationResult]) -> None:
+        self._future = future
         future.add_done_callback(self._on_done)
+
+    def cancel(self) -> None:
+        """Nobody will read the rest: cancel the request (a no-op once it ended)."""
+        if self._final is None and self._future is not None:
+            self._future.cancel()
 
     def _on_done(self, future: Future[GenerationResult]) -> None:
         if future.cancelled():
@@ -86,27 +97,39 @@ class ResultStream:
 
     def events(self) -> Iterator[Event]:
         assert self._sync is not None, "this stream delivers to an event loop; use aevents()"
-        while self._final is None:
-            event = self._sync.get()
-            self._seen(event)
-            yield event
+        try:
+            while self._final is None:
+                event = self._sync.get()
+                self._seen(event)
+                yield event
+        finally:
+            self.cancel()  # left before the end (closed, collected, an exception in the reader)
 
     async def aevents(self) -> AsyncIterator[Event]:
         assert self._async is not None, "this stream delivers to a thread; use events()"
-        while self._final is None:
-            event = await self._async.get()
-            self._seen(event)
-            yield event
+        try:
+            while self._final is None:
+                event = await self._async.get()
+                self._seen(event)
+                yield event
+        finally:
+            self.cancel()
 
     def deltas(self) -> Iterator[str]:
-        for event in self.events():
-            if isinstance(event, Delta):
-                yield event.text
+        try:
+            for event in self.events():
+                if isinstance(event, Delta):
+                    yield event.text
+        finally:
+            self.cancel()
 
     async def adeltas(self) -> AsyncIterator[str]:
-        async for event in self.aevents():
-            if isinstance(event, Delta):
-                yield event.text
+        try:
+            async for event in self.aevents():
+                if isinstance(event, Delta):
+                    yield event.text
+        finally:
+            self.cancel()
 
     def result(self) -> GenerationResult:
         """The final result once the stream ended (read to the end first); raises the decode's error."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import string
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 class QueueFullError(RuntimeError):
     """Too many requests are admitted already; retry later."""
+
+
+class ClientGone(Exception):
+    """The client of a request disconnected; its decode was cancelled."""
 
 
 class Job:
@@ -58,12 +62,31 @@ class Job:
         return self._stream.aevents()
 
     def abandon(self) -> None:
-        """The client went away: a request that has not started decoding is dropped."""
+        """The client went away: the request is cancelled, queued or decoding (its row leaves the decode at
+        the next step)."""
         self._future.cancel()
 
     async def result(self) -> GenerationResult:
         """Wait for the final result (deltas, if any, are skipped)."""
         return await self._stream.aresult()
+
+    async def result_unless_gone(
+        self, is_disconnected: Callable[[], Awaitable[bool]], poll_s: float = 0.5
+    ) -> GenerationResult:
+        """:meth:`result`, but a client that disconnects meanwhile (polled every ``poll_s``: one cheap look at
+        the ASGI receive channel) abandons the request and raises :class:`ClientGone`."""
+        waiting = asyncio.ensure_future(self.result())
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=poll_s)
+                if done:
+                    return waiting.result()
+                if await is_disconnected():
+                    self.abandon()
+                    raise ClientGone("the client disconnected before its completion was ready")
+        finally:
+            if not waiting.done():
+                waiting.cancel()
 
 
 class Slot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class ServerConfig:
     max_tokens: int = 256  # when the request sets none
     max_pending: int = 64  # requests in progress beyond which new ones get 429
     max_batch: int | None = None  # rows per decode; None keeps the shared decode queue's own limit
+    scheduler: str = "continuous"  # the decode queue's mode: "continuous" or "batch" (SchedulerConfig.mode)
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
     # API keys (pad_integrations.server.auth) from the memory's database; False: every request acts as
@@ -55,6 +57,8 @@ class ServerConfig:
             raise ValueError("max_tokens and max_body_bytes must be positive, retry_after_s not negative")
         if self.auth_max_failures < 1 or not self.auth_window_s > 0:
             raise ValueError("auth_max_failures must be at least 1 and auth_window_s positive")
+        if self.scheduler not in ("continuous", "batch"):
+            raise ValueError(f"scheduler must be 'continuous' or 'batch', not {self.scheduler!r}")
 
 
 def default_model_id(model_name: str) -> str:
@@ -75,6 +79,8 @@ class ChatService:
         self.decode_queue = get_decode_queue(generator)
         if config.max_batch is not None:
             self.decode_queue.max_batch_size = config.max_batch
+        if config.scheduler != self.decode_queue.scheduler.mode:
+            self.decode_queue.scheduler = dataclasses.replace(self.decode_queue.scheduler, mode=config.scheduler)
         self.admission = Admission(self.decode_queue, config.max_pending)
         self.namespace = memory.namespace  # where requests act unless their key or header says otherwise
         self._memories: dict[str, PreferenceMemory] = {memory.namespace: memory}

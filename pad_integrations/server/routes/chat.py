@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from pad_integrations.runtime.bridge import Delta, Done, Failed
-from pad_integrations.server.admission import Job
+from pad_integrations.server.admission import ClientGone, Job
 from pad_integrations.server.http import APIError, error_body
 from pad_integrations.server.protocol import ChatCompletionRequest
 from pad_integrations.server.responses import DONE, ChunkWriter, completion_body, completion_id, sse
@@ -36,10 +36,12 @@ async def chat_completions(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     try:
-        result = await job.result()
+        result = await job.result_unless_gone(request.is_disconnected)
     except asyncio.CancelledError:
         job.abandon()
         raise
+    except ClientGone:
+        return Response(status_code=499)  # nobody reads it (nginx's "client closed request")
     content, calls = split_tool_calls(result.text, body.offered_tools)
     extra = await service.finished(body, messages, result, info)  # the turn is stored before the answer goes
     return JSONResponse(
