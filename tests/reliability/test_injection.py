@@ -117,13 +117,13 @@ def test_a_custom_kind_cannot_carry_an_instruction_into_the_prompt(mem):
 @pytest.fixture
 def prefills(monkeypatch) -> list[list[int]]:
     seen: list[list[int]] = []
-    original = CachedBatch.prefill
+    original = CachedBatch.begin  # every prefill starts here (one go or chunked, one-shot or continuous)
 
     def spy(self: CachedBatch, sequences):
         seen.extend(list(s) for s in sequences)
         return original(self, sequences)
 
-    monkeypatch.setattr(CachedBatch, "prefill", spy)
+    monkeypatch.setattr(CachedBatch, "begin", spy)
     return seen
 
 
