@@ -54,6 +54,18 @@ def stored_text(pref: Preference) -> str:
     return (pref.text if is_style(pref.kind) else pref.value).lower()
 
 
+_POLARITY = {"likes": "positive", "dislikes": "negative", "avoid": "negative"}
+
+
+def polarity_agrees(pref: Preference, expectation: dict[str, Any]) -> bool:
+    """For superseded expectations (sets/README.md): a flip on the same thing ('I don't like jazz' ->
+    'I've come round to jazz') leaves the thing named with the other polarity, which is not the old one.
+    Kinds without a polarity of their own (constraints, style, names) always agree."""
+    mine = _POLARITY.get(pref.kind)
+    theirs = expectation.get("polarity")
+    return mine is None or theirs is None or mine == theirs
+
+
 def matches(pref: Preference, expectation: dict[str, Any]) -> bool:
     text = stored_text(pref)
     return any(entry.lower() in text for entry in expectation["must_contain"])
@@ -225,7 +237,7 @@ def score_set(
                 ok = False
                 report.errors.append(f"{row['id']}: {len(prefs)} active, expected {row['expected_count']}")
             for old in row.get("superseded", []):
-                if any(matches(p, old) for p in prefs):
+                if any(matches(p, old) and polarity_agrees(p, old) for p in prefs):
                     ok = False
                     report.errors.append(f"{row['id']}: superseded {old['must_contain']} still active")
             report.passed += ok

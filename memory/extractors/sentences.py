@@ -34,7 +34,7 @@ from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import is_instruction_value
 from memory.extractors.rules import RuleExtractor, _dedupe
-from memory.extractors.spans import preference_spans
+from memory.extractors.spans import change_spans, preference_spans, replaces
 from memory.extractors.style_rules import style_signals
 from memory.records import Preference
 from memory.taxonomy import is_style
@@ -87,6 +87,7 @@ class SentenceExtractor(RuleExtractor):
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
         same_thing_similarity: float = 0.7,
+        same_sort_similarity: float = 0.4,
         guard: InstructionGuard | None = None,
         hostile_threshold: float = 0.85,
     ) -> None:
@@ -97,6 +98,7 @@ class SentenceExtractor(RuleExtractor):
         self.max_sentences = max_sentences
         self.injection_similarity = injection_similarity
         self.same_thing_similarity = same_thing_similarity
+        self.same_sort_similarity = same_sort_similarity
         self._prototypes: Any = None
         self._lock = threading.Lock()
 
@@ -182,16 +184,26 @@ class SentenceExtractor(RuleExtractor):
             index for (index, _, _), host in zip(candidates, hostile, strict=True) if host >= self.hostile_threshold
         }
         found: list[Decision] = []
+        changes: set[int] = set()  # ids of assertions stated as a change of taste
         for (index, clause, incidental), pred, inj in zip(candidates, predictions, injection, strict=True):
-            if pred.none >= self.none_threshold or inj >= self.injection_similarity or index in tainted_by_meaning:
+            if inj >= self.injection_similarity or index in tainted_by_meaning:
                 continue
-            for label, phrase in preference_spans(clause.text, pred.label):
+            # 'I have switched from coffee to tea', 'I gave up running': the verb says what and which way,
+            # whatever the classifier's label (it reads such sentences as news more often than as tastes).
+            changed = change_spans(clause.text)
+            if not changed and pred.none >= self.none_threshold:
+                continue
+            for label, phrase in changed or preference_spans(clause.text, pred.label):
                 if is_instruction_value(phrase) or self._not_words(phrase):
                     continue
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
                 source = "implicit" if incidental else "explicit"
+                if changed:
+                    confidence = max(confidence, 0.6)
                 found.append(Assert(KIND[label], phrase, source, confidence, weight, index, self.name))
+                if changed and replaces(clause.text):
+                    changes.add(id(found[-1]))
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
         # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
         read = {d.message_index for d in found}
@@ -201,11 +213,14 @@ class SentenceExtractor(RuleExtractor):
             if d.message_index not in read and d.message_index not in tainted_by_meaning and not self._not_words(d.value)
         ]
         decisions = [d for d in decisions if d.message_index not in tainted_by_meaning]
-        found = self._resolve_by_meaning(found, context.active)
+        found = self._resolve_by_meaning(found, context.active, changes)
         return _dedupe(decisions + found)
 
-    def _resolve_by_meaning(self, found: list[Decision], active: Sequence[Preference]) -> list[Decision]:
-        """Same thing said again in other words -> the existing value (evidence); its opposite -> supersede."""
+    def _resolve_by_meaning(
+        self, found: list[Decision], active: Sequence[Preference], changes: set[int] | None = None
+    ) -> list[Decision]:
+        """Same thing said again in other words -> the existing value (evidence); its opposite -> supersede.
+        A change of taste ('switched to Spotify') also supersedes a like of the same sort ('Apple Music')."""
         news = [d for d in found if isinstance(d, Assert)]
         olds = [p for p in active if p.kind in KIND.values()]
         if not news or not olds:
@@ -224,6 +239,14 @@ class SentenceExtractor(RuleExtractor):
             # Symbols the model cannot read ('🍕', '🍣' both become [UNK]) are compared by slot only.
             unreadable = not (re.search(r"[^\W_]", d.value) and re.search(r"[^\W_]", old.value))
             if not overlap and (unreadable or row[best] < self.same_thing_similarity):
+                if changes and id(d) in changes and POLARITY.get(d.kind) == 1 and not unreadable:
+                    # The new favourite replaces the old one of the same sort (a likes row close in meaning).
+                    for i, previous in enumerate(olds):
+                        if POLARITY.get(previous.kind) == 1 and row[i] >= self.same_sort_similarity:
+                            out.append(
+                                Retract(previous.kind, preference_id=previous.id, source=d.source,
+                                        message_index=d.message_index, extractor=self.name)
+                            )
                 out.append(d)
                 continue
             same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)

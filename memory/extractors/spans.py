@@ -383,3 +383,68 @@ def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[s
         return []
     phrase = clean_phrase(_strip_subject(text)) if fallback else None
     return [(label, phrase)] if phrase else []
+
+
+# A change of taste said as a change: 'switched from coffee to tea', 'moved over to PC gaming', 'come round to
+# jazz', 'gave up running', 'happy taking the bus now'. Read whatever the classifier's label: the verb says
+# both the polarity and that an older preference of the same sort is superseded.
+_CHANGE_FROM_TO = re.compile(
+    r"\b(?:switched|swapped|changed|moved|gone|went|converted|migrated|upgraded)\s+(?:over\s+|back\s+)?from\s+"
+    r"(?P<old>.+?)\s+(?:to|for)\s+(?P<new>.+)$",
+    _I,
+)
+_CHANGE_TO = re.compile(
+    r"\b(?:(?:switched|swapped|changed|moved|converted|migrated)\s+(?:over\s+|back\s+)?|(?:gone|went)\s+(?:over|back)\s+|"
+    r"turned\s+|(?:come|came)\s+(?:round|around)\s+)(?:to|into)\s+(?P<new>.+)$|\bwarmed\s+(?:up\s+)?to\s+(?P<new2>.+)$|\bgot\s+(?:back\s+)?into\s+"
+    r"(?P<new3>.+)$|\b(?:am|are)\s+(?:now\s+)?(?:fine|happy|ok|okay|good|comfortable)\s+(?:with\s+|taking\s+|using\s+|"
+    r"having\s+|eating\s+|doing\s+|flying\s+)(?P<new4>.+?)\s+(?:now|again|these days)\b|\b(?:following|doing|eating|"
+    r"watching|taking|playing|reading)\s+(?P<new5>.+?)\s+again\b|^(?P<new6>[\w' -]+?)\s+(?:is|are)\s+back on\b",
+    _I,
+)
+_CHANGE_AWAY = re.compile(
+    r"\b(?:gave up|given up|have stopped|stopped|quit|sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
+    r"like|want)|moved away from|ditched|dropped)\s+(?P<old>.+)$",
+    _I,
+)
+
+
+_CHANGE_TAIL = re.compile(
+    r"\s+(?:after|when|once|because|now|these days|completely|entirely|for good|for everything|full-time|"
+    r"in my old age|instead)\b.*$",
+    _I,
+)
+
+
+def _change_phrase(text: str) -> str | None:
+    return clean_phrase(_CHANGE_TAIL.sub("", text.strip()))
+
+
+def change_spans(text: str) -> list[tuple[str, str]]:
+    """(label, phrase) pairs when the clause states a change of taste; [] otherwise."""
+    text = re.sub(r"\s+", " ", text).strip(" .!?;:")
+    if m := _CHANGE_FROM_TO.search(text):
+        new, old = _change_phrase(m.group("new")), _change_phrase(m.group("old"))
+        return [(label, p) for label, p in (("likes", new), ("dislikes", old)) if p]
+    out: list[tuple[str, str]] = []
+    if m := _CHANGE_TO.search(text):
+        raw = next(g for g in m.groups() if g)
+        new = _change_phrase(re.sub(r"\s+(?:person|people|type|fan)\b.*$", "", raw, flags=_I))
+        if new and not _PRONOUN_END.search(new):
+            out.append(("likes", new))
+    for m in _CHANGE_AWAY.finditer(text):
+        old = _change_phrase(m.group("old"))
+        if old and not _PRONOUN_END.search(old):
+            out.append(("dislikes", old))
+    return out
+
+
+_REPLACING = re.compile(
+    r"\b(?:switched|swapped|changed|moved|converted|migrated|(?:gone|went)\s+(?:over|back)|turned)\s+"
+    r"(?:over\s+|back\s+)?(?:from|to|into)\b",
+    _I,
+)
+
+
+def replaces(text: str) -> bool:
+    """The clause replaces one thing with another ('switched to Spotify'), not only adds one ('got into jazz')."""
+    return bool(_REPLACING.search(text))

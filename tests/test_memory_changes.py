@@ -1,0 +1,62 @@
+"""Changes of taste resolved by meaning (issue 12): the new value supersedes the old one of the same sort,
+a restatement adds evidence, and a new interest that replaces nothing leaves the old ones alone.
+Real SentenceExtractor (MiniLM), real SQLite."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory import PreferenceMemory
+from memory.embedding import available
+from memory.extractors.sentences import SentenceExtractor
+from memory.extractors.spans import change_spans, replaces
+
+pytestmark = pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+
+
+def active_after(*said: str) -> list[tuple[str, str]]:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
+        for text in said:
+            mem.observe("u", [{"role": "user", "content": text}])
+        return [(p.kind, p.value.lower()) for p in mem.profile("u", max_chars=None).preferences]
+
+
+def positive(prefs: list[tuple[str, str]], word: str) -> bool:
+    return any(kind == "likes" and word in value for kind, value in prefs)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i have switched from coffee to tea completely", [("likes", "tea"), ("dislikes", "coffee")]),
+        ("I gave up running after my knee op", [("dislikes", "running")]),
+        ("I switched to Chelsea after I moved", [("likes", "Chelsea")]),
+        ("i have come round to jazz", [("likes", "jazz")]),
+        ("I went to Paris last year", []),
+        ("I love jazz", []),
+    ],
+)
+def test_change_spans(text: str, expected: list[tuple[str, str]]) -> None:
+    assert change_spans(text) == expected
+
+
+def test_only_a_replacing_verb_replaces() -> None:
+    assert replaces("I switched to Spotify") and replaces("I have moved over to PC gaming")
+    assert not replaces("I have come round to jazz") and not replaces("I got into swimming")
+
+
+def test_switching_supersedes_the_old_thing_of_the_same_sort() -> None:
+    prefs = active_after("I support Arsenal.", "Don't laugh, I switched to Chelsea after I moved.")
+    assert positive(prefs, "chelsea") and not positive(prefs, "arsenal"), prefs
+    prefs = active_after("Coffee is my drink.", "I've switched from coffee to tea completely.")
+    assert positive(prefs, "tea") and not positive(prefs, "coffee"), prefs
+
+
+def test_a_flip_on_the_same_thing_supersedes_it() -> None:
+    prefs = active_after("I don't like jazz.", "Funny thing, I've come round to jazz.")
+    assert positive(prefs, "jazz") and not any(k in ("dislikes", "avoid") and "jazz" in v for k, v in prefs), prefs
+
+
+def test_a_new_interest_that_replaces_nothing_keeps_the_old_one() -> None:
+    prefs = active_after("I love hiking.", "I've got into swimming lately.")
+    assert positive(prefs, "hiking"), prefs
