@@ -57,14 +57,14 @@ class PrefillSpy:
         self.sequences: list[list[int]] = []
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = CachedBatch.prefill
+        original = CachedBatch.begin  # every prefill starts here (one go or chunked, one-shot or continuous)
         spy = self
 
-        def prefill(self: CachedBatch, sequences: Any) -> Any:
+        def begin(self: CachedBatch, sequences: Any) -> Any:
             spy.sequences.extend(list(s) for s in sequences)
             return original(self, sequences)
 
-        monkeypatch.setattr(CachedBatch, "prefill", prefill)
+        monkeypatch.setattr(CachedBatch, "begin", begin)
 
     def mixed(self, engine: GuidedGenerator) -> tuple[int, list[str]]:
         """(sequences seen, the decoded sequences that carry markers of more than one user)."""
