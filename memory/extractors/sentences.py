@@ -163,7 +163,10 @@ class SentenceExtractor(RuleExtractor):
         if not candidates and not ruled_asserts:
             return decisions
         texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled_asserts]
-        all_vectors = self.classifier.encoder.encode(texts)
+        # The active values ride along (short, usually cached already): resolution by meaning below then
+        # needs at most one more forward pass, for the new phrases, instead of two.
+        olds = [p.value for p in context.active if p.kind in KIND.values()]
+        all_vectors = self.classifier.encoder.encode(texts + olds)[: len(texts)]
         all_injection = (all_vectors @ self._injection_vectors().T).max(axis=1)
         # By meaning: the guard's P(hostile) for each clause and ruled value (same vectors, no new forward).
         all_hostile = self.guard.hostile_vectors(all_vectors)
@@ -226,9 +229,8 @@ class SentenceExtractor(RuleExtractor):
         if not news or not olds:
             return found
         encoder = self.classifier.encoder
-        new_v = encoder.encode([d.value for d in news])
-        old_v = encoder.encode([p.value for p in olds])
-        sims = new_v @ old_v.T
+        vectors = encoder.encode([d.value for d in news] + [p.value for p in olds])  # one forward pass
+        sims = vectors[: len(news)] @ vectors[len(news) :].T
         out: list[Decision] = []
         for d, row in zip(news, sims, strict=True):
             best = int(row.argmax())
