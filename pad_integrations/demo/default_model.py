@@ -179,11 +179,11 @@ def _convert_into(source: Source, out: Path, *, progress: bool) -> None:
         import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from pad_integrations.loading import quiet_progress
+
         # One bar for the whole conversion: transformers' loading/writing bars would stack under it
-        # (its GGUF dequantization bar ignores this switch and shows as the detail of that step).
-        was_enabled = transformers.utils.logging.is_progress_bar_enabled()
-        transformers.utils.logging.disable_progress_bar()
-        try:
+        # (quiet_progress hides them for this thread only, leaving the user's global setting alone).
+        with quiet_progress():
             bar.set_postfix_str(steps[1])
             tokenizer = AutoTokenizer.from_pretrained(source.path.parent, gguf_file=source.path.name)
             bar.update()
@@ -196,9 +196,6 @@ def _convert_into(source: Source, out: Path, *, progress: bool) -> None:
             tokenizer.model_max_length = model.config.max_position_embeddings
             model.save_pretrained(out)
             tokenizer.save_pretrained(out)
-        finally:
-            if was_enabled:
-                transformers.utils.logging.enable_progress_bar()
         (out / MARKER).write_text(json.dumps({
             "source": f"{DISTRIBUTION}=={source.version}:{GGUF_MEMBER}",
             "gguf_sha256": GGUF_SHA256,
