@@ -60,3 +60,10 @@ def test_a_flip_on_the_same_thing_supersedes_it() -> None:
 def test_a_new_interest_that_replaces_nothing_keeps_the_old_one() -> None:
     prefs = active_after("I love hiking.", "I've got into swimming lately.")
     assert positive(prefs, "hiking"), prefs
+
+
+def test_never_again_and_disclosures_inside_a_question() -> None:
+    assert change_spans("i am never having open shelving again, it is a dust magnet") == [("avoids", "open shelving")]
+    prefs = active_after("As someone who can't eat gluten, where should I get pizza in Naples?")
+    assert any("gluten" in value for _, value in prefs), prefs
+    assert active_after("Since it is raining, what should I do today?") == []

@@ -336,7 +336,7 @@ _NAME = rf"({_TITLE}{_LETTERS}(?:{_LETTERS}|['-]){{1,30}}(?:\s+[A-Z](?:{_LETTERS
 
 def _name(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
-        rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) {_NAME}",
+        rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}",  # 'I go by rail' is transport
         text,
     )
     if not m:

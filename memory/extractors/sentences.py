@@ -149,9 +149,11 @@ class SentenceExtractor(RuleExtractor):
             if message.role != "user" or tainted(message.content):
                 continue
             parts = _merge_reactions(clauses(message.content))
-            if any(c.question or c.request for c in parts):
-                parts += _embedded_disclosures(message.content)
-            ruled = [_ruled(c, active) for c in parts]
+            asks = "?" in message.content or any(c.question or c.request for c in parts)
+            embedded = _embedded_disclosures(message.content) if asks else []
+            # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
+            ruled = [_ruled(c, active) for c in parts] + [False] * len(embedded)
+            parts += embedded
             incidental = any(c.request for c in parts)
             open_ = [c for c, r in zip(parts, ruled, strict=True) if not r and _may_hold_preference(c)]
             skipped += max(0, len(open_) - self.max_sentences)

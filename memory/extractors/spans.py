@@ -401,6 +401,11 @@ _CHANGE_TO = re.compile(
     r"watching|taking|playing|reading)\s+(?P<new5>.+?)\s+again\b|^(?P<new6>[\w' -]+?)\s+(?:is|are)\s+back on\b",
     _I,
 )
+_NEVER_AGAIN = re.compile(
+    r"\b(?:am|are|will|would)\s+never\s+(?:ever\s+)?(?:be\s+)?(?:having|buying|doing|going|eating|using|booking|"
+    r"getting|taking|watching|playing|visiting|flying|drinking|wearing|trying|choosing|picking)\s+(?P<old>.+?)\s+again\b",
+    _I,
+)
 _CHANGE_AWAY = re.compile(
     r"\b(?:gave up|given up|have stopped|stopped|quit|sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
     r"like|want)|moved away from|ditched|dropped)\s+(?P<old>.+)$",
@@ -426,6 +431,10 @@ def change_spans(text: str) -> list[tuple[str, str]]:
         new, old = _change_phrase(m.group("new")), _change_phrase(m.group("old"))
         return [(label, p) for label, p in (("likes", new), ("dislikes", old)) if p]
     out: list[tuple[str, str]] = []
+    if m := _NEVER_AGAIN.search(text):
+        old = _change_phrase(m.group("old"))
+        if old and not _PRONOUN_END.search(old):
+            return [("avoids", old)]
     if m := _CHANGE_TO.search(text):
         raw = next(g for g in m.groups() if g)
         new = _change_phrase(re.sub(r"\s+(?:person|people|type|fan)\b.*$", "", raw, flags=_I))
