@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import DynamicCache
@@ -53,7 +53,7 @@ def merge_caches(a: DynamicCache, b: DynamicCache, width: int) -> None:
     """Append ``b``'s sequences to ``a`` along the batch, both left-padded to ``width`` positions."""
     if not (mergeable(a) and mergeable(b)) or len(a.layers) != len(b.layers):
         raise NotImplementedError("only caches of plain DynamicLayers can be merged")
-    for la, lb in zip(a.layers, b.layers, strict=True):
+    for la, lb in zip(cast(list[DynamicLayer], a.layers), cast(list[DynamicLayer], b.layers), strict=True):
         assert la.keys is not None and la.values is not None and lb.keys is not None and lb.values is not None
         la.keys = torch.cat([_left_pad(la.keys, width, -2), _left_pad(lb.keys, width, -2)], dim=0)
         la.values = torch.cat([_left_pad(la.values, width, -2), _left_pad(lb.values, width, -2)], dim=0)

@@ -221,7 +221,7 @@ class DecodeFuture(Future["GenerationResult"]):
             for waiter in self._waiters:
                 waiter.add_cancelled(self)
             self._condition.notify_all()
-        self._invoke_callbacks()
+        self._invoke_callbacks()  # type: ignore[attr-defined]  # (Future's own, as its cancel() does)
         self._queue._cancelled(self, running=True)
         return True
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from pad_integrations.errors import QueueClosedError
-from pad_integrations.runtime.decode_queue import get_decode_queue
+from pad_integrations.runtime.decode_queue import Scheduler, get_decode_queue
 from pad_integrations.runtime.recording import new_turn as recorded_new_turn
 from pad_integrations.runtime.recording import recorder_for
 from pad_integrations.runtime.requests import build_request, sampling_settings, with_system_instruction
@@ -40,7 +40,7 @@ class ServerConfig:
     max_tokens: int = 256  # when the request sets none
     max_pending: int = 64  # requests in progress beyond which new ones get 429
     max_batch: int | None = None  # rows per decode; None keeps the shared decode queue's own limit
-    scheduler: str = "continuous"  # the decode queue's mode: "continuous" or "batch" (SchedulerConfig.mode)
+    scheduler: Scheduler = "continuous"  # the decode queue's mode: "continuous" or "batch" (SchedulerConfig.mode)
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
     # API keys (pad_integrations.server.auth) from the memory's database; False: every request acts as
