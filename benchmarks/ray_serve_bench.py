@@ -1,7 +1,7 @@
 """`pad serve` (one process) against `pad serve --ray --replicas N` on the same machine, same model, same load.
 
     python benchmarks/ray_serve_bench.py --db postgresql+psycopg://pad@127.0.0.1:55432/pad_test \
-        [--model DIR] [--replicas 2] [--users 8] [--rounds 2] [--max-tokens 32] [--json]
+        [--model DIR] [--replicas 2] [--users 8] [--rounds 2] [--max-tokens 32] [--threads N] [--json]
 
 Each server is started as the documented command in a subprocess, timed until it answers, then U users
 (each with a tenant key's `user`) send R rounds of greedy chat completions at once through the real
@@ -110,6 +110,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--threads", type=int,
+                        help="torch threads of the single process (default: one per core; on a busy machine 1 "
+                        "avoids oversubscribing the cores)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -128,7 +131,7 @@ def main() -> int:
     try:
         # Both use the whole machine: one process with a thread per core, or the cores split between replicas.
         cores = os.cpu_count() or 1
-        runs = (("one process", [], cores),
+        runs = (("one process", [], args.threads or cores),
                 (f"ray, {args.replicas} replicas", ["--ray", "--replicas", str(args.replicas)],
                  max(1, cores // args.replicas)))
         for label, extra, threads in runs:
