@@ -139,7 +139,13 @@ def replicas_by_health(server: RayServer, want: int = 2, tries: int = 60) -> dic
     seen: dict[str, int] = {}
     with server.http() as http:
         for _ in range(tries):
-            body = http.get("/healthz").json()
+            try:
+                response = http.get("/healthz")
+            except httpx.HTTPError:  # routed to a replica that just died
+                continue
+            if response.status_code != 200:
+                continue
+            body = response.json()
             seen[body["replica"]["id"]] = body["replica"]["pid"]
             if len(seen) >= want:
                 break
@@ -248,6 +254,15 @@ def test_two_replicas_share_the_memory_and_a_killed_replica_loses_no_acknowledge
     with pytest.raises(ProcessLookupError):
         os.kill(victim_pid, 0)  # it is really gone
     assert any(a[2] != victim for a in acked[killed_at:])
+    # Ray replaces it: two replicas answer again, one of them new.
+    deadline = time.monotonic() + 120
+    while True:
+        now = replicas_by_health(server, tries=20)
+        if len(now) == 2 and victim not in now:
+            break
+        assert time.monotonic() < deadline, f"no replacement replica: {now}"
+        time.sleep(0.5)
+    assert set(now) - set(pids)
 
     # Every acknowledged turn is in PostgreSQL, whole: the user's message and the answer after it.
     by_victim = [a for a in acked if a[2] == victim]
