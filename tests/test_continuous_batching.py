@@ -4,7 +4,10 @@ its first token within two steps, and one request's failure is its own. Steps ar
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import CancelledError
 
 import pytest
@@ -16,7 +19,7 @@ from pad_integrations.generation import PersonalizedRewardModel
 from pad_integrations.generation.loop import DecodeLoop
 from pad_integrations.generation.strategies import STRATEGIES, StepView, Strategy
 from pad_integrations.runtime import DecodeQueue, ResultStream
-from pad_integrations.runtime.decode_queue import SchedulerConfig
+from pad_integrations.runtime.decode_queue import SchedulerConfig, get_decode_queue
 
 MESSAGES = [{"role": "user", "content": "Explain the weather briefly, please."}]
 HI = [{"role": "user", "content": "Hi"}]
@@ -289,3 +292,121 @@ def test_scheduler_budgets(gen):
         q.close()
     with pytest.raises(ValueError, match="scheduler mode"):
         SchedulerConfig(mode="fifo")  # type: ignore[arg-type]
+
+
+# -- the front ends' streams ------------------------------------------------------------------------------
+def wait_for(condition, what: str) -> None:
+    """Poll ``condition`` (a state change on another thread); a deadline only turns a hang into a failure."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+def paused_after_first_chunk(queue: DecodeQueue, chunks: Iterator[object]) -> Blocker:
+    """Read one chunk of a stream, then hold the decode worker between two steps (a blocker row)."""
+    blocker = Blocker()
+    blocker.holding = False
+    queue.submit(GenerationRequest(MESSAGES, None, "base", max_new_tokens=200, stop=()), blocker)
+    next(chunks)
+    blocker.holding = True
+    assert blocker.inside.wait(60)
+    return blocker
+
+
+def test_a_chatpad_stream_left_early_cancels_its_request(tiny_model_dir):
+    from langchain_core.messages import HumanMessage
+
+    from pad_integrations.langchain import ChatPAD
+
+    chat = ChatPAD(model=str(tiny_model_dir), strategy="base", max_tokens=200, record="off")
+    queue = get_decode_queue(chat.engine())
+    before = queue.stats()
+    chunks = chat.stream([HumanMessage("Explain the weather briefly, please.")])
+    blocker = paused_after_first_chunk(queue, chunks)
+    try:
+        assert queue.stats().in_flight_rows == 2  # the stream's row and the blocker's
+        chunks.close()  # the LangChain caller stops iterating
+        assert queue.stats().cancelled_total == before.cancelled_total + 1
+        blocker.next_step()
+        assert queue.stats().in_flight_rows == 1  # gone at the next step
+    finally:
+        blocker.stop()
+    wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
+
+
+@pytest.fixture(scope="module")
+def live_server(tiny_model_dir, tmp_path_factory):
+    """A real ``pad serve`` app (uvicorn, no keys, loopback) on the process-wide engine and decode queue."""
+    import uvicorn
+
+    from memory import PreferenceMemory
+    from pad_integrations.runtime import get_generator
+    from pad_integrations.server import ServerConfig, create_app
+
+    generator = get_generator(str(tiny_model_dir))
+    mem = PreferenceMemory(url=f"sqlite:///{tmp_path_factory.mktemp('cb-server') / 'memory.db'}")
+    app = create_app(generator, mem, ServerConfig(auth=False, max_tokens=200))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, "the server started")
+    yield generator, port
+    server.should_exit = True
+    thread.join(30)
+    mem.close()
+
+
+def test_a_server_client_that_disconnects_mid_stream_cancels_its_request(live_server):
+    import httpx
+
+    generator, port = live_server
+    queue = get_decode_queue(generator)
+    before = queue.stats()
+    body = {"model": generator.model_name, "messages": MESSAGES, "stream": True, "max_tokens": 200, "stop": []}
+    blocker = None
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            with http.stream("POST", "/v1/chat/completions", json=body) as response:
+                assert response.status_code == 200
+                lines = (line for line in response.iter_lines() if line.startswith("data:"))
+                blocker = paused_after_first_chunk(queue, lines)
+                assert queue.stats().in_flight_rows == 2
+            # the client hung up (the response closed unread); the server notices and abandons the request
+            wait_for(lambda: queue.stats().cancelled_total == before.cancelled_total + 1, "the request was cancelled")
+        blocker.next_step()
+        assert queue.stats().in_flight_rows == 1
+    finally:
+        if blocker is not None:
+            blocker.stop()
+    wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
+
+
+def test_a_server_client_that_disconnects_before_a_plain_answer_cancels_its_request(live_server):
+    import json
+
+    generator, port = live_server
+    queue = get_decode_queue(generator)
+    before = queue.stats()
+    blocker = Blocker()
+    blocker.holding = False
+    queue.submit(GenerationRequest(MESSAGES, None, "base", max_new_tokens=200, stop=()), blocker)
+    body = json.dumps({"model": generator.model_name, "messages": MESSAGES, "max_tokens": 200, "stop": []}).encode()
+    client = socket.create_connection(("127.0.0.1", port))
+    try:
+        client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        wait_for(lambda: queue.stats().in_flight_rows == 2, "the plain request is decoding")
+        blocker.holding = True
+        assert blocker.inside.wait(60)
+        client.close()  # the client gives up before its answer
+        wait_for(lambda: queue.stats().cancelled_total == before.cancelled_total + 1, "the request was cancelled")
+        blocker.next_step()
+        assert queue.stats().in_flight_rows == 1
+    finally:
+        client.close()
+        blocker.stop()
+    wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
