@@ -7,7 +7,8 @@ Endpoints: ``POST /v1/chat/completions`` (plain and streamed), ``GET /v1/models`
 field picks whose preferences guide the answer; the turn is then observed by the memory.
 
 One process holds one generator; requests are admitted up to a bound (:mod:`.admission`) onto the
-process-wide decode queue, whose worker decodes everything waiting in one ``generate_batch``.
+process-wide decode queue, whose worker keeps one decode running that requests join and leave between
+steps (continuous batching; ``pad serve --scheduler batch`` for batch-at-a-time).
 
 - :mod:`.app`: ``create_app`` and ``serve``;  :mod:`.routes`: one router per endpoint group;
 - :mod:`.service`: the completion logic;  :mod:`.protocol`: request schemas;

@@ -1,8 +1,9 @@
 """Server requests on the process-wide decode queue, with admission control and cheap bounds first.
 
 Decoding goes through :class:`pad_integrations.runtime.decode_queue.DecodeQueue`, the same queue the
-LangChain and LlamaIndex adapters use: one worker thread runs everything waiting as one
-``generate_batch``, so concurrent users share decode steps. The server adds bounds, each checked before
+LangChain and LlamaIndex adapters use: requests join its running decode between steps, so concurrent
+users share decode steps, and a client that goes away cancels its request (:meth:`Job.abandon`, the
+row leaves at the next step). The server adds bounds, each checked before
 the work it protects:
 
 1. :class:`TokenBound`: a conversation that surely cannot fit the context window is refused from its
