@@ -121,6 +121,23 @@ class PrefState:
         return state
 
 
+_FAMILY = {"likes": 1, "dislikes": -1, "avoid": -1}
+_FILLER_WORDS = frozenset(
+    ["a", "an", "the", "my", "our", "of", "to", "for", "in", "on", "at", "with", "and", "or", "any", "some", "very", "really", "just", "much", "more", "most", "own", "good"]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
+    return {w.rstrip("s") for w in words if w not in _FILLER_WORDS}
+
+
+def _names_the_other(a: str, b: str) -> bool:
+    """'hiking' and 'hiking and the outdoors': one value's words all occur in the other."""
+    x, y = _content_words(a), _content_words(b)
+    return bool(x and y) and (x <= y or y <= x)
+
+
 class Resolver:
     """Holds one user's active rows for the duration of one transaction and applies decisions to them.
 
@@ -168,6 +185,22 @@ class Resolver:
         if existing is not None and existing.kind == kind and existing.value.lower() == value.lower():
             self._reinforce(existing, d, evidence, custom_text, now)
             return
+        if existing is None and d.source == "implicit" and kind in _FAMILY:
+            # An inference that only restates what the user said ('hiking and the outdoors' beside an
+            # explicit 'hiking') is more evidence for that row, not a second row.
+            said = next(
+                (
+                    r
+                    for r in self.active.values()
+                    if _FAMILY.get(r.kind) == _FAMILY[kind]
+                    and r.source in ("manual", "explicit", "feedback")
+                    and _names_the_other(r.value, value)
+                ),
+                None,
+            )
+            if said is not None:
+                self._reinforce(said, d, evidence, None, now)
+                return
         if (
             existing is not None
             and d.source == "implicit"

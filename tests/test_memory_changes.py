@@ -67,3 +67,13 @@ def test_never_again_and_disclosures_inside_a_question() -> None:
     prefs = active_after("As someone who can't eat gluten, where should I get pizza in Naples?")
     assert any("gluten" in value for _, value in prefs), prefs
     assert active_after("Since it is raining, what should I do today?") == []
+
+
+def test_a_restatement_in_other_words_adds_evidence_not_a_row() -> None:
+    with PreferenceMemory("sqlite:///:memory:") as mem:  # default extractors, background ones included
+        mem.observe("u", [{"role": "user", "content": "I love hiking."}])
+        mem.observe("u", [{"role": "user", "content": "Hiking's my favourite weekend activity, I go whenever I can."}])
+        mem.flush()
+        prefs = mem.profile("u", max_chars=None).preferences
+    assert [p.value.lower() for p in prefs] == ["hiking"], [(p.kind, p.value) for p in prefs]
+    assert len(prefs[0].evidence) >= 2

@@ -397,7 +397,8 @@ _STOP = frozenset(
 
 
 def _content_words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower()) if w not in _STOP}
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
+    return {w.rstrip("s") for w in words if w not in _STOP}
 
 
 def _same_words(old: str, new: str) -> bool:

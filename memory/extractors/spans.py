@@ -224,6 +224,8 @@ def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
     text = re.sub(r"\s+", " ", text).strip(" .!?;:")
     # 'Please do not recommend anything with jump scares' -> 'i avoid jump scares'.
     text = _NEVER_SUGGEST.sub("i avoid ", text)
+    # "Hiking's my favourite" -> 'Hiking is my favourite' (a contraction, not a possessive, before these).
+    text = re.sub(r"(\w)['’]s\s+(?=(?:my|our|not|so|really|just|definitely|always|the best|the worst)\b)", r"\1 is ", text, flags=_I)
     text = re.sub(r"^(?:(?:actually|honestly|well|ok|okay|so|anyway|tbh|to be fair|fwiw|in fact|oh)\b,?\s*)+", "", text, flags=_I)
     if ":" in text:  # 'Two things: keep it brief' -- the preference follows the colon
         before, after = text.rsplit(":", 1)
