@@ -1,7 +1,8 @@
 """Tiny but real causal LMs, built locally in seconds, for tests, benchmarks and examples.
 
 Nothing here touches the model hub: a byte-level BPE tokenizer is trained on the spot, wrapped in a
-``PreTrainedTokenizerFast`` with a real chat template, and paired with a randomly initialised Llama or
+``PreTrainedTokenizerFast`` with a chat template (``qwen2.5`` and ``llama3``: Qwen2.5's and Llama 3.1's
+templates exactly as those models ship them; ``chatml``: a short plain ChatML for fast unit tests), and paired with a randomly initialised Llama or
 Qwen2 model. The result is saved as an ordinary Hugging Face directory, so every code path that loads
 ``AutoModelForCausalLM`` / ``AutoTokenizer`` from a local path is exercised for real.
 """
@@ -15,9 +16,198 @@ from pathlib import Path
 from typing import Literal
 
 Arch = Literal["llama", "qwen2"]
-Template = Literal["chatml", "llama3", "no_system", "none"]
+Template = Literal["chatml", "qwen2.5", "llama3", "no_system", "none"]
 
-# Qwen2.5's chat template (Hermes-style tools in <tool_call> tags) without its default system prompt.
+# Qwen2.5-Instruct's chat template, verbatim: the "chat_template" of tokenizer_config.json in
+# https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct (the same string in every Qwen2.5-*-Instruct size). There
+# is no model hub here; the text was taken from public repositories that quote that file (found with a
+# code search, e.g. a minijinja renderer's test constant "copied from the model's own tokenizer_config.json"),
+# and several independent copies were checked to agree character for character. It adds the default system
+# prompt "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." when the conversation has
+# none, and renders tools (Hermes style, in <tool_call> tags) in the system turn.
+QWEN25_TEMPLATE = (
+    "{%- if tools %}\n"
+    "    {{- '<|im_start|>system\\n' }}\n"
+    "    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- messages[0]['content'] }}\n"
+    "    {%- else %}\n"
+    "        {{- 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' }}\n"
+    "    {%- endif %}\n"
+    "    {{- \"\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>\" }}\n"
+    "    {%- for tool in tools %}\n"
+    "        {{- \"\\n\" }}\n"
+    "        {{- tool | tojson }}\n"
+    "    {%- endfor %}\n"
+    "    {{- \"\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments "
+    "within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, \\\"arguments\\\": "
+    "<args-json-object>}\\n</tool_call><|im_end|>\\n\" }}\n"
+    "{%- else %}\n"
+    "    {%- if messages[0]['role'] == 'system' %}\n"
+    "        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n"
+    "    {%- else %}\n"
+    "        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}\n"
+    "    {%- endif %}\n"
+    "{%- endif %}\n"
+    "{%- for message in messages %}\n"
+    "    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or "
+    "(message.role == \"assistant\" and not message.tool_calls) %}\n"
+    "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n"
+    "    {%- elif message.role == \"assistant\" %}\n"
+    "        {{- '<|im_start|>' + message.role }}\n"
+    "        {%- if message.content %}\n"
+    "            {{- '\\n' + message.content }}\n"
+    "        {%- endif %}\n"
+    "        {%- for tool_call in message.tool_calls %}\n"
+    "            {%- if tool_call.function is defined %}\n"
+    "                {%- set tool_call = tool_call.function %}\n"
+    "            {%- endif %}\n"
+    "            {{- '\\n<tool_call>\\n{\"name\": \"' }}\n"
+    "            {{- tool_call.name }}\n"
+    "            {{- '\", \"arguments\": ' }}\n"
+    "            {{- tool_call.arguments | tojson }}\n"
+    "            {{- '}\\n</tool_call>' }}\n"
+    "        {%- endfor %}\n"
+    "        {{- '<|im_end|>\\n' }}\n"
+    "    {%- elif message.role == \"tool\" %}\n"
+    "        {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != \"tool\") %}\n"
+    "            {{- '<|im_start|>user' }}\n"
+    "        {%- endif %}\n"
+    "        {{- '\\n<tool_response>\\n' }}\n"
+    "        {{- message.content }}\n"
+    "        {{- '\\n</tool_response>' }}\n"
+    "        {%- if loop.last or (messages[loop.index0 + 1].role != \"tool\") %}\n"
+    "            {{- '<|im_end|>\\n' }}\n"
+    "        {%- endif %}\n"
+    "    {%- endif %}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}\n"
+    "    {{- '<|im_start|>assistant\\n' }}\n"
+    "{%- endif %}\n"
+)
+
+# Llama 3.1 Instruct's chat template, verbatim: the "chat_template" of tokenizer_config.json in
+# https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct (the 3.1 release: a fixed "26 Jul 2024" date, no
+# strftime_now). Taken from public repositories that quote that file (a code search; the ldp package's
+# chat_templates/README.md cites the same file, tokenizer_config.json#L2053, for its copy), two independent
+# copies checked to agree. It always writes a system header with "Cutting Knowledge Date: December 2023" and
+# "Today Date: ..."; with tools it adds "Environment: ipython" and, by default, puts the tool definitions
+# (JSON, indent 4) into the first user message; a tool call is rendered as {"name": ..., "parameters": ...}.
+LLAMA31_TEMPLATE = r"""{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+
+# NOT a model's own template: plain ChatML with Qwen2.5's Hermes-style tool layout but no default system line
+# and tool-call arguments accepted as a string too. It keeps the fast unit tests' prompts short (a tiny
+# 600-token vocabulary spends ~55 tokens on Qwen's default system sentence). Tests about what a real
+# template does use ``template="qwen2.5"`` (QWEN25_TEMPLATE, verbatim) or ``"llama3"`` (LLAMA31_TEMPLATE).
 CHATML_TEMPLATE = r"""{%- if tools %}
 {{- '<|im_start|>system\n' }}
 {%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] + '\n\n' }}{%- endif %}
@@ -48,12 +238,8 @@ CHATML_TEMPLATE = r"""{%- if tools %}
 {%- endfor %}
 {%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}"""
 
-# Llama 3 layout: the template itself emits BOS, so tokenizing the rendered text must not add another.
-LLAMA3_TEMPLATE = r"""{{- bos_token }}
-{%- for message in messages %}
-{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}
-{%- endfor %}
-{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}"""
+# ``llama3`` builds with Llama 3.1's own template.
+LLAMA3_TEMPLATE = LLAMA31_TEMPLATE
 
 # Like Gemma / Mistral v0.2: strict user/assistant alternation and no system role.
 NO_SYSTEM_TEMPLATE = r"""{%- for message in messages %}
@@ -65,14 +251,22 @@ NO_SYSTEM_TEMPLATE = r"""{%- for message in messages %}
 
 _SPECIALS: dict[str, list[str]] = {
     "chatml": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+    "qwen2.5": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
     "llama3": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
     "no_system": ["<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"],
     "none": ["<s>", "</s>"],
 }
-_TEMPLATES = {"chatml": CHATML_TEMPLATE, "llama3": LLAMA3_TEMPLATE, "no_system": NO_SYSTEM_TEMPLATE, "none": None}
+_TEMPLATES = {
+    "chatml": CHATML_TEMPLATE,
+    "qwen2.5": QWEN25_TEMPLATE,
+    "llama3": LLAMA3_TEMPLATE,
+    "no_system": NO_SYSTEM_TEMPLATE,
+    "none": None,
+}
 # (bos, eos, pad) per template family.
 _BOS_EOS_PAD = {
     "chatml": (None, "<|im_end|>", "<|endoftext|>"),
+    "qwen2.5": (None, "<|im_end|>", "<|endoftext|>"),
     "llama3": ("<|begin_of_text|>", "<|eot_id|>", "<|end_of_text|>"),
     "no_system": ("<bos>", "<end_of_turn>", "<eos>"),
     "none": ("<s>", "</s>", "</s>"),
