@@ -17,13 +17,14 @@ from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Qwen2-architecture model with a ChatML (Qwen2.5-style, tool-aware) chat template."""
+    """A Qwen2-architecture model with a short plain ChatML template (tool-aware; no model's own template:
+    tests/test_real_templates.py uses Qwen2.5's verbatim)."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"), TinySpec(arch="qwen2", template="chatml"))
 
 
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Llama-architecture model with a Llama 3 chat template (the template itself emits BOS)."""
+    """A Llama-architecture model with Llama 3.1-Instruct's own chat template (it emits BOS itself)."""
     return build_tiny_model(
         tmp_path_factory.mktemp("tiny-llama"), TinySpec(arch="llama", template="llama3", seed=1)
     )
