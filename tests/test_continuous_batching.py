@@ -104,7 +104,12 @@ def test_rows_joining_a_running_decode_equal_decoding_alone_for_every_strategy(g
         loop.add(i, gen.plan(requests[i]))
         if n % 2:
             step(loop, results)
-    drain(loop, results)
+    shared = False
+    while not loop.idle:  # the joiners really decode in the same batch as the rows already running
+        active = {r.index for r in loop.active}
+        shared = shared or bool(active & set(first) and active & set(later))
+        step(loop, results)
+    assert shared
     assert sorted(results) == list(range(len(requests)))
     for i, want in enumerate(alone):
         assert results[i].token_ids == want, f"request {i} ({requests[i].strategy}) differs"  # type: ignore[attr-defined]
@@ -330,6 +335,27 @@ def test_a_chatpad_stream_left_early_cancels_its_request(tiny_model_dir):
         assert queue.stats().cancelled_total == before.cancelled_total + 1
         blocker.next_step()
         assert queue.stats().in_flight_rows == 1  # gone at the next step
+    finally:
+        blocker.stop()
+    wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
+
+
+def test_a_padllm_stream_left_early_cancels_its_request(tiny_model_dir):
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+    from pad_integrations.llama_index import PADLLM
+
+    llm = PADLLM(model=str(tiny_model_dir), strategy="base", max_tokens=200, record="off")
+    queue = get_decode_queue(llm.engine())
+    before = queue.stats()
+    responses = llm.stream_chat([ChatMessage(role=MessageRole.USER, content="Explain the weather briefly, please.")])
+    blocker = paused_after_first_chunk(queue, responses)
+    try:
+        assert queue.stats().in_flight_rows == 2
+        responses.close()  # the LlamaIndex caller stops iterating
+        assert queue.stats().cancelled_total == before.cancelled_total + 1
+        blocker.next_step()
+        assert queue.stats().in_flight_rows == 1
     finally:
         blocker.stop()
     wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
