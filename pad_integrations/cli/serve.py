@@ -136,14 +136,14 @@ def _ray_settings(args: argparse.Namespace) -> Any:
         ray_modules,
     )
 
-    ray_modules()  # without the ray extra: MissingExtraError naming it, before anything loads
     try:
-        autoscaling = None
-        if args.ray_autoscaling is not None:
-            autoscaling = parse_json_object(args.ray_autoscaling, "--ray-autoscaling")
-            autoscaling_config(autoscaling)  # Ray's own validation, before anything loads
+        autoscaling = (None if args.ray_autoscaling is None
+                       else parse_json_object(args.ray_autoscaling, "--ray-autoscaling"))
         actor_options = (None if args.ray_actor_options is None
                          else parse_json_object(args.ray_actor_options, "--ray-actor-options"))
+        ray_modules()  # without the ray extra: MissingExtraError naming it, before anything loads
+        if autoscaling is not None:
+            autoscaling_config(autoscaling)  # Ray's own validation, before anything loads
         return RaySettings(replicas=args.replicas or 1, autoscaling=autoscaling, actor_options=actor_options)
     except ValueError as exc:
         raise CLIError(str(exc), code=2) from None
