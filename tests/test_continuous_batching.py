@@ -340,6 +340,38 @@ def test_a_chatpad_stream_left_early_cancels_its_request(tiny_model_dir):
     wait_for(lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
 
 
+async def test_a_chatpad_async_stream_left_early_cancels_its_request(tiny_model_dir):
+    import asyncio
+
+    from langchain_core.messages import HumanMessage
+
+    from pad_integrations.langchain import ChatPAD
+
+    chat = ChatPAD(model=str(tiny_model_dir), strategy="base", max_tokens=200, record="off")
+    queue = get_decode_queue(chat.engine())
+    before = queue.stats()
+    blocker = Blocker()
+    blocker.holding = False
+    queue.submit(GenerationRequest(MESSAGES, None, "base", max_new_tokens=200, stop=()), blocker)
+    chunks = chat.astream([HumanMessage("Explain the weather briefly, please.")])
+    try:
+        await chunks.__anext__()
+        blocker.holding = True
+        assert await asyncio.to_thread(blocker.inside.wait, 60)
+        assert queue.stats().in_flight_rows == 2
+        await chunks.aclose()  # the async caller stops iterating
+        for _ in range(500):  # inner async generators are finalised by the event loop: give it turns
+            if queue.stats().cancelled_total > before.cancelled_total:
+                break
+            await asyncio.sleep(0.01)
+        assert queue.stats().cancelled_total == before.cancelled_total + 1
+        await asyncio.to_thread(blocker.next_step)
+        assert queue.stats().in_flight_rows == 1
+    finally:
+        blocker.stop()
+    await asyncio.to_thread(wait_for, lambda: queue.stats().in_flight_rows == 0, "the blocker finished")
+
+
 def test_a_padllm_stream_left_early_cancels_its_request(tiny_model_dir):
     from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
