@@ -247,6 +247,34 @@ _EDGE = frozenset(_EDGE_WORDS.split())
 _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our)\b", re.IGNORECASE)
 
 
+def semantic_screen(texts: list[str]) -> list[bool]:
+    """True for each text the default pipeline's checks by meaning refuse: close to a prototype injection
+    or harmful activity (cosine), the instruction guard's P(hostile) at its threshold (all-MiniLM-L6-v2 and
+    ``data/guard.tsv``), or reversed / encoded text (word pieces). The thresholds are
+    ``SentenceExtractor``'s. Without the embedding model only the structural rules apply."""
+    from memory.embedding import available
+
+    if not texts or not available():
+        return [False] * len(texts)
+    from memory.extractors.classifier import shared_guard
+    from memory.extractors.sentences import SentenceExtractor
+
+    global _SCREEN
+    if _SCREEN is None:
+        _SCREEN = SentenceExtractor()
+    screen = _SCREEN
+    vectors = screen.classifier.encoder.encode(list(texts))
+    near = (vectors @ screen._injection_vectors().T).max(axis=1)
+    hostile = shared_guard().hostile_vectors(vectors)
+    return [
+        bool(n >= screen.injection_similarity or h >= screen.hostile_threshold) or screen._not_words(t)
+        for n, h, t in zip(near, hostile, texts, strict=True)
+    ]
+
+
+_SCREEN: Any = None
+
+
 def word_spans(text: str, *, max_words: int = 6, max_spans: int = 400) -> list[str]:
     """Every run of up to ``max_words`` words of ``text`` that neither starts nor ends with a function
     word, in order of length then position: the values a constrained model may choose from."""
@@ -295,7 +323,8 @@ class ClauseLLMExtractor:
     ``max_clauses`` clauses per turn are read (bounded work). ``complement=True`` also skips a clause that
     already contains the value of an active preference, so that run next to the default extractors the
     model reads only what they did not. Results are ``implicit`` (a model's reading never overturns what
-    the user stated) at ``confidence``.
+    the user stated) at ``confidence``. ``screen`` (default ``semantic_screen``: the default pipeline's
+    checks by meaning) refuses hostile clauses, with their whole message, and hostile or encoded values.
     """
 
     name = "llm"
@@ -310,6 +339,7 @@ class ClauseLLMExtractor:
         confidence: float = 0.6,
         system_prompt: str = CLAUSE_SYSTEM_PROMPT,
         shots: Sequence[tuple[str, str, str]] = CLAUSE_SHOTS,
+        screen: Callable[[list[str]], list[bool]] | None = semantic_screen,
     ) -> None:
         if not callable(complete):
             raise TypeError("complete must be a Completer: (messages, schema) -> text")
@@ -320,6 +350,7 @@ class ClauseLLMExtractor:
         self.confidence = confidence
         self.system_prompt = system_prompt
         self.shots = tuple(shots)
+        self.screen = screen
         self.calls = 0  # completions asked for (how much work the model did; tests and benchmarks read it)
         self.unparsed = 0  # answers that were not a valid {"kind", "value"} object
 
@@ -351,7 +382,13 @@ class ClauseLLMExtractor:
                 if any(value in clause.text.lower() for value in known):
                     continue
                 out.append((index, clause.text))
-        return out[: self.max_clauses]
+        out = out[: self.max_clauses]
+        if out and self.screen is not None:
+            # As in the default pipeline, one hostile clause taints its whole message: a payload must not
+            # ride on an innocent clause next to it.
+            refused = {i for (i, _), bad in zip(out, self.screen([t for _, t in out]), strict=True) if bad}
+            out = [(i, t) for i, t in out if i not in refused]
+        return out
 
     def read(self, clause: str) -> tuple[str, str] | None:
         """The model's (kind, value) for one clause; None for 'none' or an answer outside the schema."""
@@ -377,6 +414,8 @@ class ClauseLLMExtractor:
         for index, clause in self.candidates(context):
             reading = self.read(clause)
             if reading is None or is_instruction_value(reading[1]):
+                continue
+            if self.screen is not None and self.screen([reading[1]])[0]:
                 continue
             kind, value = reading
             found.setdefault(
