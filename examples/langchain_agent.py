@@ -26,11 +26,15 @@ from langchain_core.tools import tool
 from memory import PreferenceMemory
 from pad_integrations.langchain import ChatPAD
 
+STEEP_MINUTES = {"green": 2, "white": 3, "oolong": 4, "black": 4, "herbal": 6}
+
 
 @tool
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
+def steeping_time(tea: str) -> str:
+    """How many minutes to steep a kind of tea (green, white, oolong, black or herbal)."""
+    kind = tea.strip().lower().removesuffix(" tea")
+    minutes = STEEP_MINUTES.get(kind)
+    return f"{minutes} minutes" if minutes is not None else f"unknown tea {tea!r}; known: {', '.join(STEEP_MINUTES)}"
 
 
 @dataclass
@@ -45,14 +49,14 @@ def run_agent(chat: ChatPAD, question: str, user_id: str, max_rounds: int = 4) -
     except ImportError:
         create_agent = None
     if create_agent is not None:
-        agent = create_agent(chat, tools=[magic_function], context_schema=UserContext)
+        agent = create_agent(chat, tools=[steeping_time], context_schema=UserContext)
         result = agent.invoke(
             {"messages": [{"role": "user", "content": question}]},
             context=UserContext(user_id=user_id),
             config={"recursion_limit": 2 * max_rounds},
         )
         return result["messages"]
-    tools = {magic_function.name: magic_function}
+    tools = {steeping_time.name: steeping_time}
     model = chat.bind_tools(list(tools.values()))
     messages: list[BaseMessage] = [HumanMessage(question)]
     for _ in range(max_rounds):
@@ -78,7 +82,7 @@ def main() -> None:
         memory = PreferenceMemory(args.db or f"sqlite:///{Path(tmp) / 'memory.db'}")
         memory.set_preference("alice", "verbosity", "concise")
         chat = ChatPAD(model=args.model, memory=memory, max_tokens=64)
-        question = "What is the value of magic_function(3)? Use the tool."
+        question = "How long should I steep green tea? Use the steeping_time tool."
         print(f"alice asks: {question}")
         messages = run_agent(chat, question, user_id="alice")
         for message in messages[1:]:

@@ -35,7 +35,8 @@ MARKERS: dict[str, list[str]] = {
                            "applied: ['Give detailed, thorough answers.']",
                            "alice, streamed: ", "LangChain chain example finished"],
     # The agent ends with a model answer steered by alice's stored preference.
-    "langchain_agent.py": ["alice asks: ", "  model answers: ",
+    "langchain_agent.py": ["alice asks: How long should I steep green tea? Use the steeping_time tool.",
+                           "  model answers: ",
                            "(steered by: ['Keep answers short and to the point.'])",
                            "recorded for alice: ", "LangChain agent example finished"],
     # The preference stated in turn one is stored and reaches LlamaIndex's memory block.
