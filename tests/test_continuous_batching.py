@@ -299,6 +299,31 @@ def test_scheduler_budgets(gen):
         SchedulerConfig(mode="fifo")  # type: ignore[arg-type]
 
 
+def test_tokens_in_flight_bound_makes_later_requests_wait_in_order(gen):
+    from pad_integrations.runtime.decode_queue import plan_cost
+
+    requests = [GenerationRequest(MESSAGES, None, "base", max_new_tokens=12, stop=()),
+                GenerationRequest(HI, None, "base", max_new_tokens=6, stop=()),
+                GenerationRequest(HI, None, "base", max_new_tokens=5, stop=())]
+    costs = [plan_cost(gen.plan(r)) for r in requests]
+    # Room for the first request alone; the second would overflow the bound, the third would fit beside it.
+    q = DecodeQueue(gen, scheduler=SchedulerConfig(max_tokens_in_flight=costs[0] + costs[2]))
+    try:
+        blocker = Blocker()
+        first = q.submit(requests[0], blocker)
+        assert blocker.inside.wait(60)  # the first is decoding; the others arrive now
+        later = [q.submit(r) for r in requests[1:]]
+        assert q.stats().queued == 2
+        blocker.stop()
+        results = [f.result(timeout=120) for f in (first, *later)]
+        assert [r.token_ids for r in results] == [gen.generate_batch([r])[0].token_ids for r in requests]
+        # first come, first served: the third did not overtake the second although it would have fit
+        assert later[0].first_token_at_step > first.last_step
+        assert later[1].first_token_at_step >= later[0].first_token_at_step
+    finally:
+        q.close()
+
+
 # -- the front ends' streams ------------------------------------------------------------------------------
 def wait_for(condition, what: str) -> None:
     """Poll ``condition`` (a state change on another thread); a deadline only turns a hang into a failure."""
