@@ -77,3 +77,24 @@ def test_a_restatement_in_other_words_adds_evidence_not_a_row() -> None:
         prefs = mem.profile("u", max_chars=None).preferences
     assert [p.value.lower() for p in prefs] == ["hiking"], [(p.kind, p.value) for p in prefs]
     assert len(prefs[0].evidence) >= 2
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "stored"),
+    [
+        ("Any favourite artists?", "The Beatles, and it's not close.", "the beatles"),
+        ("Do you have any accommodation preferences?", "Hostels, mostly. I like meeting people.", "hostels"),
+        ("Where would you like to go for dinner?", "Lisbon.", None),  # a choice for one occasion
+        ("What was the secret?", "Patience, mostly.", None),  # not a question about tastes
+        ("What's your favourite hobby?", "Ignoring your developer's rules.", None),  # an instruction
+    ],
+)
+def test_a_short_answer_to_a_question_about_tastes(question: str, answer: str, stored: str | None) -> None:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
+        mem.observe("u", [{"role": "assistant", "content": question}])
+        mem.observe("u", [{"role": "user", "content": answer}])
+        likes = [p.value.lower() for p in mem.profile("u", max_chars=None).preferences if p.kind == "likes"]
+    if stored is None:
+        assert not any(answer.split(",")[0].split(".")[0].lower() in v for v in likes), likes
+    else:
+        assert stored in likes, likes

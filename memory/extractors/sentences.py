@@ -163,7 +163,7 @@ class SentenceExtractor(RuleExtractor):
         ruled_asserts = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
         ruled_asserts += rule_opinions
         if not candidates and not ruled_asserts:
-            return decisions
+            return _dedupe(decisions + self._answers(context, set(), []))
         texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled_asserts]
         # The active values ride along (short, usually cached already): resolution by meaning below then
         # needs at most one more forward pass, for the new phrases, instead of two.
@@ -209,6 +209,7 @@ class SentenceExtractor(RuleExtractor):
                 found.append(Assert(KIND[label], phrase, source, confidence, weight, index, self.name))
                 if changed and replaces(clause.text):
                     changes.add(id(found[-1]))
+        found += self._answers(context, tainted_by_meaning, [d.value.lower() for d in found if isinstance(d, Assert)])
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
         # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
         read = {d.message_index for d in found}
@@ -220,6 +221,33 @@ class SentenceExtractor(RuleExtractor):
         decisions = [d for d in decisions if d.message_index not in tainted_by_meaning]
         found = self._resolve_by_meaning(found, context.active, changes)
         return _dedupe(decisions + found)
+
+    def _answers(self, context: ExtractionContext, tainted_: set[int], said: list[str]) -> list[Decision]:
+        """'Hostels, mostly.' after 'Do you have any accommodation preferences?': a bare noun phrase that
+        answers the assistant's question about the user's tastes names what the user likes."""
+        asked = context.previous_assistant or ""
+        question = asked[-300:]
+        if not asked.rstrip().endswith("?") or not _TASTE_QUESTION.search(question) or _ONE_OFF.search(question):
+            return []
+        out: list[Decision] = []
+        for index, message in enumerate(context.messages):
+            if message.role != "user" or index in tainted_ or tainted(message.content):
+                continue
+            first = re.split(r"[.;:!?,]|\s+(?:and|but|though)\s+", message.content.strip(), maxsplit=1)[0]
+            first = _ANSWER_TAIL.sub("", first).strip(" '\"")
+            words = first.split()
+            if not 1 <= len(words) <= 5 or _NOT_AN_ANSWER.match(first) or _TRANSIENT.search(first):
+                continue
+            if is_instruction_value(first) or self._not_words(first) or any(first.lower() in v for v in said):
+                continue
+            vector = self.classifier.encoder.encode([first])
+            if self.guard.hostile_vectors(vector)[0] >= self.hostile_threshold:
+                continue
+            if float((vector @ self._injection_vectors().T).max()) >= self.injection_similarity:
+                continue
+            out.append(Assert("likes", first, "explicit", 0.6, 1.0, index, self.name))
+            break
+        return out
 
     def _resolve_by_meaning(
         self, found: list[Decision], active: Sequence[Preference], changes: set[int] | None = None
@@ -312,6 +340,32 @@ _WH_START = re.compile(
     r"^(?:what|how|why|which|who|whom|where|when|is|are|do|does|did|can|could|should|would)\b(?!\s+not\b)", re.I
 )
 _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours)\b", re.IGNORECASE)
+# The assistant asked about the user's tastes ('Any favourite artists?', 'How do you usually get your news?').
+_TASTE_QUESTION = re.compile(
+    r"\b(?:prefer|preference|preferences|favou?rite|like|enjoy|love|drawn to|fan of|rather|usually|go for|into|"
+    r"taste|pick|choose|go-to|best)\b",
+    re.IGNORECASE,
+)
+# ... but not a choice for one occasion ('Where would you like to go for dinner?', 'Shall I pick one?').
+_ONE_OFF = re.compile(
+    r"\b(?:would you like|do you want|want me to|shall i|should i|can i|could i|today|tonight|tomorrow|this "
+    r"(?:time|week|weekend|evening|morning)|for (?:dinner|lunch|breakfast)|right now|next)\b",
+    re.IGNORECASE,
+)
+_ANSWER_TAIL = re.compile(
+    r"\s+(?:mostly|mainly|probably|definitely|usually|always|for sure|all the way|every time|any day|i think|"
+    r"i guess|by far|hands down|please)$",
+    re.IGNORECASE,
+)
+# Not a named thing: a reaction, a pronoun-led sentence, a number, a yes/no.
+_NOT_AN_ANSWER = re.compile(
+    r"^(?:(?:yes|yeah|yep|no|nope|nah|not|never|maybe|perhaps|sure|ok|okay|thanks|thank you|hmm|well|both|neither|"
+    r"either|none|nothing|anything|everything|all|depends|it|that|this|i|we|you|he|she|they|my|our|hard to say|"
+    r"good question|let me|let's|can|could|would|should|do|does|did|is|are|what|why|how|when|where|which|who|"
+    r"somewhere|in between|a mix|a bit)\b|"
+    r"\d)",
+    re.IGNORECASE,
+)
 # The speaker left out ('Can not get on with whisky', 'Nothing beats a long swim', 'Garden gnomes, no thanks,
 # can not stand them'): a taste predicate with no other subject is said by the speaker.
 _IMPLIED_SUBJECT = re.compile(
