@@ -374,24 +374,24 @@ class FailureLimiter:
 
     def _record(self, client: str, now: float) -> None:
         assert self.engine is not None
-        table = AuthFailureRow.__table__
-        expired = table.c.window_start < now - self.window_s
+        row = AuthFailureRow
+        expired = row.window_start < now - self.window_s
         dialect = self.engine.dialect.name
         insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert_(table).values(client=client, window_start=now, failures=1)
+        stmt = insert_(row).values(client=client, window_start=now, failures=1)
         # One atomic statement whatever the number of workers failing at once: a new window after the
         # old one has passed, else one more failure in it (SET reads the row's values before the update).
         stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.client],
+            index_elements=[row.client],
             set_={
-                "window_start": case((expired, now), else_=table.c.window_start),
-                "failures": case((expired, 1), else_=table.c.failures + 1),
+                "window_start": case((expired, now), else_=row.window_start),
+                "failures": case((expired, 1), else_=row.failures + 1),
             },
         )
         with self._shared, self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             conn.execute(stmt)
             # Clients whose window has passed are forgotten: the table holds recent failures only.
-            conn.execute(delete(table).where(expired))
+            conn.execute(delete(row).where(expired))
 
 
 # Answered without a key: liveness only.
