@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -440,3 +441,30 @@ def test_pad_memory_export_streams_json_lines(tmp_path: Path, capsys: pytest.Cap
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert records[0]["type"] == "header" and records[0]["user_id"] == "ann"
     assert [r["content"] for r in records if r["type"] == "message"] == [f"message {i}" for i in range(30)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_failure_counts_are_shared_through_the_database_and_expire(
+    backend: str, sqlite_url: str, request: pytest.FixtureRequest
+) -> None:
+    """Two limiters on two engines (two workers) count one client's failures together; the window resets."""
+    from pad_integrations.server.auth import FailureLimiter
+
+    url = sqlite_url if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    with PreferenceMemory(url, namespace="limiter") as one, PreferenceMemory(url, namespace="limiter") as two:
+        a = FailureLimiter(3, 60.0).bound(one.engine)
+        b = FailureLimiter(3, 60.0).bound(two.engine)
+        client = f"test-{uuid.uuid4().hex[:12]}"  # the PostgreSQL test database is shared between runs
+        t0 = 1_000_000.0
+        a.failed(client, now=t0)
+        b.failed(client, now=t0 + 1)
+        assert a.blocked_for(client, now=t0 + 2) == 0.0 and b.blocked_for(client, now=t0 + 2) == 0.0
+        a.failed(client, now=t0 + 2)
+        assert b.blocked_for(client, now=t0 + 3) == pytest.approx(57.0)  # 3 failures across both workers
+        assert a.blocked_for("198.51.100.99", now=t0 + 3) == 0.0  # another client is not blocked
+        assert a.blocked_for(client, now=t0 + 61) == 0.0  # the window has passed
+        b.failed(client, now=t0 + 61)  # a new window starts; the old count is gone
+        assert a.blocked_for(client, now=t0 + 62) == 0.0
+        a.failed(client, now=t0 + 62)
+        a.failed(client, now=t0 + 63)
+        assert b.blocked_for(client, now=t0 + 63) == pytest.approx(58.0)
