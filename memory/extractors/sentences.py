@@ -13,10 +13,15 @@ For each user message:
    clauses skipped by that cap is reported in ``context.extra["inference"]`` (the store surfaces it).
 4. A clause classified as a preference with enough confidence is cut to the user's own words naming the
    thing (``spans.preference_spans``) and asserted; a clause close in meaning to a prototype injection
-   is dropped even when the rules above let it through.
+   is dropped even when the rules above let it through, and a clause the ``InstructionGuard`` reads as
+   steering the assistant (P(hostile) >= 0.85, on the same vectors) taints its whole message. A change
+   of taste ('switched from X to Y', 'gave up X') is read from its verb (``spans.change_spans``)
+   whatever the classifier says; a short answer to the assistant's question about tastes ('Any
+   favourite artists?' -> 'The Beatles.') is a like.
 5. Resolution by meaning: a new likes/dislikes/avoid/constraint/style phrase close to an active one of
    the same polarity becomes evidence on it (same value); close to one of the opposite polarity it
-   supersedes it (a retract of the old row plus the new assertion).
+   supersedes it (a retract of the old row plus the new assertion). A replacing change ('switched to
+   Spotify') also retracts active likes of the same sort (cosine >= 0.4: 'Apple Music').
 """
 
 from __future__ import annotations
