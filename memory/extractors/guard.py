@@ -17,8 +17,15 @@ is refused by structure, not by a list of attack phrases:
 - **Role claims**: 'I am the administrator', 'as your developer', a name that is a role ('root').
 - **Template and role markers**: '<|im_start|>', '[INST]', 'system:'.
 
-The embedding classifier adds meaning on top (its ``none`` class is trained with such instructions), and
-``SentenceExtractor`` also compares a clause with prototype injections by cosine similarity.
+A stored value (``is_instruction_value``) also never mentions the assistant ('you'), names a secret or a
+privilege ('the connection string', 'root privileges'; a password *manager* is a product), reaches for
+other people's data ('other people's chat transcripts') or talks about an AI's own rules ('the original
+programming of an AI').
+
+Meaning is read on top: ``classifier.InstructionGuard`` (a logistic regression over the same MiniLM
+vectors, trained on hand-written ``data/guard.tsv``) refuses clauses that steer the assistant in words no
+rule lists, the classifier's ``none`` class is trained with such instructions, and ``SentenceExtractor``
+compares a clause with prototype injections by cosine similarity.
 """
 
 from __future__ import annotations
