@@ -1,7 +1,7 @@
 """observe() cost with the default extractors (not a test): CPU and wall p50/p99 per call over the dev split's
 user messages, after a warm-up (model load and classifier training are one-off costs, reported apart).
 
-    OMP_NUM_THREADS=1 python benchmarks/observe_cost.py [--profile] [--repeat 1]
+    OMP_NUM_THREADS=1 python benchmarks/observe_cost.py [--profile] [--repeat 1] [--background]
 
 Each row of the dev sets (explicit, implicit, filler, changes, style, injection) is one fresh user; its
 messages are observed one by one, as a chat turn would. ``--profile`` prints the top functions by
@@ -29,9 +29,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the rows (fresh users each pass)")
+    parser.add_argument("--background", action="store_true",
+                        help="the sentence classifier off the request path (default_extractors(classify_inline=False))")
     args = parser.parse_args()
     rows = [row for name in SETS for row in load_set(name, "dev")]
-    with PreferenceMemory("sqlite:///:memory:", namespace="bench", extractor=default_extractors()) as mem:
+    extractors = default_extractors(classify_inline=False) if args.background else default_extractors()
+    with PreferenceMemory("sqlite:///:memory:", namespace="bench", extractor=extractors) as mem:
         started = time.perf_counter()
         mem.observe("warm-up", [{"role": "user", "content": "I love jazz and I hate country music."}])
         mem.flush()

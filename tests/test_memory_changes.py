@@ -98,3 +98,14 @@ def test_a_short_answer_to_a_question_about_tastes(question: str, answer: str, s
         assert not any(answer.split(",")[0].split(".")[0].lower() in v for v in likes), likes
     else:
         assert stored in likes, likes
+
+
+def test_the_classifier_can_run_off_the_request_path() -> None:
+    from memory.extractors import default_extractors
+
+    with PreferenceMemory("sqlite:///:memory:", extractor=default_extractors(classify_inline=False)) as mem:
+        result = mem.observe("u", [{"role": "user", "content": "I can't stand celery."}])
+        assert result.changes == [] and result.pending >= 2  # nothing read inline; two background readers
+        mem.flush()
+        prefs = [(p.kind, p.value.lower()) for p in mem.profile("u").preferences]
+    assert ("dislikes", "celery") in prefs, prefs

@@ -95,7 +95,11 @@ class SentenceExtractor(RuleExtractor):
         same_sort_similarity: float = 0.4,
         guard: InstructionGuard | None = None,
         hostile_threshold: float = 0.85,
+        runs_inline: bool = True,
     ) -> None:
+        # False: the store's background worker reads each turn (observe() then only commits it; the
+        # preferences appear in the profile a forward pass or two later, or after flush()).
+        self.runs_inline = runs_inline
         self._classifier = classifier
         self._guard = guard
         self.hostile_threshold = hostile_threshold
@@ -496,13 +500,16 @@ def _may_hold_preference(clause: Clause) -> bool:
     )
 
 
-def default_extractors() -> list[Any]:
+def default_extractors(*, classify_inline: bool = True) -> list[Any]:
     """The default extractors: ``SentenceExtractor`` inline and ``ImplicitExtractor`` in the background
-    where the embedding model loads; the rules alone (inline) where it does not."""
+    where the embedding model loads; the rules alone (inline) where it does not.
+
+    ``classify_inline=False`` moves the sentence classifier off the request path too: ``observe()`` then
+    costs its commit only, and the turn's preferences appear when the background worker has read it."""
     from memory.embedding import available
     from memory.extractors.implicit import ImplicitExtractor
 
     if available():
-        return [SentenceExtractor(), ImplicitExtractor()]
+        return [SentenceExtractor(runs_inline=classify_inline), ImplicitExtractor()]
     log.warning("memory: sentence-embedding model unavailable; preferences are inferred by rules only")
     return [RuleExtractor()]
