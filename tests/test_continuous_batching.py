@@ -16,6 +16,7 @@ import torch
 from pad_integrations import GenerationRequest, GuidedGenerator
 from pad_integrations.errors import GenerationError, InvalidRequestError
 from pad_integrations.generation import PersonalizedRewardModel
+from pad_integrations.generation.constraints import JSONSchemaConstraint
 from pad_integrations.generation.loop import DecodeLoop
 from pad_integrations.generation.strategies import STRATEGIES, StepView, Strategy
 from pad_integrations.runtime import DecodeQueue, ResultStream
@@ -33,7 +34,7 @@ THREE = [("Keep answers short.", 1.0), ("Use a formal tone.", 0.5), ("Mention th
 
 
 def mixed_requests() -> list[GenerationRequest]:
-    """Every strategy, with 0 to 3 preferences, prompts of different lengths."""
+    """Every strategy, with 0 to 3 preferences, prompts of different lengths, sampling and a grammar."""
     return [
         GenerationRequest(MESSAGES, None, "base", max_new_tokens=14),
         GenerationRequest(HI, "Be playful.", "prompt", max_new_tokens=9),
@@ -44,6 +45,11 @@ def mixed_requests() -> list[GenerationRequest]:
         GenerationRequest(FOOD, TWO, "pad", max_new_tokens=10),
         GenerationRequest(MESSAGES, PREF, "args", max_new_tokens=12, strategy_params={"w": 5.0}),
         GenerationRequest(HI, None, "args", max_new_tokens=8, strategy_params={"w": 3.0, "k": 4}),
+        # seeded sampling and a grammar are per row too: joining changes neither
+        GenerationRequest(FOOD, PREF, "amulet", max_new_tokens=12, do_sample=True, seed=7, temperature=0.9),
+        GenerationRequest(HI, PREF, "linear", max_new_tokens=16,
+                          constraint=JSONSchemaConstraint({"type": "object", "properties": {"a": {"type": "integer"}},
+                                                           "required": ["a"]})),
     ]
 
 
@@ -92,10 +98,11 @@ def test_rows_joining_a_running_decode_equal_decoding_alone_for_every_strategy(g
     requests = mixed_requests()
     loop = DecodeLoop(gen.loop_models(), max_prefill_tokens=prefill_budget)
     results: dict[int, object] = {}
-    first, later = [0, 3, 5, 7], [1, 2, 4, 6, 8]  # each half mixes strategies and preference counts
+    first, later = [0, 3, 5, 7, 10], [1, 2, 4, 6, 8, 9]  # each half mixes strategies and preference counts
     for i in first:
         loop.add(i, gen.plan(requests[i]))
-    while len(loop.active) < len(first):  # (a prefill budget spreads their prefill over several steps)
+    # Until each of them is decoding or done (a prefill budget spreads their prefill over several steps).
+    while {i for i in first if i in loop.rows} - {r.index for r in loop.active}:
         step(loop, results)
     for _ in range(join_at):
         step(loop, results)
