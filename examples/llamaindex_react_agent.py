@@ -29,9 +29,9 @@ from pad_integrations.llama_index import PADLLM
 from pad_integrations.runtime import user_context
 
 
-def magic_function(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
+def cups_to_brew(guests: int) -> int:
+    """How many cups of tea to brew for a number of guests (one spare)."""
+    return guests + 1
 
 
 async def run(agent: FunctionAgent | ReActAgent, question: str) -> str:
@@ -44,7 +44,7 @@ async def run(agent: FunctionAgent | ReActAgent, question: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="model directory (default: the bundled demo model)")
+    parser.add_argument("--model", default=None, help="model directory or hub id (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--db", default=None, help="memory database URL (default: a temporary SQLite file)")
     parser.add_argument("--react", action="store_true", help="run a ReActAgent (needs a model that reasons)")
     args = parser.parse_args()
@@ -53,8 +53,8 @@ def main() -> None:
         memory.set_preference("alice", "verbosity", "concise")
         llm = PADLLM(model=args.model, memory=memory, max_tokens=64)
         kind = ReActAgent if args.react else FunctionAgent
-        agent = kind(tools=[magic_function], llm=llm, timeout=120)
-        question = "What is the value of magic_function(3)? Use the tool."
+        agent = kind(tools=[cups_to_brew], llm=llm, timeout=120)
+        question = "How many cups of tea should I brew for 3 guests? Use the tool."
         print(f"{kind.__name__}, alice asks: {question}")
         with user_context("alice"):
             answer = asyncio.run(run(agent, question))

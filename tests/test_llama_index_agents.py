@@ -23,20 +23,20 @@ def mem(sqlite_url: str) -> PreferenceMemory:
     memory.close()
 
 
-def _magic(input: int) -> int:
-    """Apply a magic function to an input."""
-    return input + 2
+def _cups(guests: int) -> int:
+    """How many cups of tea to brew for a number of guests (one spare)."""
+    return guests + 1
 
 
 async def test_function_agent_runs_on_padllm_for_the_context_user(tiny_model_dir: Path, mem: PreferenceMemory) -> None:
     mem.set_preference("alice", "verbosity", "concise")
     llm = PADLLM(model=str(tiny_model_dir), memory=mem, max_tokens=8)
-    agent = FunctionAgent(tools=[FunctionTool.from_defaults(fn=_magic, name="magic_function")], llm=llm)
+    agent = FunctionAgent(tools=[FunctionTool.from_defaults(fn=_cups, name="cups_to_brew")], llm=llm)
     with user_context("alice"):
-        result = await agent.run("What is the value of magic_function(3)? Use the tool.")
+        result = await agent.run("How many cups of tea should I brew for 3 guests? Use the tool.")
     llm.flush()
     stored = mem.history("alice").messages
-    assert stored[0].content == "What is the value of magic_function(3)? Use the tool."
+    assert stored[0].content == "How many cups of tea should I brew for 3 guests? Use the tool."
     assert stored[-1].role == "assistant"
     # The agent's answer is what PADLLM generated for alice (not an empty or foreign result).
     assert str(result).strip() and str(result).strip() == stored[-1].content.strip(), (str(result), stored[-1])
@@ -83,22 +83,22 @@ async def test_function_agent_tool_round_trip(mem: PreferenceMemory, tiny_model_
     llm = PADLLM(model=str(tiny_model_dir), memory=mem, max_tokens=64)
     calls: list[tuple[str, dict]] = []
 
-    def magic_function(input: int) -> int:
-        """Apply a magic function to an input."""
-        calls.append(("magic_function", {"input": input}))
-        return input + 2
+    def cups_to_brew(guests: int) -> int:
+        """How many cups of tea to brew for a number of guests (one spare)."""
+        calls.append(("cups_to_brew", {"guests": guests}))
+        return guests + 1
 
-    agent = FunctionAgent(tools=[magic_function], llm=llm, timeout=120, initial_tool_choice="magic_function")
+    agent = FunctionAgent(tools=[cups_to_brew], llm=llm, timeout=120, initial_tool_choice="cups_to_brew")
     results: list[ToolCallResult] = []
     with user_context("alice"):
-        handler = agent.run("What is the value of magic_function(3)? Use the tool.")
+        handler = agent.run("How many cups of tea should I brew for 3 guests? Use the tool.")
         async for event in handler.stream_events():
             if isinstance(event, ToolCallResult):
                 results.append(event)
         answer = str(await handler)
     assert results, "the agent ran no tool"
-    assert calls and calls[0] == ("magic_function", results[0].tool_kwargs)  # the tool ran with the parsed call
-    assert results[0].tool_name == "magic_function" and results[0].tool_output.content == str(calls[0][1]["input"] + 2)
+    assert calls and calls[0] == ("cups_to_brew", results[0].tool_kwargs)  # the tool ran with the parsed call
+    assert results[0].tool_name == "cups_to_brew" and results[0].tool_output.content == str(calls[0][1]["guests"] + 1)
     assert isinstance(answer, str)
     llm.flush()
-    assert mem.history("alice").messages[0].content.startswith("What is the value of magic_function(3)?")
+    assert mem.history("alice").messages[0].content.startswith("How many cups of tea should I brew for 3 guests?")
