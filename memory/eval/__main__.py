@@ -1,8 +1,10 @@
-"""python -m memory.eval --split dev|heldout [--json] [--sets explicit,filler] [--rules] [-v]
+"""python -m memory.eval --split dev|heldout|fresh|fresh-train|fresh-check [--fresh] [--json] [--sets ...] [-v]
 
 Scores preference inference on the independent evaluation sets (``memory/eval/sets``). Tune on ``dev``
-only; report ``heldout``. ``--rules`` scores the rule extractor alone (the baseline). The legacy
-rule-eval files still run with ``python -m memory.eval FILE.jsonl`` (regression data).
+only; report ``heldout``. ``fresh*`` scores the later-written probe sets in ``memory/eval/fresh``
+(``--fresh`` = ``--split fresh-check``, the half never trained on: only its aggregate figures are printed,
+``-v`` lists no misses for it, nor for ``heldout`` or ``fresh``). ``--rules`` scores the rule extractor alone
+(the baseline). The legacy rule-eval files still run with ``python -m memory.eval FILE.jsonl`` (regression data).
 """
 
 from __future__ import annotations
@@ -49,12 +51,22 @@ def _print_report(report: dict) -> None:
     )
 
 
+# Splits whose misses may be read row by row: the rest are scored in aggregate only (held out, or never trained on).
+_LISTABLE = ("dev", "fresh-train")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("path", nargs="?", help="a legacy rule-eval JSONL file (conversations.jsonl format)")
-    parser.add_argument("--split", choices=("dev", "heldout"), default="dev")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "heldout", "fresh", "fresh-train", "fresh-check"),
+        default="dev",
+        help="dev/heldout: memory/eval/sets; fresh (both halves), fresh-train, fresh-check: memory/eval/fresh",
+    )
+    parser.add_argument("--fresh", action="store_true", help="shorthand for --split fresh-check")
     parser.add_argument("--sets", help="comma-separated set names (default: all)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--rules", action="store_true", help="score the rule extractor alone")
@@ -73,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
             for conv_id, error in legacy.errors:
                 print(f"  {conv_id}: {error}")
         return
+    if args.fresh:
+        args.split = "fresh-check"
     from memory.eval.scoring import evaluate_sets
     from memory.extractors.rules import RuleExtractor
 
@@ -82,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         extractor=RuleExtractor() if args.rules else None,
         progress=None if args.json else lambda s: print(s, file=sys.stderr),
     )
+    if args.verbose and args.split not in _LISTABLE:
+        print(f"-v lists misses for {', '.join(_LISTABLE)} only; {args.split} is scored in aggregate", file=sys.stderr)
+        args.verbose = False
     if args.json:
         if not args.verbose:
             report.pop("errors")

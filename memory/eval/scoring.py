@@ -272,16 +272,22 @@ def evaluate_sets(
     url: str = "sqlite:///:memory:",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Every set (or ``names``) of ``split``, scored; a JSON-serialisable report."""
+    """Every set (or ``names``) of ``split``, scored; a JSON-serialisable report. ``split`` is ``dev`` or
+    ``heldout`` (``memory/eval/sets``), or ``fresh``, ``fresh-train`` or ``fresh-check``
+    (``memory/eval/fresh``, see ``memory.eval.fresh_sets``); a set without a file there is skipped."""
+    from memory.eval.fresh_sets import FRESH_SPLITS, load_fresh
     from memory.eval.sets import SETS, load_set
     from memory.extractors import default_extractors
+
+    def load(name: str) -> list[dict[str, Any]]:
+        return load_fresh(name, split) if split in FRESH_SPLITS else load_set(name, split)
 
     latency = Latency()
     reports: dict[str, Any] = {}
     with PreferenceMemory(url, namespace="eval", extractor=extractor or default_extractors()) as mem:
         for name in names or SETS:
             try:
-                rows = load_set(name, split)
+                rows = load(name)
             except FileNotFoundError:
                 continue
             if progress:
