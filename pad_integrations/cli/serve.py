@@ -58,6 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", choices=("continuous", "batch"), default="continuous",
                         help="continuous (default): requests join and leave the running decode between steps; "
                         "batch: everything waiting is decoded as one batch, arrivals wait for it to end")
+    parser.add_argument("--max-tokens-in-flight", type=_positive, metavar="N",
+                        help="bound on the tokens of the requests decoding together: prompt tokens of every "
+                        "context plus their new tokens (default 65536); the next request waits for room")
+    parser.add_argument("--max-prefill-tokens", type=_positive, metavar="N",
+                        help="prompt tokens encoded per decode step, so a long prompt cannot stall everyone's "
+                        "next token (default 512; continuous scheduler)")
+    parser.add_argument("--max-request-tokens", type=_positive, metavar="N",
+                        help="per-request budget in the same measure as --max-tokens-in-flight; a request over "
+                        "it gets 400 (default: none)")
     parser.add_argument("--max-body-bytes", type=_positive, default=1 << 20,
                         help="largest request body; larger ones get 413 (default 1 MiB)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
@@ -161,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
         max_pending=args.max_queue,
         max_batch=args.max_batch,
         scheduler=args.scheduler,
+        max_tokens_in_flight=args.max_tokens_in_flight,
+        max_prefill_tokens=args.max_prefill_tokens,
+        max_request_tokens=args.max_request_tokens,
         max_body_bytes=args.max_body_bytes,
         auth=not args.no_auth,
     )

@@ -76,7 +76,20 @@ class Job:
     ) -> GenerationResult:
         """:meth:`result`, but a client that disconnects meanwhile (polled every ``poll_s``: one cheap look at
         the ASGI receive channel) abandons the request and raises :class:`ClientGone`."""
-        waiting = asyncio.ensure_future(self.result())
+        return await self._unless_gone(self.result(), is_disconnected, poll_s)
+
+    async def first_event_unless_gone(
+        self, events: AsyncIterator[Event], is_disconnected: Callable[[], Awaitable[bool]], poll_s: float = 0.5
+    ) -> Event:
+        """The first event of ``events`` (this job's :meth:`events`), with :meth:`result_unless_gone`'s watch
+        on the client. A stream's response waits for it, so that a request the decode queue refuses while
+        planning it (over the per-request budget, say) still gets its 4xx instead of a 200 and an error event."""
+        return await self._unless_gone(anext(events), is_disconnected, poll_s)
+
+    async def _unless_gone(
+        self, awaitable: Awaitable[Any], is_disconnected: Callable[[], Awaitable[bool]], poll_s: float
+    ) -> Any:
+        waiting = asyncio.ensure_future(awaitable)
         try:
             while True:
                 done, _ = await asyncio.wait({waiting}, timeout=poll_s)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from pad_integrations.errors import QueueClosedError
-from pad_integrations.runtime.decode_queue import Scheduler, get_decode_queue
+from pad_integrations.runtime.decode_queue import Scheduler, SchedulerConfig, get_decode_queue
 from pad_integrations.runtime.recording import new_turn as recorded_new_turn
 from pad_integrations.runtime.recording import recorder_for
 from pad_integrations.runtime.requests import build_request, sampling_settings, with_system_instruction
@@ -41,6 +41,10 @@ class ServerConfig:
     max_pending: int = 64  # requests in progress beyond which new ones get 429
     max_batch: int | None = None  # rows per decode; None keeps the shared decode queue's own limit
     scheduler: Scheduler = "continuous"  # the decode queue's mode: "continuous" or "batch" (SchedulerConfig.mode)
+    # The decode queue's other SchedulerConfig limits; None keeps the queue's own (docs/engine.md, "Scheduling").
+    max_tokens_in_flight: int | None = None
+    max_prefill_tokens: int | None = None
+    max_request_tokens: int | None = None  # per-request budget: prompt tokens of every context + new tokens
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
     # API keys (pad_integrations.server.auth) from the memory's database; False: every request acts as
@@ -59,6 +63,16 @@ class ServerConfig:
             raise ValueError("auth_max_failures must be at least 1 and auth_window_s positive")
         if self.scheduler not in ("continuous", "batch"):
             raise ValueError(f"scheduler must be 'continuous' or 'batch', not {self.scheduler!r}")
+        self.scheduler_config(SchedulerConfig())  # ValueError for a limit out of range, at configuration time
+
+    def scheduler_config(self, current: SchedulerConfig) -> SchedulerConfig:
+        """``current`` (the decode queue's settings) with this server's mode and the limits it sets."""
+        limits = {
+            name: value
+            for name in ("max_tokens_in_flight", "max_prefill_tokens", "max_request_tokens")
+            if (value := getattr(self, name)) is not None
+        }
+        return dataclasses.replace(current, mode=self.scheduler, **limits)
 
 
 def default_model_id(model_name: str) -> str:
@@ -79,8 +93,9 @@ class ChatService:
         self.decode_queue = get_decode_queue(generator)
         if config.max_batch is not None:
             self.decode_queue.max_batch_size = config.max_batch
-        if config.scheduler != self.decode_queue.scheduler.mode:
-            self.decode_queue.scheduler = dataclasses.replace(self.decode_queue.scheduler, mode=config.scheduler)
+        scheduler = config.scheduler_config(self.decode_queue.scheduler)
+        if scheduler != self.decode_queue.scheduler:
+            self.decode_queue.scheduler = scheduler
         self.admission = Admission(self.decode_queue, config.max_pending)
         self.namespace = memory.namespace  # where requests act unless their key or header says otherwise
         self._memories: dict[str, PreferenceMemory] = {memory.namespace: memory}

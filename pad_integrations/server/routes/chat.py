@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from pad_integrations.runtime.bridge import Delta, Done, Failed
+from pad_integrations.runtime.bridge import Delta, Done, Event, Failed
 from pad_integrations.server.admission import ClientGone, Job
 from pad_integrations.server.http import APIError, error_body
 from pad_integrations.server.protocol import ChatCompletionRequest
@@ -30,8 +30,18 @@ async def chat_completions(
 ) -> Any:
     job, info, messages = await service.start(body, request)
     if body.stream:
+        events = job.events()
+        try:
+            first = await job.first_event_unless_gone(events, request.is_disconnected)
+        except asyncio.CancelledError:
+            job.abandon()
+            raise
+        except ClientGone:
+            return Response(status_code=499)
+        if isinstance(first, Failed):  # refused before its first token: an HTTP error like a plain request's
+            raise first.error
         return StreamingResponse(
-            _stream(service, body, job, info, messages),
+            _stream(service, body, job, info, messages, first, events),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -59,9 +69,16 @@ async def chat_completions(
 
 
 async def _stream(
-    service: ChatService, body: ChatCompletionRequest, job: Job, info: dict, messages: list[dict]
+    service: ChatService,
+    body: ChatCompletionRequest,
+    job: Job,
+    info: dict,
+    messages: list[dict],
+    first: Event,
+    rest: AsyncIterator[Event],
 ) -> AsyncIterator[str]:
-    """SSE events of one streamed completion. Tool-call markup is held back and sent as tool_calls deltas."""
+    """SSE events of one streamed completion (``first``, already received, then ``rest``). Tool-call markup
+    is held back and sent as tool_calls deltas."""
     writer = ChunkWriter(id=completion_id(), model=service.model_id)
     tools = body.offered_tools
     parser = ToolCallStreamParser(tools) if tools else None
@@ -81,7 +98,7 @@ async def _stream(
 
     try:
         yield writer.role()
-        async for event in job.events():
+        async for event in _chained(first, rest):
             if isinstance(event, Delta):
                 for chunk in chunks(parser.feed(event.text)) if parser else [writer.text(event.text)]:
                     yield chunk
@@ -109,3 +126,9 @@ async def _stream(
     finally:
         if not finished:
             job.abandon()
+
+
+async def _chained(first: Event, rest: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    yield first
+    async for event in rest:
+        yield event
