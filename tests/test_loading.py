@@ -45,6 +45,8 @@ from pad_integrations.langchain import ChatPAD
 GuidedGenerator.from_pretrained({str(tiny_model_dir)!r})
 ChatPAD(model={str(tiny_model_dir)!r}).engine()
 ChatPAD(model={str(tiny_model_dir)!r}, dtype="bfloat16").engine()
+from pad_integrations import demo  # the shipped PersRM is a LoRA adapter: peft loads it through transformers
+GuidedGenerator.from_pretrained(demo.model_path(), reward_model=demo.reward_model_path())
 print("MARK: library loads done", file=sys.stderr, flush=True)
 assert logging.is_progress_bar_enabled()  # the user's global setting is untouched
 AutoModelForCausalLM.from_pretrained({str(tiny_model_dir)!r})  # the user's own load keeps its bar

@@ -114,7 +114,8 @@ class GuidedGenerator:
         if isinstance(reward_model, (str, Path)) and is_adapter_dir(reward_model):
             # A LoRA PersRM runs over this generator's own weights: one copy in memory, adapter on only
             # inside the PersRM's forward (the lock below serialises it with the base passes).
-            reward_model = PersonalizedRewardModel.from_adapter(self.model, reward_model)
+            with quiet_progress():  # peft loads the adapter through transformers: no "Loading weights" bar
+                reward_model = PersonalizedRewardModel.from_adapter(self.model, reward_model)
         elif isinstance(reward_model, (str, Path)):
             reward_model, rm_tokenizer = _load_reward_model(reward_model, self.model.device, self.model.dtype)
         if isinstance(reward_model, PersonalizedRewardModel):
