@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memory.eval.sets import SETS, EvalSetError, validate_row
+from memory.eval.sets import SETS, TOPICS, EvalSetError, validate_row
 
 FRESH_DIR = Path(__file__).resolve().parent / "fresh"
 FRESH_SPLITS: tuple[str, ...] = ("fresh", "fresh-train", "fresh-check")
@@ -25,6 +25,16 @@ FRESH_SPLITS: tuple[str, ...] = ("fresh", "fresh-train", "fresh-check")
 def fresh_split_of(case_id: str) -> str:
     """``train`` iff sha256(id) is even as an integer, else ``check``."""
     return "train" if int(hashlib.sha256(case_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "check"
+
+
+def validate_fresh_row(row: Any, name: str) -> None:
+    """``memory.eval.sets.validate_row``, except that fresh ids read ``fresh-<set>-NNNN`` and topics are
+    free-form (any non-empty string): the fresh writer was not bound to the sets' 25 topics."""
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("topic"), str):
+        raise EvalSetError(f"{row.get('id') if isinstance(row, dict) else '?'}: id and topic must be strings")
+    if not row["topic"].strip():
+        raise EvalSetError(f"{row['id']}: empty topic")
+    validate_row(row | {"id": row["id"].removeprefix("fresh-"), "topic": next(iter(sorted(TOPICS)))}, name)
 
 
 def fresh_files(name: str, directory: Path = FRESH_DIR) -> list[Path]:
@@ -54,7 +64,7 @@ def load_fresh(name: str, split: str = "fresh", directory: Path = FRESH_DIR) -> 
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise EvalSetError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
-            validate_row(row, name)
+            validate_fresh_row(row, name)
             if row["id"] in seen:
                 raise EvalSetError(f"{path.name}:{lineno}: duplicate id {row['id']}")
             seen.add(row["id"])

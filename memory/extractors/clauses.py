@@ -80,7 +80,9 @@ _QUESTION_START = re.compile(
 )
 _REQUEST_START = re.compile(
     r"^\s*(?:(?:can|could|would|will) you|please|help|tell|give|show|write|suggest|recommend|find|make|"
-    r"explain|list|plan|draft|create|what|how|why|which|where|when)\b",
+    r"explain|list|plan|draft|create)\b"
+    # A wh-word opens a request unless the speaker follows it: 'When I am working, it has to be quiet'.
+    r"|^\s*(?:what|how|why|which|where|when)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
 )
 STANDING = re.compile(

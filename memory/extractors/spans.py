@@ -219,8 +219,31 @@ def _strip_subject(text: str) -> str:
     )
 
 
-def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
-    """(label, phrase) pairs for one clause the classifier put under ``label``."""
+def preference_spans(text: str, label: str, *, before: str = "") -> list[tuple[str, str]]:
+    """(label, phrase) pairs for one clause the classifier put under ``label``.
+
+    ``before`` is the clause just before this one in the same message: what a pronoun object points back
+    to when the clause itself names nothing else ('Oat milk in everything. I prefer it to cow's milk',
+    'Snooker and darts, I will watch them for hours')."""
+    return list(dict.fromkeys(_preference_spans(text, label, _fragment(before))))
+
+
+def _fragment(text: str) -> str | None:
+    """A short previous clause as a referent: a verbless noun phrase ('Snooker and darts') or the object of
+    a short statement; longer clauses are not guessed at."""
+    text = re.sub(r"\s+", " ", text).strip(" .!?;:")
+    if not text or len(text.split()) > 6:
+        return None
+    # 'Fantasy is what I read most' -> 'Fantasy' (the thing the previous clause is about).
+    m = _WHAT_I.search(text) or _SUBJECT_FIRST.search(text) or _SUBJECT_VERB.search(text)
+    phrase = clean_phrase(m.group("x") if m else _strip_subject(text), max_words=6)
+    # A one-word reaction ('Terrible. I love it.') is no referent; the user's pronoun then names nothing.
+    if not phrase or (m is None and len(phrase.split()) < 2) or _PRONOUN_END.search(phrase):
+        return None
+    return phrase
+
+
+def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple[str, str]]:
     text = re.sub(r"\s+", " ", text).strip(" .!?;:")
     # 'Please do not recommend anything with jump scares' -> 'i avoid jump scares'.
     text = _NEVER_SUGGEST.sub("i avoid ", text)
@@ -236,7 +259,7 @@ def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
     parts = _AND_SPLIT.split(text)
     if len(parts) > 1 and label in _POLARITY:
         out = []
-        for part in parts:
+        for i, part in enumerate(parts):
             part_label = label
             if re.match(_ADV + r"(?:hate|dislike|detest|can not|do not|am not|never)\b", part, _I):
                 part_label = "dislikes" if label == "likes" else label
@@ -244,9 +267,11 @@ def preference_spans(text: str, label: str) -> list[tuple[str, str]]:
                 part_label = "likes"
             elif re.match(_ADV + r"(?:avoid|steer|stay|refuse)\b", part, _I):
                 part_label = "avoids"
-            out += _single(part if part is parts[0] else f"i {part}", part_label, fallback=part is parts[0])
+            # 'I tried smartwatches and I just do not like them': 'them' points into the part before.
+            said_before = (_fragment(parts[i - 1]) if i else None) or referent
+            out += _single(part if i == 0 else f"i {part}", part_label, fallback=i == 0, referent=said_before)
         return out
-    return _single(text, label)
+    return _single(text, label, referent=referent)
 
 
 def _with_specifics(phrase: str, original: str) -> str:
@@ -269,12 +294,19 @@ def _antecedent(text: str) -> str | None:
     return clean_phrase(m.group("x")) if m else clean_phrase(_strip_subject(head))
 
 
-def _single(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
-    found = _single_raw(text, label, fallback=fallback)
+_LEADING_OBJECT = re.compile(r"^(?:[\w-]+\s+){0,2}(?:it|them)\b", _I)
+
+
+def _single(text: str, label: str, *, fallback: bool = True, referent: str | None = None) -> list[tuple[str, str]]:
+    found = _single_raw(text, label, fallback=fallback, referent=referent)
     out = []
     for lab, phrase in found:
         if _PRONOUN_END.search(phrase) or _ONLY_CUES.match(phrase):
-            phrase = _antecedent(text) or ""
+            phrase = _antecedent(text) or referent or ""
+        elif referent and _LEADING_OBJECT.search(phrase):
+            phrase = referent  # 'watch them for hours' after 'Snooker and darts'
+        if (lab, phrase) in out:
+            continue
         if phrase:
             out.append((lab, phrase))
     return out
@@ -300,7 +332,9 @@ def _items(rest: str, *, max_items: int = 4) -> list[str]:
     return items
 
 
-def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[str, str]]:
+def _single_raw(
+    text: str, label: str, *, fallback: bool = True, referent: str | None = None
+) -> list[tuple[str, str]]:
     text = re.sub(r"\s*\([^)]*\)", "", text)  # '(for the record)'
     if label in ("likes", "dislikes", "avoids"):
         m = _FAVOURITE.search(text)
@@ -326,6 +360,8 @@ def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[s
         m = _COMPARISON.search(text)
         if m:
             a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
+            if a is None and b and _EMPTY.match(m.group("a").strip()):
+                a = _antecedent(text) or referent  # 'I prefer it to cow's milk': 'it' is said before
             if a and b:
                 negative_verb = re.search(r"\b(?:hate|dislike|avoid)\b", text[: m.start("a")], _I)
                 first, second = ("dislikes", "likes") if negative_verb else ("likes", "dislikes")
@@ -345,7 +381,7 @@ def _single_raw(text: str, label: str, *, fallback: bool = True) -> list[tuple[s
         cues = _POS_CUES + _NEG_CUES if label == "likes" else _NEG_CUES + _POS_CUES
         rest = _after_cue(text, cues)
         if rest is not None and re.match(r"(?:it|them|that|this|those|these|one)\b", rest.strip(), _I):
-            phrase = _antecedent(text)
+            phrase = _antecedent(text) or referent
             return [(label, phrase)] if phrase else []
         if rest is not None:
             if _SPECIFIC.search(rest) is None and "," in rest.split(".")[0]:
