@@ -74,7 +74,7 @@ def main() -> None:
                         profiler.disable()
                     cpu.append(time.process_time() - c)
                     wall.append(time.perf_counter() - w)
-                    deferred += result.deferred
+                    deferred += bool(getattr(result, "deferred", False))  # (older stores lack it)
                     if args.isolated:
                         mem.flush()
             mem.flush()

@@ -24,7 +24,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,35 @@ _PROBE = ["I love jazz and I hate country music.", "Tea, please."]
 
 class EmbeddingUnavailable(RuntimeError):
     """The embedding model cannot be used here (package or torch missing, or the weights do not verify)."""
+
+
+class OverBudget(Exception):
+    """A forward pass the current ``forward_budget`` does not allow; raised before it runs."""
+
+
+_budget = threading.local()
+
+
+@contextmanager
+def forward_budget(passes: int) -> Iterator[None]:
+    """On this thread, until the block ends: at most ``passes`` forward passes (encodings of cached sentences
+    are free); the next one raises ``OverBudget`` instead of running. The store reads a turn on the
+    caller's path inside one, so a turn that needs more is read by its background worker instead."""
+    previous = getattr(_budget, "left", None)
+    _budget.left = passes
+    try:
+        yield
+    finally:
+        _budget.left = previous
+
+
+def _spend_forward() -> None:
+    left = getattr(_budget, "left", None)
+    if left is None:
+        return
+    if left <= 0:
+        raise OverBudget("a turn on the caller's path needs another forward pass of the embedding model")
+    _budget.left = left - 1
 
 
 def model_dir() -> Path:
@@ -180,6 +210,7 @@ class SentenceEncoder:
                     self._cache.move_to_end(text)
                     out[i] = cached
         if missing:
+            _spend_forward()
             # Outside the lock: a background forward pass and one on a caller's path run side by side.
             unique = list(dict.fromkeys(texts[i] for i in missing))
             fresh = dict(zip(unique, self._forward(unique), strict=True))

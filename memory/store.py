@@ -33,6 +33,7 @@ from memory.db import (
     upgrade,
     with_retries,
 )
+from memory.embedding import OverBudget, forward_budget
 from memory.errors import PreferenceLimitError, UnknownMessageError
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor
 from memory.extractors.rules import RuleExtractor
@@ -103,6 +104,9 @@ RESUME_AFTER_S = 10.0  # at open, pending turns older than this are orphaned, no
 RETRY_READS = 5  # delayed retries of a turn whose reading failed (the database was away)
 WAIT_SAMPLES = 100_000  # write waits kept for write_waits()
 SETTLE_S = 10.0  # how long profile() and read_pending() wait for the user's deferred readings, at most
+# Forward passes of the embedding model a turn may take on the caller's path (observe); a turn needing more
+# (a second pass: resolution by meaning of new phrases, an answer to a taste question) is read off the path.
+INLINE_FORWARDS = 1
 validate_id = normalize_user_id  # the old name, kept for callers
 
 
@@ -171,7 +175,9 @@ class PreferenceMemory:
     background thread after ``observe`` returns (call ``flush()`` to wait for them). ``limits``: the
     per-user bounds (``MemoryLimits``). ``resume``: read, in the background, the turns an earlier
     process committed but never read (after ``resume_after`` seconds, so turns in flight in live
-    processes are left to them).
+    processes are left to them). ``inline_forwards``: forward passes of the embedding model one turn may
+    take on the caller's path; a turn that needs more is read by the background worker (see ``observe``;
+    None: no limit).
     """
 
     def __init__(
@@ -186,6 +192,7 @@ class PreferenceMemory:
         limits: MemoryLimits | None = None,
         resume: bool = True,
         resume_after: float = RESUME_AFTER_S,
+        inline_forwards: int | None = INLINE_FORWARDS,
     ) -> None:
         # Not str(url): SQLAlchemy masks the password there, and the engine needs it.
         raw = url if url else default_url()
@@ -235,6 +242,10 @@ class PreferenceMemory:
         self._siblings_lock = threading.Lock()
         self._deferred: dict[str, list[_DeferredRead]] = {}  # per user, in observe order
         self._deferred_lock = threading.Lock()
+        if inline_forwards is not None and (isinstance(inline_forwards, bool) or not isinstance(inline_forwards, int)
+                                            or inline_forwards < 0):
+            raise ValueError("inline_forwards must be a non-negative int or None")
+        self.inline_forwards = inline_forwards
         if isinstance(resume_after, bool) or not isinstance(resume_after, (int, float)) or not (
             0 <= resume_after <= 3600
         ):
@@ -363,6 +374,9 @@ class PreferenceMemory:
         for extractor in extractors:
             try:
                 decisions += extractor.extract(context)
+            except OverBudget as exc:
+                context.extra["defer"] = f"{getattr(extractor, 'name', extractor)}: {exc}"
+                return []
             except Exception:
                 # The turn is stored whatever an extractor does; a broken extractor costs only its own reading.
                 log.exception("memory: extractor %r failed", getattr(extractor, "name", extractor))
@@ -451,10 +465,11 @@ class PreferenceMemory:
         ``PreferenceMemory`` runs at start. ``observe`` is ``read_turn(commit_turn(...))`` without the
         re-read.
 
-        The inline reading has a budget (``SentenceExtractor.inline_tokens``): a turn too big to read on
-        the caller's path (many sentences), or one that follows such a turn of the same user still being
-        read, is read whole by the background worker instead, first in its queue, in the user's order,
-        the same way and applied once. The return value then has ``deferred=True`` and no ``changes``;
+        The inline reading has a budget: one forward pass of the embedding model (``inline_forwards``) of
+        at most ``SentenceExtractor.inline_tokens`` word pieces. A turn that needs more (many sentences, new
+        phrases to compare with the user's preferences by meaning), or one that follows such a turn of the
+        same user still being read, is read whole by the background worker instead, first in its queue,
+        in the user's order, the same way and applied once. The return value then has ``deferred=True`` and no ``changes``;
         ``result.wait()`` returns the changes once that reading is done. Either way, read-your-writes
         holds: ``profile`` (and ``read_pending``) first wait, bounded, for the user's deferred readings
         (running one itself when the worker has not started it yet).
@@ -730,9 +745,13 @@ class PreferenceMemory:
         if loaded is None:
             return []
         known_pk, context = loaded
-        if request_path:
+        if request_path and self.inline_forwards is not None:
             context.extra["request_path"] = True
-        decisions = self._extract(extractors, context)  # slow part: no lock held
+            with forward_budget(self.inline_forwards):
+                decisions = self._extract(extractors, context)
+        else:
+            context.extra["request_path"] = request_path
+            decisions = self._extract(extractors, context)  # slow part: no lock held
         if request_path and context.extra.get("defer"):
             log.debug("memory: a turn is read off the caller's path: %s", context.extra["defer"])
             raise _Deferred(str(context.extra["defer"]))
