@@ -334,12 +334,49 @@ _LETTERS = r"[^\W\d_]"
 _NAME = rf"({_TITLE}{_LETTERS}(?:{_LETTERS}|['-]){{1,30}}(?:\s+[A-Z](?:{_LETTERS}|['-]){{1,30}}){{0,2}})\b(?![\w'-])"
 
 
+# An introduction: 'Hi, I'm Max', 'I'm Олена, nice to meet you', 'I'm Danielle.' -- one capitalised word
+# (any script) and nothing else in the clause but a greeting. Nationalities ('I'm Danish', 'I'm German')
+# are self-descriptions, not names.
+_INTRO = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|morning|evening)(?: there)?,?\s+)?(?i:i am) (?P<n>[^\W\d_a-z][^\W\d_]{1,30})"
+    r"(?:,?\s+(?:here|nice to meet you|pleased to meet you|good to meet you))?$"
+)
+_NATIONALITY = re.compile(
+    r"(?:ish|ese|ian|ean|ican|ch|i|an|ss|ek|ai|ic)$|^(?:german|thai|greek|swiss|irish|dutch|french|welsh)$", re.I
+)
+_FIRST_NAMES_ENDING_LIKE_NATIONALITIES = re.compile(r"^(?:dan|ivan|susan|morgan|megan|brian|ian|jan|stan|nathan|ethan|"
+                                                    r"logan|ryan|dylan|jordan|evan|alan|joan|juan|sean|julian|"
+                                                    r"adrian|vivian|lillian|christian|sebastian|naomi|ali|kai|"
+                                                    r"mei|heidi|eric|mick|nick|patrick|ross|jess|bess)$", re.I)
+
+
+# States people say of themselves with a stray capital ('I'm Sorry.', 'I'm Back').
+_STATES = frozenset(
+    ["sorry", "tired", "fine", "good", "back", "here", "ready", "done", "busy", "new", "sure", "ok", "okay", "home", "late", "early", "free", "lost", "bored", "hungry", "happy", "sad", "sick", "well", "ill", "confused", "stuck", "curious", "retired", "vegan", "vegetarian", "pregnant", "single", "married", "divorced"]
+)
+
+
+def _introduction(text: str) -> str | None:
+    m = _INTRO.match(text.strip())
+    if not m:
+        return None
+    name = m.group("n")
+    if name.lower() in _STATES:
+        return None
+    if _NATIONALITY.search(name) and not _FIRST_NAMES_ENDING_LIKE_NATIONALITIES.match(name):
+        return None
+    return name
+
+
 def _name(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = re.search(
         rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}",  # 'I go by rail' is transport
         text,
     )
     if not m:
+        intro = _introduction(text)
+        if intro and intro.lower() not in _NOT_NAMES and not is_role_name(intro) and not is_injection(intro):
+            return [ContentSignal("name", intro, "assert", True)]
         return []
     name = next(g for g in m.groups() if g).strip()
     first = re.sub(_TITLE, "", name).split()[0].lower() if re.sub(_TITLE, "", name).split() else ""

@@ -246,9 +246,20 @@ ROLE_NAMES = frozenset(
 )
 
 
+# Digits standing in for letters inside words ('1gn0r3 ur rul3z'): a digit between two letters, or a word that
+# starts with a digit and goes on in letters with another digit. Ordinary words with digits ('mp3', '50mm',
+# 'h2o', 'B12') have one such word at most, so two in one text are read as obfuscation.
+_LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?:\w*[a-z]\d+[a-z]\w*|\d+[a-z]+\d\w*)\b")
+
+
+def leetspeak(text: str) -> bool:
+    """Two or more words spelled with digits for letters: text disguised from a reader, not a preference."""
+    return len(_LEET_WORD.findall(skeleton(text))) >= 2
+
+
 def is_instruction(text: str) -> bool:
     """True when ``text`` addresses the assistant's behaviour, rules or secrets rather than describing the user."""
-    if has_hidden_text(text) or mixed_script_word(text):
+    if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text):
         return True
     s = skeleton(text)
     return bool(
@@ -298,13 +309,19 @@ _OTHERS_DATA = re.compile(
 )
 
 
+# A value that gives the user a name ('call me root') is a name claim; a role there is a role claim.
+_NAMING = re.compile(r"\b(?:call me|my name is|name me|refer to me as|address me as|known as)\s+(\S+)")
+
+
 def is_instruction_value(value: str) -> bool:
     """For a stored value: an instruction, any mention of the assistant ('you'), a secret or privilege, or
     other people's data: a preference value describes the user's own world ('love for you to export the
     logs' is a request, not a taste)."""
     folded = skeleton(value)
+    named = _NAMING.search(folded)
     return (
         is_instruction(value)
+        or bool(named and is_role_name(named.group(1)))
         or bool(_YOU.search(folded))
         or bool(_SECRET.search(folded))
         or bool(_OTHERS_DATA.search(folded))

@@ -11,6 +11,8 @@ For each user message:
    forward pass of all-MiniLM-L6-v2 per message): not-a-preference / likes / dislikes / avoids /
    constraint / style. At most ``max_sentences`` clauses per message are classified; the count of
    clauses skipped by that cap is reported in ``context.extra["inference"]`` (the store surfaces it).
+   A clause with no sign of the speaker ('Anything by Studio Ghibli', 'Not a wine drinker at all') is
+   classified too, but read only when the classifier is confident (P(none) < ``fragment_none``).
 4. A clause classified as a preference with enough confidence is cut to the user's own words naming the
    thing (``spans.preference_spans``) and asserted; a clause close in meaning to a prototype injection
    is dropped even when the rules above let it through, and a clause the ``InstructionGuard`` reads as
@@ -99,6 +101,7 @@ class SentenceExtractor(RuleExtractor):
         same_sort_similarity: float = 0.4,
         guard: InstructionGuard | None = None,
         hostile_threshold: float = 0.85,
+        fragment_none: float = 0.2,
         runs_inline: bool = True,
         inline_tokens: int | None = INLINE_TOKENS,
     ) -> None:
@@ -113,6 +116,8 @@ class SentenceExtractor(RuleExtractor):
         self._guard = guard
         self.hostile_threshold = hostile_threshold
         self.none_threshold = none_threshold
+        # A clause with no sign of the speaker ('Anything by Studio Ghibli') is read when P(none) is below this.
+        self.fragment_none = fragment_none
         self.max_sentences = max_sentences
         self.injection_similarity = injection_similarity
         self.same_thing_similarity = same_thing_similarity
@@ -163,6 +168,7 @@ class SentenceExtractor(RuleExtractor):
         active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, Clause, bool]] = []
         said_before: dict[int, str] = {}
+        fragments: set[int] = set()  # ids of clauses with no sign of the speaker (read only when confident)
         skipped = 0
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
@@ -174,7 +180,9 @@ class SentenceExtractor(RuleExtractor):
             ruled = [_ruled(c, active) for c in parts] + [False] * len(embedded)
             parts += embedded
             incidental = any(c.request for c in parts)
-            open_ = [c for c, r in zip(parts, ruled, strict=True) if not r and _may_hold_preference(c)]
+            gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
+            open_ = [c for c, g in zip(parts, gates, strict=True) if g != "closed"]
+            fragments.update(id(c) for c, g in zip(parts, gates, strict=True) if g == "fragment")
             # What a pronoun in a clause may point back to: the clause said just before it.
             for previous, clause in pairwise(parts):
                 said_before[id(clause)] = previous.text
@@ -221,6 +229,8 @@ class SentenceExtractor(RuleExtractor):
             # whatever the classifier's label (it reads such sentences as news more often than as tastes).
             changed = change_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
+                continue
+            if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
                 continue
             spans = changed or preference_spans(clause.text, pred.label, before=said_before.get(id(clause), ""))
             for label, phrase in spans:
@@ -513,24 +523,33 @@ def _ruled(clause: Clause, active: dict[str, str]) -> bool:
 def _may_hold_preference(clause: Clause) -> bool:
     """Cheap structural gate before the model. Questions, one-task requests, one-off news and sentences
     that say nothing about the speaker carry no standing preference."""
+    return _gate(clause) == "open"
+
+
+def _gate(clause: Clause) -> str:
+    """'open': may hold a preference; 'fragment': no sign of the speaker but nothing rules it out either
+    ('Anything by Studio Ghibli', 'Not a wine drinker at all'), so only a confident classifier reads it;
+    'closed': a question, a one-task request, one-off news."""
     text = clause.text
     if clause.question or len(text.split()) < 2:
-        return False
+        return "closed"
     if _NEVER_SUGGEST.search(text):
-        return True
+        return "open"
     if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
-        return False
+        return "closed"
     if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request) and not (
         clause.standing or _GENERAL.search(text)
     ):
-        return False
+        return "closed"
     # A preference is said by the speaker about the speaker ('I', 'my', 'we', 'for me'), or as a verdict
     # ('Rugby over football any day', 'Swimming, yes', 'Golf is dull, IMO'); 'Vitamin D comes from
     # sunlight' is a fact about vitamin D.
-    return (
+    if (
         bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text) or _IMPLIED_SUBJECT.search(text))
         or clause.standing
-    )
+    ):
+        return "open"
+    return "fragment"
 
 
 def default_extractors(*, classify_inline: bool = True) -> list[Any]:
