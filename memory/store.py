@@ -242,8 +242,9 @@ class PreferenceMemory:
         self._siblings_lock = threading.Lock()
         self._deferred: dict[str, list[_DeferredRead]] = {}  # per user, in observe order
         self._deferred_lock = threading.Lock()
-        if inline_forwards is not None and (isinstance(inline_forwards, bool) or not isinstance(inline_forwards, int)
-                                            or inline_forwards < 0):
+        if inline_forwards is not None and (
+            isinstance(inline_forwards, bool) or not isinstance(inline_forwards, int) or inline_forwards < 0
+        ):
             raise ValueError("inline_forwards must be a non-negative int or None")
         self.inline_forwards = inline_forwards
         if isinstance(resume_after, bool) or not isinstance(resume_after, (int, float)) or not (
@@ -469,10 +470,11 @@ class PreferenceMemory:
         at most ``SentenceExtractor.inline_tokens`` word pieces. A turn that needs more (many sentences, new
         phrases to compare with the user's preferences by meaning), or one that follows such a turn of the
         same user still being read, is read whole by the background worker instead, first in its queue,
-        in the user's order, the same way and applied once. The return value then has ``deferred=True`` and no ``changes``;
-        ``result.wait()`` returns the changes once that reading is done. Either way, read-your-writes
-        holds: ``profile`` (and ``read_pending``) first wait, bounded, for the user's deferred readings
-        (running one itself when the worker has not started it yet).
+        in the user's order, the same way and applied once; nothing of it is stored on the caller's path.
+        The return value then has ``deferred=True`` and no ``changes``; ``result.wait()`` returns the
+        changes once that reading is done. Either way, read-your-writes holds: ``profile`` (and
+        ``read_pending``) first wait, bounded, for the user's deferred readings (running one itself when
+        the worker has not started it yet).
         """
         uid = normalize_user_id(user_id)
         stored, loaded = self._commit(uid, messages, with_context=bool(self._inline))
