@@ -257,6 +257,15 @@ class SentenceExtractor(RuleExtractor):
         found = self._resolve_by_meaning(found, context.active, changes)
         return _dedupe(decisions + found)
 
+    def warm(self) -> None:
+        """Train the classifier and the guard and embed the injection prototypes now: each is a forward pass
+        of its own the first time, which the store runs before its first budgeted reading on a caller's
+        path (a one-off cost, like loading the model) rather than counting it against a turn."""
+        vector = self.classifier.encoder.encode(["I like a warm start."])
+        self.classifier.predict_vectors(vector)
+        self.guard.hostile_vectors(vector)
+        self._injection_vectors()
+
     def _over_budget(self, context: ExtractionContext, texts: list[str]) -> bool:
         """On the caller's path (the store sets ``extra["request_path"]``), True when the turn's forward pass
         is bigger than ``inline_tokens``; ``extra["defer"]`` then tells the store why. Checked before any
