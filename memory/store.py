@@ -247,6 +247,7 @@ class PreferenceMemory:
         ):
             raise ValueError("inline_forwards must be a non-negative int or None")
         self.inline_forwards = inline_forwards
+        self._warmed = False
         if isinstance(resume_after, bool) or not isinstance(resume_after, (int, float)) or not (
             0 <= resume_after <= 3600
         ):
@@ -749,6 +750,7 @@ class PreferenceMemory:
         known_pk, context = loaded
         if request_path and self.inline_forwards is not None:
             context.extra["request_path"] = True
+            self._warm(extractors)
             with forward_budget(self.inline_forwards):
                 decisions = self._extract(extractors, context)
         else:
@@ -779,6 +781,20 @@ class PreferenceMemory:
             return resolver.changes
 
         return self._write(apply, "observe (applying a turn's preferences)")
+
+    def _warm(self, extractors: Sequence[Extractor]) -> None:
+        """Before the first budgeted reading: the extractors' one-off forward passes (training a classifier
+        on first use), outside the budget, so the first turn is not sent off the path for them."""
+        if self._warmed:
+            return
+        for extractor in extractors:
+            warm = getattr(extractor, "warm", None)
+            if callable(warm):
+                try:
+                    warm()
+                except Exception:
+                    log.exception("memory: warming extractor %r failed", getattr(extractor, "name", extractor))
+        self._warmed = True
 
     def _claim(self, pk: int, ids: list[str], bit: int) -> None:
         params = {"pk": pk, "ids": ids, "bit": bit, "keep": ~bit}
