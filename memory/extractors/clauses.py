@@ -24,6 +24,10 @@ _CONTRACTIONS = [
     (r"\bi've\b", "i have"),
     (r"\bi'd\b", "i would"),
     (r"\bi'll\b", "i will"),
+    (r"\bwe'd\b", "we would"),
+    (r"\bwe've\b", "we have"),
+    (r"\bwe're\b", "we are"),
+    (r"\bwe'll\b", "we will"),
     (r"\bit's\b", "it is"),
     (r"\bthat's\b", "that is"),
     (r"\bthey're\b", "they are"),
@@ -38,7 +42,7 @@ _SPLIT = re.compile(
     r"(?<!\b[DMS][rstx]\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
     # 'My son is autistic, so we look for quiet places': the consequence is the speaker's own clause.
-    r"|,\s+so\s+(?=(?:i|we|anything|everything)\b)"
+    r"|,?\s+so\s+(?=(?:i|we|anything|everything)\b)|,\s+(?=(?:and\s+)?we\b)"
     # ', and keep answers short': an instruction joined to a statement is a clause of its own.
     r"|,?\s+and\s+(?=(?:please\s+)?(?:always\s+)?(?:keep|be|use|stop|avoid|do not|don't|never|answer|respond|reply|"
     r"explain|talk|speak|write)\b)",
@@ -65,7 +69,9 @@ _REPORTED = re.compile(
     r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)"
     # Any 'my X' who holds an opinion is someone else ('my band mates all love Radiohead').
     r"|\b(?:my|our)\s+(?!favou?rite|fav\b|go-to|own\b)\w+(?:\s+\w+)?\s+(?:all\s+|both\s+|only\s+|really\s+)?(?:loves?|likes?|"
-    r"hates?|prefers?|enjoys?|adores?|dislikes?|wants?|eats?|drinks?|swears? by|is into|are into|thinks?)\b",
+    r"hates?|prefers?|enjoys?|adores?|dislikes?|wants?|eats?|drinks?|swears? by|is into|are into|thinks?|"
+    r"(?:is|are|was|were|'s|'re)\s+(?:all\s+|both\s+|so\s+|really\s+)?(?:obsessed with|mad about|crazy about|"
+    r"big fans? of|fans? of|into))\b",
     re.IGNORECASE,
 )
 _HYPOTHETICAL = re.compile(
@@ -75,9 +81,11 @@ _HYPOTHETICAL = re.compile(
 )
 _PAST = re.compile(r"\bi used to\b|\bwhen i was (?:a |an )?(?:kid|child|young|teen)|\bback then\b", re.I)
 _QUESTION_START = re.compile(
-    r"^\s*(?:do|does|did|should|shall|is|are|am|was|were|what|how|why|which|who|whom|when|where|have|has)\b",
+    r"^\s*(?:do|does|did|should|shall|is|are|am|was|were|what|how|why|which|who|whom|when|where|have|has|if)\b",
     re.IGNORECASE,
 )
+# Words that open a question without being its verb ('So which one ...?', 'And if I ...?').
+_OPENERS = re.compile(r"^\s*(?:(?:so|and|but|or|ok|okay|well|also|then|oh|right|hmm),?\s+)+", re.IGNORECASE)
 _REQUEST_START = re.compile(
     r"^\s*(?:(?:can|could|would|will) you|please|help|tell|give|show|write|suggest|recommend|find|make|"
     r"explain|list|plan|draft|create)\b"
@@ -145,12 +153,22 @@ def _first_subject_is_user(text: str) -> bool:
     if match is None:
         return True
     first_i = re.search(
-        r"\b(?:i|me|my)\b(?! (?:friend|wife|husband|partner|mom|mother|dad|father|brother|"
+        r"\b(?:i|me|my|we|us|our)\b(?! (?:friend|wife|husband|partner|mom|mother|dad|father|brother|"
         r"sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
         r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student))",
         text,
         re.IGNORECASE,
     )
+    # 'I have given up on self-help books, they all say the same thing': an aside after the speaker's own
+    # clause does not make it reported speech (but 'I hate jazz, my friend says' does).
+    head, comma, aside = text.partition(",")
+    if comma and re.match(r"\s*(?:i|we)\b", head, re.IGNORECASE) and not re.search(
+        r"\b(?:says|said|claims|thinks|reckons|tells me|told me)\W*$", aside, re.IGNORECASE
+    ):
+        text = head
+        match = _REPORTED.search(text)
+        if match is None:
+            return True
     reported_verb = re.search(
         r"\b(?:said|says|say|told|tells|claims?|according to|quote|quoting|asked me)\b", text, re.IGNORECASE
     )
@@ -202,7 +220,7 @@ def clauses(message: str) -> list[Clause]:
         result.append(
             Clause(
                 text=text.rstrip(".!?;: ").strip(),
-                question=raw.rstrip().endswith("?") and bool(_QUESTION_START.search(text)),
+                question=raw.rstrip().endswith("?") and bool(_QUESTION_START.search(_OPENERS.sub("", text))),
                 standing=bool(STANDING.search(text)),
                 task=bool(_TASK.search(text)),
                 hedged=bool(HEDGE.search(text)),

@@ -439,7 +439,9 @@ _IMPLIED_SUBJECT = re.compile(
 # A standing negative request: 'Please do not recommend anything with jump scares' (every recommendation).
 _NEVER_SUGGEST = re.compile(
     r"^(?:please\s+)?(?:do not|never|no more)\s+(?:ever\s+)?(?:recommend|suggest|show|send|give|offer|book|"
-    r"include|pick|choose|put)\b(?:\s+me)?\s+(?:anything|any|things|stuff|places|films|books|games|food|dishes)\b",
+    r"include|pick|choose|put)\b(?:\s+me)?\s+(?:anything|any|things|stuff|places|films|books|games|food|dishes)\b"
+    # 'Please do not give me news from tabloids': what is never to be offered, whatever it is.
+    r"|^(?:please\s+)?(?:do not|never)\s+(?:ever\s+)?(?:recommend|suggest|give|offer|send)\s+me\s+(?!the\b|this\b|that\b|a\b)",
     re.IGNORECASE,
 )
 # A disclosure inside a request: 'As someone who can not eat gluten, where should I ...', 'Since I am not a
