@@ -119,9 +119,10 @@ def _quantized(model: Any) -> Any:
 class SentenceEncoder:
     """Unit-length sentence vectors from all-MiniLM-L6-v2 (numpy float32, shape (n, 384)).
 
-    ``encode`` batches its sentences into one forward pass and caches recent sentences, so a repeated
+    ``encode`` runs its uncached sentences as one forward pass (one model call per sentence, so that a
+    sentence's vector never depends on what it was encoded with) and caches recent sentences, so a repeated
     sentence costs a dictionary lookup. ``cost`` says, before any forward pass, how many word pieces
-    (padding included) encoding some sentences would run through the model: what an inline budget checks.
+    encoding some sentences would run through the model: what an inline budget checks.
     ``trace``: run the forward pass as a TorchScript trace of the same model (same kernels, same vectors;
     checked against the eager model at load, and the eager model is kept if the two differ).
     """
@@ -230,8 +231,7 @@ class SentenceEncoder:
             unique = [t for t in dict.fromkeys(sentences) if t not in self._cache]
         if not unique:
             return 0
-        lengths = [len(ids) for ids in self._token_ids(unique)]
-        return len(lengths) * max(lengths)
+        return sum(len(ids) for ids in self._token_ids(unique))  # each sentence alone: no padding
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         """Each text's word-piece ids (truncated to ``MAX_TOKENS``), tokenized once per text."""
@@ -294,16 +294,26 @@ class SentenceEncoder:
         return self._pool().submit(self._forward_here, texts).result()
 
     def _forward_here(self, texts: list[str]) -> Any:
+        """One model call per sentence, never a padded batch: int8 dynamic quantization scales activations per
+        call, so in a batch a sentence's vector would depend on its neighbours (and the cache would keep
+        whichever version came first: the same message could be read differently depending on what was
+        encoded before it). Alone, each sentence gets the one vector that is its own; with no padding the
+        calls together cost no more than the batch did (the model is too small for batching to pay here)."""
+        import numpy as np
         import torch
 
-        tokenizer, model = self._load()
-        ids = self._token_ids(texts)
-        with self._tokenizer_lock:
-            batch = tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
-        batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
+        _, model = self._load()
+        vectors = np.zeros((len(texts), DIM), dtype=np.float32)
         with torch.inference_mode():
-            hidden = _run(model, self._traced, batch)
-            return _pooled(hidden, batch["attention_mask"])
+            for row, ids in enumerate(self._token_ids(texts)):
+                input_ids = torch.tensor([ids], dtype=torch.long)
+                batch = {
+                    "input_ids": input_ids,
+                    "attention_mask": torch.ones_like(input_ids),
+                    "token_type_ids": torch.zeros_like(input_ids),
+                }
+                vectors[row] = _pooled(_run(model, self._traced, batch), batch["attention_mask"])[0]
+        return vectors
 
     def __call__(self, sentences: list[str]) -> list[list[float]]:
         """The ``embed(list[str]) -> vectors`` callable that ``EmbeddingExtractor`` and others accept."""

@@ -58,7 +58,7 @@ KIND = {
     "style": "style",
 }
 POLARITY = {"likes": 1, "dislikes": -1, "avoid": -1}
-# The inline budget: word pieces (padding included) of the one forward pass a turn may cost on the caller's
+# The inline budget: word pieces of the one forward pass a turn may cost on the caller's
 # path; a bigger turn is read by the store's background worker (see ``SentenceExtractor.inline_tokens``).
 INLINE_TOKENS = 64
 # Sentences that try to steer the assistant; a clause this close to one of them is never stored.
@@ -182,7 +182,13 @@ class SentenceExtractor(RuleExtractor):
             incidental = any(c.request for c in parts)
             gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
             open_ = [c for c, g in zip(parts, gates, strict=True) if g != "closed"]
-            fragments.update(id(c) for c, g in zip(parts, gates, strict=True) if g == "fragment")
+            if _answers_a_question(context, index):
+                # A speakerless fragment right after the assistant's question answers that question
+                # ('What was the secret?' -> 'Patience, mostly.'): ``_answers`` decides whether the
+                # question was about tastes; the fragment alone says nothing about the user.
+                open_ = [c for c, g in zip(parts, gates, strict=True) if g not in ("closed", "fragment")]
+            else:
+                fragments.update(id(c) for c, g in zip(parts, gates, strict=True) if g == "fragment")
             # What a pronoun in a clause may point back to: the clause said just before it.
             for previous, clause in pairwise(parts):
                 said_before[id(clause)] = previous.text
@@ -561,6 +567,15 @@ def _gate(clause: Clause) -> str:
     ):
         return "open"
     return "fragment"
+
+
+def _answers_a_question(context: ExtractionContext, index: int) -> bool:
+    """Whether the user message at ``index`` follows an assistant message that ends with a question."""
+    before = [m for m in context.messages[:index] if m.role != "system"]
+    asked = before[-1].content if before and before[-1].role == "assistant" else None
+    if asked is None and not before:
+        asked = context.previous_assistant
+    return bool(asked and asked.rstrip().endswith("?"))
 
 
 def default_extractors(*, classify_inline: bool = True) -> list[Any]:
