@@ -81,6 +81,17 @@ def test_env() -> dict[str, str]:
     return dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
 
 
+def parallel_args(args: list[str]) -> list[str]:
+    """pytest-xdist options: one worker per core (at most 4: each loads its own models), whole modules per
+    worker so module-scoped servers and models start once, in the order tests/conftest.py gives them
+    (costliest first; xdist's own reorder would put modules with many quick tests first). PAD_TEST_WORKERS=N
+    overrides the count (0 or 1: one process, no xdist); options of the caller's own (-n, --dist,
+    -p no:xdist) win."""
+    workers = int(os.environ.get("PAD_TEST_WORKERS") or min(os.cpu_count() or 1, 4))
+    own = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args)
+    return [] if own or workers <= 1 else ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
+
+
 def run_tests(args: list[str]) -> None:
     env = test_env()
     started = None
@@ -92,7 +103,7 @@ def run_tests(args: list[str]) -> None:
             env["PAD_TEST_POSTGRES_URL"] = url
             print(f"PostgreSQL for tests: {url}", flush=True)
     try:
-        run(PY, "-m", "pytest", "-q", *args, env=env)
+        run(PY, "-m", "pytest", "-q", *parallel_args(args), *args, env=env)
     finally:
         if started:
             stop_postgres(started)

@@ -8,11 +8,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pathlib import Path
+# Under pytest-xdist (`python3 dev.py test` runs the suite on one worker per core) each worker, and every
+# process it starts, gets its share of the cores for torch: workers that each spin up a thread per core
+# oversubscribe the CPU and all run slower. Set before anything imports torch (it reads this once).
+XDIST_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+if XDIST_WORKERS > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // XDIST_WORKERS)))
 
-import pytest
+from pathlib import Path  # noqa: E402 (after the environment above, which torch reads once)
 
-from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model
+import pytest  # noqa: E402
+
+from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +73,25 @@ def postgres_url() -> str:
     return url
 
 
+# The modules that take longest (measured with --durations on the 2-core VM, costliest first). They run
+# first, so that under `--dist loadfile` no long module starts last and leaves the other workers idle.
+COSTLIEST_MODULES = (
+    "test_langchain_standard.py", "test_docs_snippets.py", "test_examples.py", "test_ray_serve.py",
+    "test_default_model.py", "test_loading.py", "test_server.py", "test_auth_workers.py",
+    "test_durable_turns.py", "test_isolation.py", "test_fuzz.py", "test_faults.py",
+)
+
+
+def _cost_rank(item: pytest.Item) -> int:
+    name = item.path.name
+    return COSTLIEST_MODULES.index(name) if name in COSTLIEST_MODULES else len(COSTLIEST_MODULES)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that reaches PostgreSQL carries the `postgres` mark (`-m postgres` selects them)."""
+    """Costliest modules first (a stable sort: the order inside a module is kept), and every test that
+    reaches PostgreSQL carries the `postgres` mark (`-m postgres` selects them)."""
+    items.sort(key=_cost_rank)
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()) or "[postgresql" in item.nodeid:
             item.add_marker(pytest.mark.postgres)
