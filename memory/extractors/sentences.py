@@ -266,13 +266,11 @@ class SentenceExtractor(RuleExtractor):
     def warm(self) -> None:
         """Train the classifier and the guard and embed the injection prototypes now: each is a forward pass
         of its own the first time, which the store runs before its first budgeted reading on a caller's
-        path (a one-off cost, like loading the model) rather than counting it against a turn. In the order
-        ``extract`` first needs them: the int8 model's vectors depend on the batch a sentence was first
-        embedded in (the encoder caches them), so this order trains the same weights as before."""
-        self._injection_vectors()
+        path (a one-off cost, like loading the model) rather than counting it against a turn."""
         vector = self.classifier.encoder.encode(["I like a warm start."])
-        self.guard.hostile_vectors(vector)
         self.classifier.predict_vectors(vector)
+        self.guard.hostile_vectors(vector)
+        self._injection_vectors()
 
     def _over_budget(self, context: ExtractionContext, texts: list[str]) -> bool:
         """On the caller's path (the store sets ``extra["request_path"]``), True when the turn's forward pass
