@@ -12,11 +12,10 @@ before anything learns from it.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from memory.eval.sets import SETS, TOPICS, EvalSetError, validate_row
+from memory.eval.sets import SETS, TOPICS, EvalSetError, read_jsonl, validate_row
 
 FRESH_DIR = Path(__file__).resolve().parent / "fresh"
 FRESH_SPLITS: tuple[str, ...] = ("fresh", "fresh-train", "fresh-check")
@@ -57,13 +56,7 @@ def load_fresh(name: str, split: str = "fresh", directory: Path = FRESH_DIR) -> 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for path in paths:
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalSetError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
+        for lineno, row in read_jsonl(path):
             validate_fresh_row(row, name)
             if row["id"] in seen:
                 raise EvalSetError(f"{path.name}:{lineno}: duplicate id {row['id']}")

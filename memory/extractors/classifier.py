@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,15 +37,21 @@ FRESH_TRAINING_FILE = Path(__file__).with_name("data") / "fresh_sentences.tsv"
 
 def load_training(path: Path = TRAINING_FILE) -> list[tuple[str, str]]:
     """(label, sentence) pairs; '#' lines are comments. The default file comes with the fresh-train file."""
-    rows = []
     paths = [path, FRESH_TRAINING_FILE] if path == TRAINING_FILE and FRESH_TRAINING_FILE.exists() else [path]
+    return _read_labelled(paths, LABELS, "training")
+
+
+def _read_labelled(paths: list[Path], labels: Sequence[str], what: str) -> list[tuple[str, str]]:
+    """(label, sentence) pairs from tab-separated files; blank and '#' lines are skipped, a line with an
+    unknown label or no sentence raises ``ValueError``."""
+    rows = []
     for file in paths:
         for line in file.read_text(encoding="utf-8").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
             label, _, sentence = line.partition("\t")
-            if label not in LABELS or not sentence.strip():
-                raise ValueError(f"bad training line in {file}: {line!r}")
+            if label not in labels or not sentence.strip():
+                raise ValueError(f"bad {what} line in {file}: {line!r}")
             rows.append((label, sentence.strip()))
     return rows
 
@@ -172,16 +179,8 @@ def load_guard_training(path: Path = GUARD_FILE, preferences: Path = TRAINING_FI
     ``none`` ones the structural guard reads as instructions (those are neither side's clean examples)."""
     from memory.extractors.guard import is_instruction
 
-    rows = []
     paths = [path, FRESH_GUARD_FILE] if path == GUARD_FILE and FRESH_GUARD_FILE.exists() else [path]
-    for file in paths:
-        for line in file.read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            label, _, sentence = line.partition("\t")
-            if label not in GUARD_LABELS or not sentence.strip():
-                raise ValueError(f"bad guard training line in {file}: {line!r}")
-            rows.append((label, sentence.strip()))
+    rows = _read_labelled(paths, GUARD_LABELS, "guard training")
     hostile = {s for label, s in rows if label == "hostile"}
     rows += [
         ("safe", s)

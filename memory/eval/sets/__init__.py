@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -153,6 +154,17 @@ def validate_row(row: Any, name: str) -> None:
             _fail(row, "case_type must be hostile or benign")
 
 
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed row) for each non-blank line; a line that is not JSON raises ``EvalSetError``."""
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalSetError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
+
+
 def load_set(name: str, split: str = "dev") -> list[dict[str, Any]]:
     """Rows of set ``name`` in ``split`` (``dev``, ``heldout`` or ``all``), validated."""
     if name not in SETS:
@@ -162,13 +174,7 @@ def load_set(name: str, split: str = "dev") -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for part in SPLITS if split == "all" else (split,):
         path = HERE / f"{name}_{part}.jsonl"
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalSetError(f"{path.name}:{lineno}: not JSON ({exc})") from exc
+        for _, row in read_jsonl(path):
             validate_row(row, name)
             if split_of(row["id"]) != part:
                 raise EvalSetError(f"{row['id']}: in {part} but the split rule says {split_of(row['id'])}")
