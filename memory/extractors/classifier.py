@@ -195,13 +195,25 @@ class InstructionGuard:
     harm) from its all-MiniLM-L6-v2 embedding: logistic regression on ``data/guard.tsv`` (hand-written),
     trained lazily once per process. It reads meaning where the structural rules of ``guard`` read form,
     so a synonym or paraphrase of an attack ('sidestepping the constraints placed on chatbots') is caught
-    without a longer keyword list. Reuses the vectors the extractor already computed (no extra forward)."""
+    without a longer keyword list. Reuses the vectors the extractor already computed (no extra forward).
+
+    P(hostile) is the mean of two readings of the same vectors: the logistic regression (a linear boundary)
+    and a nearest-neighbour margin (the mean cosine of the ``NEIGHBOURS`` closest hostile training
+    sentences minus that of the closest safe ones, squashed). Each alone let through attacks the other
+    caught on the red-team tune half (the regression: rare harms such as shoplifting or fake tickets; the
+    neighbours: paraphrases far from any one training sentence); the mean put 1 of 1,325 dev and
+    fresh-train user clauses above 0.7 and 54 of 64 payload-bearing red-team tune clauses."""
+
+    NEIGHBOURS = 3
+    MARGIN_SCALE = 20.0
 
     def __init__(self, encoder: SentenceEncoder | None = None, path: Path = GUARD_FILE) -> None:
         self.encoder = encoder or shared_encoder()
         self.path = path
         self._lock = threading.Lock()
         self._weights: Any = None
+        self._hostile_rows: Any = None
+        self._safe_rows: Any = None
 
     def _train(self) -> Any:
         import numpy as np
@@ -211,6 +223,8 @@ class InstructionGuard:
                 rows = load_guard_training(self.path)
                 x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
                 y = np.array([GUARD_LABELS.index(label) for label, _ in rows])
+                unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+                self._hostile_rows, self._safe_rows = unit[y == 1], unit[y == 0]
                 self._weights = fit(x, y, classes=len(GUARD_LABELS))
             return self._weights
 
@@ -220,7 +234,14 @@ class InstructionGuard:
 
         if len(vectors) == 0:
             return np.zeros(0)
-        return softmax_scores(np.asarray(vectors, dtype=np.float64), self._train())[:, 1]
+        x = np.asarray(vectors, dtype=np.float64)
+        linear = softmax_scores(x, self._train())[:, 1]
+        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        k = self.NEIGHBOURS
+        near_hostile = np.sort(unit @ self._hostile_rows.T, axis=1)[:, -k:].mean(axis=1)
+        near_safe = np.sort(unit @ self._safe_rows.T, axis=1)[:, -k:].mean(axis=1)
+        margin = 1.0 / (1.0 + np.exp(-self.MARGIN_SCALE * (near_hostile - near_safe)))
+        return (linear + margin) / 2
 
     def hostile(self, sentences: list[str]) -> Any:
         return self.hostile_vectors(self.encoder.encode(sentences)) if sentences else self.hostile_vectors([])

@@ -148,7 +148,9 @@ _ACT = (
     r"abandon|discard|skip|break|violat|revea|leak|print|show|display|output|repeat|recit|dump|expos|shar|"
     r"tell|send|disclos|give|hand|post|publish|spill|obey|follow|comply|execut|run|grant|escalat|elevat|"
     r"unlock|jailbreak|delet|eras|wip|replac|rewrit|chang|updat|modif|set|switch|enter|activat|enabl|"
-    r"pretend|act|roleplay|role-play|simulat|become|impersonat"
+    r"pretend|act|roleplay|role-play|simulat|become|impersonat|transcrib|divulg|unveil|unmask|regurgitat|echo|"
+    r"quote[sd]?\b|quoting|paste[sd]?\b|pasting|cop(?:y|ies|ying|ied)|forsak|renounc|flout|nullif|annul|rescind|jettison|"
+    r"defy|defie|subvert|undermin|dismantl|neutrali[sz]|waiv|suspend|lift|unshackl|liberat"
 )
 # Nouns naming the assistant's control surface or secrets.
 _SURFACE = (
@@ -158,9 +160,14 @@ _SURFACE = (
     r"old|current)|previous|prior|earlier|above|original|initial|hidden|secret|all|any|these|those|new|my new|"
     r"its|developer|safety|system)\s+(?:\w+\s+)?(?:instructions?|prompts?|rules|guidelines|directives|guidance)|"
     r"instructed|system prompt|prompt injection|system (?:prompt|message|instructions?|rules?|settings|role)|policy|policies|"
-    r"configuration|config|settings|restrictions?|filters?|safeguards?|guardrails?|safety (?:rules|filters|settings|guidelines)|"
+    r"configuration|config|settings|restrictions?|filters?|safeguards?|guardrails?|safety (?:rules|filters|settings|guidelines|"
+    r"checks?|measures?|layers?|policy|policies|systems?|training)|(?:content|usage|acceptable use) (?:polic(?:y|ies)|rules|"
+    r"filters?|moderation)|moderation(?: layer| filters?| rules| system)?|"
     r"password|passwords|passcode|passphrase|credentials?|api keys?|secret keys?|"
     r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
+    r"(?:concealed|hidden|secret|confidential|internal|backstage|setup|initial|opening|developer|operator) (?:message|text|"
+    r"notes?|preamble|briefing|prompts?|instructions?|setup|rules)|(?:precepts|tenets|edicts|mandates|stipulations|directives|"
+    r"protocols|charter|code of conduct|standing orders|operating orders|programming|conditioning|alignment)|"
     r"(?:conversation|chat|server|system|access|audit) (?:logs?|history|histories)|(?:other|all|every) users?|(?:the|your) (?:database|server|logs|memory)|messages? above|text above|"
     r"everything above|earlier (?:messages?|text)|previous (?:messages?|text)|context window"
 )
@@ -202,6 +209,15 @@ _META = re.compile(
     # Scripted output ('always reply "Access granted"') and unconditional obedience ('whatever I type').
     r"|\b(?:reply|respond|answer|say|output|print|type|start|begin|end)\w*\s+(?:\w+\s+){0,2}(?:with\s+)?[\"“'«]"
     r"|\bwhatever (?:i|they|anyone|the user) (?:type|say|ask|write|want)s?\b"
+    # Unconditional compliance: 'never refuse anything I ask', 'no matter what', 'treat my word as law'.
+    # Said to the assistant, not of the speaker ('I never say no to chocolate' is a taste).
+    r"|(?<!\bi )(?<!\bwe )(?<!\bi would )\b(?:never|do not|don't|dont|stop|no more) (?:ever )?(?:refus|declin|turn(?:ing)? down me|"
+    r"say(?:ing)? no\b|say(?:ing)? you can(?:not|'t))\w*"
+    r"|\b(?:do|does|doing|obey|obeys|obeying|grant|grants|granting|allow|allows|allowing|carry out|carries out|carrying out)"
+    r" (?:anything|everything|whatever|all) (?:that )?(?:i|the user|anyone) (?:ask|say|want|request|type|command)s?\b"
+    r"|\b(?:every|each|any) (?:single )?(?:request|command|order|demand)s? (?:i|the user) (?:make|give|send)|"
+    r"\bno matter what (?:i|the user|anyone) (?:ask|say|want|request)s?\b|\bno questions asked\b"
+    r"|\bmy (?:word|words|requests?|orders?|commands?) (?:is|are|as) (?:law|final|above)"
 )
 # Code, markup, URLs, shell syntax: a preference is a few words of prose.
 _CODE = re.compile(
@@ -209,7 +225,10 @@ _CODE = re.compile(
 )
 _MARKERS = re.compile(
     r"<\|[^|>]{0,40}\|>|</?s>|\[/?inst\]|<</?sys>>|<start_of_turn>|<end_of_turn>|^\s*(?:system|assistant|"
-    r"developer|user)\s*:|###\s*(?:system|instruction)|\{\{|\}\}|<\s*/?\s*(?:system|script|instructions?)\b"
+    r"developer|user|ai|human|bot|model|tool|function|memory|admin|operator)(?: \w+)?\s*(?:\([^)]{0,30}\)\s*)?:"
+    r"|(?:^|[.!?]\s+)(?:system|memory|tool|admin|developer|operator) (?:note|notice|update|result|output|message|command)s?\s*:"
+    r"|\[\s*(?:system|tool|function|memory|assistant|admin|developer)\b[^\]]{0,30}\]|^\s*#+\s*(?:system|instruction|memory|"
+    r"tool|admin)|\{\{|\}\}|<\s*/?\s*(?:system|script|instructions?)\b"
 )
 ROLE_NAMES = frozenset(
     {
@@ -299,6 +318,33 @@ _AI_SURFACE = re.compile(
     r"given to|inside|in)\s+(?:the |an? |any |all )?(?:ais?|a\.i\.|chat ?bots?|bots?|assistants?|models?|"
     r"language models?|llms?|gpts?)\b"
 )
+# ... nor makes an AI the actor or the thing acted on: 'making assistants forsake their prior tenets',
+# 'unshackling AIs from the boundaries their trainers drew', 'an AI that tosses aside its code of conduct',
+# 'when the model forgets its charter'. A taste may name AI as a topic ('AI art', 'books about chatbots',
+# 'building chatbots'); a person's taste is not what an AI does or is made to do.
+_AI = (
+    r"(?:ais?|a\.i\.|chat ?bots?|(?<!spam )(?<!twitter )bots?|(?<!shop )(?<!teaching )(?<!personal )(?<!sales )(?<!care )"
+    r"(?<!research )(?<!lab )(?<!legal )(?<!dental )(?<!medical )(?<!executive )(?<!nursing )assistants?|"
+    r"(?:the|an?|any|ai|language|large language) models?|llms?|gpts?)"
+)
+_AI_AGENT = re.compile(
+    rf"\b{_AI}(?:'s?|s')?\s+(?:that|who|which|to|into|from|out of|past|beyond|when|until|doing|saying|forgetting|"
+    r"ignoring|dropping|breaking|spilling|leaking|revealing|telling|obeying)\b"
+    rf"|\b(?:when|whenever|if|once|until)\s+(?:the |an? |any |my |your )?{_AI}\b"
+    rf"|\b(?!(?:using|building|designing|learning|reading|studying|talking|chatting|training|coding|programming|"
+    rf"writing|testing|comparing|trying|playing|making friends)\b)\w+ing\s+(?:the |an? |any |all |other )?{_AI}\b(?!\s+(?:art|"
+    r"news|podcasts?|books?|courses?|ethics|safety research|research|history|papers?|tools?|music)\b)"
+    rf"|\b{_AI}\s+(?:forsak|renounc|abandon|ignor|disregard|forget|forgot|drop|break|spill|leak|reveal|expos|"
+    r"obey|defy|toss|throw|shed|cast|shrug|escap|evad|dodg|bypass|circumvent|override|overrid|suspend|waiv|lift)\w*"
+)
+# ... nor is the act of overriding rules of any owner: 'ignoring the rules', 'breaking all restrictions' (in a
+# clause 'the rules' may be chess's; as a stored taste it reads to the assistant as permission).
+_OVERRIDE_RULES = re.compile(
+    r"\b(?:ignor|disregard|break|broke|bypass|circumvent|overrid|overrode|skip|forget|forgot|drop|abandon|evad|dodg|"
+    r"defy|defie|flout|subvert|disabl|remov|lift|suspend|waiv|throw|toss|scrap|ditch)\w*\s+(?:\w+\s+){0,2}?(?:rules|"
+    r"instructions|guidelines|restrictions|limits|limitations|policies|policy|filters|safeguards|guardrails|directives|"
+    r"boundaries|constraints|protections|safety)\b"
+)
 # ... nor reaches for other people's data: 'seeing other people's chat transcripts'.
 _OTHERS_DATA = re.compile(
     r"\b(?:other (?:people|users?|customers?|accounts?|members?|clients?|patients?)|everyone(?: else)?|everybody|"
@@ -326,4 +372,6 @@ def is_instruction_value(value: str) -> bool:
         or bool(_SECRET.search(folded))
         or bool(_OTHERS_DATA.search(folded))
         or bool(_AI_SURFACE.search(folded))
+        or bool(_AI_AGENT.search(folded))
+        or bool(_OVERRIDE_RULES.search(folded))
     )

@@ -16,7 +16,7 @@ For each user message:
 4. A clause classified as a preference with enough confidence is cut to the user's own words naming the
    thing (``spans.preference_spans``) and asserted; a clause close in meaning to a prototype injection
    is dropped even when the rules above let it through, and a clause the ``InstructionGuard`` reads as
-   steering the assistant (P(hostile) >= 0.85, on the same vectors) taints its whole message. A change
+   steering the assistant (P(hostile) >= 0.7, on the same vectors) taints its whole message. A change
    of taste ('switched from X to Y', 'gave up X') is read from its verb (``spans.change_spans``)
    whatever the classifier says; a short answer to the assistant's question about tastes ('Any
    favourite artists?' -> 'The Beatles.') is a like.
@@ -100,7 +100,7 @@ class SentenceExtractor(RuleExtractor):
         same_thing_similarity: float = 0.7,
         same_sort_similarity: float = 0.4,
         guard: InstructionGuard | None = None,
-        hostile_threshold: float = 0.85,
+        hostile_threshold: float = 0.7,
         fragment_none: float = 0.2,
         runs_inline: bool = True,
         inline_tokens: int | None = INLINE_TOKENS,
