@@ -9,7 +9,7 @@ formal letter') is not a standing preference unless the user says it is ('always
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memory.extractors.guard import is_instruction
 from memory.text import normalize_for_matching
@@ -108,8 +108,36 @@ _TASK = re.compile(
     r"version|paragraph|list|outline|description|bio|article|reply|response|answer|explanation|overview|"
     r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)s?\b"
     r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
-    r"tweet|paragraph|document|one|time|question|case|task|project|presentation|article|slide|recipe)\b"
-    r"|\b(?:for now|right now|just this once|this time|today|tonight)\b",
+    r"tweet|paragraph|document|time|question|case|task|project|presentation|article|slide|recipe)\b|\b(?:this|that) one\b"
+    # A piece of work asked for by an imperative with its object: 'Write the rules for a card game', 'Plan a
+    # day in Lisbon' (but 'Make the answers shorter' is about every answer).
+    r"|^\s*(?:please\s+)?(?:write|draft|compose|create|generate|plan|make|design|build|list|find|suggest|recommend|"
+    r"give me|get me|book|compare|summari[sz]e)\s+(?:me\s+)?(?:a|an|the|some|\d+|two|three|four|five|ten)\b"
+    r"(?!\s+(?:\w+\s+)?(?:answers|responses|replies|explanations|messages)\b)"
+    r"|\b(?:for now|right now|just this once|this time|today|tonight)\b"
+    # Redo one piece of work: 'Rewrite that more formally', 'Explain it again', '... the last part'.
+    r"|^\s*(?:please\s+)?(?:rewrite|redo|rephrase|reword|make|explain|say|do|put|turn|translate|write|give|read|"
+    r"try|send|show|format|shorten|expand|simplify)\s+(?:it|that|this|these|those)\b(?!\s+(?:is|are|was|were)\b)"
+    r"|\b(?:the|that|this) (?:last|previous|first|second|third|final|next) (?:part|bit|answer|reply|one|paragraph|"
+    r"section|sentence|point|step|version|line|question)s?\b",
+    re.IGNORECASE,
+)
+# A reason that ties a request to one occasion or one recipient: 'it is for a slide', 'it is going to my
+# CEO', 'I am in a hurry', 'just this once'. Every request of that message is then about that one task
+# ('Keep this under 100 words, it is for a slide'); 'these go into reports' (a habit) is not one of them.
+_ONE_OFF_REASON = re.compile(
+    r"\b(?:it|this|that) (?:is|will be|has to be|needs to be) (?:for|going to|going into|going on|read by)\b"
+    r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone)\b|\b(?:just|only) this once\b|\bthis once\b"
+    r"|\bfor (?:this|that) (?:one|question|answer|reply|task|message|email|post|time)\b|\bfor now\b"
+    # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
+    r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
+    re.IGNORECASE,
+)
+# A politeness formula, not a taste: 'I hate to bother you', 'I would love to ask', 'I hate to say it'.
+_POLITE = re.compile(
+    r"\b(?:hate|love|like|would love|would like|want|do not want|need)\s+to\s+(?:bother|trouble|disturb|"
+    r"interrupt|pester|nag|say|admit|ask|complain|break it|be (?:that person|a pain|difficult|rude)|repeat myself|"
+    r"sound)\b",
     re.IGNORECASE,
 )
 HEDGE = re.compile(
@@ -217,6 +245,8 @@ def clauses(message: str) -> list[Clause]:
         main = _REASON.split(text, maxsplit=1)[0]
         if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or not _first_subject_is_user(main):
             continue
+        if _POLITE.search(main):
+            continue
         result.append(
             Clause(
                 text=text.rstrip(".!?;: ").strip(),
@@ -228,6 +258,8 @@ def clauses(message: str) -> list[Clause]:
                 request=raw.rstrip().endswith("?") or bool(_REQUEST_START.search(text)),
             )
         )
+    if any(_ONE_OFF_REASON.search(expand(raw)) for raw in _pieces(message)):
+        result = [c if c.standing else replace(c, task=True) for c in result]
     return result
 
 

@@ -24,11 +24,22 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.classifier import SentenceClassifier, shared_classifier
-from memory.extractors.clauses import clauses, tainted
+from memory.extractors.clauses import _REQUEST_START, clauses, tainted
 from memory.extractors.guard import is_instruction
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
 _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our)\b", re.IGNORECASE)
+# The speaker as a subject: a request that says something of the speaker ('Give me a mystery and I am happy').
+_SPEAKER = re.compile(r"\b(?:i|we)\b", re.IGNORECASE)
+# A state of the moment, not of the person: today's mood or craving, an ache after yesterday's run, a cold.
+# 'I am in the mood for a scary movie tonight' says nothing about horror films in general.
+_MOMENT = re.compile(
+    r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
+    r"in the mood|craving|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with)|"
+    r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
+    r"migraine|jet ?lag))\b",
+    re.IGNORECASE,
+)
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[str]]]:
@@ -92,6 +103,8 @@ class ImplicitExtractor:
             for clause in clauses(message.content):
                 if clause.question or not _PERSON.search(clause.text) or is_instruction(clause.text):
                     continue
+                if (_REQUEST_START.search(clause.text) and not _SPEAKER.search(clause.text)) or _MOMENT.search(clause.text):
+                    continue  # a request ('give me a recipe for banana bread') or a passing state discloses no habit
                 if _ruled(clause, active):
                     continue  # the rules already read it (a diet, an allergy, a style): no second reading
                 candidates.append((index, clause.text))

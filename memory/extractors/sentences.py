@@ -102,6 +102,7 @@ class SentenceExtractor(RuleExtractor):
         guard: InstructionGuard | None = None,
         hostile_threshold: float = 0.7,
         fragment_none: float = 0.2,
+        fact_none: float = 0.25,
         runs_inline: bool = True,
         inline_tokens: int | None = INLINE_TOKENS,
     ) -> None:
@@ -118,6 +119,9 @@ class SentenceExtractor(RuleExtractor):
         self.none_threshold = none_threshold
         # A clause with no sign of the speaker ('Anything by Studio Ghibli') is read when P(none) is below this.
         self.fragment_none = fragment_none
+        # A 'constraint' that names no limit, need or constrained domain (``_LIMIT``) is read only when the
+        # classifier is this sure: most such clauses are facts about the speaker, not constraints.
+        self.fact_none = fact_none
         self.max_sentences = max_sentences
         self.injection_similarity = injection_similarity
         self.same_thing_similarity = same_thing_similarity
@@ -239,6 +243,9 @@ class SentenceExtractor(RuleExtractor):
             if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
                 continue
             spans = changed or preference_spans(clause.text, pred.label, before=said_before.get(id(clause), ""))
+            if not changed and pred.none >= self.fact_none and not _LIMIT.search(clause.text):
+                # A fact about the speaker ('I was born with one kidney') limits nothing by itself.
+                spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
             for label, phrase in spans:
                 if is_instruction_value(phrase) or self._not_words(phrase):
                     continue
@@ -380,9 +387,24 @@ _TASK_VERB = re.compile(
 # One-off time: what happens today or tomorrow is news, not a standing preference.
 _TRANSIENT = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|month)|"
-    r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|"
+    r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|for now|"
+    r"(?:just )?this once|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
+    re.IGNORECASE,
+)
+# A constraint limits what suits the speaker: a need, a rule, a limit, a restriction or one of the domains
+# the issue names (diet, allergy, budget, accessibility, schedule). A clause the classifier calls a
+# constraint without any of these is a durable fact about the speaker ('I am six foot four', 'We have a
+# septic tank', 'My kitchen is tiny') that restricts nothing by itself: not stored.
+_LIMIT = re.compile(
+    r"\b(?:need|needs|needed|have to|has to|had to|must|only|can not|could not|unable|no|not|never|nothing|none|"
+    r"without|avoid|cut (?:out|down)|stay away|stick to|keep to|keep (?:it|things|everything)|limit|limits|max|"
+    r"maximum|at most|under|below|less than|more than|up to|within|rule|strict|strictly|restricted|requires?|"
+    r"allergic|allergy|allergies|intolerant|intolerance|sensitive|diet|vegan|vegetarian|pescatarian|halal|"
+    r"kosher|gluten|coeliac|celiac|diabetic|diabetes|sober|teetotal|pregnant|budget|afford|cheap|price|"
+    r"accessible|accessibility|wheelchair|step-free|screen reader|captions?|deaf|blind|colou?r-?blind|"
+    r"hard of hearing|mobility|schedule|shifts?|weekends?|weekdays?|mornings?|evenings?|free)\b|\w-free\b",
     re.IGNORECASE,
 )
 # 'Give me X any day', 'X over Y every time': said of every occasion, so not a one-off request.
@@ -554,7 +576,7 @@ def _gate(clause: Clause) -> str:
         return "open"
     if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
         return "closed"
-    if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request) and not (
+    if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request or clause.task) and not (
         clause.standing or _GENERAL.search(text)
     ):
         return "closed"

