@@ -97,3 +97,44 @@ def test_a_fact_that_limits_nothing_is_not_a_constraint(mem: PreferenceMemory, t
 def test_a_fact_with_a_need_is_still_a_constraint(mem: PreferenceMemory) -> None:
     stored = _stored(mem, "I have a bad back, so I need a firm mattress.")
     assert ("constraint", "firm mattress") in stored, stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The second piece has no subject of its own: it is still the husband's taste.
+        "My husband loves sci-fi but hates anything with aliens.",
+        # Someone else's habit, whatever the verb.
+        "Our neighbours never recycle, it drives me mad.",
+    ],
+)
+def test_other_peoples_tastes_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("I love sci-fi but hate anything with aliens.", ("dislikes", "aliens")),
+        ("My husband loves sci-fi but I prefer westerns.", ("likes", "westerns")),
+        ("I never eat fast food.", ("avoid", "eat fast food")),
+    ],
+)
+def test_the_speakers_own_tastes_of_that_shape_still_store(
+    mem: PreferenceMemory, text: str, wanted: tuple[str, str]
+) -> None:
+    stored = _stored(mem, text)
+    assert wanted in stored, stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm craving chocolate.", "I could murder a cup of tea.", "Skip the intro, I'm short on time."],
+)
+def test_desires_of_the_moment_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_a_lasting_taste_for_the_same_thing_still_stores(mem: PreferenceMemory) -> None:
+    stored = _stored(mem, "Dark chocolate is my favourite treat.")
+    assert ("likes", "dark chocolate") in stored, stored

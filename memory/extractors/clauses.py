@@ -70,6 +70,7 @@ _REPORTED = re.compile(
     # Any 'my X' who holds an opinion is someone else ('my band mates all love Radiohead').
     r"|\b(?:my|our)\s+(?!favou?rite|fav\b|go-to|own\b)\w+(?:\s+\w+)?\s+(?:all\s+|both\s+|only\s+|really\s+)?(?:loves?|likes?|"
     r"hates?|prefers?|enjoys?|adores?|dislikes?|wants?|eats?|drinks?|swears? by|is into|are into|thinks?|"
+    r"(?:never|always|only|do not|does not|can not|will not|refuses? to)\s+\w+|"
     r"(?:is|are|was|were|'s|'re)\s+(?:all\s+|both\s+|so\s+|really\s+)?(?:obsessed with|mad about|crazy about|"
     r"big fans? of|fans? of|into))\b",
     re.IGNORECASE,
@@ -131,6 +132,13 @@ _ONE_OFF_REASON = re.compile(
     r"|\bfor (?:this|that) (?:one|question|answer|reply|task|message|email|post|time)\b|\bfor now\b"
     # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
+    re.IGNORECASE,
+)
+# A piece that starts with its verb: its subject is the previous piece's ('... but hates anything with aliens').
+_NO_SUBJECT = re.compile(
+    r"^\s*(?:(?:also|really|absolutely|totally|just|still|then)\s+)*(?:loves?|hates?|likes?|prefers?|enjoys?|"
+    r"adores?|dislikes?|detests?|loathes?|wants?|refuses?|avoids?|can not|could not|does not|do not|will not|"
+    r"would not|never|always|only|is|are|was|were|swears?|thinks?|says?)\b",
     re.IGNORECASE,
 )
 # A politeness formula, not a taste: 'I hate to bother you', 'I would love to ask', 'I hate to say it'.
@@ -236,6 +244,7 @@ def clauses(message: str) -> list[Clause]:
     task requests are kept but flagged, because a correction ('can you be more concise?') still counts.
     """
     result = []
+    someone_else = False  # the previous piece was said of someone else
     for raw in _pieces(message):
         if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
@@ -243,7 +252,10 @@ def clauses(message: str) -> list[Clause]:
         # Who speaks and when is decided on the main clause: a reason after 'because' may name someone else
         # ('we need step-free access because my partner uses a wheelchair') without making it reported speech.
         main = _REASON.split(text, maxsplit=1)[0]
-        if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or not _first_subject_is_user(main):
+        # 'My husband loves sci-fi but hates aliens': a piece with no subject of its own continues the last.
+        others = not _first_subject_is_user(main) or (someone_else and bool(_NO_SUBJECT.match(main)))
+        someone_else = others
+        if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or others:
             continue
         if _POLITE.search(main):
             continue

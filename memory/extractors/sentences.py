@@ -389,6 +389,8 @@ _TRANSIENT = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|month)|"
     r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|for now|"
     r"(?:just )?this once|"
+    # A desire of the moment: 'I'm craving chocolate', 'I could murder a cup of tea', 'in the mood for Thai'.
+    r"in the mood for|craving|could (?:really )?(?:murder|use|do with|go for)|dying for|fancy (?:a|an|some)|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
