@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 from memory import taxonomy
 from memory.extractors.base import Assert, Decision, Retract
 from memory.extractors.clauses import is_injection
-from memory.extractors.guard import is_instruction_value
+from memory.extractors.guard import refuse_value
 from memory.profile import render_line
 from memory.records import Change, Preference
 from memory.schema import EventRow, PreferenceRow, aware, utcnow
@@ -172,11 +172,10 @@ class Resolver:
     def affirm(self, d: Assert, evidence: list[str], *, custom_text: str | None = None) -> None:
         kind = taxonomy.validate_kind(d.kind)
         value = clean_value(kind, d.value)
-        if (
-            not taxonomy.is_style(kind)
-            and d.source != "manual"
-            and (is_injection(value) or is_instruction_value(value))
-        ):
+        # The last check every extracted value passes, whatever path proposed it (the extractors ran the same
+        # checks, and the ones by meaning, on their own; this catches a path that forgot). A manual value is
+        # the user's own explicit setting: kept, quoted as data in the prompt.
+        if not taxonomy.is_style(kind) and d.source != "manual" and (is_injection(value) or refuse_value(kind, value)):
             raise ValueError("value reads as an instruction to the assistant, not a preference")
         key = taxonomy.item_key(kind, value)
         slot = taxonomy.slot(kind, key)

@@ -103,6 +103,33 @@ _CONFUSABLES = str.maketrans(
         "Τ": "t",
         "Υ": "y",
         "Χ": "x",
+        # Latin small capitals (Phonetic Extensions), which NFKC leaves alone: 'ᴀᴅᴍɪɴ ᴘᴀssᴡᴏʀᴅ'.
+        "ᴀ": "a",
+        "ʙ": "b",
+        "ᴄ": "c",
+        "ᴅ": "d",
+        "ᴇ": "e",
+        "ꜰ": "f",
+        "ɢ": "g",
+        "ʜ": "h",
+        "ɪ": "i",
+        "ᴊ": "j",
+        "ᴋ": "k",
+        "ʟ": "l",
+        "ᴍ": "m",
+        "ɴ": "n",
+        "ᴏ": "o",
+        "ᴘ": "p",
+        "ǫ": "q",
+        "ʀ": "r",
+        "ꜱ": "s",
+        "ᴛ": "t",
+        "ᴜ": "u",
+        "ᴠ": "v",
+        "ᴡ": "w",
+        "ʏ": "y",
+        "ᴢ": "z",
+        **{chr(0x1F1E6 + i): chr(ord("a") + i) for i in range(26)},  # regional indicator letters
     }
 )
 # Bidi embeddings, overrides and isolates: they reorder what a reader sees; never part of a preference.
@@ -137,6 +164,8 @@ def mixed_script_word(text: str) -> bool:
                 scripts.add("cyrillic")
             elif "\u0370" <= ch <= "\u03ff":
                 scripts.add("greek")
+            elif "\u1d00" <= ch <= "\u1d7f" or ch in "ʙɢʜɪʟɴʀʏǫꜰꜱ" or "\U0001f1e6" <= ch <= "\U0001f1ff":
+                scripts.add("look-alike")  # small capitals and regional-indicator letters imitate Latin
         if len(scripts) > 1:
             return True
     return False
@@ -271,6 +300,31 @@ ROLE_NAMES = frozenset(
 _LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?:\w*[a-z]\d+[a-z]\w*|\d+[a-z]+\d\w*)\b")
 
 
+# Letters spelled out one at a time ('a d m i n p a s s w o r d', 'i.g.n.o.r.e', 'd-i-s-a-b-l-e'): five or more
+# single letters in a row hide a word from a reader and from every check that reads words.
+_SPELLED = re.compile(r"(?<![\w.'-])(?:[^\W\d_][ .\-_*]{1,2}){4,}[^\W\d_](?![\w'-])")
+
+
+def spelled_out(text: str) -> bool:
+    return bool(_SPELLED.search(unicodedata.normalize("NFKC", text)))
+
+
+# Encoded blobs: a base64 / hex run of 16+ characters that mixes letter cases or letters with digits, or
+# percent-encoding. A preference is words; a blob in one is a payload hidden from every check that reads words.
+_BLOB = re.compile(r"(?<![\w/+=%-])[A-Za-z0-9+/_-]{16,}={0,2}(?![\w/+=%-])")
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def encoded_blob(text: str) -> bool:
+    if len(_PERCENT.findall(text)) >= 2:
+        return True
+    for blob in _BLOB.findall(text):
+        classes = sum(bool(re.search(c, blob[1:])) for c in (r"[a-z]", r"[A-Z]", r"[0-9]"))  # not a capital
+        if classes >= 2 and not re.fullmatch(r"[A-Za-z]+-[A-Za-z-]+|[0-9-]+", blob):
+            return True
+    return False
+
+
 def leetspeak(text: str) -> bool:
     """Two or more words spelled with digits for letters: text disguised from a reader, not a preference."""
     return len(_LEET_WORD.findall(skeleton(text))) >= 2
@@ -278,7 +332,7 @@ def leetspeak(text: str) -> bool:
 
 def is_instruction(text: str) -> bool:
     """True when ``text`` addresses the assistant's behaviour, rules or secrets rather than describing the user."""
-    if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text):
+    if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text) or spelled_out(text) or encoded_blob(text):
         return True
     s = skeleton(text)
     return bool(
@@ -343,7 +397,7 @@ _OVERRIDE_RULES = re.compile(
     r"\b(?:ignor|disregard|break|broke|bypass|circumvent|overrid|overrode|skip|forget|forgot|drop|abandon|evad|dodg|"
     r"defy|defie|flout|subvert|disabl|remov|lift|suspend|waiv|throw|toss|scrap|ditch)\w*\s+(?:\w+\s+){0,2}?(?:rules|"
     r"instructions|guidelines|restrictions|limits|limitations|policies|policy|filters|safeguards|guardrails|directives|"
-    r"boundaries|constraints|protections|safety)\b"
+    r"boundaries|constraints|protections|safety|ethics|ethical \w+|morals|moral \w+)\b"
 )
 # ... nor reaches for other people's data: 'seeing other people's chat transcripts'.
 _OTHERS_DATA = re.compile(
@@ -375,3 +429,36 @@ def is_instruction_value(value: str) -> bool:
         or bool(_AI_AGENT.search(folded))
         or bool(_OVERRIDE_RULES.search(folded))
     )
+
+
+# A taste the user wants more of never names a crime against others: the acts, in any inflection. A
+# dislike or an avoidance of them ('I hate phishing emails') is a fine thing to store, so this is applied to
+# positive kinds only (``refuse_value``). Stealth games, heist films and true-crime podcasts name genres.
+_HARM = re.compile(
+    r"\b(?:shoplift|burgl|pickpocket|mug(?:ging|ged)\b|loot(?:ing|ed)\b|rob(?:bing|bed|bery|beries)\b|"
+    r"steal(?!th)(?!ing (?:a |the )?(?:nap|glance|kiss|show|base|bases|march|moment))|stole\b|stolen\b|forg(?:e|ing|ed) "
+    r"(?:banknotes|money|documents|signatures|passports|ids?)|counterfeit|launder|smuggl|traffick|poach(?:ing|ed)? "
+    r"(?:rhino|elephant|ivory|animals)|vandali[sz]|arson|set(?:ting)? fire to|assault|stab(?:bing|bed)?\b|kidnap|"
+    r"blackmail|extort|brib|scam(?:ming|med)?\b(?! (?:awareness|calls|emails|texts|alerts))|swindl|defraud|fraud(?!ulent "
+    r"(?:emails?|calls?))|phish(?:ing)? (?!emails? (?:in|at|from)\b)|hack(?:ing)? into|dox|stalk|harass|bully|bullying|"
+    r"troll(?:ing|ed)? (?:people|kids|families|grieving|women)|groom(?:ing)? (?:kids|children|minors|teens)|spik(?:e|ing) "
+    r"(?:drinks|people)|poison(?:ing)? (?:people|dogs?|cats?|animals|the|my|neighbou?r)|tortur|abus(?:e|ing) "
+    r"(?:animals|people|kids|children)|malware|ransomware|keylogg|botnet|ddos|swatting|deepfake nudes|revenge porn|"
+    r"ghost guns?|pipe bombs?|explosives|meth\b|fentanyl|(?:picking|pick) (?:the )?locks? (?:on|of) (?:other|my neighbou?r|"
+    r"someone)|fake (?:concert |event |festival |match )?tickets|fake (?:ids?|invoices|reviews|designer)|"
+    r"identity theft|sim[- ]swap)"
+)
+# Kinds that keep a thing away from the user: naming a harm there is fine ('avoid: scams').
+_AVERSE = frozenset({"dislikes", "avoid"})
+
+
+def names_harm(value: str) -> bool:
+    """A value naming an act that harms others ('shoplifting from small shops', 'selling fake tickets')."""
+    return bool(_HARM.search(skeleton(value)))
+
+
+def refuse_value(kind: str, value: str) -> bool:
+    """The one value check every path ends in (``memory.resolve``): an instruction by structure
+    (``is_instruction_value``), or a positive taste for harming others."""
+    return is_instruction_value(value) or (kind not in _AVERSE and names_harm(value))
+

@@ -115,6 +115,19 @@ class ImplicitExtractor:
         vectors, owners, concepts = self._concepts()
         classifier = self._classifier or shared_classifier()
         clause_vectors = classifier.encoder.encode([t for _, t in candidates])
+        # As inline: a message with a clause the instruction guard reads as hostile gives nothing, so an
+        # inference cannot ride on a planted sentence ('... I love writing ransomware ...').
+        from memory.extractors.classifier import shared_guard
+        from memory.extractors.sentences import HOSTILE_THRESHOLD
+
+        hostile = shared_guard().hostile_vectors(clause_vectors) >= HOSTILE_THRESHOLD
+        poisoned = {index for (index, _), bad in zip(candidates, hostile, strict=True) if bad}
+        if poisoned:
+            clean = np.asarray([index not in poisoned for index, _ in candidates])
+            candidates = [c for c, ok in zip(candidates, clean, strict=True) if ok]
+            clause_vectors = clause_vectors[clean]
+            if not candidates:
+                return []
         # A clause the inline classifier already reads as a stated preference is its business, not ours:
         # inferring a concept from it as well would store the same thing twice.
         keep = [p.none >= self.stated_none for p in classifier.predict_vectors(clause_vectors)]

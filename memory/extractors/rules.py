@@ -40,6 +40,11 @@ class RuleExtractor:
             if previous and not context.feedback and len(parts) == 1:
                 decisions += self._from_choice(message.content, previous, index)
             previous = None
+        if context.feedback:
+            # Feedback text reaches no other extractor: the same check by meaning as the inline path.
+            from memory.extractors.screen import screen
+
+            decisions = screen(context, decisions)
         return _dedupe(decisions)
 
     def _decisions(

@@ -1,0 +1,66 @@
+"""One check by meaning for a path that has no vectors of its own: the rule extractor reading a feedback
+text (``PreferenceMemory.feedback``), which never passes the sentence extractor's guard.
+
+``screen(context, decisions)`` embeds each user message's clauses and each proposed free-text value once,
+and drops every assertion of a message with a clause the instruction guard reads as hostile (as the inline
+extractor does), and every value the guard reads as hostile or that is close to a prototype injection.
+Only a reading with a free-text value costs the forward pass (a style reading is a closed vocabulary).
+Without the embedding model the structural checks (``guard``, applied by the rules and again by
+``memory.resolve``) are all there is.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from memory.extractors.base import Assert, Decision, ExtractionContext
+from memory.extractors.clauses import _pieces, expand
+from memory.taxonomy import is_style
+
+MAX_CLAUSES = 16  # per message: the rules read at most MAX_SCAN_CHARS of it anyway
+
+
+def screen(context: ExtractionContext, decisions: list[Decision]) -> list[Decision]:
+    """``decisions`` less the assertions a hostile clause or a hostile value rules out."""
+    from memory.embedding import available
+
+    values = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind)]
+    if not values or not available():
+        return decisions
+    from memory.extractors.classifier import shared_guard
+    from memory.extractors.sentences import HOSTILE_THRESHOLD, SentenceExtractor
+
+    clauses = [
+        (index, expand(piece))
+        for index, message in enumerate(context.messages)
+        if message.role == "user"
+        for piece in _pieces(message.content)[:MAX_CLAUSES]
+    ]
+    guard = shared_guard()
+    vectors = guard.encoder.encode([t for _, t in clauses] + [d.value for d in values])
+    hostile = guard.hostile_vectors(vectors) >= HOSTILE_THRESHOLD
+    near = (vectors[len(clauses) :] @ _prototypes().T).max(axis=1) >= SentenceExtractor().injection_similarity
+    tainted = {index for (index, _), bad in zip(clauses, hostile[: len(clauses)], strict=True) if bad}
+    refused = {id(d) for d, bad, close in zip(values, hostile[len(clauses) :], near, strict=True) if bad or close}
+
+    def dropped(d: Decision) -> bool:
+        in_tainted = d.message_index in tainted or (d.message_index is None and bool(tainted))
+        return isinstance(d, Assert) and (id(d) in refused or in_tainted)
+
+    return [d for d in decisions if not dropped(d)]
+
+
+_lock = threading.Lock()
+_vectors: Any = None
+
+
+def _prototypes() -> Any:
+    global _vectors
+    with _lock:
+        if _vectors is None:
+            from memory.extractors.classifier import shared_guard
+            from memory.extractors.sentences import INJECTION_PROTOTYPES
+
+            _vectors = shared_guard().encoder.encode(list(INJECTION_PROTOTYPES))
+        return _vectors
