@@ -23,6 +23,7 @@ import pstats
 import sys
 import threading
 import time
+from typing import Any
 
 from memory import PreferenceMemory
 from memory.eval.sets import SETS, load_set
@@ -62,7 +63,13 @@ def main() -> None:
     parser.add_argument("--isolated", action="store_true",
                         help="wait for the background work after each call (untimed): each call's own cost")
     parser.add_argument("--eager", action="store_true", help="run the embedding model eagerly (no trace)")
+    parser.add_argument("--budgets", default=None,
+                        help="side by side in one process: comma-separated inline budgets ('none': no budget), "
+                             "each with its own model instance, the rows alternated between them")
     args = parser.parse_args()
+    if args.budgets:
+        side_by_side([None if b == "none" else int(b) for b in args.budgets.split(",")], args)
+        return
     if args.eager:
         os.environ["PAD_MEMORY_EMBED_TRACE"] = "0"
     rows = [row for name in SETS for row in load_set(name, "dev")]
@@ -108,6 +115,58 @@ def main() -> None:
           f"wall p50 {pct(wall, 0.5):.2f} ms, p99 {pct(wall, 0.99):.2f} ms, max {max(wall) * 1000:.1f} ms")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+def side_by_side(budgets: list[int | None], args: argparse.Namespace) -> None:
+    """The same rows through one store per budget, each with its own encoder (no shared vector cache),
+    classifier and guard, alternating which goes first row by row: the machine's load falls on all alike."""
+    from memory.embedding import SentenceEncoder
+    from memory.extractors.classifier import InstructionGuard, SentenceClassifier
+    from memory.extractors.implicit import ImplicitExtractor
+    from memory.extractors.sentences import SentenceExtractor
+
+    rows = [row for name in SETS for row in load_set(name, "dev")]
+    mems, lanes = [], []
+    for budget in budgets:
+        classifier = SentenceClassifier(SentenceEncoder())
+        guard = InstructionGuard(classifier.encoder)
+        extractors: list[Any] = [
+            SentenceExtractor(classifier, guard=guard, inline_tokens=budget),
+            ImplicitExtractor(classifier),
+        ]
+        mem = PreferenceMemory("sqlite:///:memory:", namespace="bench", extractor=extractors)
+        mem.observe("warm-up", [{"role": "user", "content": "I love jazz and I hate country music."}])
+        mem.flush()
+        mems.append(mem)
+        # The request path's CPU: the calling thread plus this encoder's inline forward-pass thread.
+        lane = next(iter(classifier.encoder._executors["inline"]._threads))
+        lanes.append(time.pthread_getcpuclockid(lane.ident))
+    stats: list[dict[str, list[float]]] = [{"cpu": [], "wall": [], "own": []} for _ in budgets]
+    deferred = [0] * len(budgets)
+    for rep in range(args.repeat):
+        for n, row in enumerate(rows):
+            order = list(range(len(budgets)))
+            if (n + rep) % 2:
+                order.reverse()
+            for i in order:
+                mem, lane = mems[i], lanes[i]
+                for message in row["messages"]:
+                    w, c, r = time.perf_counter(), time.process_time(), time.thread_time() + time.clock_gettime(lane)
+                    result = mem.observe(f"{rep}-{row['id']}", [message])
+                    stats[i]["own"].append(time.thread_time() + time.clock_gettime(lane) - r)
+                    stats[i]["cpu"].append(time.process_time() - c)
+                    stats[i]["wall"].append(time.perf_counter() - w)
+                    deferred[i] += bool(result.deferred)
+                    if args.isolated:
+                        mem.flush()
+                mem.flush()
+    for budget, st, d, mem in zip(budgets, stats, deferred, mems, strict=True):
+        mem.close()
+        print(f"[budget {budget}{' isolated' if args.isolated else ''}] observe(): {len(st['cpu'])} calls, "
+              f"{d} read off the caller's path; request-path CPU p50 {pct(st['own'], 0.5):.2f} ms, "
+              f"p99 {pct(st['own'], 0.99):.2f} ms; process CPU p50 {pct(st['cpu'], 0.5):.2f} ms, "
+              f"p99 {pct(st['cpu'], 0.99):.2f} ms; wall p50 {pct(st['wall'], 0.5):.2f} ms, "
+              f"p99 {pct(st['wall'], 0.99):.2f} ms")
 
 
 if __name__ == "__main__":

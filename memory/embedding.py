@@ -40,6 +40,7 @@ DIM = 384
 # Preference sentences are short; 64 word pieces cover them and bound the cost of a hostile one.
 MAX_TOKENS = 64
 TOKENS_CACHE = 4096  # tokenized sentences kept between ``cost`` and the forward pass that follows it
+WORDS_CACHE = 16384  # words whose word-piece count ``pieces_per_word`` keeps
 # The probe the traced model must reproduce before it is used: two lengths, so padding and the mask are exercised.
 _PROBE = ["I love jazz and I hate country music.", "Tea, please."]
 
@@ -52,29 +53,47 @@ class OverBudget(Exception):
     """A forward pass the current ``forward_budget`` does not allow; raised before it runs."""
 
 
+# What one model call costs besides its word pieces, in word pieces: over the dev split's observe() calls a
+# sentence's forward pass cost about 1.4 ms of fixed cost (the lane hand-off, 37 layers' dispatch, quantizing
+# each Linear's input, pooling) plus about 0.12 ms per word piece on this machine, so a call counts as this
+# many pieces more than it has.
+CALL_PIECES = 12
+
 _budget = threading.local()
 
 
 @contextmanager
-def forward_budget(passes: int) -> Iterator[None]:
-    """On this thread, until the block ends: at most ``passes`` forward passes (encodings of cached sentences
-    are free); the next one raises ``OverBudget`` instead of running. The store reads a turn on the
+def forward_budget(passes: int | None = None, *, pieces: int | None = None) -> Iterator[None]:
+    """On this thread, until the block ends: at most ``passes`` forward passes and at most ``pieces`` word
+    pieces run through the model in all (``SentenceEncoder.cost``: each model call counts ``CALL_PIECES``
+    more); the forward pass that would go over raises ``OverBudget`` instead of running. Encodings of cached
+    sentences are free. Budgets nest: a pass spends from every enclosing one. The store reads a turn on the
     caller's path inside one, so a turn that needs more is read by its background worker instead."""
-    previous = getattr(_budget, "left", None)
-    _budget.left = passes
+    frames: list[list[int | None]] = getattr(_budget, "frames", None) or []
+    _budget.frames = [*frames, [passes, pieces]]
     try:
         yield
     finally:
-        _budget.left = previous
+        _budget.frames = frames
 
 
-def _spend_forward() -> None:
-    left = getattr(_budget, "left", None)
-    if left is None:
-        return
-    if left <= 0:
-        raise OverBudget("a turn on the caller's path needs another forward pass of the embedding model")
-    _budget.left = left - 1
+def budgeted() -> bool:
+    """True inside a ``forward_budget`` on this thread."""
+    return bool(getattr(_budget, "frames", None))
+
+
+def _spend_forward(pieces: int) -> None:
+    frames: list[list[int | None]] = getattr(_budget, "frames", None) or []
+    for passes, left in frames:
+        if passes is not None and passes <= 0:
+            raise OverBudget("a turn on the caller's path needs another forward pass of the embedding model")
+        if left is not None and pieces > left:
+            raise OverBudget(f"a turn on the caller's path needs {pieces} more word pieces of the embedding model")
+    for frame in frames:
+        if frame[0] is not None:
+            frame[0] -= 1
+        if frame[1] is not None:
+            frame[1] -= pieces
 
 
 def model_dir() -> Path:
@@ -154,6 +173,7 @@ class SentenceEncoder:
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._tokens: OrderedDict[str, list[int]] = OrderedDict()
+        self._word_pieces: OrderedDict[str, int] = OrderedDict()
 
     def _load(self) -> tuple[Any, Any]:
         if self._loaded is None:
@@ -211,9 +231,10 @@ class SentenceEncoder:
                     self._cache.move_to_end(text)
                     out[i] = cached
         if missing:
-            _spend_forward()
             # Outside the lock: a background forward pass and one on a caller's path run side by side.
             unique = list(dict.fromkeys(texts[i] for i in missing))
+            # Under a budget, what this pass costs is counted before it runs (the tokenization is kept for it).
+            _spend_forward(self._pieces(unique) if budgeted() else 0)
             fresh = dict(zip(unique, self._forward(unique), strict=True))
             for i in missing:
                 out[i] = fresh[texts[i]]
@@ -225,13 +246,15 @@ class SentenceEncoder:
         return out
 
     def cost(self, sentences: Sequence[str]) -> int:
-        """Word pieces, padding included, that ``encode(sentences)`` would run through the model now (0 when
-        every sentence is cached): the size of its one forward pass. The tokenization is kept for that pass."""
+        """The size of the forward pass ``encode(sentences)`` would run now, in word pieces (0 when every
+        sentence is cached): each uncached sentence's pieces (alone, so no padding) plus ``CALL_PIECES`` for
+        its model call. What ``forward_budget(pieces=...)`` counts. The tokenization is kept for that pass."""
         with self._lock:
             unique = [t for t in dict.fromkeys(sentences) if t not in self._cache]
-        if not unique:
-            return 0
-        return sum(len(ids) for ids in self._token_ids(unique))  # each sentence alone: no padding
+        return self._pieces(unique) if unique else 0
+
+    def _pieces(self, unique: list[str]) -> int:
+        return sum(len(ids) + CALL_PIECES for ids in self._token_ids(unique))
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         """Each text's word-piece ids (truncated to ``MAX_TOKENS``), tokenized once per text."""
@@ -252,10 +275,22 @@ class SentenceEncoder:
 
     def pieces_per_word(self, text: str) -> list[int]:
         """How many word pieces the model's vocabulary needs for each word of ``text``: real words take one
-        or two, reversed or encoded text ('drowssap', 'aWdub3Jl') takes many."""
-        tokenizer, _ = self._load()
-        with self._tokenizer_lock:
-            return [len(tokenizer.tokenize(word)) for word in text.split()[:32]]
+        or two, reversed or encoded text ('drowssap', 'aWdub3Jl') takes many. Counts are kept per word (the
+        same words come back in every turn, and the extractor asks about each phrase forwards and backwards)."""
+        words = text.split()[:32]
+        with self._lock:
+            known = {w: self._word_pieces[w] for w in words if w in self._word_pieces}
+        todo = [w for w in dict.fromkeys(words) if w not in known]
+        if todo:
+            tokenizer, _ = self._load()
+            with self._tokenizer_lock:
+                fresh = {w: len(tokenizer.tokenize(w)) for w in todo}
+            known.update(fresh)
+            with self._lock:
+                self._word_pieces.update(fresh)
+                while len(self._word_pieces) > WORDS_CACHE:
+                    self._word_pieces.popitem(last=False)
+        return [known[w] for w in words]
 
     def _pool(self) -> Any:
         """The worker thread that runs this caller's forward passes, with ``threads`` intra-op threads: one

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from memory import taxonomy
-from memory.background import BackgroundWorker, Job
+from memory.background import BackgroundWorker, Job, on_worker_thread
 from memory.db import (
     WRITE,
     autocommit_options,
@@ -105,8 +105,9 @@ RETRY_READS = 5  # delayed retries of a turn whose reading failed (the database 
 WAIT_SAMPLES = 100_000  # write waits kept for write_waits()
 SETTLE_S = 10.0  # how long profile() and read_pending() wait for the user's deferred readings, at most
 # Forward passes of the embedding model a turn may take on the caller's path (observe); a turn needing more
-# (a second pass: resolution by meaning of new phrases, an answer to a taste question) is read off the path.
-INLINE_FORWARDS = 1
+# is read off the path. None: no count of passes, only each inline extractor's budget in word pieces
+# (``inline_tokens``: what all of the turn's passes together may cost), which bounds what they cost.
+INLINE_FORWARDS: int | None = None
 validate_id = normalize_user_id  # the old name, kept for callers
 
 
@@ -156,6 +157,7 @@ class _DeferredRead:
         self.uid = uid
         self.ids = ids
         self.done: Future[list[Change]] = Future()
+        self.after: list[threading.Event] = []  # background jobs of the user's earlier turns, to run first
         self._taken = False
         self._lock = threading.Lock()
 
@@ -177,7 +179,7 @@ class PreferenceMemory:
     process committed but never read (after ``resume_after`` seconds, so turns in flight in live
     processes are left to them). ``inline_forwards``: forward passes of the embedding model one turn may
     take on the caller's path; a turn that needs more is read by the background worker (see ``observe``;
-    None: no limit).
+    None, the default: no count, only each inline extractor's ``inline_tokens`` budget in word pieces).
     """
 
     def __init__(
@@ -241,6 +243,8 @@ class PreferenceMemory:
         self._siblings: dict[str, PreferenceMemory] = {}
         self._siblings_lock = threading.Lock()
         self._deferred: dict[str, list[_DeferredRead]] = {}  # per user, in observe order
+        # Per user: the background extractor jobs queued and not yet done, each one's event set when done.
+        self._queued: dict[str, list[threading.Event]] = {}
         self._deferred_lock = threading.Lock()
         if inline_forwards is not None and (
             isinstance(inline_forwards, bool) or not isinstance(inline_forwards, int) or inline_forwards < 0
@@ -315,6 +319,7 @@ class PreferenceMemory:
                 sibling._worker = BackgroundWorker(sibling._run_job)
                 sibling._resume_timer = None
                 sibling._deferred = {}
+                sibling._queued = {}
                 sibling._deferred_lock = threading.Lock()
                 self._siblings[ns] = sibling
             return sibling
@@ -371,11 +376,18 @@ class PreferenceMemory:
     def _active_rows(conn: Connection, pk: int) -> list[Any]:
         return list(conn.execute(ACTIVE_ROWS, {"pk": pk}))
 
-    def _extract(self, extractors: Sequence[Extractor], context: ExtractionContext) -> list[Decision]:
+    def _extract(
+        self, extractors: Sequence[Extractor], context: ExtractionContext, *, budgeted: bool = False
+    ) -> list[Decision]:
+        """Each extractor's decisions. ``budgeted`` (the caller's path): an extractor with an ``inline_tokens``
+        budget may run at most that many word pieces through the embedding model in all its forward passes;
+        one that would go over raises ``OverBudget`` and the turn is read off the path."""
         decisions: list[Decision] = []
         for extractor in extractors:
             try:
-                decisions += extractor.extract(context)
+                pieces = getattr(extractor, "inline_tokens", None) if budgeted else None
+                with forward_budget(pieces=pieces if isinstance(pieces, int) else None):
+                    decisions += extractor.extract(context)
             except OverBudget as exc:
                 context.extra["defer"] = f"{getattr(extractor, 'name', extractor)}: {exc}"
                 return []
@@ -467,11 +479,14 @@ class PreferenceMemory:
         ``PreferenceMemory`` runs at start. ``observe`` is ``read_turn(commit_turn(...))`` without the
         re-read.
 
-        The inline reading has a budget: one forward pass of the embedding model (``inline_forwards``) of
-        at most ``SentenceExtractor.inline_tokens`` word pieces. A turn that needs more (many sentences, new
-        phrases to compare with the user's preferences by meaning), or one that follows such a turn of the
-        same user still being read, is read whole by the background worker instead, first in its queue,
-        in the user's order, the same way and applied once; nothing of it is stored on the caller's path.
+        The inline reading has a budget: at most ``SentenceExtractor.inline_tokens`` word pieces through
+        the embedding model in all of the turn's forward passes (each model call counted with
+        ``memory.embedding.CALL_PIECES`` more; ``inline_forwards`` can also cap the passes). A turn that
+        needs more (many or long sentences, new phrases to compare with the user's preferences by meaning),
+        or one that follows such a turn of the same user still being read, is read whole by the background
+        worker instead, in the user's order: first in its queue, or, while background extractor jobs for
+        the user's earlier turns are queued, after them. It is read the same way and applied once; nothing
+        of it is stored on the caller's path.
         The return value then has ``deferred=True`` and no ``changes``; ``result.wait()`` returns the
         changes once that reading is done. Either way, read-your-writes holds: ``profile`` (and
         ``read_pending``) first wait, bounded, for the user's deferred readings (running one itself when
@@ -500,15 +515,14 @@ class PreferenceMemory:
         changes: list[Change] = []
         later: _DeferredRead | None = None
         if self._inline:
-            if self._has_deferred(uid):
+            if self._behind(uid):
                 later = self._defer(uid, ids)
             else:
                 try:
                     changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, request_path=True)
                 except _Deferred:
                     later = self._defer(uid, ids)
-        for bit in self._background:
-            self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+        self._queue_background(uid, ids)
         return self._result(changes, ids, later)
 
     def _commit(
@@ -556,7 +570,7 @@ class PreferenceMemory:
         changes: list[Change] = []
         later: _DeferredRead | None = None
         if self._inline:
-            if self._has_deferred(uid):
+            if self._behind(uid):
                 # An earlier turn of this user is still being read off the path: this one goes after it, so
                 # the user's turns are applied in order ('I like jazz' ... 'not jazz any more').
                 later = self._defer(uid, ids)
@@ -571,8 +585,7 @@ class PreferenceMemory:
                     # The turn is committed; only its reading failed. Retry it off the caller's path.
                     log.exception("memory: reading a stored turn failed; it stays pending and is retried")
                     self._retry_read(uid, ids)
-        for bit in self._background:
-            self._worker.submit(Job(self.namespace, uid, tuple(ids), bit))
+        self._queue_background(uid, ids)
         return self._result(changes, ids, later)
 
     def _result(self, changes: list[Change], ids: list[str], later: _DeferredRead | None) -> ObserveResult:
@@ -584,17 +597,50 @@ class PreferenceMemory:
 
     # ------------------------------------------------------------------ deferred inline readings
 
-    def _has_deferred(self, uid: str) -> bool:
+    def _behind(self, uid: str) -> bool:
+        """Whether an earlier turn of the user is still waiting for its deferred reading in this process."""
         with self._deferred_lock:
             return bool(self._deferred.get(uid))
 
+    def _queue_background(self, uid: str, ids: Sequence[str]) -> None:
+        """Queue the background extractors' jobs for a turn, tracked per user until done (``_behind``)."""
+        for bit in self._background:
+            done = threading.Event()
+            with self._deferred_lock:
+                self._queued.setdefault(uid, []).append(done)
+            try:
+                self._worker.submit(functools.partial(self._run_queued, Job(self.namespace, uid, tuple(ids), bit), done))
+            except BaseException:
+                self._job_done(uid, done)
+                raise
+
+    def _run_queued(self, job: Job, done: threading.Event) -> None:
+        try:
+            self._run_job(job)
+        except Exception:
+            log.exception("memory: background job failed (user %r); its turn stays pending for the next resume", job.user_id)
+        finally:
+            self._job_done(job.user_id, done)
+
+    def _job_done(self, uid: str, done: threading.Event) -> None:
+        with self._deferred_lock:
+            queued = self._queued.get(uid, [])
+            if done in queued:
+                queued.remove(done)
+            if not queued:
+                self._queued.pop(uid, None)
+        done.set()
+
     def _defer(self, uid: str, ids: Sequence[str]) -> _DeferredRead:
-        """Queue the turn's inline reading first on the worker (the turn stays flagged PENDING_INLINE in the
-        database until it is read, so another process's ``read_pending`` and ``resume_pending`` see it)."""
+        """Queue the turn's inline reading on the worker (the turn stays flagged PENDING_INLINE in the
+        database until it is read, so another process's ``read_pending`` and ``resume_pending`` see it):
+        first in the queue when nothing of the user's earlier turns is queued for a background extractor,
+        else after those jobs (in order), which it then also waits for wherever it runs."""
         entry = _DeferredRead(uid, tuple(ids))
         with self._deferred_lock:
+            entry.after = list(self._queued.get(uid, ()))
             self._deferred.setdefault(uid, []).append(entry)
-        self._worker.submit(functools.partial(self._read_deferred_up_to, entry), urgent=True)
+        self._worker.submit(functools.partial(self._read_deferred_up_to, entry), urgent=not entry.after)
         return entry
 
     def _read_deferred_up_to(self, entry: _DeferredRead) -> None:
@@ -607,6 +653,12 @@ class PreferenceMemory:
     def _read_deferred(self, entries: Sequence[_DeferredRead], deadline: float | None) -> bool:
         """Run (or wait for whoever runs) each reading, in order; False when ``deadline`` passed first."""
         for entry in entries:
+            for job in entry.after:  # the user's earlier turns' background jobs come first
+                if on_worker_thread():
+                    # Queued before this reading, so the worker has run them already.
+                    continue
+                if not job.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                    return False
             if entry.take():
                 self._run_deferred(entry)
                 continue
@@ -748,13 +800,13 @@ class PreferenceMemory:
         if loaded is None:
             return []
         known_pk, context = loaded
-        if request_path and self.inline_forwards is not None:
+        if request_path:
             context.extra["request_path"] = True
             self._warm(extractors)
             with forward_budget(self.inline_forwards):
-                decisions = self._extract(extractors, context)
+                decisions = self._extract(extractors, context, budgeted=True)
         else:
-            context.extra["request_path"] = request_path
+            context.extra["request_path"] = False
             decisions = self._extract(extractors, context)  # slow part: no lock held
         if request_path and context.extra.get("defer"):
             log.debug("memory: a turn is read off the caller's path: %s", context.extra["defer"])

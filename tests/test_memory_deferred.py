@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from memory import PreferenceMemory
-from memory.embedding import SentenceEncoder, available
-from memory.extractors.base import Decision, ExtractionContext
+from memory.embedding import CALL_PIECES, OverBudget, SentenceEncoder, available, forward_budget
+from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.sentences import INLINE_TOKENS, SentenceExtractor
 from memory.messages import TurnMessage
 
@@ -199,10 +199,112 @@ def test_a_turn_needing_a_second_forward_pass_is_read_off_the_path(tmp_path: Pat
     got: dict[int | None, tuple[bool, set[tuple[str, str]]]] = {}
     for forwards in (1, None):
         url = f"sqlite:///{tmp_path / f'{forwards}.db'}"
-        with PreferenceMemory(url, extractor=[SentenceExtractor()], inline_forwards=forwards) as mem:
+        # No budget in word pieces here: this is the count of passes alone.
+        extractor = SentenceExtractor(inline_tokens=None)
+        with PreferenceMemory(url, extractor=[extractor], inline_forwards=forwards) as mem:
             assert not mem.observe("ann", [{"role": "user", "content": turns[0]}]).deferred
             second = mem.observe("ann", [{"role": "user", "content": turns[1]}])
             got[forwards] = (second.deferred, values(mem, "ann"))
     assert got[1][0] and not got[None][0]  # one pass allowed: read off the path; no limit: inline
     assert got[1][1] == got[None][1]  # and the same preferences either way
     assert {("likes", "foraging for mushrooms"), ("likes", "Street art")} <= got[1][1]
+
+
+def test_the_budget_counts_every_forward_pass_of_a_turn() -> None:
+    encoder = SentenceEncoder()
+    first, second = ["A budgeted sentence about kayaks."], ["Another budgeted sentence, about kites."]
+    cost = encoder.cost(first)
+    assert cost > CALL_PIECES  # its word pieces plus the model call's fixed cost
+    with forward_budget(pieces=cost + encoder.cost(second) - 1):
+        encoder.encode(first)  # fits
+        assert encoder.cost(first) == 0
+        encoder.encode(first)  # cached: free
+        with pytest.raises(OverBudget):
+            encoder.encode(second)  # the two passes together are over
+    with forward_budget(pieces=100), forward_budget(passes=5):  # nested: a pass spends from both
+        encoder.encode(["A third sentence, about kettles."])
+        with forward_budget(pieces=1), pytest.raises(OverBudget):
+            encoder.encode(["A fourth one, about kilns."])
+    encoder.encode(second)  # no budget outside
+
+
+class TwoPasses:
+    """An inline extractor whose reading needs two forward passes of the real model (as resolution by
+    meaning does): the first of the turn's text, the second of a phrase cut from it."""
+
+    name = "two-passes"
+    runs_inline = True
+
+    def __init__(self, encoder: SentenceEncoder, inline_tokens: int | None) -> None:
+        self.encoder = encoder
+        self.inline_tokens = inline_tokens
+        self.read: list[tuple[str, bool]] = []
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        text = context.messages[0].content
+        self.encoder.encode([text])
+        self.encoder.encode([text.split(",")[0]])
+        self.read.append((text, bool(context.extra.get("request_path"))))
+        return [Assert("likes", text.split(",")[0].removeprefix("I love "), "explicit", 0.9, 1.0, 0, self.name)]
+
+
+def test_a_turn_whose_passes_together_are_over_the_budget_is_read_off_the_path(url: str) -> None:
+    encoder = SentenceEncoder()
+    text = "I love building sandcastles, mostly on windy beaches in October"
+    first, second = encoder.cost([text]), encoder.cost([text.split(",")[0]])
+    over = TwoPasses(encoder, inline_tokens=first + second - 1)  # each pass fits alone, not both
+    with PreferenceMemory(url, extractor=[over]) as mem:
+        result = mem.observe("ann", [{"role": "user", "content": text}])
+        assert result.deferred and result.changes == []
+        assert ("likes", "building sandcastles") in values(mem, "ann")
+    assert over.read == [(text, False)]  # read once, whole, off the path (the inline attempt was cut short)
+    within = TwoPasses(SentenceEncoder(), inline_tokens=first + second)
+    with PreferenceMemory("sqlite:///:memory:", extractor=[within]) as mem:
+        result = mem.observe("ann", [{"role": "user", "content": text}])
+        assert not result.deferred and [c.preference.value for c in result.changes] == ["building sandcastles"]
+    assert within.read == [(text, True)]
+
+
+class Recorder:
+    """Records, in order, which extractor read which turn; the inline one asks for turns containing 'later'
+    to be read off the caller's path."""
+
+    def __init__(self, name: str, inline: bool, log: list[str]) -> None:
+        self.name = name
+        self.runs_inline = inline
+        self.log = log
+
+    def extract(self, context: ExtractionContext) -> list[Decision]:
+        text = context.messages[0].content
+        if self.runs_inline and context.extra.get("request_path") and "later" in text:
+            context.extra["defer"] = "test"
+            return []
+        self.log.append(f"{self.name}:{text}")
+        return []
+
+
+def test_a_deferred_reading_comes_after_the_users_earlier_background_jobs(url: str, blocker: Blocker) -> None:
+    log: list[str] = []
+    extractors = [Recorder("inline", True, log), Recorder("background", False, log), blocker]
+    with PreferenceMemory(url, extractor=extractors) as mem:
+        hold_worker(mem, blocker)  # the background jobs of ann's first turn wait behind the blocker
+        assert not mem.observe("ann", [{"role": "user", "content": "first"}]).deferred
+        second = mem.observe("ann", [{"role": "user", "content": "later second"}])
+        assert second.deferred
+        assert not mem.settle("ann", timeout=0.2)  # it may not run before the first turn's background jobs
+        assert [e for e in log if "hello" not in e] == ["inline:first"]
+        blocker.release.set()
+        assert mem.settle("ann", timeout=30)
+        mem.flush()
+    ann = [e for e in log if "hello" not in e]  # ('hello' is the turn that holds the worker)
+    assert ann == ["inline:first", "background:first", "inline:later second", "background:later second"]
+
+
+def test_word_piece_counts_are_the_tokenizers() -> None:
+    encoder = SentenceEncoder()
+    tokenizer, _ = encoder._load()
+    text = "drowssap aWdub3Jl Pratchett jazz jazz 🍕 Олена x" + "y" * 80
+    counted = encoder.pieces_per_word(text)
+    assert counted == [len(tokenizer.tokenize(w)) for w in text.split()]
+    assert encoder.pieces_per_word(text) == counted  # the second time from the per-word cache
+    assert counted[0] > 1 and counted[3] == counted[4] == 1

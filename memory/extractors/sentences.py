@@ -58,9 +58,10 @@ KIND = {
     "style": "style",
 }
 POLARITY = {"likes": 1, "dislikes": -1, "avoid": -1}
-# The inline budget: word pieces of the one forward pass a turn may cost on the caller's
-# path; a bigger turn is read by the store's background worker (see ``SentenceExtractor.inline_tokens``).
-INLINE_TOKENS = 64
+# The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
+# call counted with ``memory.embedding.CALL_PIECES`` more (about 4 ms of the model on this machine); a bigger
+# turn is read by the store's background worker (see ``SentenceExtractor.inline_tokens``).
+INLINE_TOKENS = 32
 # P(hostile) from the instruction guard at which a clause taints its whole message (inline and implicit).
 HOSTILE_THRESHOLD = 0.7
 # Sentences that try to steer the assistant; a clause this close to one of them is never stored.
@@ -111,9 +112,9 @@ class SentenceExtractor(RuleExtractor):
         # False: the store's background worker reads each turn (observe() then only commits it; the
         # preferences appear in the profile a forward pass or two later, or after flush()).
         self.runs_inline = runs_inline
-        # On the caller's path (observe), a turn whose forward pass would run more word pieces than this is
-        # not read there: the store reads the whole turn on its background worker instead, the same way
-        # (None: always read inline).
+        # On the caller's path (observe), a turn whose forward passes would run more word pieces than this
+        # (``SentenceEncoder.cost``) is not read there: the store reads the whole turn on its background worker
+        # instead, the same way (None: always read inline).
         self.inline_tokens = inline_tokens
         self._classifier = classifier
         self._guard = guard
