@@ -138,3 +138,32 @@ def test_desires_of_the_moment_store_nothing(mem: PreferenceMemory, text: str) -
 def test_a_lasting_taste_for_the_same_thing_still_stores(mem: PreferenceMemory) -> None:
     stored = _stored(mem, "Dark chocolate is my favourite treat.")
     assert ("likes", "dark chocolate") in stored, stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If I ever got a dog, I'd want a beagle.",  # a life the speaker does not have
+        "My feet are killing me.",  # the body of the moment
+        "I have no preference, you choose.",  # no taste at all
+        "I always forget my umbrella.",  # a lapse, not a choice
+        "I'm looking for a tent under 200 pounds.",  # asking in the first person
+    ],
+)
+def test_conditionals_lapses_and_first_person_requests_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("If I get the choice, I always take the stairs.", ("likes", "take the stairs")),
+        ("I need a quiet room, I'm a light sleeper.", ("constraint", "quiet room")),
+        ("I always pick the aisle seat.", ("likes", "aisle seat")),
+    ],
+)
+def test_habits_and_needs_of_that_shape_still_store(
+    mem: PreferenceMemory, text: str, wanted: tuple[str, str]
+) -> None:
+    stored = _stored(mem, text)
+    assert wanted in stored, stored

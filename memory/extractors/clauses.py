@@ -77,7 +77,10 @@ _REPORTED = re.compile(
 )
 _HYPOTHETICAL = re.compile(
     r"\bif i (?:were|was|had|became)\b|\bimagine\b|\bsuppose\b|\bpretend\b|\bhypothetically\b|\bwhat if\b"
-    r"|\brole-?play\b|\bin (?:the|this|a) (?:story|game|scenario)\b|\bcharacter\b|\bwould i\b",
+    r"|\brole-?play\b|\bin (?:the|this|a) (?:story|game|scenario)\b|\bcharacter\b|\bwould i\b"
+    # Other conditionals about a life the speaker does not have ('If I ever got a dog', 'Say I hated the beach').
+    r"|\bif (?:i|we) (?:ever|were to|could|won|decided|moved|went|lived)\b|\bin a world where\b"
+    r"|^\s*(?:assuming|let us say|say|supposing)\s+(?:that\s+)?(?:i|we|someone|somebody)\b",
     re.IGNORECASE,
 )
 _PAST = re.compile(r"\bi used to\b|\bwhen i was (?:a |an )?(?:kid|child|young|teen)|\bback then\b", re.I)
@@ -90,6 +93,9 @@ _OPENERS = re.compile(r"^\s*(?:(?:so|and|but|or|ok|okay|well|also|then|oh|right|
 _REQUEST_START = re.compile(
     r"^\s*(?:(?:can|could|would|will) you|please|help|tell|give|show|write|suggest|recommend|find|make|"
     r"explain|list|plan|draft|create)\b"
+    # 'I need help with my CV', 'I'm looking for a laptop', 'I'd like to book a table': asking, in the first person.
+    r"|^\s*i (?:need|would like|want|could use) (?:some )?(?:help|advice|a hand|ideas|to (?:know|book|order|ask|find|"
+    r"check|get|buy|make|see|learn))\b|^\s*i am (?:looking for|after|shopping for|hunting for|trying to find)\b"
     # A wh-word opens a request unless the speaker follows it: 'When I am working, it has to be quiet'.
     r"|^\s*(?:what|how|why|which|where|when)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
@@ -132,6 +138,16 @@ _ONE_OFF_REASON = re.compile(
     r"|\bfor (?:this|that) (?:one|question|answer|reply|task|message|email|post|time)\b|\bfor now\b"
     # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
+    re.IGNORECASE,
+)
+# Not a taste at all: no preference ('I have no preference, you choose', 'I'm easy'), or a lapse rather than a
+# choice ('I always forget my passwords', 'I never know what to cook').
+_NOT_A_TASTE = re.compile(
+    r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
+    r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
+    r"whatever you (?:think|like|want|choose|prefer|suggest)|you (?:choose|decide|pick)\b)"
+    r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"
+    r"lost|mixed up)|mix up|lose|losing)\b",
     re.IGNORECASE,
 )
 # A piece that starts with its verb: its subject is the previous piece's ('... but hates anything with aliens').
@@ -257,7 +273,7 @@ def clauses(message: str) -> list[Clause]:
         someone_else = others
         if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or others:
             continue
-        if _POLITE.search(main):
+        if _POLITE.search(main) or _NOT_A_TASTE.search(main):
             continue
         result.append(
             Clause(

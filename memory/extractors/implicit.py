@@ -36,7 +36,8 @@ _SPEAKER = re.compile(r"\b(?:i|we)\b", re.IGNORECASE)
 _MOMENT = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
     r"in the mood|craving|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|dying for|"
-    r"short on time|in a (?:rush|hurry)|running late|"
+    r"short on time|in a (?:rush|hurry)|running late|killing me|pounding|shattered|knackered|exhausted|starving|"
+    r"hungover|jet-?lagged|"
     r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
     r"migraine|jet ?lag))\b",
     re.IGNORECASE,

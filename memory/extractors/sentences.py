@@ -409,6 +409,8 @@ _TRANSIENT = re.compile(
     r"(?:just )?this once|"
     # A desire of the moment: 'I'm craving chocolate', 'I could murder a cup of tea', 'in the mood for Thai'.
     r"in the mood for|craving|could (?:really )?(?:murder|use|do with|go for)|dying for|fancy (?:a|an|some)|"
+    # A body of the moment: 'My feet are killing me', 'I'm shattered'.
+    r"killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
