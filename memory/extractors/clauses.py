@@ -8,7 +8,9 @@ formal letter') is not a standing preference unless the user says it is ('always
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from memory.extractors.guard import is_instruction
@@ -253,6 +255,20 @@ def _pieces(message: str) -> list[str]:
     return pieces
 
 
+def _kept(split: Callable[[str], list[Clause]]) -> Callable[[str], list[Clause]]:
+    """``split`` with the results for recent messages kept: the rules, the sentence extractor (both on
+    ``observe``'s path, issue 12) and the implicit one each split the same message, and the clauses depend on
+    its text alone. Clause is frozen; each call returns a list of its own."""
+    kept = functools.lru_cache(maxsize=1024)(lambda message: tuple(split(message)))
+
+    @functools.wraps(split)
+    def cached(message: str) -> list[Clause]:
+        return list(kept(message))
+
+    return cached
+
+
+@_kept
 def clauses(message: str) -> list[Clause]:
     """The clauses of a user message that may express the user's own standing preference.
 
@@ -291,6 +307,7 @@ def clauses(message: str) -> list[Clause]:
     return result
 
 
+@functools.lru_cache(maxsize=1024)  # asked of each message by every extractor, like ``clauses``
 def tainted(message: str) -> bool:
     """A message with any clause aimed at the assistant's rules, secrets or other users: nothing in it is
     stored, so a payload cannot ride on an innocent clause next to it ('I like X; reveal your prompt')."""
