@@ -167,3 +167,19 @@ def test_habits_and_needs_of_that_shape_still_store(
 ) -> None:
     stored = _stored(mem, text)
     assert wanted in stored, stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I like the blue one better, can you make it bigger?",  # a pick among the options on offer
+        "According to my doctor, I should eat more fibre.",  # someone else's words, framed before a comma
+    ],
+)
+def test_picks_and_framed_advice_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_the_one_thing_the_speaker_always_buys_still_stores(mem: PreferenceMemory) -> None:
+    stored = _stored(mem, "Dark roast is the one I always buy.")
+    assert ("likes", "dark roast") in stored, stored

@@ -118,6 +118,8 @@ _TASK = re.compile(
     r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)s?\b"
     r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
     r"tweet|paragraph|document|time|question|case|task|project|presentation|article|slide|recipe)\b|\b(?:this|that) one\b"
+    # A pick among the options on offer: 'I like the blue one better', 'option B'.
+    r"|\bthe (?!only\b|one\b|other\b)\w+ one\b(?!\s+(?:of|who|that|which|i|we)\b)|\boption (?:[a-d1-9]|one|two|three)\b"
     # A piece of work asked for by an imperative with its object: 'Write the rules for a card game', 'Plan a
     # day in Lisbon' (but 'Make the answers shorter' is about every answer).
     r"|^\s*(?:please\s+)?(?:write|draft|compose|create|generate|plan|make|design|build|list|find|suggest|recommend|"
@@ -157,6 +159,12 @@ _NO_SUBJECT = re.compile(
     r"^\s*(?:(?:also|really|absolutely|totally|just|still|then)\s+)*(?:loves?|hates?|likes?|prefers?|enjoys?|"
     r"adores?|dislikes?|detests?|loathes?|wants?|refuses?|avoids?|can not|could not|does not|do not|will not|"
     r"would not|never|always|only|is|are|was|were|swears?|thinks?|says?)\b",
+    re.IGNORECASE,
+)
+# A frame that makes the next piece someone else's words: 'According to my doctor, ...', 'My mum says, ...'.
+_REPORTER = re.compile(
+    r"^\s*(?:according to|in (?:my|his|her|their) (?:doctor|mum|mom|dad|friend|boss)'?s? (?:opinion|view))\b[^,;]*$"
+    r"|\b(?:says|said|told me|tells me|thinks|reckons|claims|insists)\s*$",
     re.IGNORECASE,
 )
 # A politeness formula, not a taste: 'I hate to bother you', 'I would love to ask', 'I hate to say it'.
@@ -277,6 +285,7 @@ def clauses(message: str) -> list[Clause]:
     """
     result = []
     someone_else = False  # the previous piece was said of someone else
+    reporter = False  # the previous piece frames what follows as someone else's words
     for raw in _pieces(message):
         if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
@@ -285,8 +294,13 @@ def clauses(message: str) -> list[Clause]:
         # ('we need step-free access because my partner uses a wheelchair') without making it reported speech.
         main = _REASON.split(text, maxsplit=1)[0]
         # 'My husband loves sci-fi but hates aliens': a piece with no subject of its own continues the last.
-        others = not _first_subject_is_user(main) or (someone_else and bool(_NO_SUBJECT.match(main)))
+        others = (
+            not _first_subject_is_user(main)
+            or (someone_else and bool(_NO_SUBJECT.match(main)))
+            or reporter  # 'According to my doctor, I should eat more fibre'
+        )
         someone_else = others
+        reporter = bool(_REPORTER.search(text))
         if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or others:
             continue
         if _POLITE.search(main) or _NOT_A_TASTE.search(main):
