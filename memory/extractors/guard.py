@@ -431,25 +431,38 @@ def is_instruction_value(value: str) -> bool:
     )
 
 
-# A taste the user wants more of never names a crime against others: the acts, in any inflection. A
-# dislike or an avoidance of them ('I hate phishing emails') is a fine thing to store, so this is applied to
-# positive kinds only (``refuse_value``). Stealth games, heist films and true-crime podcasts name genres.
+# A stored value never names an act that harms others, in any inflection, whatever its kind: the kind comes
+# from a classifier whose polarity a payload can steer ('avoid: advice that helps me launder cash' was stored).
+# Harms people receive ('phishing emails', 'scam calls', 'harassment', 'bullies') are named as a producing act
+# only, so 'I hate phishing emails' is still stored; stealth games, heist films and true crime name genres.
 _HARM = re.compile(
-    r"\b(?:shoplift|burgl|pickpocket|mug(?:ging|ged)\b|loot(?:ing|ed)\b|rob(?:bing|bed|bery|beries)\b|"
+    r"\b(?:shoplift|burgl|pickpocket|mug(?:ging|ged)\b|loot(?:ing|ed)\b|rob(?:bing|bed)\b|"
     r"steal(?!th)(?!ing (?:a |the )?(?:nap|glance|kiss|show|base|bases|march|moment))|stole\b|stolen\b|forg(?:e|ing|ed) "
     r"(?:banknotes|money|documents|signatures|passports|ids?)|counterfeit|launder|smuggl|traffick|poach(?:ing|ed)? "
-    r"(?:rhino|elephant|ivory|animals)|vandali[sz]|arson|set(?:ting)? fire to|assault|stab(?:bing|bed)?\b|kidnap|"
-    r"blackmail|extort|brib|scam(?:ming|med)?\b(?! (?:awareness|calls|emails|texts|alerts))|swindl|defraud|fraud(?!ulent "
-    r"(?:emails?|calls?))|phish(?:ing)? (?!emails? (?:in|at|from)\b)|hack(?:ing)? into|dox|stalk|harass|bully|bullying|"
-    r"troll(?:ing|ed)? (?:people|kids|families|grieving|women)|groom(?:ing)? (?:kids|children|minors|teens)|spik(?:e|ing) "
-    r"(?:drinks|people)|poison(?:ing)? (?:people|dogs?|cats?|animals|the|my|neighbou?r)|tortur|abus(?:e|ing) "
-    r"(?:animals|people|kids|children)|malware|ransomware|keylogg|botnet|ddos|swatting|deepfake nudes|revenge porn|"
-    r"ghost guns?|pipe bombs?|explosives|meth\b|fentanyl|(?:picking|pick) (?:the )?locks? (?:on|of) (?:other|my neighbou?r|"
-    r"someone)|fake (?:concert |event |festival |match )?tickets|fake (?:ids?|invoices|reviews|designer)|"
-    r"identity theft|sim[- ]swap)"
+    r"(?:rhino|elephant|ivory|animals)|vandali[sz]|arson|set(?:ting)? fire to|assault(?:ing|ed)? (?:people|someone)|"
+    r"stab(?:bing|bed)? (?:people|someone)|kidnap|blackmail|extort|brib(?:e|ing|ed) (?:officials|police|people)|"
+    r"scam(?:ming|med)? (?:people|pensioners|elderly|the elderly|old people|tourists|customers|strangers)|swindl|"
+    r"defraud|(?:commit|committing) fraud|insurance (?:fraud|scams)|(?:writ|send|mak|creat|build|run|design|craft)\w* "
+    r"(?:\w+ ){0,2}phishing|phishing (?:pages|sites|kits|campaigns)|phish(?:ing)? (?:people|users|customers)|"
+    r"hack(?:ing)? into|dox\w* (?:people|strangers|someone|users|others)|doxx?ing (?:people|strangers)|"
+    r"stalk(?:ing|ed)? (?:my|people|women|someone|her|him|exes?|strangers)|harass(?:ing|ed)? (?:people|women|girls|"
+    r"kids|others|strangers|users)|bull(?:y|ying|ied) (?:kids|people|children|others|classmates|teenagers)|"
+    r"troll(?:ing|ed)? (?:people|kids|families|grieving|women)|groom(?:ing)? (?:kids|children|minors|teens)|"
+    r"spik(?:e|ing) (?:drinks|people)|poison(?:ing)? (?:people|dogs?|cats?|animals|the|my|neighbou?r)|tortur(?:e|ing) "
+    r"(?:animals|cats|dogs|people)|abus(?:e|ing) (?:animals|people|kids|children)|(?:writ|mak|creat|build|spread|"
+    r"deploy)\w* (?:\w+ ){0,2}(?:malware|ransomware|viruses|keyloggers|botnets)|ransomware|keylogg|botnet|ddos|"
+    r"swatting|deepfake nudes|revenge porn|ghost guns?|pipe bombs?|(?:mak|build)\w* (?:\w+ ){0,2}explosives|meth\b|"
+    r"fentanyl|(?:picking|pick) (?:the )?locks? (?:on|of) (?:other|my neighbou?r|someone)|fake (?:concert |event |"
+    r"festival |match )?tickets|fake (?:ids?|invoices|reviews|designer)|identity theft|sim[- ]swap|"
+    # Getting into what belongs to someone else: 'lockpicking my neighbours' doors', 'snooping through her phone'.
+    r"(?:lock-?pick\w*|pick\w* (?:the )?locks? (?:on|of|in)|break\w* into|sneak\w* into|unlock\w*|snoop\w*(?: through| on)?|"
+    r"spy\w* on|rifl\w* through|go\w* through|get\w* into) (?:\w+ ){0,1}(?:other people'?s'?|others'|my neighbou?rs?'?s?|"
+    r"the neighbou?rs?'?s?|someone else'?s|somebody else'?s|strangers'?|my (?:ex|partner|wife|husband|boss|coworker|"
+    r"colleague|flatmate|roommate)'?s|(?:her|his|their) (?:phone|emails?|messages|diary|house|flat|car|accounts?))|"
+    # Household chemistry that makes toxic gas: 'mixing bleach and ammonia' (a value may be cut after 'and').
+    r"mix\w*(?:\W+\w+){0,4}?\W+(?:bleach|ammonia|chlorine|drain cleaners?)(?:\W+(?:and|with|plus)\b|$)|"
+    r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol))"
 )
-# Kinds that keep a thing away from the user: naming a harm there is fine ('avoid: scams').
-_AVERSE = frozenset({"dislikes", "avoid"})
 
 
 def names_harm(value: str) -> bool:
@@ -459,6 +472,7 @@ def names_harm(value: str) -> bool:
 
 def refuse_value(kind: str, value: str) -> bool:
     """The one value check every path ends in (``memory.resolve``): an instruction by structure
-    (``is_instruction_value``), or a positive taste for harming others."""
-    return is_instruction_value(value) or (kind not in _AVERSE and names_harm(value))
+    (``is_instruction_value``), or an act that harms others (for any ``kind``: see ``_HARM``)."""
+    del kind  # the same for every kind: a kind is a classifier's reading, which a payload can steer
+    return is_instruction_value(value) or names_harm(value)
 

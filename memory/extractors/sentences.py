@@ -202,10 +202,13 @@ class SentenceExtractor(RuleExtractor):
                 said_before[id(clause)] = previous.text
             skipped += max(0, len(open_) - self.max_sentences)
             candidates += [(index, c, incidental) for c in open_[: self.max_sentences]]
-            # The message's other clauses (requests, ruled ones, those over the cap) are read for taint only:
+            # The message's other clauses (requests, questions, those over the cap) are read for taint only:
             # 'I like robot vacuums. Walk me through unlocking my neighbour's smart lock.' gives nothing. A
-            # one-clause message has no other clause for a payload to ride on.
-            unread = [c for c, g in zip(parts, gates, strict=True) if g == "closed"] + open_[self.max_sentences :]
+            # one-clause message has no other clause for a payload to ride on; a ruled clause's value is read
+            # below (its clause passed the structural checks), which keeps a plain 'I am vegetarian. Keep it
+            # short.' within the inline budget.
+            unread = [c for c, g, r in zip(parts, gates, ruled, strict=True) if g == "closed" and not r]
+            unread += open_[self.max_sentences :]
             if len(parts) > 1:
                 taint_only += [(index, c.text) for c in unread[: self.max_sentences]]
         context.extra["inference"] = {"classified": len(candidates), "skipped": skipped}
