@@ -145,6 +145,7 @@ def test_a_lasting_taste_for_the_same_thing_still_stores(mem: PreferenceMemory) 
     [
         "If I ever got a dog, I'd want a beagle.",  # a life the speaker does not have
         "My feet are killing me.",  # the body of the moment
+        "I'm stuck in traffic.",  # where the speaker is right now
         "I have no preference, you choose.",  # no taste at all
         "I always forget my umbrella.",  # a lapse, not a choice
         "I'm looking for a tent under 200 pounds.",  # asking in the first person

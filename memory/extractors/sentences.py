@@ -413,7 +413,7 @@ _TRANSIENT = re.compile(
     # A desire of the moment: 'I'm craving chocolate', 'I could murder a cup of tea', 'in the mood for Thai'.
     r"in the mood for|craving|could (?:really )?(?:murder|use|do with|go for)|dying for|fancy (?:a|an|some)|"
     # A body of the moment: 'My feet are killing me', 'I'm shattered'.
-    r"killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|"
+    r"killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|stuck (?:in|at|on)|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
@@ -423,7 +423,7 @@ _TRANSIENT = re.compile(
 # constraint without any of these is a durable fact about the speaker ('I am six foot four', 'We have a
 # septic tank', 'My kitchen is tiny') that restricts nothing by itself: not stored.
 _LIMIT = re.compile(
-    r"\b(?:need|needs|needed|have to|has to|had to|must|only|can not|could not|unable|no|not|never|nothing|none|"
+    r"\b(?:need|needs|needed|have to|has to|had to|must|(?<!\ban )(?<!\bthe )only|can not|could not|unable|no|not|never|nothing|none|"
     r"without|avoid|cut (?:out|down)|stay away|stick to|keep to|keep (?:it|things|everything)|limit|limits|max|"
     r"maximum|at most|under|below|less than|more than|up to|within|rule|strict|strictly|restricted|requires?|"
     r"allergic|allergy|allergies|intolerant|intolerance|sensitive|diet|vegan|vegetarian|pescatarian|halal|"
