@@ -99,6 +99,11 @@ def test_a_fact_with_a_need_is_still_a_constraint(mem: PreferenceMemory) -> None
     assert ("constraint", "firm mattress") in stored, stored
 
 
+def test_a_time_budget_is_still_a_constraint(mem: PreferenceMemory) -> None:
+    values = [v for k, v in _stored(mem, "I get maybe twenty minutes a day for exercise.") if k == "constraint"]
+    assert any("twenty minutes" in v for v in values), values
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -418,8 +418,8 @@ _TRANSIENT = re.compile(
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
 )
-# A constraint limits what suits the speaker: a need, a rule, a limit, a restriction or one of the domains
-# the issue names (diet, allergy, budget, accessibility, schedule). A clause the classifier calls a
+# A constraint limits what suits the speaker: a need, a rule, a limit (of money or time), a restriction or one
+# of the domains the issue names (diet, allergy, budget, accessibility, schedule). A clause the classifier calls a
 # constraint without any of these is a durable fact about the speaker ('I am six foot four', 'We have a
 # septic tank', 'My kitchen is tiny') that restricts nothing by itself: not stored.
 _LIMIT = re.compile(
@@ -429,7 +429,9 @@ _LIMIT = re.compile(
     r"allergic|allergy|allergies|intolerant|intolerance|sensitive|diet|vegan|vegetarian|pescatarian|halal|"
     r"kosher|gluten|coeliac|celiac|diabetic|diabetes|sober|teetotal|pregnant|budget|afford|cheap|price|"
     r"accessible|accessibility|wheelchair|step-free|screen reader|captions?|deaf|blind|colou?r-?blind|"
-    r"hard of hearing|mobility|schedule|shifts?|weekends?|weekdays?|mornings?|evenings?|free)\b|\w-free\b",
+    r"hard of hearing|mobility|schedule|shifts?|weekends?|weekdays?|mornings?|evenings?|free|minutes?|hours?|"
+    # A judgement is no bare fact either ('they are the best pets, way better than any dog').
+    r"best|better than|worse than|worst|favou?rite)\b|\w-free\b",
     re.IGNORECASE,
 )
 # 'Give me X any day', 'X over Y every time': said of every occasion, so not a one-off request.
