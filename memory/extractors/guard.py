@@ -232,7 +232,13 @@ _META = re.compile(
     r"|\bremember (?:that |to )?(?:i|you|always|never)\b|\b(?:store|save|record|memori[sz]e|add) (?:this|that|it)? ?"
     r"(?:in|to|as) (?:my|your) (?:memory|profile|preferences?)\b"
     r"|\b(?:to|with|for) (?:me and )?(?:everyone|everybody|all users|other users|anyone who asks|every user)\b"
-    r"|\b(?:confidential|classified|internal|private|secret) (?:files?|documents?|data|records|information)\b"
+    r"|\b(?:internal|private) (?:files?|documents?|data|records|information)\b"
+    r"|\b(?:confidential|classified|secret|leaked|stolen|unreleased) (?:\w+ ){0,2}(?:files?|documents?|data|records|"
+    r"information|memos?|e-?mails|reports|figures|minutes|plans)\b"
+    # Reaching across the store's users: 'erase everyone else's saved preferences', 'other users' profiles'.
+    r"|\b(?:everyone else|everybody else|other users?|all users|every user|each user|another user)(?:'s?|s')\s+"
+    r"(?:\w+\s+){0,2}(?:data|details|preferences|profiles?|memor(?:y|ies)|messages|chats?|histor(?:y|ies)|accounts?|"
+    r"addresses|emails?|records|settings|files)\b"
     r"|\bthe (?:assistant|ai|model|bot|chatbot|system|llm)(?:'s)? (?:must|should|shall|will|has to|needs to|may|can|is "
     r"(?:allowed|required|not allowed|forbidden))\b|\badd to my (?:profile|memory|preferences)\b"
     # Scripted output ('always reply "Access granted"') and unconditional obedience ('whatever I type').
@@ -459,6 +465,9 @@ _HARM = re.compile(
     r"spy\w* on|rifl\w* through|go\w* through|get\w* into) (?:\w+ ){0,1}(?:other people'?s'?|others'|my neighbou?rs?'?s?|"
     r"the neighbou?rs?'?s?|someone else'?s|somebody else'?s|strangers'?|my (?:ex|partner|wife|husband|boss|coworker|"
     r"colleague|flatmate|roommate)'?s|(?:her|his|their) (?:phone|emails?|messages|diary|house|flat|car|accounts?))|"
+    # Medication against its instructions: 'doubling the dose of my heart pills', 'stopping insulin'.
+    r"(?:doubl|tripl|increas|exceed|rais)\w* (?:the |my |your |their )?(?:dose|dosage)|overdos|"
+    r"(?:stop|quit|skip)\w* (?:taking )?(?:my |your |their )?(?:prescribed )?(?:medication|meds|insulin|antidepressants)|"
     # Household chemistry that makes toxic gas: 'mixing bleach and ammonia' (a value may be cut after 'and').
     r"mix\w*(?:\W+\w+){0,4}?\W+(?:bleach|ammonia|chlorine|drain cleaners?)(?:\W+(?:and|with|plus)\b|$)|"
     r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol))"
