@@ -189,3 +189,8 @@ def test_picks_and_framed_advice_store_nothing(mem: PreferenceMemory, text: str)
 def test_the_one_thing_the_speaker_always_buys_still_stores(mem: PreferenceMemory) -> None:
     stored = _stored(mem, "Dark roast is the one I always buy.")
     assert ("likes", "dark roast") in stored, stored
+
+
+def test_a_taste_naming_one_of_a_kind_still_stores(mem: PreferenceMemory) -> None:
+    values = [v for k, v in _stored(mem, "I love the green one, matcha is my thing.") if k == "likes"]
+    assert any("matcha" in v for v in values), values

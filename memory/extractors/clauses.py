@@ -119,7 +119,8 @@ _TASK = re.compile(
     r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
     r"tweet|paragraph|document|time|question|case|task|project|presentation|article|slide|recipe)\b|\b(?:this|that) one\b"
     # A pick among the options on offer: 'I like the blue one better', 'option B'.
-    r"|\bthe (?!only\b|one\b|other\b)\w+ one\b(?!\s+(?:of|who|that|which|i|we)\b)|\boption (?:[a-d1-9]|one|two|three)\b"
+    r"|\bthe (?!only\b|one\b|other\b)\w+ one\s+(?:better|more|best|please|instead)\b|\boption (?:[a-d1-9]|one|two|three)\b"
+    r"|\b(?:take|have|go with|go for|pick|choose|want) the (?!only\b|one\b|other\b)\w+ one\b"
     # A piece of work asked for by an imperative with its object: 'Write the rules for a card game', 'Plan a
     # day in Lisbon' (but 'Make the answers shorter' is about every answer).
     r"|^\s*(?:please\s+)?(?:write|draft|compose|create|generate|plan|make|design|build|list|find|suggest|recommend|"
