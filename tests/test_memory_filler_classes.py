@@ -194,3 +194,18 @@ def test_the_one_thing_the_speaker_always_buys_still_stores(mem: PreferenceMemor
 def test_a_taste_naming_one_of_a_kind_still_stores(mem: PreferenceMemory) -> None:
     values = [v for k, v in _stored(mem, "I love the green one, matcha is my thing.") if k == "likes"]
     assert any("matcha" in v for v in values), values
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("I am a big fan of jazz", [("likes", "jazz")]),  # was 'big'
+        ("i am a huge fan of Scandinavian crime dramas", [("likes", "Scandinavian crime dramas")]),
+        ("i am a huge tennis fan", [("likes", "tennis")]),  # was 'huge tennis'
+        ("I am a mountains person", [("likes", "mountains")]),
+    ],
+)
+def test_fan_and_person_spans_name_the_thing(text: str, wanted: list[tuple[str, str]]) -> None:
+    from memory.extractors.spans import preference_spans
+
+    assert preference_spans(text, "likes") == wanted

@@ -140,9 +140,11 @@ _WHAT_I = re.compile(
     _I,
 )
 _PERSON_TYPE = re.compile(
-    r"\b(?:i|we)\s+(?:am|are)\s+(?:(?:a|an|such a|a real|a total|a big|a huge|definitely a|more of a|more)\s+)?"
+    r"\b(?:i|we)\s+(?:am|are)\s+(?:(?:a real|a total|a big|a huge|a massive|such a|definitely a|more of a|an|a|more)\s+)?"
     r"(?P<x>[\w' -]+?)[, -]*(?:person|people|kind of (?:person|guy|girl)|type|sort of person|fan|guy|girl|"
-    r"lover|addict|nut|enthusiast|fanatic|buff|geek|nerd|junkie)\b",
+    r"lover|addict|nut|enthusiast|fanatic|buff|geek|nerd|junkie)\b"
+    # 'I am a big fan of jazz' names its thing after 'of' (the cue below), not 'big'.
+    r"(?!\s+(?:of|for)\b)",
     _I,
 )
 _PRONOUN_END = re.compile(r"(?:^|\s)(?:it|them|this|that|these|those|one|ones|you|him|her)$", _I)
