@@ -156,6 +156,10 @@ def has_hidden_text(text: str) -> bool:
 def mixed_script_word(text: str) -> bool:
     """A word mixing Latin with Cyrillic or Greek letters: the signature of a look-alike spoof."""
     for word in re.findall(r"\w+", unicodedata.normalize("NFKC", text)):
+        # Letters from IPA and phonetic blocks imitate Latin ones ('ʇdɯoɹd ɯǝʇsʎs', text set upside down):
+        # two in one word are a disguise whatever else the word holds.
+        if sum("\u0250" <= ch <= "\u02af" or "\u1d00" <= ch <= "\u1d7f" for ch in word) >= 2:
+            return True
         scripts = set()
         for ch in word:
             if ch.isascii() and ch.isalpha():

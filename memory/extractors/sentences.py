@@ -478,6 +478,8 @@ _NOT_AN_ANSWER = re.compile(
     r"^(?:(?:yes|yeah|yep|no|nope|nah|not|never|maybe|perhaps|sure|ok|okay|thanks|thank you|hmm|well|both|neither|"
     # A confirmation of what the assistant said is not a named thing ('Correct, store that.').
     r"correct|right|exactly|indeed|true|agreed|absolutely|definitely|precisely|confirmed|"
+    # A pointer back into the assistant's own words ('The second one', 'Option B') names nothing of the user's.
+    r"the (?:\w+ )?one|option|(?:the )?(?:former|latter)|"
     r"either|none|nothing|anything|everything|all|depends|it|that|this|i|we|you|he|she|they|my|our|hard to say|"
     r"good question|let me|let's|can|could|would|should|do|does|did|is|are|what|why|how|when|where|which|who|"
     r"somewhere|in between|a mix|a bit)\b|"
