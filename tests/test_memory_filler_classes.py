@@ -209,3 +209,22 @@ def test_fan_and_person_spans_name_the_thing(text: str, wanted: list[tuple[str, 
     from memory.extractors.spans import preference_spans
 
     assert preference_spans(text, "likes") == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        # 'just' for emphasis is no story of one occasion ('I just got back from Rome' still is).
+        ("I just can't get into football.", ("dislikes", "football")),
+        ("I just love jazz.", ("likes", "jazz")),
+        # A standing 'do not suggest' names a kind of thing.
+        ("Please don't suggest chain restaurants, I prefer local places.", ("avoid", "chain restaurants")),
+    ],
+)
+def test_emphatic_and_never_suggest_tastes_store(mem: PreferenceMemory, text: str, wanted: tuple[str, str]) -> None:
+    stored = _stored(mem, text)
+    assert wanted in stored, stored
+
+
+def test_a_story_of_one_occasion_still_stores_nothing(mem: PreferenceMemory) -> None:
+    assert _stored(mem, "I just got back from Rome.") == []

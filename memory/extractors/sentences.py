@@ -445,7 +445,10 @@ _VERDICT = re.compile(
 )
 # A story about one occasion ('I just made the best lasagne of my life'), not a habit or a taste.
 _NARRATIVE = re.compile(
-    r"\b(?:i|we)\s+(?:just|finally|recently|already|once)\s+\w+|\b(?:i|we)\s+(?:made|went|got|had|saw|bought|took|"
+    # ('I just love jazz', 'I just can not get into football' are tastes, with 'just' for emphasis.)
+    r"\b(?:i|we)\s+(?:just|finally|recently|already|once)\s+(?!(?:love|like|hate|adore|prefer|enjoy|never|always|"
+    r"only|avoid|(?:can|could|do|will|would) not (?:stand|get into|bear|abide|stomach|handle|do|eat|drink|like|enjoy|"
+    r"see the appeal))\b)\w+|\b(?:i|we)\s+(?:made|went|got|had|saw|bought|took|"
     r"did|came|ate|ran|found|met|finished|watched|visited|played|tried|heard|spent|booked|forgot|lost|won)\b",
     re.IGNORECASE,
 )
@@ -500,7 +503,10 @@ _NEVER_SUGGEST = re.compile(
     r"^(?:please\s+)?(?:do not|never|no more)\s+(?:ever\s+)?(?:recommend|suggest|show|send|give|offer|book|"
     r"include|pick|choose|put)\b(?:\s+me)?\s+(?:anything|any|things|stuff|places|films|books|games|food|dishes)\b"
     # 'Please do not give me news from tabloids': what is never to be offered, whatever it is.
-    r"|^(?:please\s+)?(?:do not|never)\s+(?:ever\s+)?(?:recommend|suggest|give|offer|send)\s+me\s+(?!the\b|this\b|that\b|a\b)",
+    r"|^(?:please\s+)?(?:do not|never)\s+(?:ever\s+)?(?:recommend|suggest|give|offer|send)\s+me\s+(?!the\b|this\b|that\b|a\b)"
+    # 'Please do not suggest chain restaurants': a kind of thing (a plural), not one item.
+    r"|^(?:please\s+)?(?:do not|never)\s+(?:ever\s+)?(?:recommend|suggest)\s+(?!the\b|this\b|that\b|these\b|those\b|a\b|"
+    r"an\b|it\b|them\b|one\b)(?:[\w-]+\s+){0,2}[\w-]+s\b",
     re.IGNORECASE,
 )
 # A disclosure inside a request: 'As someone who can not eat gluten, where should I ...', 'Since I am not a

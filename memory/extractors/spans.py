@@ -191,7 +191,9 @@ _POLARITY = {"likes": 1, "dislikes": -1, "avoids": -1}
 _NEVER_SUGGEST = re.compile(
     r"^(?:please\s+)?(?:do not|never|no more)\s+(?:ever\s+)?(?:recommend|suggest|show|send|give|offer|book|include|"
     r"pick|choose|put)(?:\s+me)?\s+(?:anything|any|things|stuff)\s*(?:with|involving|that (?:has|have|involves?)|"
-    r"featuring|containing)?\s+",
+    r"featuring|containing)?\s+"
+    r"|^(?:please\s+)?(?:do not|never)\s+(?:ever\s+)?(?:recommend|suggest)\s+(?!the\b|this\b|that\b|these\b|those\b|"
+    r"a\b|an\b|it\b|them\b|one\b|me\b)(?=(?:[\w-]+\s+){0,2}[\w-]+s\b)",
     _I,
 )
 
