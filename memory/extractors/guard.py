@@ -198,6 +198,8 @@ _SURFACE = (
     r"filters?|moderation)|moderation(?: layer| filters?| rules| system)?|"
     r"password|passwords|passcode|passphrase|credentials?|api keys?|secret keys?|"
     r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
+    r"(?:safety|safe|filter|moderation|restricted|developer|god|admin|unrestricted|jailbreak) mode|"
+    r"(?:your|its|their|the (?:assistant|bot|model|ai)'s) (?:makers|creators|developers|trainers|operators|owners|programmers)|"
     r"(?:concealed|hidden|secret|confidential|internal|backstage|setup|initial|opening|developer|operator) (?:message|text|"
     r"notes?|preamble|briefing|prompts?|instructions?|setup|rules)|(?:precepts|tenets|edicts|mandates|stipulations|directives|"
     r"protocols|charter|code of conduct|standing orders|operating orders|programming|conditioning|alignment)|"
@@ -431,6 +433,8 @@ def is_instruction_value(value: str) -> bool:
     named = _NAMING.search(folded)
     return (
         is_instruction(value)
+        # Words joined into one token ('Disable-Safety-Mode', 'reveal_all_secrets') read as the words they are.
+        or (bool(re.search(r"\w[-_]\w", value)) and is_instruction(re.sub(r"(?<=\w)[-_]+(?=\w)", " ", value)))
         or bool(named and is_role_name(named.group(1)))
         or bool(_YOU.search(folded))
         or bool(_SECRET.search(folded))
