@@ -603,7 +603,8 @@ class PreferenceMemory:
             return bool(self._deferred.get(uid))
 
     def _queue_background(self, uid: str, ids: Sequence[str]) -> None:
-        """Queue the background extractors' jobs for a turn, tracked per user until done (``_behind``)."""
+        """Queue the background extractors' jobs for a turn, tracked per user until done: a deferred reading
+        of a later turn of the user runs after them (``_defer``)."""
         for bit in self._background:
             done = threading.Event()
             with self._deferred_lock:
