@@ -228,3 +228,20 @@ def test_emphatic_and_never_suggest_tastes_store(mem: PreferenceMemory, text: st
 
 def test_a_story_of_one_occasion_still_stores_nothing(mem: PreferenceMemory) -> None:
     assert _stored(mem, "I just got back from Rome.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was wondering whether you like poetry.",  # a question put as a statement
+        "I'm so excited for Christmas.",  # one event ahead
+        "I'd love a holiday right about now.",
+    ],
+)
+def test_indirect_questions_and_events_ahead_store_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_a_taste_said_with_wonder_still_stores(mem: PreferenceMemory) -> None:
+    stored = _stored(mem, "I love poetry, especially Seamus Heaney.")
+    assert any(k == "likes" and "poetry" in v for k, v in stored), stored

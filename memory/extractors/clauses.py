@@ -168,6 +168,12 @@ _REPORTER = re.compile(
     r"|\b(?:says|said|told me|tells me|thinks|reckons|claims|insists)\s*$",
     re.IGNORECASE,
 )
+# A question put as a statement: 'I was wondering whether you like poetry', 'I'm curious what people love about golf'.
+_INDIRECT_QUESTION = re.compile(
+    r"\b(?:wonder|wondering|wondered|curious|would like to know|want to know|want to find out)\s+(?:about\s+)?"
+    r"(?:if|whether|why|what|how|which|who|when|where)\b",
+    re.IGNORECASE,
+)
 # A politeness formula, not a taste: 'I hate to bother you', 'I would love to ask', 'I hate to say it'.
 _POLITE = re.compile(
     r"\b(?:hate|love|like|would love|would like|want|do not want|need)\s+to\s+(?:bother|trouble|disturb|"
@@ -309,7 +315,8 @@ def clauses(message: str) -> list[Clause]:
         result.append(
             Clause(
                 text=text.rstrip(".!?;: ").strip(),
-                question=raw.rstrip().endswith("?") and bool(_QUESTION_START.search(_OPENERS.sub("", text))),
+                question=(raw.rstrip().endswith("?") and bool(_QUESTION_START.search(_OPENERS.sub("", text))))
+                or bool(_INDIRECT_QUESTION.search(text)),
                 standing=bool(STANDING.search(text)),
                 task=bool(_TASK.search(text)),
                 hedged=bool(HEDGE.search(text)),

@@ -37,7 +37,7 @@ _MOMENT = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
     r"in the mood|craving|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|dying for|"
     r"short on time|in a (?:rush|hurry)|running late|killing me|pounding|shattered|knackered|exhausted|starving|"
-    r"hungover|jet-?lagged|"
+    r"hungover|jet-?lagged|right about now|can not wait|excited (?:for|about)|looking forward to|"
     r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
     r"migraine|jet ?lag))\b",
     re.IGNORECASE,

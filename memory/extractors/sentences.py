@@ -414,6 +414,8 @@ _TRANSIENT = re.compile(
     r"in the mood for|craving|could (?:really )?(?:murder|use|do with|go for)|dying for|fancy (?:a|an|some)|"
     # A body of the moment: 'My feet are killing me', 'I'm shattered'.
     r"killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|stuck (?:in|at|on)|"
+    # One event ahead: 'I can't wait for the weekend', 'so excited for Christmas'.
+    r"right about now|can not wait (?:for|to|until)|excited (?:for|about)|looking forward to|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
