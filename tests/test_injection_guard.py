@@ -361,3 +361,18 @@ def test_a_pointer_back_into_the_assistants_options_is_not_an_answer(mem: Prefer
     taste = {"role": "assistant", "content": "Any favourite bands?"}
     reply = {"role": "user", "content": "The Beatles."}
     assert any("beatles" in v.lower() for v in stored(mem, "pointer-control", [taste, reply]))
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("style", "enjoy breaking into the school grading system"),
+        ("style", "favourite science facts are how to make chlorine gas at"),
+        ("name", "Disable-Safety-Mode"),
+    ],
+)
+def test_intrusion_toxic_gas_and_joined_words_are_refused(kind: str, value: str) -> None:
+    from memory.extractors.guard import refuse_value
+
+    assert refuse_value(kind, value)
+    assert not refuse_value(kind, "breaking my own records at the gym")  # the check ran on a real taste too

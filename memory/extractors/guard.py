@@ -476,6 +476,10 @@ _HARM = re.compile(
     # Medication against its instructions: 'doubling the dose of my heart pills', 'stopping insulin'.
     r"(?:doubl|tripl|increas|exceed|rais)\w* (?:the |my |your |their )?(?:dose|dosage)|overdos|"
     r"(?:stop|quit|skip)\w* (?:taking )?(?:my |your |their )?(?:prescribed )?(?:medication|meds|insulin|antidepressants)|"
+    # Getting into systems that are not one's own, and toxic gas made on purpose.
+    r"break\w* into (?:the |a |an |my (?:school|work|employer)'?s? )?(?:\w+ ){0,2}(?:system|network|database|server|"
+    r"account|accounts|website|computer)s?|(?:mak|produc|brew|creat)\w* (?:\w+ ){0,2}(?:chlorine|mustard|nerve|toxic|"
+    r"poison(?:ous)?) gas|"
     # Household chemistry that makes toxic gas: 'mixing bleach and ammonia' (a value may be cut after 'and').
     r"mix\w*(?:\W+\w+){0,4}?\W+(?:bleach|ammonia|chlorine|drain cleaners?)(?:\W+(?:and|with|plus)\b|$)|"
     r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol))"
