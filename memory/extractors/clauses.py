@@ -40,8 +40,10 @@ _CONTRACTIONS = [
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 
 _SPLIT = re.compile(
-    # A title's full stop ('Call me Dr. Alice Smith') does not end a sentence.
-    r"(?<!\b[DMS][rstx]\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?])\s+|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
+    # A title's full stop ('Call me Dr. Alice Smith') does not end a sentence, nor does an initialism's ('the
+    # U.K. countryside', '9 a.m.') unless a capitalised word follows ('I live in the U.S. I like hiking').
+    r"(?<!\b[DMS][rstx]\.)(?<!\bMrs\.)(?<!\bProf\.)(?<!\b[A-Za-z]\.[A-Za-z]\.)(?<=[.!?])\s+"
+    r"|(?<=\b[A-Za-z]\.[A-Za-z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=(?-i:[A-Z]))|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
     # 'My son is autistic, so we look for quiet places': the consequence is the speaker's own clause.
     r"|,?\s+so\s+(?=(?:i|we|anything|everything)\b)|,\s+(?=(?:and\s+)?we\b)"

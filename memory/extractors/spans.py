@@ -77,8 +77,9 @@ _STYLE_CUES = (
 
 _CONNECTIVE_CUT = re.compile(
     r"\s*(?:\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
-    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|[,.;:!?()]"
-    r"|\s-\s|\s–\s|\s—\s).*$",
+    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|[,;:!?()]"
+    # A full stop cuts, except after a lone letter: an initialism ('the U.K. countryside', 'D.C.') is one name.
+    r"|(?<!\b[a-z])\.|\s-\s|\s–\s|\s—\s).*$",
     _I,
 )
 _LEADING = re.compile(
