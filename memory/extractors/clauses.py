@@ -151,7 +151,8 @@ _ONE_OFF_REASON = re.compile(
 # choice ('I always forget my passwords', 'I never know what to cook').
 _NOT_A_TASTE = re.compile(
     r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
-    r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
+    # 'I don't mind spicy food' tolerates, it neither likes nor avoids (it stored avoid 'mind spicy food').
+    r"i (?:do|would|will) not mind\b|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
     r"whatever you (?:think|like|want|choose|prefer|suggest)|you (?:choose|decide|pick)\b)"
     r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"
     r"lost|mixed up)|mix up|lose|losing)\b",
