@@ -147,12 +147,14 @@ _ONE_OFF_REASON = re.compile(
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
     re.IGNORECASE,
 )
+# Tolerance ('I don't mind spicy food') is neither a like nor an avoid; the extractors that read tastes skip it
+# (it stored avoid 'mind spicy food'), while the style rules still read 'I don't mind long answers'.
+TOLERANCE = re.compile(r"\b(?:i|we) (?:do|would|will) not mind\b", re.IGNORECASE)
 # Not a taste at all: no preference ('I have no preference, you choose', 'I'm easy'), or a lapse rather than a
 # choice ('I always forget my passwords', 'I never know what to cook').
 _NOT_A_TASTE = re.compile(
     r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
-    # 'I don't mind spicy food' tolerates, it neither likes nor avoids (it stored avoid 'mind spicy food').
-    r"i (?:do|would|will) not mind\b|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
+    r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
     r"whatever you (?:think|like|want|choose|prefer|suggest)|you (?:choose|decide|pick)\b)"
     r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"
     r"lost|mixed up)|mix up|lose|losing)\b",

@@ -24,7 +24,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.classifier import SentenceClassifier, shared_classifier
-from memory.extractors.clauses import _REQUEST_START, clauses, tainted
+from memory.extractors.clauses import _REQUEST_START, TOLERANCE, clauses, tainted
 from memory.extractors.guard import is_instruction
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
@@ -107,6 +107,8 @@ class ImplicitExtractor:
                     continue
                 if (_REQUEST_START.search(clause.text) and not _SPEAKER.search(clause.text)) or _MOMENT.search(clause.text):
                     continue  # a request ('give me a recipe for banana bread') or a passing state discloses no habit
+                if TOLERANCE.search(clause.text):
+                    continue  # 'I don't mind spicy food' neither likes nor avoids it
                 if _ruled(clause, active):
                     continue  # the rules already read it (a diet, an allergy, a style): no second reading
                 candidates.append((index, clause.text))

@@ -38,7 +38,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
-from memory.extractors.clauses import Clause, clauses, tainted
+from memory.extractors.clauses import TOLERANCE, Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value
 from memory.extractors.rules import RuleExtractor, _dedupe
@@ -610,6 +610,8 @@ def _gate(clause: Clause) -> str:
     'closed': a question, a one-task request, one-off news."""
     text = clause.text
     if clause.question or len(text.split()) < 2:
+        return "closed"
+    if TOLERANCE.search(text):
         return "closed"
     if _NEVER_SUGGEST.search(text):
         return "open"
