@@ -245,3 +245,16 @@ def test_indirect_questions_and_events_ahead_store_nothing(mem: PreferenceMemory
 def test_a_taste_said_with_wonder_still_stores(mem: PreferenceMemory) -> None:
     stored = _stored(mem, "I love poetry, especially Seamus Heaney.")
     assert any(k == "likes" and "poetry" in v for k, v in stored), stored
+
+
+# Tolerance: 'I don't mind X' is neither a like nor an avoid. Before, 'I don't mind spicy food' stored avoid
+# 'mind spicy food'; the style rules still read 'I don't mind long answers' (tests/test_memory_rules.py).
+@pytest.mark.parametrize("text", ["I don't mind spicy food.", "I wouldn't mind a longer hike.", "I do not mind rain."])
+def test_tolerance_stores_nothing(mem: PreferenceMemory, text: str) -> None:
+    assert _stored(mem, text) == []
+
+
+def test_a_like_beside_a_tolerance_is_still_read(mem: PreferenceMemory) -> None:
+    stored = _stored(mem, "I don't mind spicy food, but I love Thai curries.")
+    assert ("likes", "thai curries") in stored
+    assert not any("mind" in value for _, value in stored)

@@ -147,6 +147,13 @@ _ONE_OFF_REASON = re.compile(
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
     re.IGNORECASE,
 )
+# States of the moment shared by the taste readers (the sentence extractor's gate, the implicit inferrer): a
+# craving or a body of today ('I'm craving chocolate', 'my feet are killing me'), one event ahead ('so excited
+# for Christmas'). They say nothing about the person's standing tastes. Each reader adds its own time words.
+MOMENT_STATES = (
+    r"craving|dying for|killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|"
+    r"right about now|excited (?:for|about)|looking forward to"
+)
 # Tolerance ('I don't mind spicy food') is neither a like nor an avoid; the extractors that read tastes skip it
 # (it stored avoid 'mind spicy food'), while the style rules still read 'I don't mind long answers'.
 TOLERANCE = re.compile(r"\b(?:i|we) (?:do|would|will) not mind\b", re.IGNORECASE)

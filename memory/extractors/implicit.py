@@ -24,7 +24,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.classifier import SentenceClassifier, shared_classifier
-from memory.extractors.clauses import _REQUEST_START, TOLERANCE, clauses, tainted
+from memory.extractors.clauses import _REQUEST_START, MOMENT_STATES, TOLERANCE, clauses, tainted
 from memory.extractors.guard import is_instruction
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
@@ -35,9 +35,8 @@ _SPEAKER = re.compile(r"\b(?:i|we)\b", re.IGNORECASE)
 # 'I am in the mood for a scary movie tonight' says nothing about horror films in general.
 _MOMENT = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
-    r"in the mood|craving|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|dying for|"
-    r"short on time|in a (?:rush|hurry)|running late|killing me|pounding|shattered|knackered|exhausted|starving|"
-    r"hungover|jet-?lagged|right about now|can not wait|excited (?:for|about)|looking forward to|"
+    rf"{MOMENT_STATES}|in the mood|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|"
+    r"short on time|in a (?:rush|hurry)|running late|can not wait|"
     r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
     r"migraine|jet ?lag))\b",
     re.IGNORECASE,

@@ -38,7 +38,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
-from memory.extractors.clauses import TOLERANCE, Clause, clauses, tainted
+from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value
 from memory.extractors.rules import RuleExtractor, _dedupe
@@ -410,12 +410,10 @@ _TRANSIENT = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|month)|"
     r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|for now|"
     r"(?:just )?this once|"
-    # A desire of the moment: 'I'm craving chocolate', 'I could murder a cup of tea', 'in the mood for Thai'.
-    r"in the mood for|craving|could (?:really )?(?:murder|use|do with|go for)|dying for|fancy (?:a|an|some)|"
-    # A body of the moment: 'My feet are killing me', 'I'm shattered'.
-    r"killing me|pounding|shattered|knackered|exhausted|starving|hungover|jet-?lagged|stuck (?:in|at|on)|"
-    # One event ahead: 'I can't wait for the weekend', 'so excited for Christmas'.
-    r"right about now|can not wait (?:for|to|until)|excited (?:for|about)|looking forward to|"
+    # A desire, a body or an event of the moment: 'in the mood for Thai', 'I could murder a cup of tea', 'I'm
+    # stuck in traffic', 'I can't wait for the weekend' (and the shared MOMENT_STATES).
+    rf"{MOMENT_STATES}|in the mood for|could (?:really )?(?:murder|use|do with|go for)|fancy (?:a|an|some)|"
+    r"stuck (?:in|at|on)|can not wait (?:for|to|until)|"
     r"just now|earlier|later today|in a minute|(?:this|that) (?:email|letter|essay|question|answer|reply|message|"
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
