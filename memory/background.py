@@ -7,6 +7,13 @@ next start (``PreferenceMemory.resume_pending``).
 Two priorities: ``urgent`` work (a turn's inline reading that ``observe`` moved off the caller's path, which
 the user's next request may be waiting for) runs before queued background extractor jobs; within one
 priority, first in first out, so one user's turns are read in the order they were observed.
+
+Background work also gives way to the request path (``foreground``): while any caller in the process is
+inside ``observe``/``read_turn``/``commit_turn``/``profile``, a worker waits before it starts its next job
+and before each forward pass of the embedding model, for at most ``YIELD_MAX_S`` at a time (so a steady
+stream of requests slows background work down but never starves it). On a machine with few cores the two
+otherwise share the CPU and the interpreter lock: run back to back, a background reading doubled the p99
+of the ``observe`` calls it overlapped (``benchmarks/observe_cost.py``, with and without ``--isolated``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 log = logging.getLogger("memory")
@@ -27,6 +35,77 @@ def on_worker_thread() -> bool:
     """True on a memory background worker's thread (the embedding model runs its forward passes for it on
     a lane of their own, so they never hold up a caller's)."""
     return bool(getattr(_local, "worker", False))
+
+
+# The longest a background worker waits for the request path at one yield point: at a steady stream of
+# requests, background work still advances a step (a job's start, a sentence's forward pass) this often.
+YIELD_MAX_S = 0.05
+
+
+class Foreground:
+    """How many threads (any but a worker's) are on the request path right now, process-wide, and a place
+    for background work to wait until there are none."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = threading.Condition()
+        self._depth = threading.local()  # this thread's nesting of ``running`` (minus ``waiting``)
+
+    def _add(self, n: int) -> None:
+        with self._idle:
+            self._active += n
+            if not self._active:
+                self._idle.notify_all()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """The block is request-path work: background work waits for it (a worker's own calls never count;
+        nested blocks count once)."""
+        if on_worker_thread():
+            yield
+            return
+        depth = getattr(self._depth, "n", 0)
+        self._depth.n = depth + 1
+        if not depth:
+            self._add(1)
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            if not depth:
+                self._add(-1)
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Inside ``running``: this thread now waits for background work (a deferred reading it needs), so
+        it does not count meanwhile, or the two would each wait for the other until ``YIELD_MAX_S``."""
+        depth = getattr(self._depth, "n", 0)
+        if not depth:
+            yield
+            return
+        self._depth.n = 0
+        self._add(-1)
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            self._add(1)
+
+    def yield_to(self, timeout: float | None = None) -> None:
+        """On a worker thread: wait, at most ``timeout`` seconds (default ``YIELD_MAX_S``), until no thread is
+        on the request path. Anywhere else: return at once."""
+        if not self._active or not on_worker_thread():
+            return
+        with self._idle:
+            self._idle.wait_for(lambda: not self._active, YIELD_MAX_S if timeout is None else timeout)
+
+    @property
+    def active(self) -> int:
+        """Threads on the request path now."""
+        return self._active
+
+
+foreground = Foreground()
 
 
 @dataclass(frozen=True)
@@ -96,6 +175,7 @@ class BackgroundWorker:
             try:
                 if job is None:
                     return
+                foreground.yield_to()
                 if isinstance(job, Job):
                     self._run(job)
                 else:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from memory.background import on_worker_thread
+from memory.background import foreground, on_worker_thread
 
 log = logging.getLogger("memory")
 
@@ -235,6 +235,7 @@ class SentenceEncoder:
             unique = list(dict.fromkeys(texts[i] for i in missing))
             # Under a budget, what this pass costs is counted before it runs (the tokenization is kept for it).
             _spend_forward(self._pieces(unique) if budgeted() else 0)
+            foreground.yield_to()  # a background worker's pass waits for the request path (bounded)
             fresh = dict(zip(unique, self._forward(unique), strict=True))
             for i in missing:
                 out[i] = fresh[texts[i]]

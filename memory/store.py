@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from memory import taxonomy
-from memory.background import BackgroundWorker, Job, on_worker_thread
+from memory.background import BackgroundWorker, Job, foreground, on_worker_thread
 from memory.db import (
     WRITE,
     autocommit_options,
@@ -335,6 +335,7 @@ class PreferenceMemory:
 
         def attempt() -> T:
             nonlocal started
+            foreground.yield_to()  # a background job's write waits for the request path (bounded)
             with self._serial, self._write_engine.begin() as conn:
                 if not started:
                     started = True
@@ -348,6 +349,7 @@ class PreferenceMemory:
         engine = self._autocommit_engine if autocommit else self._engine
 
         def attempt() -> T:
+            foreground.yield_to()
             with self._serial, engine.connect() as conn:
                 return work(conn)
 
@@ -493,15 +495,17 @@ class PreferenceMemory:
         the worker has not started it yet).
         """
         uid = normalize_user_id(user_id)
-        stored, loaded = self._commit(uid, messages, with_context=bool(self._inline))
-        return self._read_committed(uid, stored, loaded)
+        with foreground.running():
+            stored, loaded = self._commit(uid, messages, with_context=bool(self._inline))
+            return self._read_committed(uid, stored, loaded)
 
     def commit_turn(self, user_id: str, messages: Any) -> tuple[str, ...]:
         """Only the durable half of ``observe``: commit the raw messages (flagged as owed a reading) and
         return their ids. A server calls this before it acknowledges an answer, then ``read_turn`` (or
         leaves the reading to ``resume_pending``)."""
         uid = normalize_user_id(user_id)
-        stored, _ = self._commit(uid, messages)
+        with foreground.running():
+            stored, _ = self._commit(uid, messages)
         return tuple(m.id or "" for m in stored)
 
     def read_turn(self, user_id: str, message_ids: Sequence[str]) -> ObserveResult:
@@ -514,15 +518,16 @@ class PreferenceMemory:
         self._check_open()
         changes: list[Change] = []
         later: _DeferredRead | None = None
-        if self._inline:
-            if self._behind(uid):
-                later = self._defer(uid, ids)
-            else:
-                try:
-                    changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, request_path=True)
-                except _Deferred:
+        with foreground.running():
+            if self._inline:
+                if self._behind(uid):
                     later = self._defer(uid, ids)
-        self._queue_background(uid, ids)
+                else:
+                    try:
+                        changes = self._extract_turn(uid, ids, self._inline, PENDING_INLINE, request_path=True)
+                    except _Deferred:
+                        later = self._defer(uid, ids)
+            self._queue_background(uid, ids)
         return self._result(changes, ids, later)
 
     def _commit(
@@ -658,14 +663,16 @@ class PreferenceMemory:
                 if on_worker_thread():
                     # Queued before this reading, so the worker has run them already.
                     continue
-                if not job.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
-                    return False
+                with foreground.waiting():
+                    if not job.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                        return False
             if entry.take():
                 self._run_deferred(entry)
                 continue
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                entry.done.result(left)
+                with foreground.waiting():
+                    entry.done.result(left)
             except TimeoutError:
                 return False
         return True
@@ -1004,10 +1011,11 @@ class PreferenceMemory:
         ``wait``: seconds to wait, at most, for the user's turns whose reading ``observe`` deferred in this
         process (``settle``; 0: do not wait, None: no limit), so that what the previous turn taught shows."""
         uid = validate_id(user_id)
-        if wait is None or wait > 0:
-            self.settle(uid, wait)
-        params = {"ns": self.namespace, "uid": uid}
-        rows = self._read(lambda conn: conn.execute(PROFILE, params).all(), "profile", autocommit=True)
+        with foreground.running():
+            if wait is None or wait > 0:
+                self.settle(uid, wait)
+            params = {"ns": self.namespace, "uid": uid}
+            rows = self._read(lambda conn: conn.execute(PROFILE, params).all(), "profile", autocommit=True)
         budget = self.max_chars if max_chars is None else max_chars
         active = [to_record(r) for r in rows]
         return compile_profile(
