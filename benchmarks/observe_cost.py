@@ -21,11 +21,11 @@ import cProfile
 import os
 import pstats
 import sys
-import threading
 import time
 from typing import Any
 
 from memory import PreferenceMemory
+from memory.eval.scoring import RequestPathClock
 from memory.eval.sets import SETS, load_set
 from memory.extractors import default_extractors
 
@@ -33,23 +33,6 @@ from memory.extractors import default_extractors
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000.0
-
-
-class RequestPathClock:
-    """CPU seconds of the calling thread plus the embedding model's request-path thread (Linux)."""
-
-    def __init__(self) -> None:
-        self.clock: int | None = None
-
-    def __call__(self) -> float:
-        if self.clock is None:
-            lane = next((t for t in threading.enumerate() if t.name.startswith("memory-embed-inline")), None)
-            if lane is None:
-                lane = next((t for t in threading.enumerate() if t.name.startswith("memory-embed")), None)
-            if lane is not None and lane.ident is not None:
-                self.clock = time.pthread_getcpuclockid(lane.ident)
-        other = time.clock_gettime(self.clock) if self.clock is not None else 0.0
-        return time.thread_time() + other
 
 
 def main() -> None:

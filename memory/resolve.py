@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -116,9 +116,17 @@ class PrefState:
 
     @classmethod
     def of(cls, row: Any) -> PrefState:
-        state = cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        state = cls(**{name: getattr(row, name) for name in _STATE_FIELDS})
         state.evidence = list(state.evidence or ())
         return state
+
+    def params(self) -> dict[str, Any]:
+        """The row's columns as insert parameters (``dataclasses.asdict`` deep-copies every value: a fifth of
+        a millisecond per insert on the caller's path)."""
+        return {name: getattr(self, name) for name in _STATE_FIELDS}
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(PrefState))
 
 
 _FAMILY = {"likes": 1, "dislikes": -1, "avoid": -1}
@@ -232,7 +240,7 @@ class Resolver:
             before = to_record(existing)
             existing.status, existing.superseded_by, existing.updated_at = "superseded", row.id, now
             self._save(existing)  # retire the old row first: one active row per slot
-        self.conn.execute(_INSERT_PREF, asdict(row))
+        self.conn.execute(_INSERT_PREF, row.params())
         self.active[slot] = row
         if existing is not None:
             self._event("supersede", row, previous_value=existing.value, evidence=evidence, now=now)

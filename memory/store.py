@@ -827,7 +827,10 @@ class PreferenceMemory:
             return []
 
         def apply(conn: Connection) -> list[Change]:
-            pk = self._user_pk(conn, uid, create=False)
+            # PostgreSQL: lock the user's row (writers of one user queue here). SQLite: the transaction holds
+            # the database's write lock already (BEGIN IMMEDIATE), and a user forgotten since the turn was
+            # read has no messages left for the claim below to find, so the known pk saves a statement.
+            pk = self._user_pk(conn, uid, create=False) if self._postgres else known_pk
             if pk is None:
                 return []
             claimed = conn.execute(

@@ -47,7 +47,8 @@ def _print_report(report: dict) -> None:
     lat = report["observe_latency"]
     print(
         f"\nobserve(): {lat['calls']} calls, wall p50 {lat['wall_ms']['p50']} ms, p99 {lat['wall_ms']['p99']} ms, "
-        f"max {lat['wall_ms']['max']} ms; CPU p50 {lat['cpu_ms']['p50']} ms, p99 {lat['cpu_ms']['p99']} ms"
+        f"max {lat['wall_ms']['max']} ms; CPU p50 {lat['cpu_ms']['p50']} ms, p99 {lat['cpu_ms']['p99']} ms "
+        f"(process); request path p50 {lat['request_cpu_ms']['p50']} ms, p99 {lat['request_cpu_ms']['p99']} ms"
     )
 
 
