@@ -24,7 +24,21 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.classifier import SentenceClassifier, shared_classifier
-from memory.extractors.clauses import _REQUEST_START, MOMENT_STATES, TOLERANCE, clauses, tainted
+from memory.extractors.clauses import (
+    _HYPOTHETICAL,
+    _NOT_A_TASTE,
+    _PAST,
+    _POLITE,
+    _REPORTER,
+    _REQUEST_START,
+    INJECTION,
+    MOMENT_STATES,
+    TOLERANCE,
+    Clause,
+    clauses,
+    expand,
+    tainted,
+)
 from memory.extractors.guard import is_instruction
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
@@ -41,6 +55,104 @@ _MOMENT = re.compile(
     r"migraine|jet ?lag))\b",
     re.IGNORECASE,
 )
+# Polarity. A disclosure implies avoiding a thing only when it says something against it: a bad reaction, a
+# fear, an abstinence, a negation. Someone who needs, uses or relies on X ('I need a coffee', 'I use an
+# iPhone', 'I can't live without my morning coffee') is not avoiding X, however close the topic is to a
+# concept like 'avoid caffeine'. Dependence is said by a closed class of verbs (not by the topic) ...
+_DEPENDS = re.compile(
+    r"\b(?:i|we)\s+(?:(?:really|just|still|always|totally|basically|so)\s+)*(?:need|needs|use|rely on|depend on|"
+    r"swear by|live on|live in|am (?:addicted to|hooked on|reliant on|dependent on)|have (?:a|an|my|our)\b)"
+    r"|\b(?:can|could) not (?:live|do|function|survive|cope|manage|start (?:the|my) day|get through (?:the|a) day|"
+    r"go (?:a|one) day|imagine (?:life|a day)|wake up|work|sleep|travel)\s+(?:\w+\s+){0,3}?without\b",
+    re.IGNORECASE,
+)
+# ... and a negation, an abstinence or a stop turns any reading back towards avoidance ('I do not drink coffee
+# any more, it makes me jittery', 'I gave up flying'); a clause with one is never read as dependence.
+_AGAINST = re.compile(
+    r"\b(?:not|no|never|nothing|none|neither|nor|no longer|any ?more|stopped|quit|gave up|give up|cut (?:out|down)|"
+    r"off|avoid|without)\b",
+    re.IGNORECASE,
+)
+# ... which the model also tells by meaning: a clause nearer to 'I need X' / 'I use X every day' than to the
+# disclosures that imply avoiding X is about wanting X ('I drink coffee every morning', 'always on planes for
+# work and love it'). These frames are filled with each avoid/dislikes concept's value.
+_APPROACH_FRAMES = (
+    "I need {}",
+    "I use {} every day",
+    "I love {}",
+    "I can not live without {}",
+    "I rely on {}",
+    "I have {} all the time",
+)
+_NEGATIVE_KINDS = frozenset({"avoid", "dislikes"})
+# A speakerless clause that is a bare negation or a reply ('not scary for Halloween', 'No emojis in this one')
+# answers or asks for something; it is no narration of the speaker's life.
+_NOT_NARRATION = re.compile(
+    r"^(?:not|no|nothing|yes|yeah|any|anything|something|what|how|is|are|do|does|can|could|would|should)\b", re.IGNORECASE
+)
+# A third party inside a disclosure. clauses() drops a piece that someone else says or is the subject of
+# ('Coffee gives me palpitations, my GP told me to cut it out'; 'My dad was a soldier and war scenes really
+# upset me'), which is right for stated tastes but loses the speaker's own part of a disclosure: that part is
+# read here on its own. Split at commas, 'and' before the speaker, 'so', and after a fronted subordinate clause
+# ('Since my brother died I can't cope with tragic headlines').
+_SUBPIECE = re.compile(
+    r",\s+|\s+and\s+(?=(?:\w+\s+){0,4}?(?:i|me|my|we|us|our)\b|(?:the|his|her|their|he|she|they|it)\s)|\s+so\s+|"
+    r"^(?:since|after|ever since|when|because|as)\s+[^,]{3,60}?\s+(?=(?:i|we)\s)",
+    re.IGNORECASE,
+)
+# The speaker's household or charges, whose needs constrain the speaker's plans ('My puppy eats everything in the
+# garden', 'our toddler naps after lunch', 'my mum can't manage steps'): read for constraints only.
+_HOUSEHOLD = re.compile(
+    r"^\s*(?:my|our)\s+(?:\w+\s+)?(?:puppy|puppies|dog|dogs|cat|cats|kitten|pets?|rabbit|horse|baby|toddler|"
+    r"kids?|children|son|daughter|twins|mum|mom|mother|dad|father|parents|grandma|grandmother|grandad|grandfather|"
+    r"nan|gran|partner|wife|husband)\b",
+    re.IGNORECASE,
+)
+# Reported words stay someone else's, and what clauses() drops for the whole sentence (a hypothetical, a past
+# habit, an injection, politeness, no preference) is not read again part by part.
+_REPORTING = re.compile(r"\b(?:said|says|say|told|tells|thinks|reckons|claims?|according to|asked)\b", re.IGNORECASE)
+
+
+def _sentence_ruled_out(sentence: str) -> bool:
+    text = expand(sentence)
+    return bool(
+        _HYPOTHETICAL.search(text) or _PAST.search(text) or _POLITE.search(text) or _NOT_A_TASTE.search(text)
+        or INJECTION.search(text) or is_instruction(sentence) or _REPORTER.search(text)
+    )
+
+
+def _disclosures(message: str) -> list[tuple[Clause, bool]]:
+    """(clause, constraint_only) for the message's disclosure clauses: those ``clauses()`` keeps, then the
+    speaker's own parts of the sentences it dropped for a third party, and household needs (constraints only)."""
+    kept = clauses(message)
+    out = [(c, False) for c in kept]
+    covered = [c.text.lower() for c in kept]
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", message[:2000])[:16]:
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?") or _sentence_ruled_out(sentence):
+            continue
+        for part in _SUBPIECE.split(expand(sentence)):
+            part = (part or "").strip(" ,.;:!")
+            low = part.lower()
+            if len(part.split()) < 3 or _REPORTING.search(part) or any(low in c or c in low for c in covered):
+                continue
+            own = [c for c in clauses(part) if c.text.lower() not in covered]
+            if own:
+                out += [(c, False) for c in own]
+            elif _HOUSEHOLD.search(part) and not _REQUEST_START.search(part):
+                own = [Clause(part, False, False, False, False, False, False)]
+                out.append((own[0], True))
+            covered += [c.text.lower() for c in own]
+    return out
+
+
+def _wants(text: str, score: float, approach: Any) -> bool:
+    """The clause is about needing or using the thing an avoid/dislikes concept names: said by a dependence
+    verb, or nearer in meaning to the concept's approach probes than to its disclosures; never when the clause
+    negates, stops or avoids something."""
+    if _AGAINST.search(_DEPENDS.sub(" ", text)):
+        return False
+    return bool(_DEPENDS.search(text)) or (approach.size > 0 and float(approach.max()) >= score)
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[str]]]:
@@ -67,6 +179,7 @@ class ImplicitExtractor:
         runs_inline: bool = False,
         max_clauses: int = 16,
         stated_none: float = 0.0,
+        speakerless_threshold: float = 0.6,
         path: Path = CONCEPTS_FILE,
     ) -> None:
         self._classifier = classifier
@@ -75,35 +188,60 @@ class ImplicitExtractor:
         self.runs_inline = runs_inline
         self.max_clauses = max_clauses
         self.stated_none = stated_none
+        self.speakerless_threshold = speakerless_threshold
         self.path = path
         self._lock = threading.Lock()
-        self._index: tuple[Any, list[int], list[tuple[str, str]]] | None = None
+        self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any] | None = None
 
-    def _concepts(self) -> tuple[Any, list[int], list[tuple[str, str]]]:
+    def _concepts(self) -> tuple[Any, list[int], list[tuple[str, str]], Any, Any]:
+        """Example vectors and their concepts, plus the approach probes of the avoid/dislikes concepts
+        (``_APPROACH_FRAMES`` filled with the value) and the concept each probe belongs to."""
         with self._lock:
             if self._index is None:
+                import numpy as np
+
                 concepts = load_concepts(self.path)
                 owners, sentences = [], []
                 for i, (_, _, examples) in enumerate(concepts):
                     owners += [i] * len(examples)
                     sentences += examples
+                probe_owners, probes = [], []
+                for i, (kind, value, _) in enumerate(concepts):
+                    if kind in _NEGATIVE_KINDS:
+                        probe_owners += [i] * len(_APPROACH_FRAMES)
+                        probes += [frame.format(value) for frame in _APPROACH_FRAMES]
                 encoder = (self._classifier or shared_classifier()).encoder
-                self._index = (encoder.encode(sentences), owners, [(k, v) for k, v, _ in concepts])
+                vectors = encoder.encode(sentences + probes)
+                self._index = (
+                    vectors[: len(sentences)],
+                    owners,
+                    [(k, v) for k, v, _ in concepts],
+                    vectors[len(sentences) :],
+                    np.asarray(probe_owners, dtype=int),
+                )
             return self._index
 
     def extract(self, context: ExtractionContext) -> list[Decision]:
         import numpy as np
 
-        from memory.extractors.sentences import _ruled
+        from memory.extractors.sentences import _TASK_VERB, _ruled
 
         active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, str]] = []
+        constraint_only: set[tuple[int, str]] = set()  # a household member's need: constraints only
+        speakerless: set[tuple[int, str]] = set()  # no sign of the speaker: read at ``speakerless_threshold``
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
-            for clause in clauses(message.content):
-                if clause.question or not _PERSON.search(clause.text) or is_instruction(clause.text):
+            for clause, household in _disclosures(message.content):
+                if clause.question or is_instruction(clause.text):
                     continue
+                if not _PERSON.search(clause.text):
+                    # Narration drops its 'I' ('Eight years sober next month', 'Flew to Lisbon and had a panic
+                    # attack on the runway'): read it, but only when it is that and very close to a concept.
+                    if _TASK_VERB.search(clause.text) or _NOT_NARRATION.search(clause.text) or len(clause.text.split()) < 4:
+                        continue
+                    speakerless.add((index, clause.text))
                 if (_REQUEST_START.search(clause.text) and not _SPEAKER.search(clause.text)) or _MOMENT.search(clause.text):
                     continue  # a request ('give me a recipe for banana bread') or a passing state discloses no habit
                 if TOLERANCE.search(clause.text):
@@ -111,10 +249,12 @@ class ImplicitExtractor:
                 if _ruled(clause, active):
                     continue  # the rules already read it (a diet, an allergy, a style): no second reading
                 candidates.append((index, clause.text))
+                if household:
+                    constraint_only.add((index, clause.text))
         candidates = candidates[: self.max_clauses]
         if not candidates:
             return []
-        vectors, owners, concepts = self._concepts()
+        vectors, owners, concepts, probe_vectors, probe_owners = self._concepts()
         classifier = self._classifier or shared_classifier()
         clause_vectors = classifier.encoder.encode([t for _, t in candidates])
         # As inline: a message with a clause the instruction guard reads as hostile gives nothing, so an
@@ -139,15 +279,21 @@ class ImplicitExtractor:
         sims = clause_vectors[np.asarray(keep)] @ vectors.T
         owner = np.asarray(owners)
         found: dict[tuple[str, str], Assert] = {}
-        for (index, _), row in zip(candidates, sims, strict=True):
+        approach = clause_vectors[np.asarray(keep)] @ probe_vectors.T
+        for (index, text), row, near in zip(candidates, sims, approach, strict=True):
             best = int(row.argmax())
             score = float(row[best])
-            if score < self.threshold:
+            if score < (self.speakerless_threshold if (index, text) in speakerless else self.threshold):
                 continue
             # The runner-up concept must be clearly behind (a sentence close to two concepts is ambiguous).
             others = row[owner != owner[best]]
             if others.size and score - float(others.max()) < self.margin:
                 continue
+            kind = concepts[owners[best]][0]
+            if (index, text) in constraint_only and kind != "constraint":
+                continue  # 'my husband loves sci-fi' is his taste; only his needs constrain the speaker
+            if kind in _NEGATIVE_KINDS and _wants(text, score, near[probe_owners == owners[best]]):
+                continue  # 'I need a coffee' is not 'avoid caffeine'
             kind, value = concepts[owners[best]]
             confidence = round(min(0.7, score), 3)
             key = (kind, value)

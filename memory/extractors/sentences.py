@@ -42,7 +42,7 @@ from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses,
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value
 from memory.extractors.rules import RuleExtractor, _dedupe
-from memory.extractors.spans import change_spans, preference_spans, replaces
+from memory.extractors.spans import change_spans, clean_phrase, preference_spans, replaces
 from memory.extractors.style_rules import style_signals
 from memory.records import Preference
 from memory.taxonomy import is_style
@@ -181,7 +181,7 @@ class SentenceExtractor(RuleExtractor):
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
-            parts = _merge_reactions(clauses(message.content))
+            parts = [c for c in map(_without_particles, _merge_reactions(clauses(message.content))) if c is not None]
             asks = "?" in message.content or any(c.question or c.request for c in parts)
             embedded = _embedded_disclosures(message.content) if asks else []
             # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
@@ -258,7 +258,7 @@ class SentenceExtractor(RuleExtractor):
                 continue
             # 'I have switched from coffee to tea', 'I gave up running': the verb says what and which way,
             # whatever the classifier's label (it reads such sentences as news more often than as tastes).
-            changed = change_spans(clause.text)
+            changed = change_spans(clause.text) or _dependence_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
                 continue
             if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
@@ -268,7 +268,7 @@ class SentenceExtractor(RuleExtractor):
                 # A fact about the speaker ('I was born with one kidney') limits nothing by itself.
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
             for label, phrase in spans:
-                if refuse_value(KIND[label], phrase) or self._not_words(phrase):
+                if refuse_value(KIND[label], phrase) or self._not_words(phrase) or _NO_CONTENT.match(phrase):
                     continue
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
@@ -319,12 +319,25 @@ class SentenceExtractor(RuleExtractor):
         answers the assistant's question about the user's tastes names what the user likes."""
         asked = context.previous_assistant or ""
         question = asked[-300:]
-        if not asked.rstrip().endswith("?") or not _TASTE_QUESTION.search(question) or _ONE_OFF.search(question):
+        if not asked.rstrip().endswith("?") or _ONE_OFF.search(question):
+            return []
+        if not (_TASTE_QUESTION.search(question) or _YES_NO_QUESTION.search(question.strip())):
             return []
         out: list[Decision] = []
         for index, message in enumerate(context.messages):
             if message.role != "user" or index in tainted_ or tainted(message.content):
                 continue
+            confirmed = _yes_no_answer(question, message.content)
+            if confirmed is not None:
+                # 'Do you enjoy hiking?' -> 'Yes, a lot.': the question names the taste, the answer its sign.
+                kind, thing = confirmed
+                if not (refuse_value(kind, thing) or self._not_words(thing) or any(thing.lower() in v for v in said)):
+                    vector = self.classifier.encoder.encode([thing])
+                    if self.guard.hostile_vectors(vector)[0] < self.hostile_threshold and float(
+                        (vector @ self._injection_vectors().T).max()
+                    ) < self.injection_similarity:
+                        out.append(Assert(kind, thing, "explicit", 0.6 if kind == "likes" else 0.5, 1.0, index, self.name))
+                break  # a yes or a no answers the question; nothing else in the reply is a bare answer
             first = re.split(r"[.;:!?,]|\s+(?:and|but|though)\s+", message.content.strip(), maxsplit=1)[0]
             first = _ANSWER_TAIL.sub("", first).strip(" '\"")
             words = first.split()
@@ -516,6 +529,101 @@ _EMBEDDED = re.compile(
     r"(?P<x>[^,;:?!.]{3,120})[,;:]",
     re.IGNORECASE,
 )
+
+
+# A yes/no question about a durable taste, as the last sentence of the assistant's message: 'Do you enjoy
+# hiking?', 'Are you into jazz?', 'Are you a coffee person?'. One-off offers ('Do you want me to shorten it?',
+# 'Would you like some tea?') never match: the verbs are tastes, and ``_ONE_OFF`` has already ruled such
+# questions out.
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.!?]\s+)(?:(?:so|and|but|oh|also|then|ok|okay|great|nice)\s*,?\s+)*"
+    r"(?:do you (?:(?:really|usually|generally|normally|still|also|actually|even)\s+)?(?:like|enjoy|love|go in for)"
+    r"|are you (?:(?:really|still|also|actually|much of)\s+)?(?:a (?:big |huge )?fan of|into|keen on|fond of))"
+    r"\s+(?P<x>[^?.!]{2,60})\?\s*$"
+    r"|(?:^|[.!?]\s+)are you an? (?P<y>[\w-]+(?: [\w-]+)?) (?:person|fan|lover)\?\s*$",
+    re.IGNORECASE,
+)
+# What the question asks about must be a thing, not something of this exchange ('Do you like it?', 'Do you like
+# the idea?', 'Do you like it when I share the admin password?') nor a choice between two ('tea or coffee').
+_NOT_A_THING = re.compile(
+    r"^(?:it|this|that|these|those|them|him|her|what|which|how|the (?:idea|sound|look|plan|first|second|last|"
+    r"other|new|one)|my|mine|our|one)\b|\b(?:or|you|your|yours|me|i|when|if|to (?:me|you))\b",
+    re.IGNORECASE,
+)
+_YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|yea|absolutely|definitely|totally|of course|very much|sure do|i do|i really do|"
+    r"i love (?:it|them)|love (?:it|them)|big time|for sure|indeed|hell yes)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    r"^\W*(?:no|nope|nah|not really|not at all|not (?:a|much of a|the biggest) fan|i do not|i really do not|"
+    r"i hate (?:it|them)|hate (?:it|them)|not (?:my thing|for me))\b",
+    re.IGNORECASE,
+)
+_QUESTION_TAIL = re.compile(
+    r"\s+(?:at all|much|very much|so much|a lot|in general|generally|these days|nowadays|then|too|as well|by any "
+    r"chance|yourself)$",
+    re.IGNORECASE,
+)
+
+
+def _yes_no_answer(question: str, reply: str) -> tuple[str, str] | None:
+    """('likes', 'hiking') for 'Do you enjoy hiking?' -> 'Yes, a lot.'; ('dislikes', 'horror films') for
+    'Do you like horror films?' -> 'No, not really.'; None when either side is something else."""
+    m = _YES_NO_QUESTION.search(question.strip())
+    if m is None:
+        return None
+    yes, no = _YES.match(reply), _NO.match(reply)
+    if bool(yes) == bool(no):
+        return None
+    thing = m.group("x") or m.group("y") or ""
+    previous = None
+    while previous != thing:
+        previous, thing = thing, _QUESTION_TAIL.sub("", thing.strip(" ,"))
+    thing = re.sub(r"^to\s+", "", thing)  # 'Do you like to cook?' -> 'cook'
+    if not thing or len(thing.split()) > 5 or _NOT_A_THING.search(thing) or _TRANSIENT.search(thing):
+        return None
+    return ("likes" if yes else "dislikes", thing)
+
+
+# A reply particle opening a clause ('Yes, help me pick one', 'Yeah, so nothing with coconut in it') names
+# nothing: the spans read the clause without it (it stored likes 'Yes'), and a clause of particles alone is dropped.
+_PARTICLES = re.compile(
+    r"^(?:(?:yes|yeah|yep|yup|yea|no|nope|nah|ok|okay|sure|right|exactly|indeed|true|correct|absolutely|"
+    r"definitely|of course|thanks|thank you|cheers|ha|haha|hmm|oh|ah|well|great|cool|fine)(?:[,.!:]+\s*|\s*$))+",
+    re.IGNORECASE,
+)
+
+
+# A phrase of function words alone names nothing ('Yeah, always has' stored likes 'always has').
+_NO_CONTENT = re.compile(
+    r"^(?:(?:always|never|still|ever|usually|has|have|had|do|does|did|is|are|was|were|will|would|can|could|so|too|"
+    r"very|really|just|yes|no|not|it|that|this|one|all|the|a|an)\b\W*)+$",
+    re.IGNORECASE,
+)
+
+
+def _without_particles(clause: Clause) -> Clause | None:
+    text = _PARTICLES.sub("", clause.text)
+    if text == clause.text:
+        return clause
+    return replace(clause, text=text) if text.strip() else None
+
+
+# Dependence is a liking said through a double negative: 'I can't live without my morning coffee' (the classifier
+# reads the negation and said dislikes 'morning coffee'), 'I could not function without my planner'.
+_DEPENDENCE = re.compile(
+    r"\b(?:can|could) not (?:live|do|function|survive|cope|manage|start (?:the|my) day|get through (?:the|a) day|"
+    r"go (?:a|one) (?:day|week)|imagine (?:life|a day)|wake up|work|sleep|travel)\s+(?:\w+\s+){0,3}?without\s+"
+    r"(?P<x>[^,;:!?]{2,80})",
+    re.IGNORECASE,
+)
+
+
+def _dependence_spans(text: str) -> list[tuple[str, str]]:
+    m = _DEPENDENCE.search(text)
+    phrase = clean_phrase(m.group("x"), max_words=6) if m else None
+    return [("likes", phrase)] if phrase else []
 
 
 def _embedded_disclosures(text: str) -> list[Clause]:
