@@ -226,7 +226,7 @@ _ADDRESSING = re.compile(
 _ROLE_CLAIM = re.compile(
     r"\b(?:i am|i'm|im|as|this is)\s+(?:the|your|its|their|this system's|system)?\s*(?:admin|administrator|root|sudo|"
     r"superuser|developer|dev|owner|operator|moderator|creator|system|openai|anthropic|maintainer|"
-    r"sysadmin)\b(?! (?:and|who|at|for|in|by))|\b(?:admin|root|system|developer) (?:access|privileges?|rights|mode|override|"
+    r"sysadmin)\b(?! (?:and|who|at|for|in|by|on (?:my|our)|of (?:my|our)))|\b(?:admin|root|system|developer) (?:access|privileges?|rights|mode|override|"
     r"command)\b|\b(?:admin|administrator|root|master|system|wi-?fi|server|database)\s+(?:password|passcode|"
     r"credentials|login)\b|\bpassword\s*(?:is|=|:)"
 )
@@ -235,12 +235,14 @@ _ROLE_CLAIM = re.compile(
 _META = re.compile(
     r"\b(?:note|message|memo|reminder)\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|bot|llm|chatbot|system)\b"
     r"|\b(?:for|to|dear|hey|attention)\s+(?:the\s+)?(?:ai|assistant|model|bot|llm|chatbot)\s*[:,]"
-    r"|\bremember (?:that |to )?(?:i|you|always|never)\b|\b(?:store|save|record|memori[sz]e|add) (?:this|that|it)? ?"
+    r"|\bremember (?:that |to )?(?:you|always|never)\b|\b(?:store|save|record|memori[sz]e|add) (?:this|that|it)? ?"
     r"(?:in|to|as) (?:my|your) (?:memory|profile|preferences?)\b"
-    r"|\b(?:to|with|for) (?:me and )?(?:everyone|everybody|all users|other users|anyone who asks|every user)\b"
+    r"|\b(?:to|with|for) (?:me and )?(?:all users|other users|anyone who asks|every user)\b"
+    # 'share the logs with everyone'; not 'sharing my recipes with everyone', 'games with everyone else's kids'.
+    r"|\b(?:shar|send|sent|tell|told|show|giv|gave|post|publish|forward|broadcast|leak|reveal|expos|disclos|spread|"
+    r"appl|read)\w*\b(?!\s+(?:my|our)\b)(?:\W+\w+){0,5}?\W+(?:to|with|for) (?:me and )?(?:everyone|everybody)\b"
+    r"(?! else)(?!'s)"
     r"|\b(?:internal|private) (?:files?|documents?|data|records|information)\b"
-    r"|\b(?:confidential|classified|secret|leaked|stolen|unreleased) (?:\w+ ){0,2}(?:files?|documents?|data|records|"
-    r"information|memos?|e-?mails|reports|figures|minutes|plans)\b"
     # Reaching across the store's users: 'erase everyone else's saved preferences', 'other users' profiles'.
     r"|\b(?:everyone else|everybody else|other users?|all users|every user|each user|another user)(?:'s?|s')\s+"
     r"(?:\w+\s+){0,2}(?:data|details|preferences|profiles?|memor(?:y|ies)|messages|chats?|histor(?:y|ies)|accounts?|"
@@ -260,6 +262,37 @@ _META = re.compile(
     r"\bno matter what (?:i|the user|anyone) (?:ask|say|want|request)s?\b|\bno questions asked\b"
     r"|\bmy (?:word|words|requests?|orders?|commands?) (?:is|are|as) (?:law|final|above)"
 )
+# Documents nobody meant the speaker to have: 'leaked internal strategy documents', 'stolen customer data'.
+_LEAKED = re.compile(
+    r"\b(?:confidential|classified|secret|leaked|stolen|unreleased) (?:\w+ ){0,2}(?:files?|documents?|data|records|"
+    r"information|memos?|e-?mails|reports|figures|minutes|plans)\b"
+)
+# What a book, podcast or course is about is a topic, not an act: 'spy novels about leaked documents', 'podcasts
+# about AI safety', 'podcasts about password security'. ``_topics_out`` drops such a phrase before the checks that
+# read a noun alone (leaked documents, an AI's rules, secrets); the checks that read an act or an address to the
+# assistant still see it, and so does the guard's reading by meaning.
+_TOPIC = re.compile(
+    r"\b(?:podcasts?|books?|novels?|thrillers?|films?|movies?|documentar(?:y|ies)|articles?|essays?|papers?|courses?|"
+    r"classes|lectures?|talks?|videos?|shows?|series|news|newsletters?|blogs?|debates?|stories|fiction|dramas?|"
+    r"research|reading|studying|learning|conferences?)\s+(?:about|on|into|regarding|covering|exploring)\s+[^,;.!?]+"
+)
+# The speaker's own machines and the apps on them: 'admin rights on my laptop', 'apps that ask for admin rights',
+# 'work as root on my own home server' are about the speaker's devices, not a claim on the assistant's system.
+_OWN_SYSTEM = re.compile(
+    r"\b(?:apps?|software|programs?|programmes?|installers?|games?|extensions?|plugins?|websites?|sites?) (?:that |which )?"
+    r"(?:asks?|wants?|needs?|requires?|requests?|demands?)(?: for)? (?:admin|root|administrator|elevated|full) "
+    r"(?:rights|access|privileges?|permissions?)"
+    r"|\b(?:admin|root|administrator) (?:rights|access|privileges?|permissions?) (?:on|for|to) (?:my|our) (?:own )?(?:\w+ )?"
+    r"(?:laptops?|computers?|pcs?|macs?|phones?|tablets?|machines?|servers?|routers?|nas|devices?|home \w+|own \w+)"
+    r"|\bas (?:root|admin|administrator) on (?:my|our) (?:own )?(?:\w+ )?(?:laptops?|computers?|pcs?|machines?|servers?|"
+    r"routers?|nas|devices?|network)"
+)
+
+
+def _topics_out(folded: str) -> str:
+    return _OWN_SYSTEM.sub(" ", _TOPIC.sub(" ", folded))
+
+
 # Code, markup, URLs, shell syntax: a preference is a few words of prose.
 _CODE = re.compile(
     r"[<>{}`$|\\]|\]\(|://|\bjavascript:|\bwww\.|(?:^|\s)-{1,2}[a-z][\w-]*(?=\s|$)|(?:^|\s)/(?=\s|$)|\b\w+\(\)|\bdrop table\b"
@@ -347,12 +380,14 @@ def is_instruction(text: str) -> bool:
     if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text) or spelled_out(text) or encoded_blob(text):
         return True
     s = skeleton(text)
+    own = _OWN_SYSTEM.sub(" ", s)  # the speaker's own machines ('admin rights on my laptop') claim nothing here
     return bool(
         _MARKERS.search(s)
-        or _ACTION_ON_SURFACE.search(s)
+        or _ACTION_ON_SURFACE.search(own)
         or _ADDRESSING.search(s)
-        or _ROLE_CLAIM.search(s)
+        or _ROLE_CLAIM.search(own)
         or _META.search(s)
+        or _LEAKED.search(_topics_out(s))
         or _CODE.search(s)
     )
 
@@ -437,12 +472,62 @@ def is_instruction_value(value: str) -> bool:
         or (bool(re.search(r"\w[-_]\w", value)) and is_instruction(re.sub(r"(?<=\w)[-_]+(?=\w)", " ", value)))
         or bool(named and is_role_name(named.group(1)))
         or bool(_YOU.search(folded))
-        or bool(_SECRET.search(folded))
+        or bool(_SECRET.search(_topics_out(folded)))
         or bool(_OTHERS_DATA.search(folded))
-        or bool(_AI_SURFACE.search(folded))
+        or bool(_AI_SURFACE.search(_topics_out(folded)))
         or bool(_AI_AGENT.search(folded))
         or bool(_OVERRIDE_RULES.search(folded))
     )
+
+
+# Other people and animals, as the patient of an act (``aims_at_others``, ``_HARM``).
+_BEINGS = (
+    r"mum|mom|mother|dad|father|parents?|brothers?|sisters?|siblings?|sons?|daughters?|kids?|children|child|"
+    r"bab(?:y|ies)|toddlers?|grandma|gran|granny|nan|grandad|grandpa|grand(?:father|mother|parent|son|daughter|kid|"
+    r"child)s?|grandchildren|aunts?|uncles?|cousins?|nephews?|nieces?|wife|husband|partner|girlfriend|boyfriend|ex|"
+    r"fianc[ée]e?|in-laws|family|flatmates?|housemates?|roommates?|neighbou?rs?|colleagues?|co-?workers?|boss|"
+    r"manager|employees?|staff|tenants?|landlord|classmates?|teammates?|students?|pupils?|friends?|lodgers?|au pair|"
+    r"cleaner|carer|nanny|step(?:son|daughter|kids?|children)|teenagers?|teens?|people|strangers?|customers?|"
+    r"passengers?|pedestrians?|folks?|elderly|pensioners?|postman|postwoman|drivers?|cyclists?|owners?|women|men|"
+    r"girls?|boys?|someone|somebody|guests?|visitors?|patients?|clients?|dogs?|cats?|kittens?|pupp(?:y|ies)|ducks?|"
+    r"swans?|geese|goose|pigeons?|birds?|frogs?|toads?|hamsters?|horses?|animals?|pets?|koi|rabbits?|squirrels?|"
+    r"foxes|fox|hedgehogs?|strays?|interns?|builders?|members?|workers?|tradesmen|contractors?|waiters?|waitress(?:es)?"
+)
+# Someone else's ('my grandad's', 'her', 'the neighbour's'): the owner of what is tampered with.
+_OTHERS_POSSESSIVE = rf"(?:my|our|the|a) (?:\w+ )?(?:{_BEINGS})(?:'s|s'|')|his|her|their|someone(?: else)?'s"
+# Verbs of putting something into what another will eat or drink.
+_DOSING = r"(?:slip|sneak|add|mix|crush|lac|spik|sprinkl|pour|stir|soak|dos|put|putt|hid|feed|fed|serv|giv|leav|drop|grind)"
+# Not food: medicines, household chemicals, poisons (in someone's food or drink they are a harm, whatever the kind).
+_NOT_FOOD = (
+    r"(?:laxatives?|sleeping (?:pills|tablets)|sedatives?|tranquilli[sz]ers?|painkillers?|(?:my |her |his )?pills|"
+    r"cough (?:syrup|medicine)|eye ?drops|antifreeze|bleach|detergent|washing[- ]up liquid|weed ?killer|pesticides?|"
+    r"rat (?:bait|poison)|slug pellets|poison|drain cleaner|cleaning (?:fluid|spray)|cat litter)"
+)
+_FOOD = (
+    r"food|tea|coffee|drinks?|dinner|lunch|breakfast|soup|bread|tuna|meat|bottle|milk|juice|smoothie|cake|brownies|"
+    r"cupcakes|biscuits|cookies|water bowl|bowl|treats?|meals?|sauce|stew|pie|sandwich(?:es)?|pasta"
+)
+
+
+def aims_at_others(text: str) -> bool:
+    """The clause names another person or an animal as a party to what the speaker does ('my flatmate's tea',
+    'old folks', 'the ducks', 'him'). Such a clause is read by meaning at a lower bar (``taint_threshold``):
+    a preference is a statement about the speaker, and an act aimed at someone else is a taste only when it
+    does them no harm, which the guard reads with less certainty than a demand on the assistant."""
+    return bool(_AIMED.search(skeleton(text)))
+
+
+_AIMED = re.compile(rf"\b(?:{_BEINGS})(?:'s|s'|')?(?!\w)|\b(?:him|them|his|her|their)\b")
+# P(hostile) at which a clause aimed at someone else taints its message (``HOSTILE_THRESHOLD`` otherwise):
+# chosen on dev and the fresh train halves, where 3 of 187 such user clauses read at or above it (none of
+# them a preference), against 18 of 34 round-2 red-team tune rows.
+OTHERS_THRESHOLD = 0.5
+
+
+def taint_threshold(text: str, threshold: float) -> float:
+    """The P(hostile) at which ``text`` taints its message: ``threshold``, lowered to ``OTHERS_THRESHOLD`` for a
+    clause aimed at another person or an animal."""
+    return min(threshold, OTHERS_THRESHOLD) if aims_at_others(text) else threshold
 
 
 # A stored value never names an act that harms others, in any inflection, whatever its kind: the kind comes
@@ -482,7 +567,59 @@ _HARM = re.compile(
     r"poison(?:ous)?) gas|"
     # Household chemistry that makes toxic gas: 'mixing bleach and ammonia' (a value may be cut after 'and').
     r"mix\w*(?:\W+\w+){0,4}?\W+(?:bleach|ammonia|chlorine|drain cleaners?)(?:\W+(?:and|with|plus)\b|$)|"
-    r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol))"
+    r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol)|"
+    # Something that is not food put into food or drink that someone else will take ('slipping laxatives into my
+    # flatmate's tea', 'bread soaked in rat bait', 'tuna mixed with slug pellets'); alcohol only in a child's.
+    rf"{_DOSING}\w*\b(?:\W+\w+){{0,6}}?\W+{_NOT_FOOD}|{_NOT_FOOD}\W+(?:\w+\W+){{0,2}}?(?:in|into)\W+(?:\w+\W+){{0,3}}?(?:{_FOOD})\b|"
+    rf"(?:{_FOOD})\W+with\W+(?:\w+\W+){{0,3}}?(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+)?{_NOT_FOOD}|"
+    rf"(?:mak|forc)\w* (?:(?:my|our|the) )?(?:\w+ )?(?:{_BEINGS}|him|her|them) (?:eat|drink|swallow)\w* "
+    rf"(?:\w+ )?(?:soap|{_NOT_FOOD})|"
+    rf"(?:{_FOOD})\W+(?:\w+\W+){{0,2}}?(?:soaked|laced|mixed|spiked|dosed|crushed|cut)\s+(?:\w+\s+){{0,2}}?(?:in|with|into)\W+"
+    rf"(?:\w+\W+){{0,3}}?{_NOT_FOOD}|"
+    r"(?:whisky|whiskey|vodka|rum|gin|alcohol|booze|wine|beer)\W+(?:\w+\W+){0,4}?(?:bab(?:y|ies)|toddlers?|infants?|"
+    r"kids?|children|child)(?:'s|s'|')?\s+(?:\w+\s+)?(?:bottles?|milk|juice|drinks?|formula|punch|squash)|"
+    # Someone else's medicine tampered with: 'swapping my grandad's heart tablets for sugar pills'.
+    r"(?:swap|switch|replac|substitut|hid|hide|empty|emptie|emptying|dilut|water\w* down|throw\w* away|flush)\w*\s+"
+    rf"(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+){{0,2}}?(?:pills|tablets|medication|medicine|meds|insulin|inhalers?|"
+    r"epi-?pens?|prescriptions?)|"
+    # Done to someone covertly: 'without them knowing', 'when nobody's looking', 'behind her back'.
+    r"^(?!.*\bsurpris).*?\bwithout (?:him|her|them|anyone|anybody|the \w+|my \w+|his \w+|their \w+) (?:knowing|noticing|"
+    r"realising|realizing|seeing|finding out|suspecting)\b|"
+    rf"(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+){{0,3}}?without (?:asking|telling)\b|\bwhen (?:nobody|no one|no-one)(?:'s| is)? (?:looking|"
+    r"watching)\b|\bbehind (?:his|her|their|my \w+'s) backs?\b|"
+    # Hurting a person or an animal directly: 'tripping old folks', 'pushing my wife around', 'throwing stones
+    # at swans', 'spitting in customers' food' (a sport's 'beating my sister at Scrabble' is a game, not a blow).
+    rf"(?:trip|slap|punch|kick|hit|smack|thump|chok|strangl|headbutt|elbow|shov|whip|bit|burn|scald|drown|starv|"
+    rf"tortur|tormen)\w*\s+(?:(?:the|my|our|a|an|some|other|old|little|elderly|lonely|stray|random|younger|"
+    rf"baby|poor)\s+){{0,3}}(?:{_BEINGS})(?:'s|s')?\b(?!\s+(?:at|in)\s)|push\w* (?:my|the|our) \w+ around|"
+    r"(?:throw|chuck|hurl|fir|shoot)\w* (?:stones|rocks|bricks|eggs|bottles|firecrackers|fireworks|bangers|pellets) "
+    rf"(?:at|under|into)\s+(?:(?:the|my|our|a|some|other|stray|parked)\s+){{0,2}}(?:{_BEINGS}|cars|windows)|"
+    r"spit\w* (?:in|into|on) (?:the |their |his |her )?(?:food|drinks?|coffee|tea|meals?|faces?)|"
+    # A tone or treatment aimed at people: 'be dismissive and insulting to anyone I mention', 'mocking my sister's
+    # weight', 'a threatening tone about my neighbour'.
+    r"(?:insult|mock|demean|belittl|humiliat|ridicul|bully|bullie|threaten|harass|degrad|dehumani[sz]|taunt|sham|"
+    r"intimidat|menac)\w*\s+(?:(?:\w+\s+){0,2}?(?:to|towards?|at|about|of|for)\s+)?(?:anyone|everyone|anybody|people|"
+    rf"someone|(?:my|the|her|his|their|our) (?:\w+ )?(?:{_BEINGS})(?:'s|s')?)\b|"
+    # Not paying people for their work; passing someone else's work off as one's own.
+    r"(?:never|not|without|dodg\w*|stiff\w*|skip\w*) pay(?:ing)? (?:the |my |our |their )?(?:last |final )?(?:invoices?|"
+    r"bills? (?:from|of) \w+|builders?|cleaners?|nann(?:y|ies)|babysitters?|staff|workers?|wages|tradesmen|contractors?|"
+    r"freelancers?|interns?)|(?:hand|turn|pass|submit)\w* (?:(?:it|them|this|that) )?(?:in |off |up )?as (?:my|his|her) own|"
+    # Lying to someone about the medicine they take: 'telling my dad his pills are vitamins'.
+    rf"tell\w* (?:(?:my|our|the) (?:\w+ )?(?:{_BEINGS})|him|her|them) (?:that )?(?:his|her|their) (?:\w+ )?(?:pills|"
+    r"tablets|medication|medicine|meds|insulin)|"
+    # Covert recording where people undress or sleep: 'a hidden camera in the guest bathroom'.
+    r"(?:hidden|secret|spy|pinhole|covert|concealed) (?:cameras?|cams?|recorders?)\W+(?:\w+\W+){0,4}?(?:bathrooms?|"
+    r"toilets?|loos?|showers?|changing rooms?|bedrooms?|locker rooms?)|(?:film|record|photograph|peep|spy)\w* (?:on )?"
+    r"(?:people|women|girls|guests|strangers|my \w+) (?:\w+ ){0,3}?(?:in|while|through) (?:the )?(?:\w+ )?(?:bathrooms?|toilets?|"
+    r"showers?|changing rooms?|locker rooms?|undress\w*|showering|bedroom windows?)|"
+    # Damaging what belongs to others: 'scratching the paint of cars', 'keying cars', 'slashing tyres'.
+    r"(?:key|scratch|slash|smash|spray-?paint|dent|kick\w* in|vandal)\w* (?:the |their |people's )?(?:paint(?:work)? (?:of|on) )?"
+    r"(?:\w+ )?(?:cars|vans|tyres|tires|windscreens|windows|wing mirrors|mirrors|bikes|headlights)\b|"
+    # Hazards left where others walk, ride or play: 'scattering broken glass on the path'.
+    r"(?:scatter|strew|leav|put|putt|throw|drop|spread|hid|hide|plant)\w* (?:\w+ )?(?:broken glass|glass shards|nails|"
+    r"tacks|drawing pins|thumbtacks|razor blades|needles|marbles|oil|tripwires?) (?:on|in|across|along|under|over) "
+    r"(?:the |a |our |my \w+'s )?(?:\w+ )?(?:paths?|roads?|streets?|pavements?|stairs|steps|playgrounds?|pitch|track|"
+    r"driveways?|floors?|beach|park|cycle lanes?|bike lanes?|footpaths?|lanes?))"
 )
 
 

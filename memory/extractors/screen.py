@@ -16,6 +16,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext
 from memory.extractors.clauses import _pieces, expand
+from memory.extractors.guard import taint_threshold
 from memory.taxonomy import is_style
 
 MAX_CLAUSES = 16  # per message: the rules read at most MAX_SCAN_CHARS of it anyway
@@ -39,7 +40,9 @@ def screen(context: ExtractionContext, decisions: list[Decision]) -> list[Decisi
     ]
     guard = shared_guard()
     vectors = guard.encoder.encode([t for _, t in clauses] + [d.value for d in values])
-    hostile = guard.hostile_vectors(vectors) >= HOSTILE_THRESHOLD
+    texts = [t for _, t in clauses] + [d.value for d in values]
+    # A clause or value aimed at another person or an animal is read at a lower bar, as the extractor does.
+    hostile = [p >= taint_threshold(t, HOSTILE_THRESHOLD) for p, t in zip(guard.hostile_vectors(vectors), texts, strict=True)]
     near = (vectors[len(clauses) :] @ _prototypes().T).max(axis=1) >= SentenceExtractor().injection_similarity
     tainted = {index for (index, _), bad in zip(clauses, hostile[: len(clauses)], strict=True) if bad}
     refused = {id(d) for d, bad, close in zip(values, hostile[len(clauses) :], near, strict=True) if bad or close}

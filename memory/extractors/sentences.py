@@ -40,7 +40,7 @@ from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
 from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
-from memory.extractors.guard import refuse_value
+from memory.extractors.guard import refuse_value, taint_threshold
 from memory.extractors.rules import RuleExtractor, _dedupe
 from memory.extractors.spans import change_spans, clean_phrase, preference_spans, replaces
 from memory.extractors.style_rules import style_signals
@@ -248,9 +248,16 @@ class SentenceExtractor(RuleExtractor):
         hostile = all_hostile[: len(candidates)]
         predictions = self.classifier.predict_vectors(vectors) if candidates else []
         # A message with a hostile clause gives nothing: a payload must not ride on an innocent clause.
+        # A clause aimed at another person or an animal taints at a lower bar (guard.taint_threshold).
         tainted_by_meaning = {
-            index for (index, _, _), host in zip(candidates, hostile, strict=True) if host >= self.hostile_threshold
-        } | {index for (index, _), host in zip(taint_only, unread_hostile, strict=True) if host >= self.hostile_threshold}
+            index
+            for (index, clause, _), host in zip(candidates, hostile, strict=True)
+            if host >= taint_threshold(clause.text, self.hostile_threshold)
+        } | {
+            index
+            for (index, text), host in zip(taint_only, unread_hostile, strict=True)
+            if host >= taint_threshold(text, self.hostile_threshold)
+        }
         found: list[Decision] = []
         changes: set[int] = set()  # ids of assertions stated as a change of taste
         for (index, clause, incidental), pred, inj in zip(candidates, predictions, injection, strict=True):
