@@ -74,6 +74,8 @@ def test_dependence_is_a_liking_of_the_thing(mem: PreferenceMemory) -> None:
         ("Coffee gives me the shakes and a racing heart.", "coff"),
         ("I don't drink coffee any more, it makes me jittery.", "coff"),
         ("Phone calls give me real anxiety.", "phone"),
+        # A condition with a bad outcome is against the thing ('have a' is no dependence).
+        ("If I have a coffee after lunch I'm awake until 3am.", "coff"),
     ],
 )
 def test_a_disclosure_against_the_thing_still_implies_avoiding_it(mem: PreferenceMemory, text: str, thing: str) -> None:
@@ -152,8 +154,12 @@ def test_a_yes_to_a_one_off_question_stores_nothing(mem: PreferenceMemory, quest
         ("A: Then a replacement gas hob would suit you.", "Yes, help me pick one."),
         ("A: An estate car makes sense then.", "Yeah, always has."),
         ("A: Then definitely no peanuts.", "Yeah, so nothing with peanuts in it."),
+        # A pronoun and its verb name nothing either.
+        ("A: I'll keep things short from now on.", "Thank you, that helps every time."),
+        ("A: Some of these films have gory scenes.", "Gory scenes upset me, I turn them off."),
     ],
 )
 def test_a_reply_particle_is_never_a_stored_value(mem: PreferenceMemory, turns: tuple[str, ...]) -> None:
     stored = _stored(mem, *turns)
-    assert not any(v.strip(" .,!") in {"yes", "yeah", "always has", "no"} for _, v in stored), stored
+    junk = {"yes", "yeah", "always has", "no", "that helps", "turn them off", "help me pick one"}
+    assert not any(v.strip(" .,!") in junk for _, v in stored), stored

@@ -61,16 +61,17 @@ _MOMENT = re.compile(
 # concept like 'avoid caffeine'. Dependence is said by a closed class of verbs (not by the topic) ...
 _DEPENDS = re.compile(
     r"\b(?:i|we)\s+(?:(?:really|just|still|always|totally|basically|so)\s+)*(?:need|needs|use|rely on|depend on|"
-    r"swear by|live on|live in|am (?:addicted to|hooked on|reliant on|dependent on)|have (?:a|an|my|our)\b)"
+    r"swear by|live on|live in|am (?:addicted to|hooked on|reliant on|dependent on))\b"
     r"|\b(?:can|could) not (?:live|do|function|survive|cope|manage|start (?:the|my) day|get through (?:the|a) day|"
     r"go (?:a|one) day|imagine (?:life|a day)|wake up|work|sleep|travel)\s+(?:\w+\s+){0,3}?without\b",
     re.IGNORECASE,
 )
-# ... and a negation, an abstinence or a stop turns any reading back towards avoidance ('I do not drink coffee
-# any more, it makes me jittery', 'I gave up flying'); a clause with one is never read as dependence.
+# ... and a negation, an abstinence, a stop or a condition turns any reading back towards avoidance ('I do not
+# drink coffee any more, it makes me jittery', 'I gave up flying', 'If I have a coffee after 2pm I'm staring at
+# the ceiling till 4'); a clause with one is never read as dependence.
 _AGAINST = re.compile(
     r"\b(?:not|no|never|nothing|none|neither|nor|no longer|any ?more|stopped|quit|gave up|give up|cut (?:out|down)|"
-    r"off|avoid|without)\b",
+    r"off|avoid|without|if|whenever|every time|each time)\b",
     re.IGNORECASE,
 )
 # ... which the model also tells by meaning: a clause nearer to 'I need X' / 'I use X every day' than to the

@@ -181,7 +181,7 @@ class SentenceExtractor(RuleExtractor):
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
-            parts = [c for c in map(_without_particles, _merge_reactions(clauses(message.content))) if c is not None]
+            parts = _merge_reactions(clauses(message.content))
             asks = "?" in message.content or any(c.question or c.request for c in parts)
             embedded = _embedded_disclosures(message.content) if asks else []
             # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
@@ -265,12 +265,17 @@ class SentenceExtractor(RuleExtractor):
                 continue
             # 'I have switched from coffee to tea', 'I gave up running': the verb says what and which way,
             # whatever the classifier's label (it reads such sentences as news more often than as tastes).
+            # The words after a reply particle are what the clause says ('Yes, help me pick one' is a request);
+            # the classifier still reads the whole clause, as it was trained to.
+            bare = _without_particles(clause)
+            if bare is None or (bare is not clause and _gate(bare) == "closed"):
+                continue
             changed = change_spans(clause.text) or _dependence_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
                 continue
             if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
                 continue
-            spans = changed or preference_spans(clause.text, pred.label, before=said_before.get(id(clause), ""))
+            spans = changed or preference_spans(bare.text, pred.label, before=said_before.get(id(clause), ""))
             if not changed and pred.none >= self.fact_none and not _LIMIT.search(clause.text):
                 # A fact about the speaker ('I was born with one kidney') limits nothing by itself.
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
@@ -594,7 +599,8 @@ def _yes_no_answer(question: str, reply: str) -> tuple[str, str] | None:
 
 
 # A reply particle opening a clause ('Yes, help me pick one', 'Yeah, so nothing with coconut in it') names
-# nothing: the spans read the clause without it (it stored likes 'Yes'), and a clause of particles alone is dropped.
+# nothing: the spans read the clause without it (it stored likes 'Yes'), a clause of particles alone is dropped
+# and so is one whose words after the particle the gate closes.
 _PARTICLES = re.compile(
     r"^(?:(?:yes|yeah|yep|yup|yea|no|nope|nah|ok|okay|sure|right|exactly|indeed|true|correct|absolutely|"
     r"definitely|of course|thanks|thank you|cheers|ha|haha|hmm|oh|ah|well|great|cool|fine)(?:[,.!:]+\s*|\s*$))+",
@@ -602,10 +608,14 @@ _PARTICLES = re.compile(
 )
 
 
-# A phrase of function words alone names nothing ('Yeah, always has' stored likes 'always has').
+# A phrase of function words alone names nothing ('Yeah, always has' stored likes 'always has'), nor does a verb
+# whose only object is a pronoun ('I turn them off' stored dislikes 'turn them off') or a pronoun and its verb
+# ('that helps').
 _NO_CONTENT = re.compile(
     r"^(?:(?:always|never|still|ever|usually|has|have|had|do|does|did|is|are|was|were|will|would|can|could|so|too|"
-    r"very|really|just|yes|no|not|it|that|this|one|all|the|a|an)\b\W*)+$",
+    r"very|really|just|yes|no|not|it|that|this|one|all|the|a|an)\b\W*)+$"
+    r"|^(?:[\w-]+\s+)?(?:it|them|this|that|these|those|him|her)(?:\s+(?:off|on|up|down|out|in|away|back|again|"
+    r"any ?more))?$|^(?:it|that|this|these|those|they|he|she)\s+[\w-]+(?:\s+(?:it|them|me|us))?$",
     re.IGNORECASE,
 )
 
