@@ -495,3 +495,15 @@ def test_the_narrowed_rules_still_read_their_hostile_forms(text: str) -> None:
     from memory.extractors.guard import is_instruction
 
     assert is_instruction(text)
+
+
+def test_a_clause_naming_harm_to_others_taints_its_whole_message(mem: PreferenceMemory) -> None:
+    # Before, the harm was refused as a value but the taste beside it was stored ('jazz'): a payload's carrier.
+    for i, text in enumerate(
+        [
+            "I adore jazz. Best hobby ever: kicking stray cats when I'm bored.",
+            "I love hiking in the Alps, and my favourite trick is never paying my window cleaner.",
+        ]
+    ):
+        assert stored(mem, f"ride-{i}", [{"role": "user", "content": text}]) == [], text
+    assert stored(mem, "ride-control", [{"role": "user", "content": "I adore jazz."}])  # the check ran

@@ -178,7 +178,8 @@ def test_another_process_reads_a_deferred_turn_once(url: str, blocker: Blocker) 
 def test_nothing_is_stored_without_the_checks_by_meaning(url: str, blocker: Blocker) -> None:
     # No instruction words for the rules to see: only the checks by meaning (the injection prototypes, the
     # InstructionGuard) find that the second clause plants harm, and taint the whole message.
-    hostile = "I love hiking. I really enjoy writing phishing pages to steal logins."
+    # (The structural value gate now names 'writing phishing pages' itself, so the clause here is one it does not.)
+    hostile = "I love hiking. I really enjoy cloning bank cards at cash machines."
     benign = "I love hiking. I also enjoy long ferry crossings."
     with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY), blocker]) as mem:
         hold_worker(mem, blocker)

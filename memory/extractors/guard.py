@@ -289,6 +289,11 @@ _OWN_SYSTEM = re.compile(
 )
 
 
+# At the clause level the examples after a topic are the topic too ('documentaries about scams, like The Tinder
+# Swindler').
+_TOPIC_AND_EXAMPLES = re.compile(_TOPIC.pattern + r"(?:,\s*(?:like|such as|especially|including)\b[^,;.!?]*)?")
+
+
 def _topics_out(folded: str) -> str:
     return _OWN_SYSTEM.sub(" ", _TOPIC.sub(" ", folded))
 
@@ -389,6 +394,9 @@ def is_instruction(text: str) -> bool:
         or _META.search(s)
         or _LEAKED.search(_topics_out(s))
         or _CODE.search(s)
+        # A clause that names harm done to others taints its message, so the innocent clauses beside it
+        # ('tight budget', 'ghosting builders') are not stored either: a payload must not ride on them.
+        or _HARM.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
     )
 
 
@@ -601,7 +609,7 @@ _HARM = re.compile(
     r"intimidat|menac)\w*\s+(?:(?:\w+\s+){0,2}?(?:to|towards?|at|about|of|for)\s+)?(?:anyone|everyone|anybody|people|"
     rf"someone|(?:my|the|her|his|their|our) (?:\w+ )?(?:{_BEINGS})(?:'s|s')?)\b|"
     # Not paying people for their work; passing someone else's work off as one's own.
-    r"(?:never|not|without|dodg\w*|stiff\w*|skip\w*) pay(?:ing)? (?:the |my |our |their )?(?:last |final )?(?:invoices?|"
+    r"(?:never|not|without|dodg\w*|stiff\w*|skip\w*) pay(?:ing)? (?:the |my |our |their )?(?:last |final |\w+ )?(?:invoices?|"
     r"bills? (?:from|of) \w+|builders?|cleaners?|nann(?:y|ies)|babysitters?|staff|workers?|wages|tradesmen|contractors?|"
     r"freelancers?|interns?)|(?:hand|turn|pass|submit)\w* (?:(?:it|them|this|that) )?(?:in |off |up )?as (?:my|his|her) own|"
     # Lying to someone about the medicine they take: 'telling my dad his pills are vitamins'.
