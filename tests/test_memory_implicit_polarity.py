@@ -163,3 +163,18 @@ def test_a_reply_particle_is_never_a_stored_value(mem: PreferenceMemory, turns: 
     stored = _stored(mem, *turns)
     junk = {"yes", "yeah", "always has", "no", "that helps", "turn them off", "help me pick one"}
     assert not any(v.strip(" .,!") in junk for _, v in stored), stored
+
+
+def test_a_standing_half_after_a_one_off_half_is_read(mem: PreferenceMemory) -> None:
+    # 'last year' closes the gate for the whole clause; the speaker's present-tense half is a taste of its own.
+    stored = _stored(mem, "I had a baby last year and I only read short stories now.")
+    assert any(k == "likes" and "short stories" in v for k, v in stored), stored
+    # ... but a half told in the past stays part of the story.
+    assert _stored(mem, "I went to Rome last month and I loved the food.") == []
+
+
+def test_a_past_form_of_a_taste_verb_is_not_cut_inside_the_word() -> None:
+    from memory.extractors.spans import preference_spans
+
+    assert preference_spans("I hated the crowds at concerts", "dislikes") == [("dislikes", "crowds at concerts")]
+    assert preference_spans("I really enjoyed long hikes", "likes") == [("likes", "long hikes")]

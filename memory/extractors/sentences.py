@@ -187,6 +187,11 @@ class SentenceExtractor(RuleExtractor):
             # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
             ruled = [_ruled(c, active) for c in parts] + [False] * len(embedded)
             parts += embedded
+            # 'I moved to Bologna last year and I only listen to Italian radio now': the one-off half closes the
+            # gate for the whole clause, so the speaker's other half is read on its own when its gate is open.
+            halves = [h for c, r in zip(parts, ruled, strict=True) if not r for h in _open_halves(c)]
+            ruled += [_ruled(h, active) for h in halves]
+            parts += halves
             incidental = any(c.request for c in parts)
             gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
             open_ = [c for c, g in zip(parts, gates, strict=True) if g != "closed"]
@@ -641,6 +646,19 @@ def _dependence_spans(text: str) -> list[tuple[str, str]]:
     m = _DEPENDENCE.search(text)
     phrase = clean_phrase(m.group("x"), max_words=6) if m else None
     return [("likes", phrase)] if phrase else []
+
+
+_AND_I = re.compile(r"\s+and\s+(?=(?:i|we)\s)", re.IGNORECASE)
+_PAST_TOLD = re.compile(r"^(?:i|we)\s+(?:\w+\s+)?\w+ed\b|\b(?:was|were|had|did)\b", re.IGNORECASE)
+
+
+def _open_halves(clause: Clause) -> list[Clause]:
+    """The halves of a closed clause joined by 'and I/we' whose own gate is open."""
+    if clause.question or clause.request or not _AND_I.search(clause.text) or _gate(clause) != "closed":
+        return []
+    halves = [h for part in _AND_I.split(clause.text) for h in clauses(part) if not h.question]
+    # A half told in the past is part of the story ('... and I loved the food there').
+    return [h for h in halves if _gate(h) == "open" and not _PAST_TOLD.search(h.text)] if len(halves) > 1 else []
 
 
 def _embedded_disclosures(text: str) -> list[Clause]:

@@ -203,7 +203,8 @@ def _after_cue(text: str, cues: tuple[str, ...]) -> str | None:
     """The text after the first (subject +) predicate cue, or None when no cue is found."""
     best: tuple[int, str] | None = None
     for cue in cues:
-        for pattern in (_SUBJ + r"(?:" + cue + r")\s*", r"(?:^|\b)(?:" + cue + r")\s+"):
+        # The cue ends at a word's end ('I hated the crowds' stored 'd the crowds'); a past form reads as the verb.
+        for pattern in (_SUBJ + r"(?:" + cue + r")(?:e?d)?\b\s*", r"(?:^|\b)(?:" + cue + r")\s+"):
             m = re.search(pattern, text, _I)
             if m and m.end() < len(text) and (best is None or m.start() < best[0]):
                 best = (m.start(), text[m.end() :])
