@@ -157,11 +157,12 @@ def test_a_yes_to_a_one_off_question_stores_nothing(mem: PreferenceMemory, quest
         # A pronoun and its verb name nothing either.
         ("A: I'll keep things short from now on.", "Thank you, that helps every time."),
         ("A: Some of these films have gory scenes.", "Gory scenes upset me, I turn them off."),
+        ("A: Oh no, gas or electric?", "Induction. I switched from gas two years ago and I'd never go back, it's so quick."),
     ],
 )
 def test_a_reply_particle_is_never_a_stored_value(mem: PreferenceMemory, turns: tuple[str, ...]) -> None:
     stored = _stored(mem, *turns)
-    junk = {"yes", "yeah", "always has", "no", "that helps", "turn them off", "help me pick one"}
+    junk = {"yes", "yeah", "always has", "no", "that helps", "turn them off", "help me pick one", "go back"}
     assert not any(v.strip(" .,!") in junk for _, v in stored), stored
 
 

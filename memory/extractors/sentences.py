@@ -620,7 +620,11 @@ _NO_CONTENT = re.compile(
     r"^(?:(?:always|never|still|ever|usually|has|have|had|do|does|did|is|are|was|were|will|would|can|could|so|too|"
     r"very|really|just|yes|no|not|it|that|this|one|all|the|a|an)\b\W*)+$"
     r"|^(?:[\w-]+\s+)?(?:it|them|this|that|these|those|him|her)(?:\s+(?:off|on|up|down|out|in|away|back|again|"
-    r"any ?more))?$|^(?:it|that|this|these|those|they|he|she)\s+[\w-]+(?:\s+(?:it|them|me|us))?$",
+    r"any ?more))?$|^(?:it|that|this|these|those|they|he|she)\s+[\w-]+(?:\s+(?:it|them|me|us))?$"
+    # ... or a bare phrasal verb of moving or turning ('I switched to induction and I'd never go back' stored
+    # dislikes 'go back').
+    r"|^(?:not\s+)?(?:go|going|come|coming|get|getting|turn|turning|move|moving|switch|switching)\s+(?:it\s+)?"
+    r"(?:back|up|down|out|off|on|in|away|over|around|round)$",
     re.IGNORECASE,
 )
 
