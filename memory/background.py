@@ -9,9 +9,10 @@ the user's next request may be waiting for) runs before queued background extrac
 priority, first in first out, so one user's turns are read in the order they were observed.
 
 Background work also gives way to the request path (``foreground``): while any caller in the process is
-inside ``observe``/``read_turn``/``commit_turn``/``profile``, a worker waits before it starts its next job
-and before each forward pass of the embedding model, for at most ``YIELD_MAX_S`` at a time (so a steady
-stream of requests slows background work down but never starves it). On a machine with few cores the two
+inside ``observe``/``read_turn``/``commit_turn``/``profile``, a worker waits before it starts its next job,
+before each database step and before each forward pass of the embedding model, for at most ``YIELD_MAX_S``
+at a time (so a steady stream of requests slows background work down but never starves it), and not at all
+while some caller waits for background work (a deferred reading it needs, ``flush``). On a machine with few cores the two
 otherwise share the CPU and the interpreter lock: run back to back, a background reading doubled the p99
 of the ``observe`` calls it overlapped (``benchmarks/observe_cost.py``, with and without ``--isolated``).
 """
@@ -48,6 +49,7 @@ class Foreground:
 
     def __init__(self) -> None:
         self._active = 0
+        self._waiters = 0  # threads waiting for background work now: while any does, nothing yields
         self._idle = threading.Condition()
         self._depth = threading.local()  # this thread's nesting of ``running`` (minus ``waiting``)
 
@@ -77,27 +79,35 @@ class Foreground:
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """Inside ``running``: this thread now waits for background work (a deferred reading it needs), so
-        it does not count meanwhile, or the two would each wait for the other until ``YIELD_MAX_S``."""
-        depth = getattr(self._depth, "n", 0)
-        if not depth:
+        """This thread now waits for background work (a deferred reading it needs, ``flush``): while it
+        does, background work does not yield at all, whoever else is on the request path (else the waiter
+        would wait out each of the worker's yields), and a waiter inside ``running`` does not count."""
+        if on_worker_thread():
             yield
             return
+        depth = getattr(self._depth, "n", 0)
         self._depth.n = 0
-        self._add(-1)
+        with self._idle:
+            self._waiters += 1
+            self._active -= bool(depth)
+            self._idle.notify_all()
         try:
             yield
         finally:
             self._depth.n = depth
-            self._add(1)
+            with self._idle:
+                self._waiters -= 1
+                self._active += bool(depth)
 
     def yield_to(self, timeout: float | None = None) -> None:
         """On a worker thread: wait, at most ``timeout`` seconds (default ``YIELD_MAX_S``), until no thread is
         on the request path. Anywhere else: return at once."""
-        if not self._active or not on_worker_thread():
+        if not self._active or self._waiters or not on_worker_thread():
             return
         with self._idle:
-            self._idle.wait_for(lambda: not self._active, YIELD_MAX_S if timeout is None else timeout)
+            self._idle.wait_for(
+                lambda: not self._active or self._waiters, YIELD_MAX_S if timeout is None else timeout
+            )
 
     @property
     def active(self) -> int:

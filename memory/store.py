@@ -707,7 +707,8 @@ class PreferenceMemory:
         self._read_deferred(upto, deadline)
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            return entry.done.result(left)
+            with foreground.waiting():
+                return entry.done.result(left)
         except TimeoutError:
             return []
 
@@ -990,13 +991,14 @@ class PreferenceMemory:
     def flush(self, timeout: float | None = None) -> bool:
         """Wait for background extractors (and the resume scheduled at open) to finish; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        timer = self._resume_timer
-        if timer is not None:
-            timer.join(timeout)
-            if timer.is_alive():
-                return False
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        return self._worker.drain(left)
+        with foreground.waiting():
+            timer = self._resume_timer
+            if timer is not None:
+                timer.join(timeout)
+                if timer.is_alive():
+                    return False
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return self._worker.drain(left)
 
     # ------------------------------------------------------------------ profile
 

@@ -111,3 +111,25 @@ def test_the_stores_background_extractor_waits_for_a_busy_request_path(held: Non
             assert not recorder.started.wait(0.3), "background work ran beside the request path"
         assert recorder.started.wait(10)
         assert mem.flush(10)
+
+
+def test_while_a_caller_waits_for_background_work_nothing_yields(held: None, worker: BackgroundWorker) -> None:
+    """Another caller is mid-request the whole time: a caller that waits for background work (its deferred
+    reading, ``flush``) would otherwise wait out every yield of the worker's."""
+    other_in, other_out = threading.Event(), threading.Event()
+
+    def other_caller() -> None:
+        with foreground.running():
+            other_in.set()
+            other_out.wait(30)
+
+    threading.Thread(target=other_caller, daemon=True).start()
+    assert other_in.wait(10)
+    ran = threading.Event()
+    try:
+        with foreground.waiting():
+            worker.submit(ran.set)
+            assert ran.wait(10), "the worker kept yielding to another caller while this one waited for it"
+        assert foreground.active == 1  # the other caller still counts
+    finally:
+        other_out.set()
