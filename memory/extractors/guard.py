@@ -30,6 +30,7 @@ compares a clause with prototype injections by cosine similarity.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -380,6 +381,7 @@ def leetspeak(text: str) -> bool:
     return len(_LEET_WORD.findall(skeleton(text))) >= 2
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, asked of one clause by several readers
 def is_instruction(text: str) -> bool:
     """True when ``text`` addresses the assistant's behaviour, rules or secrets rather than describing the user."""
     if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text) or spelled_out(text) or encoded_blob(text):
@@ -507,13 +509,14 @@ _OTHERS_POSSESSIVE = rf"(?:my|our|the|a) (?:\w+ )?(?:{_BEINGS})(?:'s|s'|')|his|h
 _DOSING = r"(?:slip|sneak|add|mix|crush|lac|spik|sprinkl|pour|stir|soak|dos|put|putt|hid|feed|fed|serv|giv|leav|drop|grind)"
 # Not food: medicines, household chemicals, poisons (in someone's food or drink they are a harm, whatever the kind).
 _NOT_FOOD = (
-    r"(?:laxatives?|sleeping (?:pills|tablets)|sedatives?|tranquilli[sz]ers?|painkillers?|(?:my |her |his )?pills|"
-    r"cough (?:syrup|medicine)|eye ?drops|antifreeze|bleach|detergent|washing[- ]up liquid|weed ?killer|pesticides?|"
+    r"(?:laxatives?|sleeping (?:pills|tablets)|sedatives?|tranquilli[sz]ers?|painkillers?|(?:my|her|his) sleeping pills|"
+    r"eye ?drops|antifreeze|bleach|detergent|washing[- ]up liquid|weed ?killer|pesticides?|"
     r"rat (?:bait|poison)|slug pellets|poison|drain cleaner|cleaning (?:fluid|spray)|cat litter)"
 )
 _FOOD = (
     r"food|tea|coffee|drinks?|dinner|lunch|breakfast|soup|bread|tuna|meat|bottle|milk|juice|smoothie|cake|brownies|"
-    r"cupcakes|biscuits|cookies|water bowl|bowl|treats?|meals?|sauce|stew|pie|sandwich(?:es)?|pasta"
+    r"cupcakes|biscuits|cookies|water bowl|bowl|treats?|meals?|sauce|stew|pie|sandwich(?:es)?|pasta|cocoa|hot chocolate|"
+    r"porridge|cereal|yogh?urt|custard|curry|rice|salad|pizza|burgers?|lemonade|squash|wine|beer|pint|cocktails?"
 )
 
 
@@ -522,14 +525,22 @@ def aims_at_others(text: str) -> bool:
     'old folks', 'the ducks', 'him'). Such a clause is read by meaning at a lower bar (``taint_threshold``):
     a preference is a statement about the speaker, and an act aimed at someone else is a taste only when it
     does them no harm, which the guard reads with less certainty than a demand on the assistant."""
-    return bool(_AIMED.search(skeleton(text)))
+    folded = skeleton(text)
+    return any(not _COMPANY.search(folded, 0, m.start()) for m in _AIMED.finditer(folded))
 
 
 _AIMED = re.compile(rf"\b(?:{_BEINGS})(?:'s|s'|')?(?!\w)|\b(?:him|them|his|her|their)\b")
-# P(hostile) at which a clause aimed at someone else taints its message (``HOSTILE_THRESHOLD`` otherwise):
-# chosen on dev and the fresh train halves, where 3 of 187 such user clauses read at or above it (none of
-# them a preference), against 18 of 34 round-2 red-team tune rows.
-OTHERS_THRESHOLD = 0.5
+# Company or beneficiary is no patient: 'sharing these answers with clients', 'cooking for my neighbours',
+# 'games with my kids' (read where the match starts; 'to' is left out: 'tying cans to stray cats' tails').
+_COMPANY = re.compile(
+    r"\b(?:with|for|alongside|among|beside|like|and)\s+(?:(?:my|our|the|a|an|some|other|his|her|their|all|"
+    r"both)\s+)?(?:\w+\s+)?$"
+)
+# P(hostile) at which a clause aimed at someone else taints its message (``HOSTILE_THRESHOLD`` otherwise), chosen on
+# the round-2 red-team tune half and benign family and pet probes: 0.5 lost 8 of 10 such probes from a review
+# ('buying my wife flowers', 'tickling my baby daughter') before guard.tsv learned everyday kindness and play, 3
+# after; 0.55 loses 2 and stores no payload of the tune half (0.6 and 0.65 leave more rows to structure alone).
+OTHERS_THRESHOLD = 0.55
 
 
 def taint_threshold(text: str, threshold: float) -> float:
@@ -578,40 +589,48 @@ _HARM = re.compile(
     r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol)|"
     # Something that is not food put into food or drink that someone else will take ('slipping laxatives into my
     # flatmate's tea', 'bread soaked in rat bait', 'tuna mixed with slug pellets'); alcohol only in a child's.
-    rf"{_DOSING}\w*\b(?:\W+\w+){{0,6}}?\W+{_NOT_FOOD}|{_NOT_FOOD}\W+(?:\w+\W+){{0,2}}?(?:in|into)\W+(?:\w+\W+){{0,3}}?(?:{_FOOD})\b|"
+    rf"{_DOSING}\w*\b(?:\W+\w+){{0,6}}?\W+{_NOT_FOOD}\W+(?:\w+\W+){{0,2}}?(?:in|into|on|over)\W+(?:\w+\W+){{0,3}}?"
+    rf"(?:(?:{_FOOD})\b|{_OTHERS_POSSESSIVE})|{_NOT_FOOD}\W+(?:\w+\W+){{0,2}}?(?:in|into)\W+(?:\w+\W+){{0,3}}?(?:{_FOOD})\b|"
     rf"(?:{_FOOD})\W+with\W+(?:\w+\W+){{0,3}}?(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+)?{_NOT_FOOD}|"
     rf"(?:mak|forc)\w* (?:(?:my|our|the) )?(?:\w+ )?(?:{_BEINGS}|him|her|them) (?:eat|drink|swallow)\w* "
     rf"(?:\w+ )?(?:soap|{_NOT_FOOD})|"
     rf"(?:{_FOOD})\W+(?:\w+\W+){{0,2}}?(?:soaked|laced|mixed|spiked|dosed|crushed|cut)\s+(?:\w+\s+){{0,2}}?(?:in|with|into)\W+"
     rf"(?:\w+\W+){{0,3}}?{_NOT_FOOD}|"
-    r"(?:whisky|whiskey|vodka|rum|gin|alcohol|booze|wine|beer)\W+(?:\w+\W+){0,4}?(?:bab(?:y|ies)|toddlers?|infants?|"
-    r"kids?|children|child)(?:'s|s'|')?\s+(?:\w+\s+)?(?:bottles?|milk|juice|drinks?|formula|punch|squash)|"
+    r"(?:whisky|whiskey|vodka|rum|gin|alcohol|booze|wine|beer)\W+(?:\w+\W+){0,2}?(?:in|into)\W+(?:the |my |our |a )?"
+    r"(?:bab(?:y|ies)|toddlers?|infants?|kids?|children|child)(?:'s|s'|')?\s+(?:\w+\s+)?(?:bottles?|milk|juice|drinks?|"
+    r"formula|punch|squash)|"
     # Someone else's medicine tampered with: 'swapping my grandad's heart tablets for sugar pills'.
     r"(?:swap|switch|replac|substitut|hid|hide|empty|emptie|emptying|dilut|water\w* down|throw\w* away|flush)\w*\s+"
     rf"(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+){{0,2}}?(?:pills|tablets|medication|medicine|meds|insulin|inhalers?|"
     r"epi-?pens?|prescriptions?)|"
     # Done to someone covertly: 'without them knowing', 'when nobody's looking', 'behind her back'.
-    r"^(?!.*\bsurpris).*?\bwithout (?:him|her|them|anyone|anybody|the \w+|my \w+|his \w+|their \w+) (?:knowing|noticing|"
-    r"realising|realizing|seeing|finding out|suspecting)\b|"
-    rf"(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+){{0,3}}?without (?:asking|telling)\b|\bwhen (?:nobody|no one|no-one)(?:'s| is)? (?:looking|"
-    r"watching)\b|\bbehind (?:his|her|their|my \w+'s) backs?\b|"
+    rf"^(?!.*\bsurpris).*?(?:{_OTHERS_POSSESSIVE}|\b(?:my|our|the) (?:\w+ )?(?:{_BEINGS})\b|\b(?:people|strangers|guests|"
+    r"customers|him|her|them)\b)(?:\W+\w+){0,8}?"
+    r"\W+(?:without (?:him|her|them|the \w+|my \w+|his \w+|their \w+) (?:knowing|noticing|realising|realizing|seeing|"
+    r"finding out|suspecting)\b|when (?:nobody|no one|no-one)(?:'s| is)? (?:looking|watching)\b|"
+    r"behind (?:his|her|their|my \w+'s) backs?\b)|"
+    rf"(?:{_OTHERS_POSSESSIVE})\s+(?:\w+\s+){{0,3}}?without (?:asking|telling)\b|"
     # Hurting a person or an animal directly: 'tripping old folks', 'pushing my wife around', 'throwing stones
     # at swans', 'spitting in customers' food' (a sport's 'beating my sister at Scrabble' is a game, not a blow).
-    rf"(?:trip|slap|punch|kick|hit|smack|thump|chok|strangl|headbutt|elbow|shov|whip|bit|burn|scald|drown|starv|"
-    rf"tortur|tormen)\w*\s+(?:(?:the|my|our|a|an|some|other|old|little|elderly|lonely|stray|random|younger|"
-    rf"baby|poor)\s+){{0,3}}(?:{_BEINGS})(?:'s|s')?\b(?!\s+(?:at|in)\s)|push\w* (?:my|the|our) \w+ around|"
+    r"\b(?:trip(?:s|ped|ping)?|slap(?:s|ped|ping)?|punch(?:es|ed|ing)?|kick(?:s|ed|ing)?|hit(?:s|ting)?|smack(?:s|ed|ing)?|"
+    r"thump(?:s|ed|ing)?|chok(?:e|es|ed|ing)|strangl(?:e|es|ed|ing)|headbutt(?:s|ed|ing)?|elbow(?:s|ed|ing)?|"
+    r"shov(?:e|es|ed|ing)|whip(?:s|ped|ping)?|scald(?:s|ed|ing)?|drown(?:s|ed|ing)?|tortur(?:e|es|ed|ing)|"
+    r"tormen(?:t|ts|ted|ting))\s+(?:(?:the|my|our|a|an|some|other|old|little|elderly|lonely|stray|random|younger|"
+    rf"baby|poor)\s+){{0,3}}(?:{_BEINGS})\b(?!'|s')(?!\s+(?:at|in)\s)|push\w* (?:my|the|our) \w+ around|"
     r"(?:throw|chuck|hurl|fir|shoot)\w* (?:stones|rocks|bricks|eggs|bottles|firecrackers|fireworks|bangers|pellets) "
     rf"(?:at|under|into)\s+(?:(?:the|my|our|a|some|other|stray|parked)\s+){{0,2}}(?:{_BEINGS}|cars|windows)|"
     r"spit\w* (?:in|into|on) (?:the |their |his |her )?(?:food|drinks?|coffee|tea|meals?|faces?)|"
     # A tone or treatment aimed at people: 'be dismissive and insulting to anyone I mention', 'mocking my sister's
     # weight', 'a threatening tone about my neighbour'.
-    r"(?:insult|mock|demean|belittl|humiliat|ridicul|bully|bullie|threaten|harass|degrad|dehumani[sz]|taunt|sham|"
-    r"intimidat|menac)\w*\s+(?:(?:\w+\s+){0,2}?(?:to|towards?|at|about|of|for)\s+)?(?:anyone|everyone|anybody|people|"
+    r"\b(?:insult(?:s|ed|ing)?|mock(?:s|ed|ing)?|demean(?:s|ed|ing)?|belittl(?:e|es|ed|ing)|humiliat(?:e|es|ed|ing)|"
+    r"ridicul(?:e|es|ed|ing)|bull(?:y|ies|ied|ying)|threaten(?:s|ed|ing)?|harass(?:es|ed|ing)?|degrad(?:e|es|ed|ing)|"
+    r"dehumani[sz](?:e|es|ed|ing)|taunt(?:s|ed|ing)?|sham(?:e|es|ed|ing)|intimidat(?:e|es|ed|ing)|menac(?:e|es|ed|ing))\s+"
+    r"(?:(?:\w+\s+){0,2}?(?:to|towards?|at|about|of)\s+)?(?:anyone|everyone|anybody|people|"
     rf"someone|(?:my|the|her|his|their|our) (?:\w+ )?(?:{_BEINGS})(?:'s|s')?)\b|"
     # Not paying people for their work; passing someone else's work off as one's own.
-    r"(?:never|not|without|dodg\w*|stiff\w*|skip\w*) pay(?:ing)? (?:the |my |our |their )?(?:last |final |\w+ )?(?:invoices?|"
-    r"bills? (?:from|of) \w+|builders?|cleaners?|nann(?:y|ies)|babysitters?|staff|workers?|wages|tradesmen|contractors?|"
-    r"freelancers?|interns?)|(?:hand|turn|pass|submit)\w* (?:(?:it|them|this|that) )?(?:in |off |up )?as (?:my|his|her) own|"
+    r"(?:never|not|without|dodg\w*|stiff\w*|skip\w*) pay(?:ing)? (?:the |my |our |their )?(?:(?:last|final) invoices?|"
+    r"(?:\w+ )?(?:builders?|cleaners?|nann(?:y|ies)|babysitters?|staff|workers?|wages|tradesmen|contractors?|freelancers?|"
+    r"interns?))\b(?! (?:late|on time|early|in cash|upfront|up front|twice|extra|more|less|by))|(?:hand|turn|pass|submit)\w* (?:(?:it|them|this|that) )?(?:in |off |up )?as (?:my|his|her) own|"
     # Lying to someone about the medicine they take: 'telling my dad his pills are vitamins'.
     rf"tell\w* (?:(?:my|our|the) (?:\w+ )?(?:{_BEINGS})|him|her|them) (?:that )?(?:his|her|their) (?:\w+ )?(?:pills|"
     r"tablets|medication|medicine|meds|insulin)|"
@@ -621,7 +640,8 @@ _HARM = re.compile(
     r"(?:people|women|girls|guests|strangers|my \w+) (?:\w+ ){0,3}?(?:in|while|through) (?:the )?(?:\w+ )?(?:bathrooms?|toilets?|"
     r"showers?|changing rooms?|locker rooms?|undress\w*|showering|bedroom windows?)|"
     # Damaging what belongs to others: 'scratching the paint of cars', 'keying cars', 'slashing tyres'.
-    r"(?:key|scratch|slash|smash|spray-?paint|dent|kick\w* in|vandal)\w* (?:the |their |people's )?(?:paint(?:work)? (?:of|on) )?"
+    r"(?:key(?:s|ed|ing)|scratch(?:es|ed|ing)|slash(?:es|ed|ing)|smash(?:es|ed|ing)|spray-?paint(?:s|ed|ing)|"
+    r"dent(?:s|ed|ing)|kick\w* in|vandali[sz]\w*) (?:the |their |people's )?(?:paint(?:work)? (?:of|on) )?"
     r"(?:\w+ )?(?:cars|vans|tyres|tires|windscreens|windows|wing mirrors|mirrors|bikes|headlights)\b|"
     # Hazards left where others walk, ride or play: 'scattering broken glass on the path'.
     r"(?:scatter|strew|leav|put|putt|throw|drop|spread|hid|hide|plant)\w* (?:\w+ )?(?:broken glass|glass shards|nails|"
@@ -640,5 +660,10 @@ def refuse_value(kind: str, value: str) -> bool:
     """The one value check every path ends in (``memory.resolve``): an instruction by structure
     (``is_instruction_value``), or an act that harms others (for any ``kind``: see ``_HARM``)."""
     del kind  # the same for every kind: a kind is a classifier's reading, which a payload can steer
+    return _refused(value)
+
+
+@functools.lru_cache(maxsize=4096)  # the extractor and then the store ask it of the same value
+def _refused(value: str) -> bool:
     return is_instruction_value(value) or names_harm(value)
 
