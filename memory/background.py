@@ -12,9 +12,9 @@ Background work also gives way to the request path (``foreground``): while any c
 inside ``observe``/``read_turn``/``commit_turn``/``profile``, a worker waits before it starts its next job,
 before each database step and before each forward pass of the embedding model, for at most ``YIELD_MAX_S``
 at a time (so a steady stream of requests slows background work down but never starves it), and not at all
-while some caller waits for background work (a deferred reading it needs, ``flush``). On a machine with few cores the two
-otherwise share the CPU and the interpreter lock: run back to back, a background reading doubled the p99
-of the ``observe`` calls it overlapped (``benchmarks/observe_cost.py``, with and without ``--isolated``).
+while some caller waits for background work (a deferred reading it needs, ``flush``). On a machine with few
+cores the two otherwise share the CPU and the interpreter lock: run back to back, a background reading
+doubled the p99 of the ``observe`` calls it overlapped (``benchmarks/observe_cost.py``, with and without ``--isolated``).
 """
 
 from __future__ import annotations
@@ -99,15 +99,13 @@ class Foreground:
                 self._waiters -= 1
                 self._active += bool(depth)
 
-    def yield_to(self, timeout: float | None = None) -> None:
-        """On a worker thread: wait, at most ``timeout`` seconds (default ``YIELD_MAX_S``), until no thread is
-        on the request path. Anywhere else: return at once."""
+    def yield_to(self) -> None:
+        """On a worker thread: wait, at most ``YIELD_MAX_S`` seconds, until no thread is on the request path
+        (or one waits for background work). Anywhere else: return at once."""
         if not self._active or self._waiters or not on_worker_thread():
             return
         with self._idle:
-            self._idle.wait_for(
-                lambda: not self._active or self._waiters, YIELD_MAX_S if timeout is None else timeout
-            )
+            self._idle.wait_for(lambda: not self._active or self._waiters, YIELD_MAX_S)
 
     @property
     def active(self) -> int:
