@@ -100,6 +100,8 @@ _REQUEST_START = re.compile(
     # 'I need help with my CV', 'I'm looking for a laptop', 'I'd like to book a table': asking, in the first person.
     r"|^\s*i (?:need|would like|want|could use) (?:some )?(?:help|advice|a hand|ideas|to (?:know|book|order|ask|find|"
     r"check|get|buy|make|see|learn))\b|^\s*i am (?:looking for|after|shopping for|hunting for|trying to find)\b"
+    # ... with the subject left out: 'Looking for a game to play with my partner'.
+    r"|^\s*(?:looking|shopping|hunting) for\b"
     # A wh-word opens a request unless the speaker follows it: 'When I am working, it has to be quiet'.
     r"|^\s*(?:what|how|why|which|where|when)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
@@ -228,9 +230,27 @@ class Clause:
     request: bool  # a question or a request to the assistant ('can you ...', 'please give me ...')
 
 
+# Someone named after one of these keeps the speaker company or receives what is done ('Walking with my dad is
+# the best part of my week', 'reading stories to my twins'): the object of a preposition, not a subject.
+_COMPANY = re.compile(r"\b(?:with|for|to|from|by|beside|alongside|among|like)\s+$", re.IGNORECASE)
+
+
+def _someone_else(text: str) -> re.Match[str] | None:
+    """The first mention of someone else that may be a subject or a speaker (not one in company position)."""
+    return next(
+        (
+            m
+            for m in _REPORTED.finditer(text)
+            # Only someone of the speaker's own ('with my dad', 'to a friend'); 'with people' may still be a victim.
+            if not (re.match(r"(?:my|our|a)\s", m.group(0), re.IGNORECASE) and _COMPANY.search(text[: m.start()]))
+        ),
+        None,
+    )
+
+
 def _first_subject_is_user(text: str) -> bool:
     """True unless a third party speaks or is the subject before the user does ('my wife is vegan')."""
-    match = _REPORTED.search(text)
+    match = _someone_else(text)
     if match is None:
         return True
     first_i = re.search(
@@ -247,7 +267,7 @@ def _first_subject_is_user(text: str) -> bool:
         r"\b(?:says|said|claims|thinks|reckons|tells me|told me)\W*$", aside, re.IGNORECASE
     ):
         text = head
-        match = _REPORTED.search(text)
+        match = _someone_else(text)
         if match is None:
             return True
     reported_verb = re.search(

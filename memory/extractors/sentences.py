@@ -152,7 +152,8 @@ class SentenceExtractor(RuleExtractor):
 
     def _not_words(self, phrase: str) -> bool:
         """Reversed, encoded or random text: many word pieces per word, or far fewer once reversed."""
-        words = [w for w in re.findall(r"[^\W\d_]{3,}|\S*\d\S*", phrase)]
+        # A number is read apart from the word it is hyphened to ('1,500-calorie' is no random string).
+        words = [w for w in re.findall(r"[^\W\d_]{3,}|[^\s-]*\d[^\s-]*", phrase)]
         if not words:
             return False
         encoder = self.classifier.encoder
@@ -284,6 +285,8 @@ class SentenceExtractor(RuleExtractor):
             if not changed and pred.none >= self.fact_none and not _LIMIT.search(clause.text):
                 # A fact about the speaker ('I was born with one kidney') limits nothing by itself.
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
+            if not changed:
+                spans = _habit_polarity(clause.text, spans)
             for label, phrase in spans:
                 if refuse_value(KIND[label], phrase) or self._not_words(phrase) or _NO_CONTENT.match(phrase):
                     continue
@@ -624,7 +627,9 @@ _NO_CONTENT = re.compile(
     # ... or a bare phrasal verb of moving or turning ('I switched to induction and I'd never go back' stored
     # dislikes 'go back').
     r"|^(?:not\s+)?(?:go|going|come|coming|get|getting|turn|turning|move|moving|switch|switching)\s+(?:it\s+)?"
-    r"(?:back|up|down|out|off|on|in|away|over|around|round)$",
+    r"(?:back|up|down|out|off|on|in|away|over|around|round)$"
+    # ... or a word for part of this exchange ('One question - do you know any podcasts?' stored likes 'One question').
+    r"|^(?:(?:a|an|the|one|quick|just|small|little|another|last|my)\s+)*(?:question|answer|reply|response|point|thing)s?$",
     re.IGNORECASE,
 )
 
@@ -650,6 +655,36 @@ def _dependence_spans(text: str) -> list[tuple[str, str]]:
     m = _DEPENDENCE.search(text)
     phrase = clean_phrase(m.group("x"), max_words=6) if m else None
     return [("likes", phrase)] if phrase else []
+
+
+# A habit kept up for a long time: 'I have swum a mile every morning since uni', 'I have been running marathons
+# for years'. Someone who keeps doing a thing likes it, whatever negative sort the classifier guessed for the
+# clause (both stored as dislikes/avoid), unless the clause says something against it.
+_HABIT = re.compile(
+    r"\b(?:i|we)\s+(?:have|has)\s+(?:(?:always|been|also|just|really)\s+)*[a-z]+\b"
+    r".*\b(?:every|each|since|for (?:years|ages|decades|(?:\d+|two|three|four|five|ten|twenty) years))\b",
+    re.IGNORECASE,
+)
+_AGAINST = re.compile(
+    r"\b(?:not|no|never|nothing|hate[ds]?|dislike[ds]?|detest|loathe|can not|could not|avoid(?:ed|ing)?|stopped|quit|"
+    r"gave up|given up|cut (?:out|down|back)|without|too|worst|awful|terrible|horrible|boring|sick|tired|fed up|dread|"
+    r"scared|afraid|terrified|allergic|intolerant|struggled?|suffered?|pain|off)\b",
+    re.IGNORECASE,
+)
+# What makes a habit a constraint after all: a need, a rule, a diet ('I have been gluten-free for years').
+_NEED = re.compile(
+    r"\b(?:need|needs|have to|has to|must|only|diet|allerg\w*|intoleran\w*|vegan|vegetarian|pescatarian|halal|kosher|"
+    r"gluten|dairy|sober|teetotal|budget|afford)\b|\w-free\b",
+    re.IGNORECASE,
+)
+
+
+def _habit_polarity(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Spans of a clause that states a long-kept habit, none of it said against, read as likes."""
+    if not _HABIT.search(text) or _AGAINST.search(text):
+        return spans
+    flip = {"dislikes", "avoids"} | (set() if _NEED.search(text) else {"constraint"})
+    return [("likes" if label in flip else label, phrase) for label, phrase in spans]
 
 
 _AND_I = re.compile(r"\s+and\s+(?=(?:i|we)\s)", re.IGNORECASE)

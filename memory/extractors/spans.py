@@ -15,6 +15,7 @@ predicates only say *where the thing is*. Input is the expanded clause from ``cl
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_WORDS = 8
@@ -49,7 +50,7 @@ _NEG_CUES = (
 )
 _POS_CUES = (
     r"(?:love|like|enjoy|want)\s+nothing\s+(?:more|better)\s+than",
-    r"(?:am|are)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
+    r"(?:am|are|been)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
     r"(?:fan of|into|keen on|fond of|passionate about|obsessed with|crazy about|mad about|nuts about|"
     r"sucker for|all about|partial to|drawn to|hooked on|big on|enthusiast of|lover of|devoted to|addicted to)",
     r"(?:have|got)\s+(?:a\s+|an\s+)?(?:real\s+|soft\s+|deep\s+|big\s+)?(?:soft spot|weakness|passion|love|thing)\s+for",
@@ -58,6 +59,8 @@ _POS_CUES = (
     r"could\s+(?:listen to|eat|watch|read|play|drink)",
     r"(?:would|will)\s+(?:happily|gladly|always)\s+\w+",
     r"(?:live|lives)\s+for",
+    # A double negative of tiring or missing is a liking ('I never get tired of gardening').
+    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+not\s+(?:ever\s+)?miss|never\s+miss",
     r"(?:nothing|no one|nobody|little)\s+(?:beats|compares to|tops)|(?:there is|i know)\s+nothing\s+(?:like|better than)"
     r"|(?:can|could)\s*not\s+beat|(?:can|could)\s*not\s+get enough of|(?:can|could)\s*not\s+live without",
 )
@@ -76,14 +79,18 @@ _STYLE_CUES = (
 )
 
 _CONNECTIVE_CUT = re.compile(
-    r"\s*(?:\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
-    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|[,;:!?()]"
+    # A connective right after an article is part of a name ('The Who'); a comma inside a number is no boundary
+    # ('a 1,500-calorie diet' stored constraint '1').
+    r"\s*(?:(?<!\bthe )(?<!\ba )\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
+    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|"
+    r"(?<!\d),|,(?!\d{3}\b)|[;:!?()]"
     # A full stop cuts, except after a lone letter: an initialism ('the U.K. countryside', 'D.C.') is one name.
     r"|(?<!\b[a-z])\.|\s-\s|\s–\s|\s—\s).*$",
     _I,
 )
 _LEADING = re.compile(
-    r"^(?:(?:the|a|an|any|some|my|our|all|most|kind of|sort of|type of|types of|those|these|any kind of|"
+    # 'The Who' keeps its article: without it the name is a function word.
+    r"^(?:(?:the(?!\s+who$)|a|an|any|some|my|our|all|most|kind of|sort of|type of|types of|those|these|any kind of|"
     r"anything (?:with|involving|that involves|that has)|things like|stuff like|lots of|a lot of|"
     r"to|being|going|doing|having|really|very|too|much|more|of|with|about|for)\s+)+",
     _I,
@@ -94,12 +101,17 @@ _TRAILING = re.compile(
     r"whatever happens|if i can|if possible|if i can help it|whenever possible|whenever i can|no matter what|"
     r"by far|above all|more|most of all|personally|honestly|myself|too|as well|either|lately|recently|"
     r"of all time|in particular|in my life|wherever possible|all day|all the time|every day|for sure|"
-    r"instead|thank you|thanks)$",
+    r"instead|thank you|thanks|"
+    # How long a taste has been held is no part of the thing ('I have been into rugby for years').
+    r"for (?:(?:many|some|\d+|two|three|four|five|ten|twenty|thirty) )?(?:years|ages|decades)(?: now)?|for a (?:long )?"
+    r"(?:while|time))$",
     _I,
 )
 _EMPTY = re.compile(
     r"^(?:it|that|this|them|those|these|things|stuff|one|ones|you|him|her|what|everything|anything|"
-    r"something|nothing|so|too|me|much|some|to)$",
+    r"something|nothing|so|too|me|much|some|to|the|a|an|my|our|"
+    # 'I coach my son's team and love every minute': the minutes are of the thing said before.
+    r"every (?:minute|second|bit|moment)(?: of it)?)$",
     _I,
 )
 
@@ -127,16 +139,30 @@ def clean_phrase(text: str, *, max_words: int = MAX_WORDS) -> str | None:
     return text
 
 
+# Which word sets the second thing against the first depends on the verb: 'prefer X to Y', 'rather X than Y', but
+# 'love taking my kids to the zoo' is one thing ('to' after 'love' is a direction, not a comparison: it stored
+# dislikes 'zoo'). 'over', 'rather than', 'instead of' and 'more than' compare after any of these verbs.
+_ANY_VERB_AGAINST = r"over|rather than|instead of|more than"
 _COMPARISON = re.compile(
-    r"\b(?:would\s+(?:much\s+|far\s+)?(?:rather|sooner)\s+(?:have|take|do|go with|go for|pick|choose|read|"
-    r"watch|eat|play|listen to|use)?|would\s+(?:take|pick|choose|go for)|prefer|(?:will|would)\s+take|"
-    r"give me|choose|pick|favou?r|love|like|enjoy|take)\s+(?P<a>.+?)\s+(?:over|rather than|instead of|than|"
-    r"to|more than|before)\s+(?P<b>.+)$",
+    r"\b(?:(?:would\s+(?:much\s+|far\s+)?(?:rather|sooner)\s+(?:have|take|do|go with|go for|pick|choose|read|"
+    r"watch|eat|play|listen to|use)?)\s+(?P<a1>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"|than|before)"
+    r"|(?:prefer|favou?r)\s+(?P<a2>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"|to|than)"
+    r"|(?:would\s+(?:take|pick|choose|go for)|(?:will|would)\s+take)\s+(?P<a3>.+?)\s+(?:" + _ANY_VERB_AGAINST
+    + r"|before)"
+    r"|(?:give me|choose|pick|love|like|enjoy|take)\s+(?P<a>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"))"
+    r"\s+(?P<b>.+)$",
     _I,
 )
+
+
+def _first_compared(m: re.Match[str]) -> tuple[str, int]:
+    """The first thing of a comparison match and where it starts."""
+    group = next(g for g in ("a1", "a2", "a3", "a") if m.group(g) is not None)
+    return m.group(group), m.start(group)
 _VERBLESS_OVER = re.compile(r"^(?P<a>(?!i\b|we\b)[^,]+?)\s+over\s+(?P<b>[^,]+)", _I)
 _WHAT_I = re.compile(
-    r"^(?P<x>.+?)\s+(?:is|are|was|were)\s+(?:what|where|how|who|the (?:one|thing|kind|type|sort)s?(?:\s+that)?)\s+"
+    r"^(?P<x>.+?)\s+(?:is|are|was|were)\s+(?:what|where|how|who|something|one thing|a thing|"
+    r"the (?:one|thing|kind|type|sort)s?(?:\s+that)?)\s+"
     r"(?:i|we)\b",
     _I,
 )
@@ -157,7 +183,10 @@ _SUBJECT_FIRST = re.compile(
     r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)|not\s+(?:really\s+)?(?:my|for me|for us|"
     r"my thing|my cup of tea|my scene|my style)|(?:a\s+)?(?:no-go|no go|dealbreaker|deal breaker|must|"
     r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much)"
-    r"|right up my alley)",
+    r"|right up my alley"
+    # 'Reading stories to my twins is the highlight of my evening', 'Sunday brunch is a ritual'.
+    r"|the\s+(?:highlight|best part|best bit|high point)\s+of|(?:a|an|my|our)\s+(?:\w+\s+)?(?:ritual|tradition|"
+    r"happy place|highlight|treat|sanctuary))",
     _I,
 )
 _SUBJECT_VERB = re.compile(
@@ -199,13 +228,22 @@ _NEVER_SUGGEST = re.compile(
 )
 
 
+@functools.cache
+def _cue_patterns(cues: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
+    """Per cue: the cue after the speaker, then the cue alone; compiled once (they are read on every clause)."""
+    # The cue ends at a word's end ('I hated the crowds' stored 'd the crowds'); a past form reads as the verb.
+    return tuple(
+        (re.compile(_SUBJ + r"(?:" + cue + r")(?:e?d)?\b\s*", _I), re.compile(r"(?:^|\b)(?:" + cue + r")\s+", _I))
+        for cue in cues
+    )
+
+
 def _after_cue(text: str, cues: tuple[str, ...]) -> str | None:
     """The text after the first (subject +) predicate cue, or None when no cue is found."""
     best: tuple[int, str] | None = None
-    for cue in cues:
-        # The cue ends at a word's end ('I hated the crowds' stored 'd the crowds'); a past form reads as the verb.
-        for pattern in (_SUBJ + r"(?:" + cue + r")(?:e?d)?\b\s*", r"(?:^|\b)(?:" + cue + r")\s+"):
-            m = re.search(pattern, text, _I)
+    for patterns in _cue_patterns(cues):
+        for pattern in patterns:
+            m = pattern.search(text)
             if m and m.end() < len(text) and (best is None or m.start() < best[0]):
                 best = (m.start(), text[m.end() :])
                 break
@@ -218,7 +256,9 @@ def _strip_subject(text: str) -> str:
         r"^(?:honestly|personally|basically|generally|also|and|so|well|oh|ok|okay),?\s+", "", text, flags=_I
     )
     return re.sub(
-        r"^(?:i|we)\s+(?:(?:am|are|do|would|will|have|had|can|really|just|also|always)\s+)*",
+        # 'My wife and I go to the market every Saturday': the compound subject, not 'wife', is the speaker.
+        r"^(?:(?:(?:my|our)\s+)?[\w'-]+(?:\s+[\w'-]+)?\s+and\s+)?(?:i|we)\s+"
+        r"(?:(?:am|are|do|would|will|have|had|can|really|just|also|always|been)\s+)*",
         "",
         text,
         flags=_I,
@@ -365,11 +405,12 @@ def _single_raw(
                 return [("likes", x)]
         m = _COMPARISON.search(text)
         if m:
-            a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
-            if a is None and b and _EMPTY.match(m.group("a").strip()):
+            first, first_start = _first_compared(m)
+            a, b = clean_phrase(first), clean_phrase(m.group("b"))
+            if a is None and b and _EMPTY.match(first.strip()):
                 a = _antecedent(text) or referent  # 'I prefer it to cow's milk': 'it' is said before
             if a and b:
-                negative_verb = re.search(r"\b(?:hate|dislike|avoid)\b", text[: m.start("a")], _I)
+                negative_verb = re.search(r"\b(?:hate|dislike|avoid)\b", text[:first_start], _I)
                 first, second = ("dislikes", "likes") if negative_verb else ("likes", "dislikes")
                 return [(first, a), (second, b)]
         if m := _GIVE_ME.search(text):
@@ -412,7 +453,7 @@ def _single_raw(
         and re.search(r"\b(?:prefer|rather|sooner|over)\b", text, _I)
     ):
         # 'X over Y' said of anything the classifier called a constraint or a style: still a choice.
-        a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))
+        a, b = clean_phrase(_first_compared(m)[0]), clean_phrase(m.group("b"))
         if a and b and not _PRONOUN_END.search(a):
             return [("likes", a), ("dislikes", b)]
     if label == "constraint":
