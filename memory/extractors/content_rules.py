@@ -79,25 +79,29 @@ def clean_object(text: str, *, max_words: int = 6) -> str | None:
     previous = None
     while previous != text:
         previous, text = text, _TRAILING.sub("", text).strip()
-    text = re.sub(r"^to\s+", "", text, flags=_I)
+    text = _LEADING_TO.sub("", text)
     if not text or len(text.split()) > max_words or _DEICTIC.search(text) or is_injection(text):
         return None
     return text
 
 
+_LEADING_TO = re.compile(r"^to\s+", _I)
 _FIXED_PAIRS = re.compile(
     r"\b(?:mac|macaroni|rock|salt|fish|bread|peanut butter|gin|rhythm|sweet|hot|black|pros|trial|law|"
     r"arts|dungeons|bed|bread) (?:and|&|n) \w+",
     _I,
 )
 
+_ITEMS_END = re.compile(r"[.;:!?()].*$|,?\s+(?:and|but|because|so|as)\s+(?:i|my|you)\b.*$", _I)
+_ITEM_SPLIT = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|as well as)\s+", _I)
+
 
 def _items(text: str, *, max_words: int = 6) -> list[str]:
     """'peanuts and shellfish' and 'cooking, reading and gardening' -> several items; fixed pairs
     ('mac and cheese', 'rock and roll') stay whole."""
-    text = re.sub(r"[.;:!?()].*$|,?\s+(?:and|but|because|so|as)\s+(?:i|my|you)\b.*$", "", text, flags=_I)
+    text = _ITEMS_END.sub("", text)
     protected = _FIXED_PAIRS.sub(lambda m: m.group(0).replace(" and ", "\x00").replace(" & ", "\x01"), text)
-    parts = re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|as well as)\s+", protected, flags=_I)
+    parts = _ITEM_SPLIT.split(protected)
     items = []
     for part in parts:
         item = clean_object(part.replace("\x00", " and ").replace("\x01", " & "), max_words=max_words)
@@ -110,191 +114,222 @@ def _items(text: str, *, max_words: int = 6) -> list[str]:
 Rule = Callable[[str, dict[str, str]], list[ContentSignal]]
 
 
+_DIET_RETRACT = re.compile(
+    rf"\bi am (?:not|no longer) (?:a |an )?(?:strict )?({_DIET})\b|\bi (?:stopped being|quit "
+    rf"being|gave up being) (?:a |an )?({_DIET})\b",
+    _I,
+)
+_EATS_FISH = re.compile(
+    r"\bi (?:now eat|eat|have started eating|started eating|am eating|am back to eating) (?:fish|"
+    r"seafood)\b",
+    _I,
+)
+_EATS_MEAT = re.compile(
+    r"\bi (?:now eat|eat|have started eating|started eating|am eating|am back to eating) meat\b", _I
+)
+_NO_ANIMAL_PRODUCTS = re.compile(
+    r"\bi (?:do not|never|no longer|can not) eat (?:any )?(?:animal products|meat or dairy|meat, "
+    r"dairy|dairy or eggs|meat or eggs)\b",
+    _I,
+)
+_NO_MEAT = re.compile(r"\bi (?:do not|never|no longer) eat (?:any )?meat\b", _I)
+_DIABETES = re.compile(r"\bi have (?:type [12] |type (?:one|two) )?diabetes\b", _I)
+_DIET_ASSERT = re.compile(
+    rf"\bi (?:am|have been|have become|became|went|have gone|turned|eat|follow|keep|am now|"
+    rf"am on|have switched to|switched to)\s+(?:(?:a|an|fully|strictly|strict|mostly|now|"
+    rf"completely|100%)\s+)*({_DIET})\b",
+    _I,
+)
+_DOES_NOT_EAT = re.compile(r"\bi (?:do not|never|can not|no longer) eat (\w+(?: \w+)?)", _I)
+
+
 def _diet(text: str, active: dict[str, str]) -> list[ContentSignal]:
     current = active.get("diet")
-    if m := re.search(
-        rf"\bi am (?:not|no longer) (?:a |an )?(?:strict )?({_DIET})\b|\bi (?:stopped being|quit "
-        rf"being|gave up being) (?:a |an )?({_DIET})\b",
-        text,
-        _I,
-    ):
+    if m := _DIET_RETRACT.search(text):
         return [ContentSignal("diet", _DIETS[(m.group(1) or m.group(2)).lower()], "retract", True)]
-    if re.search(
-        r"\bi (?:now eat|eat|have started eating|started eating|am eating|am back to eating) (?:fish|"
-        r"seafood)\b",
-        text,
-        _I,
-    ) and current in ("vegetarian", "vegan"):
+    if current in ("vegetarian", "vegan") and _EATS_FISH.search(text):
         return [ContentSignal("diet", "pescatarian", "assert", True)]
-    if re.search(
-        r"\bi (?:now eat|eat|have started eating|started eating|am eating|am back to eating) meat\b", text, _I
-    ) and current in ("vegetarian", "vegan", "pescatarian"):
+    if current in ("vegetarian", "vegan", "pescatarian") and _EATS_MEAT.search(text):
         return [ContentSignal("diet", current, "retract", True)]
-    if re.search(
-        r"\bi (?:do not|never|no longer|can not) eat (?:any )?(?:animal products|meat or dairy|meat, "
-        r"dairy|dairy or eggs|meat or eggs)\b",
-        text,
-        _I,
-    ):
+    if _NO_ANIMAL_PRODUCTS.search(text):
         return [ContentSignal("diet", "vegan", "assert", True)]
-    if re.search(r"\bi (?:do not|never|no longer) eat (?:any )?meat\b", text, _I):
+    if _NO_MEAT.search(text):
         return [ContentSignal("diet", "vegetarian", "assert", True)]
-    if re.search(r"\bi have (?:type [12] |type (?:one|two) )?diabetes\b", text, _I):
+    if _DIABETES.search(text):
         return [ContentSignal("diet", "diabetic", "assert", False)]
-    if m := re.search(
-        rf"\bi (?:am|have been|have become|became|went|have gone|turned|eat|follow|keep|am now|"
-        rf"am on|have switched to|switched to)\s+(?:(?:a|an|fully|strictly|strict|mostly|now|"
-        rf"completely|100%)\s+)*({_DIET})\b",
-        text,
-        _I,
-    ):
+    if m := _DIET_ASSERT.search(text):
         return [ContentSignal("diet", _DIETS[m.group(1).lower()], "assert", False)]
-    if m := re.search(r"\bi (?:do not|never|can not|no longer) eat (\w+(?: \w+)?)", text, _I):
+    if m := _DOES_NOT_EAT.search(text):
         return [ContentSignal("avoid", item, "assert", True) for item in _items(m.group(1), max_words=3)]
     return []
 
 
+_ALLERGY_RETRACT = re.compile(
+    r"\bi am (?:not|no longer) allergic to (.+)|\bi (?:outgrew|grew out of) my (.+?) allerg", _I
+)
+_ALLERGIC_TO = re.compile(
+    r"\b(?:i am|i am also|and|and also|also)\s+(?:severely |very |deathly |highly |mildly |a bit "
+    r"|extremely |quite )?allergic to (.+)",
+    _I,
+)
+_HAS_ALLERGY = re.compile(
+    r"\bi have (?:a |an )?(?:severe |serious |mild |bad |strong )?(\w+(?: \w+)?) allerg(?:y|ies)\b", _I
+)
+_INTOLERANT = re.compile(r"\bi am (\w+) intolerant\b", _I)
+_CELIAC = re.compile(r"\bi have (?:celiac|coeliac)(?: disease)?\b", _I)
+
+
 def _allergies(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    if m := re.search(
-        r"\bi am (?:not|no longer) allergic to (.+)|\bi (?:outgrew|grew out of) my (.+?) allerg", text, _I
-    ):
+    if m := _ALLERGY_RETRACT.search(text):
         return [ContentSignal("allergies", i, "retract", True) for i in _items(m.group(1) or m.group(2))]
-    if m := re.search(
-        r"\b(?:i am|i am also|and|and also|also)\s+(?:severely |very |deathly |highly |mildly |a bit "
-        r"|extremely |quite )?allergic to (.+)",
-        text,
-        _I,
-    ):
+    if m := _ALLERGIC_TO.search(text):
         return [ContentSignal("allergies", i, "assert", False) for i in _items(m.group(1))]
-    if m := re.search(
-        r"\bi have (?:a |an )?(?:severe |serious |mild |bad |strong )?(\w+(?: \w+)?) allerg(?:y|ies)\b",
-        text,
-        _I,
-    ):
+    if m := _HAS_ALLERGY.search(text):
         return [ContentSignal("allergies", i, "assert", False) for i in _items(m.group(1), max_words=2)]
-    if m := re.search(r"\bi am (\w+) intolerant\b", text, _I):
+    if m := _INTOLERANT.search(text):
         return [ContentSignal("allergies", f"{m.group(1).lower()} intolerance", "assert", False)]
-    if re.search(r"\bi have (?:celiac|coeliac)(?: disease)?\b", text, _I):
+    if _CELIAC.search(text):
         return [ContentSignal("allergies", "gluten (celiac disease)", "assert", False)]
     return []
 
 
+_DISLIKE = re.compile(
+    r"\bi (?:(?:really|absolutely|just|truly|also|genuinely)\s+)*(?:hate|dislike|detest|loathe|"
+    r"can not stand|do not (?:really )?(?:like|enjoy|care for)|am not (?:a )?(?:big |huge )?"
+    r"fan of|am not into)\s+(.+)",
+    _I,
+)
+_LIKE = re.compile(
+    r"\bi (?:(?:really|absolutely|totally|do|also|just|truly|genuinely)\s+)*(?:love|like|enjoy|"
+    r"adore|am (?:a )?(?:big |huge )?fan of|am into|am passionate about|am obsessed with|am "
+    r"fond of)\s+(.+)",
+    _I,
+)
+_MY_FAVOURITE = re.compile(r"\bmy (?:favou?rite|fav) (?:\w+ ){0,2}(?:is|are) (.+)", _I)
+
+
 def _opinions(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     found = []
-    if m := re.search(
-        r"\bi (?:(?:really|absolutely|just|truly|also|genuinely)\s+)*(?:hate|dislike|detest|loathe|"
-        r"can not stand|do not (?:really )?(?:like|enjoy|care for)|am not (?:a )?(?:big |huge )?"
-        r"fan of|am not into)\s+(.+)",
-        text,
-        _I,
-    ):
+    if m := _DISLIKE.search(text):
         found += [ContentSignal("dislikes", i, "assert", True) for i in _items(m.group(1))]
-    if m := re.search(
-        r"\bi (?:(?:really|absolutely|totally|do|also|just|truly|genuinely)\s+)*(?:love|like|enjoy|"
-        r"adore|am (?:a )?(?:big |huge )?fan of|am into|am passionate about|am obsessed with|am "
-        r"fond of)\s+(.+)",
-        text,
-        _I,
-    ):
+    if m := _LIKE.search(text):
         found += [ContentSignal("likes", i, "assert", True) for i in _items(m.group(1))]
-    elif m := re.search(r"\bmy (?:favou?rite|fav) (?:\w+ ){0,2}(?:is|are) (.+)", text, _I):
+    elif m := _MY_FAVOURITE.search(text):
         found += [ContentSignal("likes", i, "assert", True) for i in _items(m.group(1), max_words=4)]
     return found
 
 
+_AVOID = re.compile(
+    r"\b(?:do not|never|stop|please stop|avoid) (?:mention(?:ing)?|bring(?:ing)? up|talk(?:ing)? "
+    r"about|recommend(?:ing)?|suggest(?:ing)?|referenc(?:e|ing)|remind(?:ing)? me (?:of|about))\s+"
+    r"(.+)|\bi do not want to (?:hear|talk|read|be reminded) about (.+)"
+    r"|(?:^|\b(?:so|and)\s+)(?:please\s+|always\s+)*avoid (.+)",
+    _I,
+)
+
+
 def _avoid(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    m = re.search(
-        r"\b(?:do not|never|stop|please stop|avoid) (?:mention(?:ing)?|bring(?:ing)? up|talk(?:ing)? "
-        r"about|recommend(?:ing)?|suggest(?:ing)?|referenc(?:e|ing)|remind(?:ing)? me (?:of|about))\s+"
-        r"(.+)|\bi do not want to (?:hear|talk|read|be reminded) about (.+)"
-        r"|(?:^|\b(?:so|and)\s+)(?:please\s+|always\s+)*avoid (.+)",
-        text,
-        _I,
-    )
+    m = _AVOID.search(text)
     if not m:
         return []
     return [ContentSignal("avoid", i, "assert", True) for i in _items(next(g for g in m.groups() if g))]
 
 
+_NOT_OCCUPATION = re.compile(
+    rf"\bi am (?:not|no longer) (?:a |an )?((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b", _I
+)
+_OCCUPATION = re.compile(
+    rf"\bi (?:am|work as|am working as|have been working as|now work as|became) (?:now )?"
+    rf"(?:a |an )((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b",
+    _I,
+)
+_NOT_AN_OCCUPATION_WORD = re.compile(r"\b(?:big|huge|fan|good|bad|great|terrible|real|total)\b", _I)
+_AS_AN_OCCUPATION = re.compile(rf"^as an? ((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b", _I)
+_LIFE_STAGE = re.compile(r"\bi am (retired|self-employed|a stay-at-home (?:mom|dad|parent))\b", _I)
+
+
 def _background(text: str, active: dict[str, str]) -> list[ContentSignal]:
-    if m := re.search(
-        rf"\bi am (?:not|no longer) (?:a |an )?((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b", text, _I
-    ):
+    if m := _NOT_OCCUPATION.search(text):
         value = m.group(1).lower()
         return (
             [ContentSignal("background", value, "retract", True)] if active.get("background") == value else []
         )
-    m = re.search(
-        rf"\bi (?:am|work as|am working as|have been working as|now work as|became) (?:now )?"
-        rf"(?:a |an )((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b",
-        text,
-        _I,
-    )
-    if m and not re.search(r"\b(?:big|huge|fan|good|bad|great|terrible|real|total)\b", m.group(1), _I):
+    m = _OCCUPATION.search(text)
+    if m and not _NOT_AN_OCCUPATION_WORD.search(m.group(1)):
         return [ContentSignal("background", m.group(1).lower(), "assert", False)]
-    if m := re.search(rf"^as an? ((?:[\w-]+ ){{0,2}}?(?:{_OCCUPATIONS}))\b", text, _I):
+    if m := _AS_AN_OCCUPATION.search(text):
         return [ContentSignal("background", m.group(1).lower(), "assert", False)]
-    if m := re.search(r"\bi am (retired|self-employed|a stay-at-home (?:mom|dad|parent))\b", text, _I):
+    if m := _LIFE_STAGE.search(text):
         return [ContentSignal("background", m.group(1).lower(), "assert", False)]
     return []
 
 
+_LIVES_IN = re.compile(
+    r"\b(?:i|we) (?:live|am living|are living|am based|are based|reside|now live) in (.+)|\b(?:i|we) "
+    r"(?:just |recently |have )?(?:moved|relocated) to (.+)",
+    _I,
+)
+_VAGUE_PLACE = re.compile(r"^(?:a|an|my|our|the (?:city|country|countryside|suburbs))\b", _I)
+
+
 def _location(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    m = re.search(
-        r"\b(?:i|we) (?:live|am living|are living|am based|are based|reside|now live) in (.+)|\b(?:i|we) "
-        r"(?:just |recently |have )?(?:moved|relocated) to (.+)",
-        text,
-        _I,
-    )
+    m = _LIVES_IN.search(text)
     if not m:
         return []
     place = clean_object(m.group(1) or m.group(2), max_words=4)
-    if place is None or re.match(r"^(?:a|an|my|our|the (?:city|country|countryside|suburbs))\b", place, _I):
+    if place is None or _VAGUE_PLACE.match(place):
         return []
     return [ContentSignal("location", place, "assert", False)]
 
 
+_LEARNER = re.compile(
+    r"\bi am (?:a |an )?(visual|hands-on|auditory|kinesthetic|verbal|reading) learner\b", _I
+)
+_LEARNS_BEST = re.compile(
+    r"\bi (?:learn|understand)(?: things| stuff)? (?:best|better|most easily|fastest) "
+    r"((?:with|through|by|from|when|using) .+)",
+    _I,
+)
+_NEEDS_EXAMPLES = re.compile(r"\bexamples help me\b|\bi need (?:concrete )?examples to understand\b", _I)
+
+
 def _learning(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    if m := re.search(
-        r"\bi am (?:a |an )?(visual|hands-on|auditory|kinesthetic|verbal|reading) learner\b", text, _I
-    ):
+    if m := _LEARNER.search(text):
         return [ContentSignal("learning_style", f"{m.group(1).lower()} learner", "assert", False)]
-    if m := re.search(
-        r"\bi (?:learn|understand)(?: things| stuff)? (?:best|better|most easily|fastest) "
-        r"((?:with|through|by|from|when|using) .+)",
-        text,
-        _I,
-    ):
+    if m := _LEARNS_BEST.search(text):
         value = clean_object(m.group(1))
         return [ContentSignal("learning_style", value, "assert", True)] if value else []
-    if re.search(r"\bexamples help me\b|\bi need (?:concrete )?examples to understand\b", text, _I):
+    if _NEEDS_EXAMPLES.search(text):
         return [ContentSignal("learning_style", "with examples", "assert", True)]
     return []
 
 
+_ACCESSIBILITY = re.compile(
+    r"\bi am (dyslexic|blind|colou?r[- ]?blind|deaf|hard of hearing|visually impaired|partially "
+    r"sighted|autistic|neurodivergent)\b|\bi have (dyslexia|adhd|low vision|a visual impairment|"
+    r"colou?r blindness|a hearing impairment|autism)\b|(?:\b(?:i|and)\s+|^)use a (screen reader)\b",
+    _I,
+)
+
+
 def _accessibility(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    found = re.finditer(
-        r"\bi am (dyslexic|blind|colou?r[- ]?blind|deaf|hard of hearing|visually impaired|partially "
-        r"sighted|autistic|neurodivergent)\b|\bi have (dyslexia|adhd|low vision|a visual impairment|"
-        r"colou?r blindness|a hearing impairment|autism)\b|(?:\b(?:i|and)\s+|^)use a (screen reader)\b",
-        text,
-        _I,
-    )
     return [
         ContentSignal("accessibility", next(g for g in m.groups() if g).lower(), "assert", False)
-        for m in found
+        for m in _ACCESSIBILITY.finditer(text)
     ]
 
 
+_WORK_SETTING = re.compile(
+    r"\b(?:i (?:mostly |usually |now )?work|working) (remotely|from home|in an? (?:office|hospital|school|lab|"
+    r"laboratory|factory|warehouse|restaurant|startup|bank|clinic|hotel|store|shop|call center)|"
+    r"(?:night|early|late) shifts?|(?:part|full)[- ]time|for an? (?:startup|bank|hospital|school|"
+    r"nonprofit|non-profit|agency|law firm|government agency))\b",
+    _I,
+)
+
+
 def _work_setting(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    m = re.search(
-        r"\b(?:i (?:mostly |usually |now )?work|working) (remotely|from home|in an? (?:office|hospital|school|lab|"
-        r"laboratory|factory|warehouse|restaurant|startup|bank|clinic|hotel|store|shop|call center)|"
-        r"(?:night|early|late) shifts?|(?:part|full)[- ]time|for an? (?:startup|bank|hospital|school|"
-        r"nonprofit|non-profit|agency|law firm|government agency))\b",
-        text,
-        _I,
-    )
+    m = _WORK_SETTING.search(text)
     return [ContentSignal("work_setting", m.group(1).lower(), "assert", False)] if m else []
 
 
@@ -334,6 +369,11 @@ _LETTERS = r"[^\W\d_]"
 _NAME = rf"({_TITLE}{_LETTERS}(?:{_LETTERS}|['-]){{1,30}}(?:\s+[A-Z](?:{_LETTERS}|['-]){{1,30}}){{0,2}})\b(?![\w'-])"
 
 
+# 'call me X', 'my name is X', 'I go by X' (capitalised: 'I go by rail' is transport).
+_NAMED = re.compile(rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}")
+_TITLE_RE = re.compile(_TITLE)
+
+
 # An introduction: 'Hi, I'm Max', 'I'm Олена, nice to meet you', 'I'm Danielle.' -- one capitalised word
 # (any script) and nothing else in the clause but a greeting. Nationalities ('I'm Danish', 'I'm German')
 # are self-descriptions, not names.
@@ -369,17 +409,15 @@ def _introduction(text: str) -> str | None:
 
 
 def _name(text: str, _active: dict[str, str]) -> list[ContentSignal]:
-    m = re.search(
-        rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}",  # 'I go by rail' is transport
-        text,
-    )
+    m = _NAMED.search(text)
     if not m:
         intro = _introduction(text)
         if intro and intro.lower() not in _NOT_NAMES and not is_role_name(intro) and not is_injection(intro):
             return [ContentSignal("name", intro, "assert", True)]
         return []
     name = next(g for g in m.groups() if g).strip()
-    first = re.sub(_TITLE, "", name).split()[0].lower() if re.sub(_TITLE, "", name).split() else ""
+    words = _TITLE_RE.sub("", name).split()
+    first = words[0].lower() if words else ""
     if not first or first in _NOT_NAMES or is_role_name(name) or is_injection(name):
         return []
     return [ContentSignal("name", name, "assert", True)]

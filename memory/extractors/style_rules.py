@@ -8,6 +8,7 @@ a preference for the opposite (tolerance is not a preference).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -119,57 +120,71 @@ class StyleSignal:
     explicit: bool  # said with a preference verb or a standing marker
 
 
-def _language_signals(clause: Clause) -> list[StyleSignal]:
-    text = clause.text
-    langs = "|".join(v for v in STYLE_KINDS.get("language", ()))
+@functools.cache
+def _language_request(langs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """'answer in Spanish', 'I would prefer it in French', 'my native language is German', 'Italian, please':
+    compiled once per set of known languages."""
     if not langs:
-        return []
-    stated = re.search(
+        return None
+    names = "|".join(langs)
+    return re.compile(
         rf"\b(?:respond|reply|answer|write|talk|speak|communicate|chat)\s+(?:to me\s+|with me\s+)?(?:only\s+)?"
-        rf"in\s+({langs})\b|\bi (?:prefer|want|would like|would prefer)\s+(?:\w+\s+){{0,2}}?in\s+({langs})\b"
-        rf"|\bmy (?:preferred|native|first) language is ({langs})\b|\b({langs}),? please\b",
-        text,
+        rf"in\s+({names})\b|\bi (?:prefer|want|would like|would prefer)\s+(?:\w+\s+){{0,2}}?in\s+({names})\b"
+        rf"|\bmy (?:preferred|native|first) language is ({names})\b|\b({names}),? please\b",
         re.IGNORECASE,
     )
+
+
+_NEGATED_BEFORE = re.compile(r"\b(?:do not|never|stop|no longer|not)\b(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
+_PLEASE = re.compile(r"\bplease\b", re.IGNORECASE)
+
+
+def _language_signals(clause: Clause) -> list[StyleSignal]:
+    text = clause.text
+    pattern = _language_request(STYLE_KINDS.get("language", ()))
+    stated = pattern.search(text) if pattern else None
     if not stated:
         return []
     lang = next(g for g in stated.groups() if g).lower()
-    negated = re.search(
-        r"\b(?:do not|never|stop|no longer|not)\b(?:\s+\w+){0,3}\s*$", text[: stated.start()], re.I
-    )
+    negated = _NEGATED_BEFORE.search(text[: stated.start()])
     explicit = (
         clause.standing or bool(PREFERENCE_VERB.search(text)) or "language is" in stated.group(0).lower()
     )
-    if not (explicit or _IMPERATIVE.search(text) or re.search(r"\bplease\b", text, re.I)) or clause.question:
+    if not (explicit or _IMPERATIVE.search(text) or _PLEASE.search(text)) or clause.question:
         return []
     return [StyleSignal("language", lang, "retract" if negated else "assert", False, explicit)]
+
+
+_BEGINNER = re.compile(
+    r"\bi am (?:(?:a|an|just a|only a|still a|complete|total|absolute|very much a)\s+)*(?:beginner|novice|"
+    r"newbie)\b|\bi am (?:new to|just (?:starting|learning|getting started)|learning)\b|\bi (?:do not|barely)"
+    r" know (?:much|anything) about\b",
+    re.IGNORECASE,
+)
+_EXPERT = re.compile(
+    r"\bi am (?:an? )?(?:expert|specialist|seasoned|experienced|advanced)\b|\bi (?:already )?know the basics\b"
+    r"|\bi have (?:\d+|many|several|years of|decades of) (?:years? (?:of )?)?experience\b",
+    re.IGNORECASE,
+)
+_NOT_LEVEL = re.compile(r"\bi am not (?:a |an )?(?:beginner|novice|newbie|expert)\b", re.IGNORECASE)
 
 
 def _self_description(clause: Clause) -> list[StyleSignal]:
     """'I am a beginner at Python', 'I know the basics': expertise from what the user says of themselves."""
     text = clause.text
-    beginner = re.search(
-        r"\bi am (?:(?:a|an|just a|only a|still a|complete|total|absolute|very much a)\s+)*(?:beginner|novice|"
-        r"newbie)\b|\bi am (?:new to|just (?:starting|learning|getting started)|learning)\b|\bi (?:do not|barely)"
-        r" know (?:much|anything) about\b",
-        text,
-        re.IGNORECASE,
-    )
-    expert = re.search(
-        r"\bi am (?:an? )?(?:expert|specialist|seasoned|experienced|advanced)\b|\bi (?:already )?know the basics\b"
-        r"|\bi have (?:\d+|many|several|years of|decades of) (?:years? (?:of )?)?experience\b",
-        text,
-        re.IGNORECASE,
-    )
-    negated = re.search(r"\bi am not (?:a |an )?(?:beginner|novice|newbie|expert)\b", text, re.I)
+    negated = _NOT_LEVEL.search(text)
     if negated:
         value = "expert" if "expert" in negated.group(0).lower() else "beginner"
         return [StyleSignal("expertise", value, "retract", False, True)]
-    if beginner:
+    if _BEGINNER.search(text):
         return [StyleSignal("expertise", "beginner", "assert", False, False)]
-    if expert:
+    if _EXPERT.search(text):
         return [StyleSignal("expertise", "expert", "assert", False, False)]
     return []
+
+
+_ENOUGH_AFTER = re.compile(r"\s+enough\b", re.IGNORECASE)
+_NOT_BEFORE = re.compile(r"\bnot\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
 def style_signals(clause: Clause) -> list[StyleSignal]:
@@ -181,7 +196,7 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
         return _self_description(clause)
     pref_verb = bool(PREFERENCE_VERB.search(text))
     imperative = bool(_IMPERATIVE.search(text))
-    pleading = bool(re.search(r"\bplease\b", text, re.IGNORECASE))
+    pleading = bool(_PLEASE.search(text))
     short = len(text.split()) <= 8
     signals: dict[tuple[str, str], StyleSignal] = {}
     for kind, value, pattern, inherent in _TERM_RES:
@@ -193,9 +208,7 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
                 target, mode = OPPOSITE.get((kind, value), value), "retract"
             elif _COMPLAINT.search(before):
                 target, feedback = OPPOSITE.get((kind, value), value), True
-            elif re.match(r"\s+enough\b", text[match.end() :], re.I) and re.search(
-                r"\bnot\s+(?:\w+\s+)?$", before, re.I
-            ):
+            elif _ENOUGH_AFTER.match(text, match.end()) and _NOT_BEFORE.search(before):
                 feedback = True
             elif _LESS.search(before):
                 target = OPPOSITE.get((kind, value), value)
