@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -165,6 +165,12 @@ class _DeferredRead:
         with self._lock:
             taken, self._taken = self._taken, True
             return not taken
+
+
+class _UserRef(NamedTuple):
+    pk: int
+    message_count: int
+    created: bool  # this transaction inserted the row
 
 
 class PreferenceMemory:
@@ -355,24 +361,26 @@ class PreferenceMemory:
 
         return with_retries(attempt, what=what)
 
-    def _user_row(self, conn: Connection, user_id: str, *, create: bool) -> tuple[int, int] | None:
-        """The user's (row id, message count), locked for this transaction (PostgreSQL: FOR UPDATE;
+    def _user_row(self, conn: Connection, user_id: str, *, create: bool) -> _UserRef | None:
+        """The user's row id and message count, locked for this transaction (PostgreSQL: FOR UPDATE;
         SQLite: BEGIN IMMEDIATE).
 
         The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING, so two writers that
-        meet a new user at the same moment end up with one row and both lock it.
+        meet a new user at the same moment end up with one row and both lock it; ``created`` tells the one
+        whose insert made it.
         """
         params = {"ns": self.namespace, "uid": user_id}
         stmt = USER_ROW_LOCKED if self._postgres else USER_ROW
         row = conn.execute(stmt, params).first()
+        created = False
         if row is None and create:
-            conn.execute(self._insert_user, {**params, "now": utcnow()})
+            created = conn.execute(self._insert_user, {**params, "now": utcnow()}).rowcount == 1
             row = conn.execute(stmt, params).one()
-        return None if row is None else (row.pk, row.message_count or 0)
+        return None if row is None else _UserRef(row.pk, row.message_count or 0, created)
 
     def _user_pk(self, conn: Connection, user_id: str, *, create: bool) -> int | None:
         row = self._user_row(conn, user_id, create=create)
-        return None if row is None else row[0]
+        return None if row is None else row.pk
 
     @staticmethod
     def _active_rows(conn: Connection, pk: int) -> list[Any]:
@@ -543,7 +551,7 @@ class PreferenceMemory:
         def store(conn: Connection) -> tuple[list[TurnMessage], tuple[int, ExtractionContext] | None]:
             user = self._user_row(conn, uid, create=True)
             assert user is not None
-            pk, count = user
+            pk, count = user.pk, user.message_count
             now = utcnow()
             stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
             conn.execute(
@@ -564,7 +572,9 @@ class PreferenceMemory:
             )
             count = self._retain(conn, pk, count + len(stored), now)
             conn.execute(SET_MESSAGE_COUNT, {"user_pk": pk, "count": count})
-            return stored, ((pk, self._context(conn, pk, stored, now)) if with_context else None)
+            if not with_context:
+                return stored, None
+            return stored, (pk, self._context(conn, pk, stored, now, new_user=user.created))
 
         return self._write(store, "observe")  # durable from here on
 
@@ -777,9 +787,14 @@ class PreferenceMemory:
         return pk, self._context(conn, pk, turn, rows[0].created_at)
 
     @staticmethod
-    def _context(conn: Any, pk: int, turn: Sequence[TurnMessage], at: Any) -> ExtractionContext:
+    def _context(
+        conn: Any, pk: int, turn: Sequence[TurnMessage], at: Any, *, new_user: bool = False
+    ) -> ExtractionContext:
         """What an extractor reads besides the turn: the user's active preferences, the assistant message
-        the turn answers and the user's recent words (the messages before ``at``)."""
+        the turn answers and the user's recent words (the messages before ``at``). A user whose row this
+        transaction created has neither yet: two reads saved on a first message."""
+        if new_user:
+            return ExtractionContext(turn, [], None, extra={"recent_user_messages": []})
         active = [to_record(r) for r in conn.execute(ACTIVE_ROWS, {"pk": pk})]
         before = conn.execute(RECENT_BEFORE, {"pk": pk, "before": at, "n": 2 * RECENT_USER_MESSAGES}).all()
         previous = None
