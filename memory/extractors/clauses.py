@@ -87,6 +87,8 @@ _HYPOTHETICAL = re.compile(
     r"|^\s*(?:assuming|let us say|say|supposing)\s+(?:that\s+)?(?:i|we|someone|somebody)\b",
     re.IGNORECASE,
 )
+# The consequence of a hypothetical said in the piece before ('If I ever got a dog, I would want a beagle').
+_CONSEQUENCE = re.compile(r"^\s*(?:then\s+)?(?:i|we)\s+(?:would|could|might|will)\b", re.IGNORECASE)
 _PAST = re.compile(r"\bi used to\b|\bwhen i was (?:a |an )?(?:kid|child|young|teen)|\bback then\b", re.I)
 _QUESTION_START = re.compile(
     r"^\s*(?:do|does|did|should|shall|is|are|am|was|were|what|how|why|which|who|whom|when|where|have|has|if)\b",
@@ -325,6 +327,7 @@ def clauses(message: str) -> list[Clause]:
     result = []
     someone_else = False  # the previous piece was said of someone else
     reporter = False  # the previous piece frames what follows as someone else's words
+    supposed = False  # the previous piece was a hypothetical
     for raw in _pieces(message):
         if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
@@ -340,7 +343,9 @@ def clauses(message: str) -> list[Clause]:
         )
         someone_else = others
         reporter = bool(_REPORTER.search(text))
-        if not text or _HYPOTHETICAL.search(text) or _PAST.search(main) or others:
+        consequence = supposed and bool(_CONSEQUENCE.search(text))
+        supposed = bool(_HYPOTHETICAL.search(text)) or consequence
+        if not text or supposed or _PAST.search(main) or others:
             continue
         if _POLITE.search(main) or _NOT_A_TASTE.search(main):
             continue
