@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from memory.extractors.clauses import (
 from memory.extractors.guard import is_instruction
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
+DEVOTION_CONFIDENCE = 0.5  # a pastime named by its frequency or count, not by a taste word
 _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our)\b", re.IGNORECASE)
 # The speaker as a subject: a request that says something of the speaker ('Give me a mystery and I am happy').
 _SPEAKER = re.compile(r"\b(?:i|we)\b", re.IGNORECASE)
@@ -50,7 +52,9 @@ _SPEAKER = re.compile(r"\b(?:i|we)\b", re.IGNORECASE)
 _MOMENT = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
     rf"{MOMENT_STATES}|in the mood|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|"
-    r"short on time|in a (?:rush|hurry)|running late|can not wait|"
+    r"short on time|in a (?:rush|hurry)|running late|can not wait|right now|"
+    # an arrangement minutes or hours ahead ('I am boarding in two minutes')
+    r"(?:am|is|are)\s+\w+ing\s+in\s+(?:a|an|a few|a couple of|\w+)\s+(?:minutes?|hours?)|"
     r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
     r"migraine|jet ?lag))\b",
     re.IGNORECASE,
@@ -156,13 +160,215 @@ def _wants(text: str, score: float, approach: Any) -> bool:
     return bool(_DEPENDS.search(text)) or (approach.size > 0 and float(approach.max()) >= score)
 
 
+# A circumstance ('My garden faces north', 'My kitchen is tiny', 'I've been a nurse for twenty years') is a fact
+# about the speaker; it implies a preference (shade-tolerant plants, expert-level answers) only when it is said
+# against something the assistant suggested, or with a word that makes it a difficulty or a feeling ('my commute
+# drains me'). Said on its own, or as the background of a question ('I've been a nurse for twenty years. How do
+# I move into teaching?'), it limits nothing. Concepts marked ``circumstance`` in concepts.tsv are read so.
+_FEELING = re.compile(
+    r"\b(?:love[sd]?|hate[sd]?|miserable|hell|nightmare|torture|awful|horrible|dread\w*|struggl\w*|hard|"
+    r"impossible|not|never|no|only|need|needs|have to|had to|must|wish|drain\w*|exhaust\w*|stress\w*|anxi\w*|"
+    r"panic\w*|overwhelm\w*|sick|ill|worst|best|can barely|too (?:small|tight|dark|far|long))\b",
+    re.IGNORECASE,
+)
+
+
+# A language to answer in is said of a language: 'mi inglés no es muy bueno', 'je préfère lire en français'.
+# A sentence that is merely in a language near Spanish ('Mi chiamo Ignazio') asks for none.
+_LANGUAGE_STYLES = frozenset({"Spanish", "French", "German"})
+_LANGUAGE_NAMED = re.compile(
+    r"\b(?:english|ingl[eé]s|espa[nñ]ol|castellano|anglais|fran[cç]ais|englisch|deutsch|spanish|french|german)\b",
+    re.IGNORECASE,
+)
+
+
+def _said_as_preference(text: str, previous_assistant: str | None) -> bool:
+    """A circumstance implies its concept: in reply to the assistant, or said as a difficulty or feeling."""
+    return bool(previous_assistant and previous_assistant.strip()) or bool(_FEELING.search(text))
+
+
+# A bodily reaction names its trigger: 'Last time I ate coconut my throat swelled up' is close to the nut-allergy
+# concept, but what the speaker reacts to is coconut. For the allergy and intolerance concepts (a value 'X
+# (condition)'), the thing eaten or drunk in the clause replaces X when the concept's value does not name it.
+_CONDITION = re.compile(r"^(?P<thing>[^(]+?)\s*\((?P<condition>[^)]*(?:allergy|intoleran|coeliac|diabet)[^)]*)\)$", re.I)
+_EATEN = re.compile(
+    r"\b(?:ate|eat|eats|eating|had|have|has|having|tried|tasted|drank|drink|drinks|drinking|touch|touched|"
+    r"bite of|mouthful of|sip of|taste of|trace of)\s+"
+    r"(?:(?:a|an|the|some|any|anything|something|that|this|much|more|little|bit|slice|piece|plate|bowl|glass|cup|"
+    r"of|with|like|too|so|even|just|normal|single|tiny|small|one|two)\s+)*(?P<thing>[a-z][a-z-]{2,})",
+    re.IGNORECASE,
+)
+_NOT_A_TRIGGER = frozenset(
+    {
+        "to", "it", "its", "them", "that", "this", "those", "these", "one", "food", "meal", "meals",
+        "dinner", "lunch", "breakfast", "lot", "time", "times", "day", "days", "go", "look",
+        "reaction", "problem", "problems", "allergy", "allergies", "doctor", "test", "tests", "been",
+        "got", "my", "your", "our", "their", "his", "her", "in", "at", "and", "or", "but", "then",
+        "once", "before", "after", "since", "ever",
+    }
+)
+
+
+def named_trigger(text: str, value: str) -> str:
+    """The concept's value with the trigger the clause names ('coconut (allergy)' for 'nuts (allergy)' read
+    from 'Last time I ate coconut my throat swelled up'); the value itself when the clause names no trigger,
+    names one the value already contains, or the concept is no allergy or intolerance."""
+    condition = _CONDITION.match(value)
+    if not condition:
+        return value
+    for eaten in _EATEN.finditer(text):
+        thing = eaten.group("thing").lower()
+        if thing in _NOT_A_TRIGGER:
+            continue
+        if thing.rstrip("s") in value.lower():
+            return value
+        return f"{thing} ({condition.group('condition')})"
+    return value
+
+
+# Devotion: a pastime said by how often, how much or how many, not by a taste word ('I'm up a Munro most
+# weekends', 'That makes four dogs now', 'Just passed 2,000 hours in Factorio', 'I've finished every Halo').
+# It implies liking the thing it names, which no inventory can list: the value is the speaker's own word for it.
+_DEVOTION = re.compile(
+    r"\b(?:every|most|each)\s+(?:single\s+)?(?:morning|evening|night|day|weekend|week|sunday|saturday|summer|winter|"
+    r"spring|autumn|year|one|ball|episode|series|season|match|game|book|novel|film|album|race)s?\b|"
+    r"\ball year round\b|\b[\d,]+\s+hours\s+(?:in|on|of|playing)\b|\b(?:that|this) makes\s+\w+\b|"
+    r"(?-i:\bevery\s+[A-Z])|"
+    r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\b[^,.;]{0,40}\bthis (?:week|month|year|season)\b",
+    re.IGNORECASE,
+)
+# ... or by a verdict on it, which may stand beside it in the same sentence ('I'm doing my third Open University
+# degree, I just can't stop').
+_VERDICT = re.compile(
+    r"\b(?:can|could) not (?:stop|get enough)\b|\bnothing (?:better|beats)\b|\bwould not have it any other way\b|"
+    r"\bhave not looked back\b",
+    re.IGNORECASE,
+)
+# A pastime is not a job, a duty or a chore ('I work every weekend at the garden centre', 'I check every label').
+_DUTY = re.compile(
+    r"\b(?:(?<!off )work|works|working (?:at|for|as|in|on|with)|job|shift|shifts|office|boss|commute|commuting|school run|"
+    r"have to|had to|must|check|checks|pay|pays|clean|cleans|take (?:my|the) (?:pills?|tablets?|medication))\b",
+    re.IGNORECASE,
+)
+_NUMBER = (
+    r"(?:\d[\d,]*(?:st|nd|rd|th)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"fifty|hundred|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|twentieth|hundredth)"
+)
+# Where the thing is named: 'N hours in X', a name ('up a Munro most weekends', but not one that dates: 'since
+# Life on Earth'), or a count or an ordinal before it ('four dogs', 'the fourth spy novel this month').
+_HOURS_IN = re.compile(r"\b[\d,]+\s+hours\s+(?:in|on|of|playing)\s+(?P<thing>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*|[a-z][\w'-]+)")
+_COUNTED = re.compile(
+    rf"\b{_NUMBER}(?:-\w+)?\s+(?P<thing>(?:[A-Z][\w'-]*\s+){{0,3}}[a-z][a-z'-]+(?:\s+(?:novel|book|film|game|degree|"
+    r"series|show|album|band|race|marathon|plant|bird)s?)?)\b",
+)
+_NAME = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b(?P<thing>[A-Z][a-z][\w'-]*(?:\s+(?:(?:de|du|la|le|of|on|the|and|von|van)\s+)?[A-Z][\w'-]*)*)\b"
+)
+# A name that dates something is not its object ('I have seen every one since Life on Earth').
+_DATING = re.compile(r"\b(?:since|before|after|until)\b[^,.;]*", re.IGNORECASE)
+# Counted things that are measures or family, not pastimes ('twenty-two people', 'three hours', 'two kids').
+_MEASURE = frozenset(
+    {
+        "hours", "hour", "minutes", "minute", "days", "day", "weeks", "week", "months", "month", "years", "year",
+        "times", "time", "people", "miles", "mile", "kilometres", "km", "kilos", "kg", "degrees", "pounds", "quid",
+        "euros", "dollars", "percent", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
+        "next", "now", "more", "less", "kids", "children", "grandchildren", "sisters", "brothers",
+    }
+)
+_NOT_A_NAME = frozenset(
+    {
+        "I", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+        "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+        "Easter", "God", "Mum", "Dad", "Mom", "Can", "Could", "Would", "What", "Which", "How", "Any", "Is", "Are",
+    }
+)
+# The question the devotion answers ('What channel is the Ashes on? I've taken a week off to watch every ball'):
+# its name, or what it asks to be recommended ('Can you recommend a good bird seed?').
+_ASKED_FOR = re.compile(
+    r"\b(?:recommend|suggest|tips for|advice on|ideas for)\s+(?:a|an|the|some|any)?\s*(?:good|new|nice|decent)?\s*"
+    r"(?P<thing>[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)",
+    re.IGNORECASE,
+)
+
+
+def devotion_marked(clause: str, sentence: str) -> bool:
+    """The clause says a pastime by its frequency or count, or its sentence gives a verdict of devotion; never a
+    job, a duty or a chore."""
+    return bool(_DEVOTION.search(clause) or _VERDICT.search(sentence)) and not _DUTY.search(sentence)
+
+
+def named_in(text: str) -> str | None:
+    """The thing a clause of devotion names: 'N hours in X', a name, or a counted thing; None when none."""
+    hours = _HOURS_IN.search(text)
+    if hours:
+        return hours.group("thing")
+    for name in _NAME.finditer(_DATING.sub(" ", text)):
+        if name.group("thing") not in _NOT_A_NAME:
+            return name.group("thing")
+    for counted in _COUNTED.finditer(text):
+        thing = counted.group("thing")
+        if thing.split()[0].lower() not in _MEASURE and thing.split()[-1].lower() not in _MEASURE:
+            return thing
+    return None
+
+
+def asked_about(question: str) -> str | None:
+    """What a question or request names: a name in it, or the thing it asks to be recommended."""
+    for name in _NAME.finditer(question):
+        if name.group("thing").split()[0] not in _NOT_A_NAME:
+            return name.group("thing")
+    asked = _ASKED_FOR.search(question)
+    return asked.group("thing") if asked else None
+
+
+def devoted_to(clause: str, sentence: str = "", questions: Sequence[str] = ()) -> str | None:
+    """What a clause of devotion names ('Munro' from 'I am up a Munro most weekends'), else what the speaker's
+    latest question names; None when the clause is no devotion or nothing is named."""
+    if not devotion_marked(clause, sentence or clause):
+        return None
+    thing = named_in(clause)
+    for question in questions:
+        thing = thing or asked_about(question)
+    return thing
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _sentence_of(message: str, clause: str) -> str:
+    """The sentence of the message a clause (as ``clauses()`` wrote it) comes from; the clause when none is."""
+    low = clause.lower()
+    for sentence in _SENTENCES.split(message[:2000]):
+        if low in expand(sentence).lower():
+            return expand(sentence)
+    return clause
+
+
+def _questions(message: str, earlier: Sequence[str]) -> list[str]:
+    """The speaker's questions and requests a devotion may answer: those of the message, then the user's message
+    before it."""
+    return [
+        sentence
+        for text in [message, *reversed(earlier)]
+        for sentence in _SENTENCES.split(text[:2000])
+        if sentence.rstrip().endswith("?") or _REQUEST_START.search(expand(sentence))
+    ]
+
+
 def load_concepts(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[str]]]:
+    return [(kind, value, examples) for kind, value, examples, _ in load_concept_rows(path)]
+
+
+def load_concept_rows(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[str], bool]]:
+    """(kind, value, example disclosures, circumstance) per concept; ``circumstance``: the optional fourth
+    column says ``circumstance`` (see ``_said_as_preference``)."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        kind, value, examples = line.split("\t")
-        out.append((kind, value, [e.strip() for e in examples.split("|") if e.strip()]))
+        kind, value, examples, *flags = line.split("\t")
+        examples_list = [e.strip() for e in examples.split("|") if e.strip()]
+        out.append((kind, value, examples_list, "circumstance" in (f.strip() for f in flags)))
     return out
 
 
@@ -193,6 +399,7 @@ class ImplicitExtractor:
         self.path = path
         self._lock = threading.Lock()
         self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any] | None = None
+        self._circumstances: frozenset[int] = frozenset()  # concepts a bare circumstance implies only as said
 
     def _concepts(self) -> tuple[Any, list[int], list[tuple[str, str]], Any, Any]:
         """Example vectors and their concepts, plus the approach probes of the avoid/dislikes concepts
@@ -201,7 +408,9 @@ class ImplicitExtractor:
             if self._index is None:
                 import numpy as np
 
-                concepts = load_concepts(self.path)
+                rows = load_concept_rows(self.path)
+                concepts = [(kind, value, examples) for kind, value, examples, _ in rows]
+                self._circumstances = frozenset(i for i, row in enumerate(rows) if row[3])
                 owners, sentences = [], []
                 for i, (_, _, examples) in enumerate(concepts):
                     owners += [i] * len(examples)
@@ -231,6 +440,9 @@ class ImplicitExtractor:
         candidates: list[tuple[int, str]] = []
         constraint_only: set[tuple[int, str]] = set()  # a household member's need: constraints only
         speakerless: set[tuple[int, str]] = set()  # no sign of the speaker: read at ``speakerless_threshold``
+        devotions: dict[tuple[int, str], str | None] = {}  # what a clause of devotion names (likes)
+        recent = context.extra.get("recent_user_messages")
+        earlier = [str(m) for m in recent[-1:]] if isinstance(recent, list) else []
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
@@ -252,6 +464,10 @@ class ImplicitExtractor:
                 candidates.append((index, clause.text))
                 if household:
                     constraint_only.add((index, clause.text))
+                else:
+                    devotions[(index, clause.text)] = devoted_to(
+                        clause.text, _sentence_of(message.content, clause.text), _questions(message.content, earlier)
+                    )
         candidates = candidates[: self.max_clauses]
         if not candidates:
             return []
@@ -280,6 +496,10 @@ class ImplicitExtractor:
         sims = clause_vectors[np.asarray(keep)] @ vectors.T
         owner = np.asarray(owners)
         found: dict[tuple[str, str], Assert] = {}
+        for index, text in candidates:  # still clean: the guard has read them
+            thing = devotions.get((index, text))
+            if thing:
+                found[("likes", thing)] = Assert("likes", thing, "implicit", DEVOTION_CONFIDENCE, 1.0, index, self.name)
         approach = clause_vectors[np.asarray(keep)] @ probe_vectors.T
         for (index, text), row, near in zip(candidates, sims, approach, strict=True):
             best = int(row.argmax())
@@ -295,7 +515,12 @@ class ImplicitExtractor:
                 continue  # 'my husband loves sci-fi' is his taste; only his needs constrain the speaker
             if kind in _NEGATIVE_KINDS and _wants(text, score, near[probe_owners == owners[best]]):
                 continue  # 'I need a coffee' is not 'avoid caffeine'
+            if owners[best] in self._circumstances and not _said_as_preference(text, context.previous_assistant):
+                continue  # 'My garden faces north.' on its own is a fact, not a need for shade-tolerant plants
             kind, value = concepts[owners[best]]
+            if kind == "style" and value in _LANGUAGE_STYLES and not _LANGUAGE_NAMED.search(text):
+                continue
+            value = named_trigger(text, value)
             confidence = round(min(0.7, score), 3)
             key = (kind, value)
             if key not in found or found[key].confidence < confidence:
