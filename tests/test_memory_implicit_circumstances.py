@@ -136,6 +136,11 @@ def test_duties_and_states_of_the_moment_imply_nothing(mem: PreferenceMemory, te
         ("i have seen every one since Blue Planet", "", ("What is the next Attenborough series?",), "Attenborough"),
         ("i have lived in Leeds since 2010", "", (), None),
         ("i take a week off work to watch every match", "", ("Who is playing Wimbledon?",), "Wimbledon"),
+        # Any day of the week is a frequency; 'after work' is no job; a verdict of devotion may stand beside it.
+        ("i have gone every thursday for years", "", ("Is the Folk Club open at Christmas?",), "Folk Club"),
+        ("i am down the Lido most evenings after work", "", (), "Lido"),
+        ("been playing since i was nine", "been playing since i was nine, could not imagine stopping",
+         ("Which Stratocaster should I buy?",), "Stratocaster"),
     ],
 )
 def test_devoted_to(clause: str, sentence: str, questions: tuple[str, ...], expected: str | None) -> None:

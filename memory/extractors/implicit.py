@@ -230,8 +230,9 @@ def named_trigger(text: str, value: str) -> str:
 # weekends', 'That makes four dogs now', 'Just passed 2,000 hours in Factorio', 'I've finished every Halo').
 # It implies liking the thing it names, which no inventory can list: the value is the speaker's own word for it.
 _DEVOTION = re.compile(
-    r"\b(?:every|most|each)\s+(?:single\s+)?(?:morning|evening|night|day|weekend|week|sunday|saturday|summer|winter|"
-    r"spring|autumn|year|one|ball|episode|series|season|match|game|book|novel|film|album|race)s?\b|"
+    r"\b(?:every|most|each)\s+(?:single\s+)?(?:morning|evening|night|day|weekend|week|summer|winter|spring|autumn|"
+    r"year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|one|ball|episode|series|season|match|game|"
+    r"book|novel|film|album|race)s?\b|"
     r"\ball year round\b|\b[\d,]+\s+hours\s+(?:in|on|of|playing)\b|\b(?:that|this) makes\s+\w+\b|"
     r"(?-i:\bevery\s+[A-Z])|"
     r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\b[^,.;]{0,40}\bthis (?:week|month|year|season)\b",
@@ -240,14 +241,15 @@ _DEVOTION = re.compile(
 # ... or by a verdict on it, which may stand beside it in the same sentence ('I'm doing my third Open University
 # degree, I just can't stop').
 _VERDICT = re.compile(
-    r"\b(?:can|could) not (?:stop|get enough)\b|\bnothing (?:better|beats)\b|\bwould not have it any other way\b|"
-    r"\bhave not looked back\b",
+    r"\b(?:can|could) not (?:stop|get enough|imagine (?:stopping|giving (?:it|them) up|life without))\b|"
+    r"\bnothing (?:better|beats)\b|\bwould not have it any other way\b|\bhave not looked back\b",
     re.IGNORECASE,
 )
 # A pastime is not a job, a duty or a chore ('I work every weekend at the garden centre', 'I check every label').
 _DUTY = re.compile(
-    r"\b(?:(?<!off )work|works|working (?:at|for|as|in|on|with)|job|shift|shifts|office|boss|commute|commuting|school run|"
-    r"have to|had to|must|check|checks|pay|pays|clean|cleans|take (?:my|the) (?:pills?|tablets?|medication))\b",
+    r"\b(?:(?<!off )(?<!after )(?<!before )work|works|working (?:at|for|as|in|on|with)|job|shift|shifts|office|"
+    r"boss|commute|commuting|school run|have to|had to|must|check|checks|pay|pays|clean|cleans|"
+    r"take (?:my|the) (?:pills?|tablets?|medication))\b",
     re.IGNORECASE,
 )
 _NUMBER = (
