@@ -113,7 +113,10 @@ STANDING = re.compile(
     r"as a rule|usually|all (?:your|the|of your) (?:answers|responses|replies|explanations|messages)|"
     r"your (?:answers|responses|replies|explanations|messages|writing)|(?:for|in) (?:all|every|any) "
     r"(?:answers?|responses?|replies|explanations?)|when(?:ever)? you (?:answer|reply|respond|explain|write)|"
-    r"for future|in our chats|with me)\b",
+    r"for future|in our chats|with me|"
+    # A habit of the assistant's that the user asks about: 'Stop apologising all the time', 'Please stop ending
+    # every reply with a question'.
+    r"all the time|every (?:single )?(?:answer|reply|response|message|explanation|time you))\b",
     re.IGNORECASE,
 )
 _TASK = re.compile(

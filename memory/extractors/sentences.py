@@ -467,6 +467,11 @@ _LIMIT = re.compile(
     r"best|better than|worse than|worst|favou?rite)\b|\w-free\b",
     re.IGNORECASE,
 )
+# 'Please no headers and bold everywhere', 'No more emojis': what is never wanted, said without a verb.
+_NO_MORE = re.compile(r"^(?:please\s+)?(?:no more|no)\s+(?!problem|worries|thanks|thank|idea|way|rush|need|one\b)[\w-]+s\b", re.I)
+# A verdict on the assistant's answers is the speaker's, though it names no speaker ('the moral lectures at the end
+# of answers are the worst part', 'your answers are walls of text').
+_ABOUT_ANSWERS = re.compile(r"\b(?:your|the|of|in)\s+(?:answers|replies|responses|explanations)\b", re.I)
 # 'Give me X any day', 'X over Y every time': said of every occasion, so not a one-off request.
 _GENERAL = re.compile(
     r"\b(?:any day|every time|any time|anytime|over|rather than|instead of|always|never)\b", re.I
@@ -793,7 +798,7 @@ def _gate(clause: Clause) -> str:
         return "closed"
     if TOLERANCE.search(text):
         return "closed"
-    if _NEVER_SUGGEST.search(text):
+    if _NEVER_SUGGEST.search(text) or _NO_MORE.search(text):
         return "open"
     if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
         return "closed"
@@ -807,6 +812,7 @@ def _gate(clause: Clause) -> str:
     if (
         bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text) or _IMPLIED_SUBJECT.search(text))
         or clause.standing
+        or _ABOUT_ANSWERS.search(text)
     ):
         return "open"
     return "fragment"

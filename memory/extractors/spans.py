@@ -250,6 +250,26 @@ def _after_cue(text: str, cues: tuple[str, ...]) -> str | None:
     return best[1] if best else None
 
 
+# A style ask is said to the assistant ('could you always answer in numbered steps', 'I'd rather you ask me a
+# clarifying question', 'when you explain stuff, use examples from cooking'), and a value naming the assistant is
+# refused as an instruction: the value is the ask without its addressee.
+_ASKED_OF_YOU = re.compile(
+    r"^(?:(?:from now on|honestly|just|so|and|also|ok|okay)[, ]+)*(?:(?:please\s+)?(?:when(?:ever)?|if) you [^,]{1,60},\s*)?"
+    r"(?:(?:from now on|honestly|just|so)[, ]+)*(?:please[, ]+)?(?:(?:would\s+)?rather you\s+|(?:could|can|would|will) you\s+)?"
+    r"(?:please\s+)?",
+    _I,
+)
+_YOUR_OUTPUT = re.compile(
+    r"\byour\s+(?=(?:\w+\s+)?(?:answers?|repl(?:y|ies)|responses?|explanations?|messages?|writing|code|summar(?:y|ies))\b)",
+    _I,
+)
+
+
+def _style_value(text: str) -> str:
+    """'From now on could you always answer in numbered steps' -> 'always answer in numbered steps'."""
+    return _YOUR_OUTPUT.sub("", _ASKED_OF_YOU.sub("", text.strip()))
+
+
 def _strip_subject(text: str) -> str:
     """The clause without its leading subject and auxiliaries, for the fallback."""
     text = re.sub(
@@ -462,7 +482,7 @@ def _single_raw(
         if phrase:
             return [(label, phrase)]
     elif label == "style":
-        phrase = clean_phrase(_strip_subject(text), max_words=10)
+        phrase = clean_phrase(_style_value(_strip_subject(text)), max_words=10)
         if phrase:
             return [(label, phrase)]
         return []

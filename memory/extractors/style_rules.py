@@ -26,7 +26,7 @@ _TERMS: list[tuple[str, str, str, bool]] = [
         r"verbose|wordy|in[- ]depth|thorough|comprehensive|elaborate|more details?",
         True,
     ),
-    ("verbosity", "detailed", r"long(?:er)?|detailed|lengthy|full|step[- ]by[- ]step|walls? of text", False),
+    ("verbosity", "detailed", r"long(?:er)?|detailed|lengthy|full|step[- ]by[- ]step", False),
     ("formality", "formal", r"formal(?:ly)?|professional(?:ly)?|polite(?:ly)?|businesslike", False),
     (
         "formality",
@@ -187,6 +187,31 @@ _ENOUGH_AFTER = re.compile(r"\s+enough\b", re.IGNORECASE)
 _NOT_BEFORE = re.compile(r"\bnot\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
+# Words that name too much of a pole are complaints whatever frames them: 'your answers are walls of text', 'less
+# waffle, always', 'no rambling' all ask for the other pole ('walls of text' was a term for detailed answers).
+_EXCESS = (
+    (
+        "verbosity",
+        "concise",
+        re.compile(r"\b(?:walls? of text|waffl(?:e|es|ing|y)|rambl(?:e|es|ing|y)|word salad|fluff)\b", re.IGNORECASE),
+    ),
+)
+
+
+def _excess_signals(clause: Clause, *, pref_verb: bool, imperative: bool) -> list[StyleSignal]:
+    text = clause.text
+    out = []
+    for kind, value, pattern in _EXCESS:
+        m = pattern.search(text)
+        # About the answers by a word other than the term ('walls of text' names text itself): 'I love waffles for
+        # breakfast' is about food, 'walls of text do not stick for me' about how the speaker learns.
+        if m and (imperative or _ANSWER_WORDS.search(text[: m.start()] + " " + text[m.end() :])):
+            # 'I do not mind walls of text' withdraws the ask for short answers.
+            mode = "retract" if _TOLERANCE.search(text[: m.start()]) else "assert"
+            out.append(StyleSignal(kind, value, mode, not (pref_verb or clause.standing), pref_verb or clause.standing))
+    return out
+
+
 def style_signals(clause: Clause) -> list[StyleSignal]:
     """Every style preference the clause states, corrects or withdraws (empty for a one-off request)."""
     text = clause.text
@@ -198,7 +223,7 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
     imperative = bool(_IMPERATIVE.search(text))
     pleading = bool(_PLEASE.search(text))
     short = len(text.split()) <= 8
-    signals: dict[tuple[str, str], StyleSignal] = {}
+    signals = {(s.kind, s.value): s for s in _excess_signals(clause, pref_verb=pref_verb, imperative=imperative)}
     for kind, value, pattern, inherent in _TERM_RES:
         for match in pattern.finditer(text):
             before = text[: match.start()]
