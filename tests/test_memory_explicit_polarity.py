@@ -90,3 +90,20 @@ def test_a_value_is_the_whole_name(mem: PreferenceMemory, text: str, kind: str, 
 def test_no_junk_value(mem: PreferenceMemory, text: str, junk: str) -> None:
     stored = stored_preferences(mem, text)
     assert not [v for _, v in stored if junk in v], stored
+
+
+@pytest.mark.parametrize(
+    ("text", "liked", "disliked"),
+    [
+        # Two statements spliced with a comma, each with its own subject and polarity: each side is read.
+        ("Energy drinks are way too sweet for me, green tea is my go-to.", "green tea", "energy drinks"),
+        ("I'm a beach person, ski trips bore me.", "beach", "ski trips"),
+        ("Road cycling is way too scary for me, mountain biking is my thing.", "mountain biking", "road cycling"),
+        ("I hate self-service tills, give me a real cashier.", "real cashier", "self-service tills"),
+    ],
+)
+def test_each_side_of_a_comma_splice(mem: PreferenceMemory, text: str, liked: str, disliked: str) -> None:
+    stored = stored_preferences(mem, text)
+    assert any(k == "likes" and liked in v for k, v in stored), stored
+    assert any(k in ("dislikes", "avoid") and disliked in v for k, v in stored), stored
+    assert not any(k == "likes" and disliked in v for k, v in stored), stored

@@ -180,9 +180,11 @@ _SUBJECT_FIRST = re.compile(
     r"^(?P<x>.+?)\s+(?:is|are|has been|have been|was|were)\s+(?:definitely\s+|really\s+|always\s+|just\s+|"
     r"hands down\s+|absolutely\s+)?(?P<cue>(?:my|our|the)\s+(?:absolute\s+|all-time\s+|real\s+|big\s+|"
     r"biggest\s+|number one\s+|total\s+)?(?:favou?rite|fav|go-to|thing|jam|passion|guilty pleasure|idea of|"
-    r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)|not\s+(?:really\s+)?(?:my|for me|for us|"
+    r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)|not\s+(?:really\s+)?(?:me$|my|for me|for us|"
     r"my thing|my cup of tea|my scene|my style)|(?:a\s+)?(?:no-go|no go|dealbreaker|deal breaker|must|"
-    r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much)"
+    r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much|"
+    # 'Fizzy drinks are way too sweet for me'
+    r"(?:(?:way|far|much|a bit|a little)\s+)?too\s+\w+)"
     r"|right up my alley"
     # 'Reading stories to my twins is the highlight of my evening', 'Sunday brunch is a ritual'.
     r"|the\s+(?:highlight|best part|best bit|high point)\s+of|(?:a|an|my|our)\s+(?:\w+\s+)?(?:ritual|tradition|"
@@ -207,7 +209,7 @@ _NEG_WORDS = re.compile(
     r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|torture|the worst|awful|boring|painful|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
-    r"gives? me|makes? me)",
+    r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
     _I,
 )
 _AND_SPLIT = re.compile(
@@ -322,6 +324,9 @@ def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple
         text = (f"i {verb.group(1)} {after.strip()}" if verb else after.strip()) or text
     if not text:
         return []
+    spliced = _spliced_readings(text, label)
+    if spliced is not None:
+        return spliced
     parts = _AND_SPLIT.split(text)
     if len(parts) > 1 and label in _POLARITY:
         out = []
@@ -338,6 +343,44 @@ def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple
             out += _single(part if i == 0 else f"i {part}", part_label, fallback=i == 0, referent=said_before)
         return out
     return _single(text, label, referent=referent)
+
+
+# Two statements spliced with a comma, each with its own subject and polarity: 'Fizzy drinks are way too sweet for
+# me, sparkling water is my go-to', 'I'm a red wine person, white wine gives me a headache', 'I hate touchscreens in
+# cars, give me real buttons'. One label for the clause named one side only, and often the wrong thing.
+_SPLICE = re.compile(r"(?<!\d),\s+|,(?!\d{3}\b)\s+")
+
+
+def _own_reading(segment: str) -> list[tuple[str, str]]:
+    """What a comma segment says by its own predicate (subject-first verdict, person type or 'I' + a taste verb)."""
+    m = _SUBJECT_FIRST.search(segment) or _SUBJECT_VERB.search(segment)
+    if m and not re.match(r"^(?:i|we)\b", m.group("x"), _I):
+        x = clean_phrase(m.group("x"))
+        return [("dislikes" if _NEG_WORDS.match(m.group("cue")) else "likes", x)] if x else []
+    if (m := _PERSON_TYPE.search(segment)) and (x := clean_phrase(m.group("x"), max_words=4)):
+        return [("likes", x)]
+    if m := _GIVE_ME.search(segment):
+        return [("likes", a)] if (a := clean_phrase(m.group("a"))) else []
+    starts = {}
+    for lab, cues in (("likes", _POS_CUES), ("dislikes", _NEG_CUES)):
+        found = [m.start() for pattern, _ in _cue_patterns(cues) if (m := pattern.search(segment))]
+        if found:
+            starts[lab] = min(found)
+    if not starts:
+        return []
+    lab = min(starts, key=lambda k: starts[k])
+    return [(lab, p) for lab_, p in _single(segment, lab, fallback=False) if lab_ == lab]
+
+
+def _spliced_readings(text: str, label: str) -> list[tuple[str, str]] | None:
+    """Each comma segment read on its own when at least two say something by their own predicate; else None."""
+    if label not in _POLARITY or "," not in text:
+        return None
+    readings = [_own_reading(s) for s in _SPLICE.split(text)[:3]]
+    if sum(1 for r in readings if r) < 2:
+        return None
+    negative = "avoids" if label == "avoids" else "dislikes"
+    return [(lab if lab == "likes" else negative, p) for r in readings for lab, p in r]
 
 
 def _with_specifics(phrase: str, original: str) -> str:
