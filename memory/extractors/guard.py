@@ -399,13 +399,22 @@ def is_instruction(text: str) -> bool:
         # A clause that names harm done to others taints its message, so the innocent clauses beside it
         # ('tight budget', 'ghosting builders') are not stored either: a payload must not ride on them.
         or _HARM.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
+        or _WRONGS.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
     )
+
+
+# Role words that are also surnames: after a title ('Dr. Root', 'Mr Master') they name a person. A machine's identity
+# or privilege ('Dr. Admin', 'Mr Sudo') is no surname, title or not.
+_SURNAME_ROLES = frozenset({"root", "master", "owner", "staff"})
+_TITLE = re.compile(r"^(?:dr|mr|mrs|ms|mx|miss|prof|professor|sir|dame|rev|capt|captain)\.?\s+(?=\w)")
 
 
 def is_role_name(name: str) -> bool:
     """A 'name' that is a role or system identity ('Administrator', 'root'), not a person's name."""
-    words = [w for w in re.split(r"[\s._-]+", skeleton(name)) if w]
-    return any(w in ROLE_NAMES for w in words)
+    folded = skeleton(name)
+    titled = bool(_TITLE.match(folded))
+    words = [w for w in re.split(r"[\s._-]+", _TITLE.sub("", folded)) if w]
+    return any(w in ROLE_NAMES and not (titled and w in _SURNAME_ROLES) for w in words)
 
 
 _YOU = re.compile(r"\byou(?:r|rs|rself)?\b", re.IGNORECASE)
@@ -443,7 +452,8 @@ _AI_AGENT = re.compile(
     r"ignoring|dropping|breaking|spilling|leaking|revealing|telling|obeying)\b"
     rf"|\b(?:when|whenever|if|once|until)\s+(?:the |an? |any |my |your )?{_AI}\b"
     rf"|\b(?!(?:using|building|designing|learning|reading|studying|talking|chatting|training|coding|programming|"
-    rf"writing|testing|comparing|trying|playing|making friends)\b)\w+ing\s+(?:the |an? |any |all |other )?{_AI}\b(?!\s+(?:art|"
+    rf"writing|testing|comparing|trying|playing|making friends|red-teaming|teaming|evaluating|auditing|benchmarking|"
+    rf"fine-tuning|deploying|researching)\b)\w+ing\s+(?:the |an? |any |all |other )?{_AI}\b(?!\s+(?:art|"
     r"news|podcasts?|books?|courses?|ethics|safety research|research|history|papers?|tools?|music)\b)"
     rf"|\b{_AI}\s+(?:forsak|renounc|abandon|ignor|disregard|forget|forgot|drop|break|spill|leak|reveal|expos|"
     r"obey|defy|toss|throw|shed|cast|shrug|escap|evad|dodg|bypass|circumvent|override|overrid|suspend|waiv|lift)\w*"
@@ -470,6 +480,27 @@ _OTHERS_DATA = re.compile(
 _NAMING = re.compile(r"\b(?:call me|my name is|name me|refer to me as|address me as|known as)\s+(\S+)")
 
 
+# The generic 'you' of a description: 'escape rooms where you pick the lock', 'games that let you build cities'. After
+# an answer, a reply or a chat the 'you' is the assistant ('answers where you drop the caveats').
+_IMPERSONAL_YOU = re.compile(r"\b(\w+) (?:where|in which|that lets?|which lets?|that makes?|which makes?) you\b")
+_ASSISTANT_OUTPUT = frozenset(
+    {"answers", "answer", "replies", "reply", "responses", "response", "chats", "chat", "conversations", "conversation",
+     "messages", "message", "sessions", "session", "mode", "modes", "times", "moments", "cases", "ones", "it"}
+)
+
+
+def _impersonal(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(1) in _ASSISTANT_OUTPUT else match.group(1)
+
+
+def _unglued(value: str) -> str:
+    """Words run together read apart: 'McNofilter' -> 'Mc No filter', 'Nolimits' -> 'No limits' (a negation glued
+    to a noun is a slogan, not a name: 'Call me Nolimits McNofilter'). Only the address to the assistant is read
+    on the split text ('no limits', 'unfiltered'): split words ('no vels') would hide a topic from the other checks."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", value)
+    return re.sub(r"\b([Nn]o)(?=[a-z]{4,})", r"\1 ", spaced)
+
+
 def is_instruction_value(value: str) -> bool:
     """For a stored value: an instruction, any mention of the assistant ('you'), a secret or privilege, or
     other people's data: a preference value describes the user's own world ('love for you to export the
@@ -480,8 +511,9 @@ def is_instruction_value(value: str) -> bool:
         is_instruction(value)
         # Words joined into one token ('Disable-Safety-Mode', 'reveal_all_secrets') read as the words they are.
         or (bool(re.search(r"\w[-_]\w", value)) and is_instruction(re.sub(r"(?<=\w)[-_]+(?=\w)", " ", value)))
+        or (_unglued(value) != value and bool(_ADDRESSING.search(skeleton(_unglued(value)))))
         or bool(named and is_role_name(named.group(1)))
-        or bool(_YOU.search(folded))
+        or bool(_YOU.search(_IMPERSONAL_YOU.sub(_impersonal, folded)))
         or bool(_SECRET.search(_topics_out(folded)))
         or bool(_OTHERS_DATA.search(folded))
         or bool(_AI_SURFACE.search(_topics_out(folded)))
@@ -651,9 +683,81 @@ _HARM = re.compile(
 )
 
 
+# Whose a thing is, when it is not the speaker's: 'my sister's', 'the neighbours'', 'other people's', 'strangers''.
+_NOT_MINE = rf"(?:{_OTHERS_POSSESSIVE}|other people'?s'?|others'|people's|strangers')"
+# Private correspondence and records: what nobody but their owner reads.
+_PRIVATE = (
+    r"(?:diar(?:y|ies)|journals?|texts|text messages|messages|e-?mails|post|mail|phones?|dms|inbox(?:es)?|"
+    r"browser history|search history|bank statements|medical records|chats|whatsapps?)"
+)
+# Wrongs done to others that name no act of violence, by the frame of the act rather than a word: someone else's
+# private things read or opened; someone else's things taken, sold or kept; goods, fares and taxes not paid; false
+# papers; danger on the road; waste dumped and land entered; someone else's work copied; people outed; animals fed
+# poison; spaces kept for disabled people taken; the speaker's opinions passed off to readers as fact. Each frame
+# names the act and what it is done to, so the words alone stay free ('reading my grandad's old letters',
+# 'checking my dad's post for him', 'parking far away', 'tailgate parties', 'selling my old clothes').
+_WRONGS = re.compile(
+    # Privacy: reading, opening or searching someone else's private things ('old' ones are family history).
+    r"\b(?:read|open|check|peek\w* (?:at|into|in)|snoop\w*(?: through| in| on)?|rifl\w* through|go\w* through|"
+    r"look\w* through|scroll\w* through|search\w* through|listen\w* to)\w*\s+"
+    rf"{_NOT_MINE}\s+(?!old\b)(?:(?!old\b)\w+\s+)?{_PRIVATE}\b(?!\s+(?:for|with|to) (?:him|her|them)\b)|"
+    r"\blisten\w* in on\b|\beavesdrop\w*|"
+    # Someone else's things sold or pocketed; things found kept; takings helped to.
+    rf"\b(?:sell|pawn|pocket|nick|pinch|swip|flog)\w*\s+{_NOT_MINE}\s+(?:\w+\s+)?(?:parcels?|packages?|deliveries|"
+    r"post|mail|stuff|things|belongings|bikes?|phones?|jewell?e?ry|tools|gear|money|cash|savings|wages|tips)\b|"
+    rf"\bkeep\w*\s+{_NOT_MINE}\s+(?:\w+\s+)?(?:parcels?|packages?|deliveries|post|mail|wages|tips|savings|pension)\b|"
+    r"\bkeep\w* (?:the |any )?(?:\w+ )?(?:wallets?|purses?|phones?|money|cash|cards?|bags?|things|stuff) (?:that )?"
+    r"(?:i|we|people|others|someone|passengers|tourists) (?:find|found|pick up|picked up|leave|left|lose|lost|drop|dropped|"
+    r"forget|forgot)\b|\bkeep\w* (?:the )?(?:extra )?change when\b|"
+    r"\bhelp\w* (?:myself|ourselves) (?:to )?(?:the |their )?(?:\w+ )?(?:tips?|till|takings|cash|money|collection|"
+    r"donations?)\b|"
+    # Not paying: fares, bills, entry, taxes; money claimed that is not owed.
+    r"\bfare[- ]?(?:dodg|evad|evasion)|\bdine[- ](?:and|&|n)[- ]dash|\b(?:without|never|not|avoid\w*|dodg\w*|skip\w*) "
+    r"pay(?:ing)?(?: for (?:it|them|the \w+))?(?=\s*(?:[.,;!?]|$|is\b|are\b|was\b))|"
+    r"\b(?:skip|dodg|jump|evad|avoid)\w* (?:the |my |a )?(?:fares?|ticket barriers|ticket gates)\b|"
+    r"\b(?:not|never|without|avoid\w*|stop\w*) declar\w* (?:\w+ ){0,3}(?:income|earnings|cash|takings|tips|profits)\b|"
+    r"\b(?:hid|hide|hiding|conceal\w*) (?:\w+ ){0,2}(?:income|earnings|takings|profits) from\b|\btax evasion\b|"
+    r"\bevad\w* (?:\w+ )?tax|\b(?:claim|collect|get|take|draw)\w* (?:\w+ ){0,3}(?:i'?m|i am|we'?re|we are) not "
+    r"(?:entitled|owed|due)\b|"
+    # False papers and returns: 'faking sick notes', 'returning clothes after wearing them'.
+    r"\b(?:fak|forg)\w* (?:\w+ )?(?:sick notes?|doctor'?s notes?|receipts?|invoices?|references?|certificates?|"
+    r"parking permits?|blue badges?)\b|\breturn\w* (?:\w+ ){0,3}after (?:wearing|using) (?:it|them)\b|"
+    r"\bwear\w* (?:it|them|\w+) once and (?:return|send)\w*|"
+    # Danger to others on the road.
+    r"\b(?:driv|drove)\w* (?:\w+ ){0,3}?(?:after|on) (?:a (?:few|couple of) |some |several |two |three |\w+ )?"
+    r"(?:pints|drinks|beers|bottles of wine|shots|glasses of wine|spliffs|joints)\b|\bdrink[- ]?driv|\bdrunk[- ]driv|"
+    r"\b(?:run|running|ran|jump\w*|go\w* through|driv\w* through|blast\w* through|skip\w*) (?:the |a )?(?:\w+ )?red "
+    r"lights?\b|\btailgat\w* (?:\w+ ){0,2}?(?:drivers|cars|cyclists|lorries|people|motorists)\b|"
+    r"\b(?:text|scroll|film|phon|facetim|watch)\w* (?:\w+ ){0,3}?while (?:i'?m |i am )?(?:driving|at the wheel)\b|"
+    r"\bspeed\w* (?:\w+ ){0,2}(?:past|through|near|outside) (?:the |a )?(?:schools?|playgrounds?|zebra)|"
+    # Waste dumped where others live and land entered without leave.
+    r"\bfly[- ]?tip\w*|\b(?:dump|tip|chuck)\w* (?:\S+ ){0,4}?(?:in|into|on) (?:the |a )?(?:woods|countryside|river|"
+    r"canal|lay-?bys?|fields?|sea|hedgerows?|streams?|beach|lanes?)\b|\btrespass(?:ing|ed|es)\b|\btrespass (?:on|onto|in)\b|"
+    # Someone else's work copied; people outed.
+    rf"\bcop(?:y|ies|ying|ied) {_NOT_MINE}\s+(?:\w+\s+)?(?:homework|essays?|coursework|assignments?|answers|"
+    r"exams?|tests?|code|work|thesis|dissertation)\b|\bcheat\w* (?:in|on|at) (?:my |the |our )?(?:exams?|tests?|finals|"
+    r"assessments?)\b|\bouting (?:\w+ )?(?:closeted|gay|lesbian|trans|queer|bi) \w+|"
+    # Poison fed to animals; spaces kept for disabled people taken by someone who needs none.
+    r"\b(?:feed|fed|leav|put|scatter|throw|sprinkl)\w* (?:\w+ ){0,4}?poison(?:ed|ous)\b|"
+    r"^(?!.*\b(?:my (?:own )?(?:blue )?badge|i have a (?:blue )?badge|wheelchairs?|i'?m disabled|i am disabled|my "
+    r"disability)\b).*?\bpark\w* (?:\w+ ){0,2}?(?:in|on) (?:the |a )?(?:disabled|blue[- ]badge|accessible|handicapped?) "
+    r"(?:spaces?|bays?|spots?|parking)\b|"
+    rf"\bus\w* {_NOT_MINE}\s+(?:\w+\s+)?(?:blue )?badge\b|"
+    # The speaker's opinions passed off to readers as fact.
+    r"\b(?:present|pass|dress)\w* (?:off )?(?:my|our) (?:own )?(?:opinions?|views?|guesses|claims|rumou?rs|theories|"
+    r"beliefs) (?:off )?as (?:\w+ ){0,2}(?:facts?|science|news|proven|verified|official|truth)\b|"
+    r"\b(?:written|worded|phrased|made|signed|framed)\w* so (?:that )?(?:my |the |our )?(?:readers|people|customers|"
+    r"followers|clients|patients|buyers|viewers|audience) (?:think|believe|assume)\b|"
+    # Allergens kept from the people a dish is for: 'leave out any mention of allergens when I cook for guests'.
+    r"\b(?:leav|left|omit|hid|hide|skip|drop|remov)\w* (?:out )?(?:any |all |the )?(?:mention|warnings?|labels?|"
+    r"lists?|notes?) (?:of|about) (?:the |any )?(?:\w+ )?allergens?\b"
+)
+
+
 def names_harm(value: str) -> bool:
     """A value naming an act that harms others ('shoplifting from small shops', 'selling fake tickets')."""
-    return bool(_HARM.search(skeleton(value)))
+    folded = skeleton(value)
+    return bool(_HARM.search(folded) or _WRONGS.search(folded))
 
 
 def refuse_value(kind: str, value: str) -> bool:
@@ -663,7 +767,17 @@ def refuse_value(kind: str, value: str) -> bool:
     return _refused(value)
 
 
+# An act whose object is a pronoun, with more said after it ('using it to park at the shops', 'taking them off her
+# doorstep'): what it acts on was named in another turn, which the store does not keep beside the value, so the value
+# is no statement about the user on its own (and a split payload hides its object there). Idioms end at the pronoun
+# or go on with no preposition ('winging it', 'taking it easy', 'keeping it simple').
+_POINTS_ELSEWHERE = re.compile(
+    r"^(?:\w+\s+){0,2}?\w+ing\s+(?:it|them)\s+(?:to|while|when|whenever|off|from|into|onto|on|for|without|before|after|"
+    r"behind|at|in|out of|under)\b"
+)
+
+
 @functools.lru_cache(maxsize=4096)  # the extractor and then the store ask it of the same value
 def _refused(value: str) -> bool:
-    return is_instruction_value(value) or names_harm(value)
+    return is_instruction_value(value) or names_harm(value) or bool(_POINTS_ELSEWHERE.search(skeleton(value)))
 
