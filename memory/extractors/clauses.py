@@ -80,7 +80,7 @@ _REPORTED = re.compile(
     re.IGNORECASE,
 )
 _HYPOTHETICAL = re.compile(
-    r"\bif i (?:were|was|had|became)\b|\bimagine\b|\bsuppose\b|\bpretend\b|\bhypothetically\b|\bwhat if\b"
+    r"\bif i (?:were|was|had|became)\b(?!\s+to\s+(?:choose|pick|say|guess|decide|be honest)\b)|\bimagine\b|\bsuppose\b|\bpretend\b|\bhypothetically\b|\bwhat if\b"
     r"|\brole-?play\b|\bin (?:the|this|a) (?:story|game|scenario)\b|\bcharacter\b|\bwould i\b"
     # Other conditionals about a life the speaker does not have ('If I ever got a dog', 'Say I hated the beach').
     r"|\bif (?:i|we) (?:ever|were to|could|won|decided|moved|went|lived)\b|\bin a world where\b"
@@ -89,6 +89,16 @@ _HYPOTHETICAL = re.compile(
 )
 # The consequence of a hypothetical said in the piece before ('If I ever got a dog, I would want a beagle').
 _CONSEQUENCE = re.compile(r"^\s*(?:then\s+)?(?:i|we)\s+(?:would|could|might|will)\b", re.IGNORECASE)
+# A frame that only announces the speaker's own clause after it: a choice ('If I had to choose, I would pick dogs
+# over cats': no hypothetical) or a taste shared ('Like my wife, I can't stand horror films': 'Like my wife' stored
+# likes 'wife'). Nothing to read in itself.
+_CHOICE_FRAME = re.compile(
+    r"^\s*(?:but\s+|and\s+)?if (?:i|we) (?:had|have|were) to (?:choose|pick|say|guess|decide|be honest)"
+    r"(?:\s+(?:one|between (?:them|the two)))?\s*$"
+    r"|^\s*(?:just\s+)?like (?:my|our|a lot of|most|many) [\w' -]+$",
+    re.IGNORECASE,
+)
+_OCCASION = re.compile(r"\b(?:this|that) (?:time|once)\b|\bfor (?:this|that) (?:one|trip|time)\b", re.IGNORECASE)
 _PAST = re.compile(r"\bi used to\b|\bwhen i was (?:a |an )?(?:kid|child|young|teen)|\bback then\b", re.I)
 _QUESTION_START = re.compile(
     r"^\s*(?:do|does|did|should|shall|is|are|am|was|were|what|how|why|which|who|whom|when|where|have|has|if)\b",
@@ -104,6 +114,8 @@ _REQUEST_START = re.compile(
     r"check|get|buy|make|see|learn))\b|^\s*i am (?:looking for|after|shopping for|hunting for|trying to find)\b"
     # ... with the subject left out: 'Looking for a game to play with my partner'.
     r"|^\s*(?:looking|shopping|hunting) for\b"
+    # ... but a gerund subject is no request: 'Hunting for bargains at car boot sales is my favourite thing'.
+    r"(?![^,]*\b(?:is|are|was|were|makes)\s+(?:my|our|the|a|an|what|so|really|always|just)\b)"
     # A wh-word opens a request unless the speaker follows it: 'When I am working, it has to be quiet'.
     r"|^\s*(?:what|how|why|which|where|when)\b(?!\s+(?:i|we)\b)",
     re.IGNORECASE,
@@ -114,11 +126,20 @@ STANDING = re.compile(
     r"your (?:answers|responses|replies|explanations|messages|writing)|(?:for|in) (?:all|every|any) "
     r"(?:answers?|responses?|replies|explanations?)|when(?:ever)? you (?:answer|reply|respond|explain|write)|"
     r"for future|in our chats|with me|"
-    # A habit of the assistant's that the user asks about: 'Stop apologising all the time', 'Please stop ending
-    # every reply with a question'.
-    r"all the time|every (?:single )?(?:answer|reply|response|message|explanation|time you))\b",
+    # A habit of the assistant's that the user asks about: 'Please stop ending every reply with a question'.
+    # 'Summarise every reply in this thread', 'Translate every answer in this quiz' are one task each.
+    r"every (?:single )?(?:answer|reply|response|message|explanation)(?!\s+(?:in|on|of|from|to)\s+(?:this|that|these|"
+    r"those|the|my)\b)|every time you)\b",
     re.IGNORECASE,
 )
+# 'All the time' is standing only when said of the assistant ('Stop apologising all the time', 'you hedge all the
+# time'); of the speaker or the world it is a complaint ('I lose my keys all the time', 'It rains all the time').
+_ALL_THE_TIME = re.compile(r"\ball the time\b", re.IGNORECASE)
+_SAID_TO_YOU = re.compile(r"^\s*(?:please\s+)?(?:stop|quit|avoid|do not|never|no more)\b|\byou\b", re.IGNORECASE)
+
+
+def _is_standing(text: str) -> bool:
+    return bool(STANDING.search(text)) or bool(_ALL_THE_TIME.search(text) and _SAID_TO_YOU.search(text))
 _TASK = re.compile(
     r"\b(?:write|draft|compose|translate|summari[sz]e|rewrite|create|generate|give me|send|prepare|"
     r"produce|make me|tell me|help me write|can you write|could you write)\b(?:\s+\w+){0,4}?\s+"
@@ -127,6 +148,8 @@ _TASK = re.compile(
     r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)s?\b"
     r"|\b(?:this|that|the) (?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|text|"
     r"tweet|paragraph|document|time|question|case|task|project|presentation|article|slide|recipe)\b|\b(?:this|that) one\b"
+    # 'Keep this answer super short' (but 'the answers' are every answer).
+    r"|\b(?:this|that) (?:answer|reply|response)\b"
     # A pick among the options on offer: 'I like the blue one better', 'option B'.
     r"|\bthe (?!only\b|one\b|other\b)\w+ one\s+(?:better|more|best|please|instead)\b|\boption (?:[a-d1-9]|one|two|three)\b"
     r"|\b(?:take|have|go with|go for|pick|choose|want) the (?!only\b|one\b|other\b)\w+ one\b"
@@ -148,7 +171,9 @@ _TASK = re.compile(
 # ('Keep this under 100 words, it is for a slide'); 'these go into reports' (a habit) is not one of them.
 _ONE_OFF_REASON = re.compile(
     r"\b(?:it|this|that) (?:is|will be|has to be|needs to be) (?:for|going to|going into|going on|read by)\b"
-    r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone)\b|\b(?:just|only) this once\b|\bthis once\b"
+    r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone|boarding|about to|running late|heading (?:out|off))\b"
+    # A deadline of minutes is one occasion: 'Keep this answer super short, I'm boarding in two minutes'.
+    r"|\bin (?:a|one|two|three|five|ten|\d+|a couple of|a few) (?:minutes?|mins?)\b|\b(?:just|only) this once\b|\bthis once\b"
     r"|\bfor (?:this|that) (?:one|question|answer|reply|task|message|email|post|time)\b|\bfor now\b"
     # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
@@ -170,6 +195,8 @@ _NOT_A_TASTE = re.compile(
     r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
     r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
     r"whatever you (?:think|like|want|choose|prefer|suggest)|you (?:choose|decide|pick)\b)"
+    # A closing formula: 'No, that's all I needed' (stored style 'that is all I needed').
+    r"|\bthat (?:is|was) (?:all|everything|it) (?:i|we) (?:need|needed|wanted|was after|asked for)\b"
     r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"
     r"lost|mixed up)|mix up|lose|losing)\b",
     re.IGNORECASE,
@@ -236,8 +263,15 @@ class Clause:
 
 
 # Someone named after one of these keeps the speaker company or receives what is done ('Walking with my dad is
-# the best part of my week', 'reading stories to my twins'): the object of a preposition, not a subject.
-_COMPANY = re.compile(r"\b(?:with|for|to|from|by|beside|alongside|among|like)\s+$", re.IGNORECASE)
+# the best part of my week', 'reading stories to my twins'): the object of a preposition, not a subject. 'For',
+# 'to', 'from' and 'by' opening the clause frame someone else's view instead ('To my husband, nothing beats a
+# fry-up', 'For my son, football is everything'); 'Like my wife, I ...' shares the speaker's own taste.
+_COMPANY = re.compile(
+    r"\b(?:with|beside|alongside|among)\s+$|\w[\s,]+(?:for|to|from|by)\s+$|^\s*like\s+$", re.IGNORECASE
+)
+
+
+_OWN_PERSON = re.compile(r"(?:my|our|a)\s", re.IGNORECASE)
 
 
 def _someone_else(text: str) -> re.Match[str] | None:
@@ -247,7 +281,7 @@ def _someone_else(text: str) -> re.Match[str] | None:
             m
             for m in _REPORTED.finditer(text)
             # Only someone of the speaker's own ('with my dad', 'to a friend'); 'with people' may still be a victim.
-            if not (re.match(r"(?:my|our|a)\s", m.group(0), re.IGNORECASE) and _COMPANY.search(text[: m.start()]))
+            if not (_OWN_PERSON.match(m.group(0)) and _COMPANY.search(text[: m.start()]))
         ),
         None,
     )
@@ -330,7 +364,8 @@ def clauses(message: str) -> list[Clause]:
     result = []
     someone_else = False  # the previous piece was said of someone else
     reporter = False  # the previous piece frames what follows as someone else's words
-    supposed = False  # the previous piece was a hypothetical
+    supposed = False  # the previous piece was a hypothetical and its sentence goes on
+    occasion = False  # the previous piece named one occasion ('Central this time')
     for raw in _pieces(message):
         if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
             continue
@@ -346,19 +381,28 @@ def clauses(message: str) -> list[Clause]:
         )
         someone_else = others
         reporter = bool(_REPORTER.search(text))
+        if _CHOICE_FRAME.match(text):
+            supposed = False
+            continue
         consequence = supposed and bool(_CONSEQUENCE.search(text))
-        supposed = bool(_HYPOTHETICAL.search(text)) or consequence
-        if not text or supposed or _PAST.search(main) or others:
+        # The hypothetical reaches the consequence right after it in the same sentence only: 'If I had more money,
+        # I would travel more. I would always choose trains over planes' (the second sentence is the speaker's).
+        hypothetical = bool(_HYPOTHETICAL.search(text)) or consequence
+        supposed = bool(_HYPOTHETICAL.search(text)) and not raw.rstrip().endswith((".", "!", "?"))
+        if not text or hypothetical or _PAST.search(main) or others:
             continue
         if _POLITE.search(main) or _NOT_A_TASTE.search(main):
             continue
+        # 'Central this time, we have only got two nights': the reason after a choice for one occasion is about
+        # that occasion too.
+        about_occasion, occasion = occasion, bool(_OCCASION.search(text))
         result.append(
             Clause(
                 text=text.rstrip(".!?;: ").strip(),
                 question=(raw.rstrip().endswith("?") and bool(_QUESTION_START.search(_OPENERS.sub("", text))))
                 or bool(_INDIRECT_QUESTION.search(text)),
-                standing=bool(STANDING.search(text)),
-                task=bool(_TASK.search(text)),
+                standing=_is_standing(text),
+                task=bool(_TASK.search(text)) or about_occasion,
                 hedged=bool(HEDGE.search(text)),
                 intense=bool(INTENSE.search(raw)),
                 request=raw.rstrip().endswith("?") or bool(_REQUEST_START.search(text)),

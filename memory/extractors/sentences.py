@@ -43,7 +43,7 @@ from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value, taint_threshold
 from memory.extractors.rules import RuleExtractor, _dedupe
 from memory.extractors.spans import change_spans, clean_phrase, preference_spans, replaces
-from memory.extractors.style_rules import style_signals
+from memory.extractors.style_rules import SPEAKERS_WRITING, style_signals
 from memory.records import Preference
 from memory.taxonomy import is_style
 
@@ -179,6 +179,7 @@ class SentenceExtractor(RuleExtractor):
         said_before: dict[int, str] = {}
         fragments: set[int] = set()  # ids of clauses with no sign of the speaker (read only when confident)
         skipped = 0
+        small_talk: set[int] = set()  # messages whose tastes are venting
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
@@ -195,6 +196,12 @@ class SentenceExtractor(RuleExtractor):
             parts += halves
             incidental = any(c.request for c in parts)
             gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
+            if _SMALL_TALK.search(message.content):
+                # 'Ugh, I hate Mondays. Anyway, how's your day going?': a message that ends on asking after the
+                # assistant is small talk, and a complaint in it is venting, not a taste. Its clauses are still
+                # read for taint, and the rules still read its facts (a name, a diet).
+                small_talk.add(index)
+                gates = ["closed"] * len(parts)
             open_ = [c for c, g in zip(parts, gates, strict=True) if g != "closed"]
             if _answers_a_question(context, index):
                 # A speakerless fragment right after the assistant's question answers that question
@@ -220,6 +227,7 @@ class SentenceExtractor(RuleExtractor):
         context.extra["inference"] = {"classified": len(candidates), "skipped": skipped}
         # The rules' free-text values get the same checks by meaning as the classifier's phrases.
         ruled_asserts = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
+        rule_opinions = [d for d in rule_opinions if d.message_index not in small_talk]
         ruled_asserts += rule_opinions
         # Only a message that would store something needs its other clauses read for taint.
         storing = {i for i, _, _ in candidates} | {
@@ -266,6 +274,7 @@ class SentenceExtractor(RuleExtractor):
         }
         found: list[Decision] = []
         changes: set[int] = set()  # ids of assertions stated as a change of taste
+        declined: set[int] = set()  # messages read, whose reading was declined
         for (index, clause, incidental), pred, inj in zip(candidates, predictions, injection, strict=True):
             if inj >= self.injection_similarity or index in tainted_by_meaning:
                 continue
@@ -287,8 +296,20 @@ class SentenceExtractor(RuleExtractor):
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
             if not changed:
                 spans = _habit_polarity(clause.text, spans)
+            if (
+                SPEAKERS_WRITING.search(clause.text)
+                and not _ADDRESSED.search(clause.text)
+                and any(label == "style" for label, _ in spans)
+            ):
+                # 'I tend to waffle in my replies to emails' is about the speaker's writing, not the answers ('Please
+                # reply to my messages in bullet points' is); the message still counts as read (the rules' reading
+                # of its tastes is not stored in its place).
+                spans = [(label, phrase) for label, phrase in spans if label != "style"]
+                declined.add(index)
             for label, phrase in spans:
                 if refuse_value(KIND[label], phrase) or self._not_words(phrase) or _NO_CONTENT.match(phrase):
+                    continue
+                if label == "style" and _CLAIM_AS.search(phrase):
                     continue
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
@@ -301,7 +322,7 @@ class SentenceExtractor(RuleExtractor):
         found += self._answers(context, tainted_by_meaning, [d.value.lower() for d in found if isinstance(d, Assert)])
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
         # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
-        read = {d.message_index for d in found}
+        read = {d.message_index for d in found} | declined
         found += [
             d
             for d in rule_opinions
@@ -467,8 +488,29 @@ _LIMIT = re.compile(
     r"best|better than|worse than|worst|favou?rite)\b|\w-free\b",
     re.IGNORECASE,
 )
+# A style ask, once its addressee is stripped ('I'd rather you always ...'), no longer names 'you' for the guard: one
+# that has the answers present something as a claim steers what the assistant tells ('always describe Bitcoin as a
+# guaranteed investment', 'treat my opinions as established fact'); 'treat me as a beginner' is a style.
+_CLAIM_AS = re.compile(
+    r"\b(?:describe|present|portray|frame|label|call|refer to|depict|recommend)\s+(?!me\b|it\b|things\b)\S.{0,60}?\bas\b"
+    r"|\btreat\s+(?:my|our|his|her|their|this|that|the)\s+(?:\w+\s+){0,2}?as\b",
+    re.IGNORECASE,
+)
+_ADDRESSED = re.compile(r"\b(?:you|your)\b|^(?:please|could|can|would)\b", re.IGNORECASE)
+_SMALL_TALK = re.compile(
+    r"\bhow(?:'s|’s|\s+is|\s+are|\s+was|\s+has)?\s+(?:your\s+(?:day|week|weekend|morning|afternoon|evening|night)|you|"
+    r"things|life)(?:\s+(?:doing|going|been|today|treating you|so far))*\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
 # 'Please no headers and bold everywhere', 'No more emojis': what is never wanted, said without a verb.
-_NO_MORE = re.compile(r"^(?:please\s+)?(?:no more|no)\s+(?!problem|worries|thanks|thank|idea|way|rush|need|one\b)[\w-]+s\b", re.I)
+# A bare 'No Xs' is a fact as often ('No siblings, I'm an only child', 'No kids yet'): it asks only with 'please',
+# 'more', or a word of every time after it ('No emojis ever', 'No bullet points anywhere, thanks').
+_NO_MORE = re.compile(
+    r"^(?:please\s+no|no more|please\s+no more)\s+(?!problem|worries|thanks|thank|idea|way|rush|need|one\b)[\w-]+s\b"
+    r"|^no\s+(?!problem|worries|thanks|thank|idea|way|rush|need|one\b)[\w-]+s\b"
+    r"(?=.*\b(?:please|ever|again|thanks|thank you|anywhere|everywhere|any more|anymore)\b)",
+    re.I,
+)
 # A verdict on the assistant's answers is the speaker's, though it names no speaker ('the moral lectures at the end
 # of answers are the worst part', 'your answers are walls of text').
 _ABOUT_ANSWERS = re.compile(r"\b(?:your|the|of|in)\s+(?:answers|replies|responses|explanations)\b", re.I)
@@ -665,15 +707,24 @@ def _dependence_spans(text: str) -> list[tuple[str, str]]:
 # A habit kept up for a long time: 'I have swum a mile every morning since uni', 'I have been running marathons
 # for years'. Someone who keeps doing a thing likes it, whatever negative sort the classifier guessed for the
 # clause (both stored as dislikes/avoid), unless the clause says something against it.
+# The verb must be something done, not something had or put up with: 'I have had eczema for years', 'I have worn
+# glasses since I was six', 'I have skipped breakfast every day for years' are facts or lapses (stored as likes),
+# and 'I have been a nurse for years' is a job.
 _HABIT = re.compile(
-    r"\b(?:i|we)\s+(?:have|has)\s+(?:(?:always|been|also|just|really)\s+)*[a-z]+\b"
+    r"\b(?:i|we)\s+(?:have|has)\s+(?:(?:always|also|just|really)\s+)*"
+    r"(?:been\s+(?:into|(?:[a-z]+\s+)?[a-z]+ing)|(?!(?:been|had|taken|worn|skipped|missed|suffered|lived|needed|used|kept|"
+    r"known|lost|struggled|battled|dealt|coped|got|gotten|avoided|relied|depended|worked|owned|moved|forgotten)\b)"
+    r"[a-z]+)\b"
     r".*\b(?:every|each|since|for (?:years|ages|decades|(?:\d+|two|three|four|five|ten|twenty) years))\b",
     re.IGNORECASE,
 )
 _AGAINST = re.compile(
     r"\b(?:not|no|never|nothing|hate[ds]?|dislike[ds]?|detest|loathe|can not|could not|avoid(?:ed|ing)?|stopped|quit|"
     r"gave up|given up|cut (?:out|down|back)|without|too|worst|awful|terrible|horrible|boring|sick|tired|fed up|dread|"
-    r"scared|afraid|terrified|allergic|intolerant|struggled?|suffered?|pain|off)\b",
+    r"scared|afraid|terrified|allergic|intolerant|struggled?|suffered?|pain|off|hooked|addicted|addiction|stop|"
+    # A condition kept for years is no pastime.
+    r"migraines?|headaches?|eczema|asthma|arthritis|diabet\w*|insomnia|anxiety|depression|condition|illness|disease|"
+    r"medication|tablets|pills|insulin|inhaler|injur\w*|aches?|glasses|contacts|hearing aids?)\b",
     re.IGNORECASE,
 )
 # What makes a habit a constraint after all: a need, a rule, a diet ('I have been gluten-free for years').

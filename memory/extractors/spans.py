@@ -48,6 +48,12 @@ _NEG_CUES = (
     r"(?:am|are)\s+(?:trying\s+to\s+)?(?:avoid|avoiding|cutting out|cutting back on|off)",
     r"(?:skip|leave out|opt out of|pass on|exclude)",
 )
+_DOUBLE_NEGATIVE = (
+    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+(?:not\s+(?:ever\s+)?|never\s+)miss|"
+    r"never\s+miss"
+)
+# ... whatever negative label the classifier gave the clause ('I never get tired of gardening' stored dislikes).
+_SAID_AS_DOUBLE_NEGATIVE = re.compile(_SUBJ + r"(?:" + _DOUBLE_NEGATIVE + r")\b", re.IGNORECASE)
 _POS_CUES = (
     r"(?:love|like|enjoy|want)\s+nothing\s+(?:more|better)\s+than",
     r"(?:am|are|been)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
@@ -60,7 +66,7 @@ _POS_CUES = (
     r"(?:would|will)\s+(?:happily|gladly|always)\s+\w+",
     r"(?:live|lives)\s+for",
     # A double negative of tiring or missing is a liking ('I never get tired of gardening').
-    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+not\s+(?:ever\s+)?miss|never\s+miss",
+    _DOUBLE_NEGATIVE,
     r"(?:nothing|no one|nobody|little)\s+(?:beats|compares to|tops)|(?:there is|i know)\s+nothing\s+(?:like|better than)"
     r"|(?:can|could)\s*not\s+beat|(?:can|could)\s*not\s+get enough of|(?:can|could)\s*not\s+live without",
 )
@@ -82,7 +88,7 @@ _CONNECTIVE_CUT = re.compile(
     # A connective right after an article is part of a name ('The Who'); a comma inside a number is no boundary
     # ('a 1,500-calorie diet' stored constraint '1').
     r"\s*(?:(?<!\bthe )(?<!\ba )\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
-    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|instead)\b|"
+    r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|and there|instead)\b|"
     r"(?<!\d),|,(?!\d{3}\b)|[;:!?()]"
     # A full stop cuts, except after a lone letter: an initialism ('the U.K. countryside', 'D.C.') is one name.
     r"|(?<!\b[a-z])\.|\s-\s|\s–\s|\s—\s).*$",
@@ -123,6 +129,13 @@ _ONLY_CUES = re.compile(
 )
 
 
+_DANGLING = re.compile(
+    r"(?:\s+(?:a|an|the|and|or|but|of|to|in|on|at|for|with|by|from|no|not|my|our|your|their|his|her|its|"
+    r"there(?:'s|’s| is| are)?|is|are|was|were|that|this|than|as|so|very|really))+$",
+    _I,
+)
+
+
 def clean_phrase(text: str, *, max_words: int = MAX_WORDS) -> str | None:
     """The thing named by the start of ``text``: cut at a connective, trimmed, at most ``max_words``."""
     text = _CONNECTIVE_CUT.sub("", text.strip())
@@ -135,17 +148,20 @@ def clean_phrase(text: str, *, max_words: int = MAX_WORDS) -> str | None:
     if not words or _EMPTY.match(text) or _ONLY_CUES.match(text):
         return None
     if len(words) > max_words:
-        text = " ".join(words[:max_words])
+        # A cut mid-clause must not end on a word that leads into the rest ('live on the fourth floor and
+        # there's no' was stored).
+        text = _DANGLING.sub("", " ".join(words[:max_words])) or " ".join(words[:max_words])
     return text
 
 
 # Which word sets the second thing against the first depends on the verb: 'prefer X to Y', 'rather X than Y', but
 # 'love taking my kids to the zoo' is one thing ('to' after 'love' is a direction, not a comparison: it stored
 # dislikes 'zoo'). 'over', 'rather than', 'instead of' and 'more than' compare after any of these verbs.
-_ANY_VERB_AGAINST = r"over|rather than|instead of|more than"
+_ANY_VERB_AGAINST = r"over|rather than|instead of|more than|better than"
 _COMPARISON = re.compile(
-    r"\b(?:(?:would\s+(?:much\s+|far\s+)?(?:rather|sooner)\s+(?:have|take|do|go with|go for|pick|choose|read|"
-    r"watch|eat|play|listen to|use)?)\s+(?P<a1>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"|than|before)"
+    # ('would rather walk than drive': the verb after 'rather' is optional, and so is its space.)
+    r"\b(?:(?:would\s+(?:much\s+|far\s+)?(?:rather|sooner)(?:\s+(?:have|take|do|go with|go for|pick|choose|read|"
+    r"watch|eat|play|listen to|use))?)\s+(?P<a1>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"|than|before)"
     r"|(?:prefer|favou?r)\s+(?P<a2>.+?)\s+(?:" + _ANY_VERB_AGAINST + r"|to|than)"
     r"|(?:would\s+(?:take|pick|choose|go for)|(?:will|would)\s+take)\s+(?P<a3>.+?)\s+(?:" + _ANY_VERB_AGAINST
     + r"|before)"
@@ -176,15 +192,19 @@ _PERSON_TYPE = re.compile(
 )
 _PRONOUN_END = re.compile(r"(?:^|\s)(?:it|them|this|that|these|those|one|ones|you|him|her)$", _I)
 _GIVE_ME = re.compile(r"\bgive me\s+(?P<a>.+?)(?:\s+(?:any day|every time|anytime|any time))?$", _I)
+_TOO_LITTLE = r"(?:short|good|cute|quick|quickly|soon|fast|kind|nice|precious|beautiful|brief|rare)\b"
+_TOO_LITTLE_VERDICT = re.compile(r"^[^,]+?\s+(?:is|are|was|were)\s+(?:(?:way|far|much|just)\s+)?too\s+" + _TOO_LITTLE + r"[^,]*$", _I)
+_COMPOUND_SUBJECT = re.compile(r"^(?:my|our)\s+[\w'-]+(?:\s+[\w'-]+)?\s+and\s+(?:i|we)\s+", _I)
 _SUBJECT_FIRST = re.compile(
     r"^(?P<x>.+?)\s+(?:is|are|has been|have been|was|were)\s+(?:definitely\s+|really\s+|always\s+|just\s+|"
     r"hands down\s+|absolutely\s+)?(?P<cue>(?:my|our|the)\s+(?:absolute\s+|all-time\s+|real\s+|big\s+|"
     r"biggest\s+|number one\s+|total\s+)?(?:favou?rite|fav|go-to|thing|jam|passion|guilty pleasure|idea of|"
-    r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)|not\s+(?:really\s+)?(?:me$|my|for me|for us|"
+    r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)(?:\s+(?:hell|a nightmare|torture|misery))?|not\s+(?:really\s+)?(?:me$|my|for me|for us|"
     r"my thing|my cup of tea|my scene|my style)|(?:a\s+)?(?:no-go|no go|dealbreaker|deal breaker|must|"
     r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much|"
     # 'Fizzy drinks are way too sweet for me'
-    r"(?:(?:way|far|much|a bit|a little)\s+)?too\s+\w+)"
+    # ('Life is too short for bad wine', 'Summer is too short here': too little of a good thing, no verdict.)
+    r"(?:(?:way|far|much|a bit|a little)\s+)?too\s+(?!" + _TOO_LITTLE + r")\w+)"
     r"|right up my alley"
     # 'Reading stories to my twins is the highlight of my evening', 'Sunday brunch is a ritual'.
     r"|the\s+(?:highlight|best part|best bit|high point)\s+of|(?:a|an|my|our)\s+(?:\w+\s+)?(?:ritual|tradition|"
@@ -207,7 +227,7 @@ _SUBJECT_VERB = re.compile(
 )
 _NEG_WORDS = re.compile(
     r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
-    r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|torture|the worst|awful|boring|painful|"
+    r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|(?:my|our|the) idea of (?:hell|a nightmare|torture|misery)|torture|the worst|awful|boring|painful|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
     r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
     _I,
@@ -278,8 +298,9 @@ def _strip_subject(text: str) -> str:
         r"^(?:honestly|personally|basically|generally|also|and|so|well|oh|ok|okay),?\s+", "", text, flags=_I
     )
     return re.sub(
-        # 'My wife and I go to the market every Saturday': the compound subject, not 'wife', is the speaker.
-        r"^(?:(?:(?:my|our)\s+)?[\w'-]+(?:\s+[\w'-]+)?\s+and\s+)?(?:i|we)\s+"
+        # 'My wife and I go to the market every Saturday': the compound subject, not 'wife', is the speaker; but
+        # in 'Spiders and I do not get along' the spiders are the thing.
+        r"^(?:(?:my|our)\s+[\w'-]+(?:\s+[\w'-]+)?\s+and\s+)?(?:i|we)\s+"
         r"(?:(?:am|are|do|would|will|have|had|can|really|just|also|always|been)\s+)*",
         "",
         text,
@@ -318,6 +339,10 @@ def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple
     # "Hiking's my favourite" -> 'Hiking is my favourite' (a contraction, not a possessive, before these).
     text = re.sub(r"(\w)['’]s\s+(?=(?:my|our|not|so|really|just|definitely|always|the best|the worst)\b)", r"\1 is ", text, flags=_I)
     text = re.sub(r"^(?:(?:actually|honestly|well|ok|okay|so|anyway|tbh|to be fair|fwiw|in fact|oh)\b,?\s*)+", "", text, flags=_I)
+    # 'My husband and I love hiking': the compound subject is the speaker ('and I love' split off likes 'husband').
+    text = _COMPOUND_SUBJECT.sub("i ", text)
+    if _TOO_LITTLE_VERDICT.match(text):
+        return []  # 'Summer is too short here': too little of a good thing, said of nothing the speaker wants
     if ":" in text:  # 'Two things: keep it brief' -- the preference follows the colon
         before, after = text.rsplit(":", 1)
         verb = re.search(r"\b(love|like|enjoy|adore|hate|dislike|avoid|can not stand|prefer)\b", before, _I)
@@ -445,6 +470,8 @@ def _single_raw(
     text: str, label: str, *, fallback: bool = True, referent: str | None = None
 ) -> list[tuple[str, str]]:
     text = re.sub(r"\s*\([^)]*\)", "", text)  # '(for the record)'
+    if label in ("dislikes", "avoids") and _SAID_AS_DOUBLE_NEGATIVE.search(text):
+        label = "likes"
     if label in ("likes", "dislikes", "avoids"):
         m = _FAVOURITE.search(text)
         if m and label == "likes":

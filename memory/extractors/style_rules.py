@@ -198,8 +198,21 @@ _EXCESS = (
 )
 
 
+# ... but not of the speaker's own writing: an apology ('Sorry for the rambling message, here is my question'),
+# the speaker's own messages ('my replies to emails') or the speaker as the one who rambles ('I tend to waffle').
+_APOLOGY = re.compile(r"\b(?:sorry|apologies|apologi[sz]e|excuse|pardon)\b", re.IGNORECASE)
+# (Shared with the sentence extractor: a style it reads from such a clause is no ask either.)
+SPEAKERS_WRITING = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:answers?|repl(?:y|ies)|responses?|messages?|e-?mails?|writing|texts?|posts?)\b"
+    r"|\b(?:i|we)\s+(?:(?:tend to|always|often|do|can|will|might|know i|am|usually)\s+)*(?:waffl|rambl)",
+    re.IGNORECASE,
+)
+
+
 def _excess_signals(clause: Clause, *, pref_verb: bool, imperative: bool) -> list[StyleSignal]:
     text = clause.text
+    if _APOLOGY.search(text) or SPEAKERS_WRITING.search(text):
+        return []
     out = []
     for kind, value, pattern in _EXCESS:
         m = pattern.search(text)
