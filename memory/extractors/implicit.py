@@ -190,7 +190,8 @@ def _said_as_preference(text: str, previous_assistant: str | None) -> bool:
 # A bodily reaction names its trigger: 'Last time I ate coconut my throat swelled up' is close to the nut-allergy
 # concept, but what the speaker reacts to is coconut. For the allergy and intolerance concepts (a value 'X
 # (condition)'), the thing eaten or drunk in the clause replaces X when the concept's value does not name it.
-_CONDITION = re.compile(r"^(?P<thing>[^(]+?)\s*\((?P<condition>[^)]*(?:allergy|intoleran|coeliac|diabet)[^)]*)\)$", re.I)
+# Diabetes is no reaction to a food eaten ('I have taken insulin every day' named 'taken'): not read this way.
+_CONDITION = re.compile(r"^(?P<thing>[^(]+?)\s*\((?P<condition>[^)]*(?:allergy|intoleran|coeliac)[^)]*)\)$", re.I)
 _EATEN = re.compile(
     r"\b(?:ate|eat|eats|eating|had|have|has|having|tried|tasted|drank|drink|drinks|drinking|touch|touched|"
     r"bite of|mouthful of|sip of|taste of|trace of)\s+"
@@ -204,7 +205,7 @@ _NOT_A_TRIGGER = frozenset(
         "dinner", "lunch", "breakfast", "lot", "time", "times", "day", "days", "go", "look",
         "reaction", "problem", "problems", "allergy", "allergies", "doctor", "test", "tests", "been",
         "got", "my", "your", "our", "their", "his", "her", "in", "at", "and", "or", "but", "then",
-        "once", "before", "after", "since", "ever",
+        "once", "before", "after", "since", "ever", "taken", "made", "done", "gone", "seen", "had",
     }
 )
 
@@ -233,7 +234,9 @@ _DEVOTION = re.compile(
     r"\b(?:every|most|each)\s+(?:single\s+)?(?:morning|evening|night|day|weekend|week|summer|winter|spring|autumn|"
     r"year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|one|ball|episode|series|season|match|game|"
     r"book|novel|film|album|race)s?\b|"
-    r"\ball year round\b|\b[\d,]+\s+hours\s+(?:in|on|of|playing)\b|\b(?:that|this) makes\s+\w+\b|"
+    r"\ball year round\b|\b[\d,]+\s+hours\s+(?:in|on|of|playing)\b|"
+    # 'That makes four dogs now' counts; 'that makes two of us' is an idiom.
+    r"\b(?:that|this) makes\s+(?:it\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a dozen)\s+(?!of\b)[a-z]+s\b|"
     r"(?-i:\bevery\s+[A-Z])|"
     r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\b[^,.;]{0,40}\bthis (?:week|month|year|season)\b",
     re.IGNORECASE,
@@ -288,7 +291,7 @@ _NOT_A_NAME = frozenset(
 # its name, or what it asks to be recommended ('Can you recommend a good bird seed?').
 _ASKED_FOR = re.compile(
     r"\b(?:recommend|suggest|tips for|advice on|ideas for)\s+(?:a|an|the|some|any)?\s*(?:good|new|nice|decent)?\s*"
-    r"(?P<thing>[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)",
+    r"(?P<thing>[a-z][a-z'-]+(?:\s+(?!(?:for|to|with|on|in|of|about|that|which)\b)[a-z][a-z'-]+)?)",
     re.IGNORECASE,
 )
 
@@ -314,11 +317,24 @@ def named_in(text: str) -> str | None:
     return None
 
 
+# People a question names ('a film to watch with Grandma', 'a gift for Auntie Jean') are company or the one
+# given to, not what the speaker is devoted to.
+_KIN = frozenset(
+    {
+        "Grandma", "Grandpa", "Grandad", "Granddad", "Granny", "Gran", "Nan", "Nana", "Nanna", "Auntie", "Aunty",
+        "Aunt", "Uncle", "Cousin", "Mummy", "Daddy", "Mama", "Papa",
+    }
+)
+_FOR_A_PERSON = re.compile(r"\b(?:with|to|gift for|present for|card for|something for|anything for)\s+$", re.I)
+
+
 def asked_about(question: str) -> str | None:
     """What a question or request names: a name in it, or the thing it asks to be recommended."""
     for name in _NAME.finditer(question):
-        if name.group("thing").split()[0] not in _NOT_A_NAME:
-            return name.group("thing")
+        first = name.group("thing").split()[0]
+        if first in _NOT_A_NAME or first in _KIN or _FOR_A_PERSON.search(question[: name.start()]):
+            continue
+        return name.group("thing")
     asked = _ASKED_FOR.search(question)
     return asked.group("thing") if asked else None
 
@@ -329,11 +345,15 @@ def devoted_to(clause: str, sentence: str = "", questions: Sequence[str] = ()) -
     if not devotion_marked(clause, sentence or clause):
         return None
     thing = named_in(clause)
-    for question in questions:
-        thing = thing or asked_about(question)
+    if thing is None and _SPEAKER.search(clause):
+        # Only a clause the speaker does something in points back to the question ('I've taken a week off to
+        # watch every ball'); a bare 'Same every year, honestly.' is small talk.
+        for question in questions:
+            thing = thing or asked_about(question)
     return thing
 
 
+_SPEAKER = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['’]", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
