@@ -59,3 +59,7 @@ def test_a_cut_value_does_not_end_on_a_leading_word(mem: PreferenceMemory) -> No
 def test_a_taste_next_to_a_real_question_is_still_kept(mem: PreferenceMemory) -> None:
     stored = stored_preferences(mem, "I hate crowded beaches. Anyway, how do I get to Cornwall by train?")
     assert any(k in ("dislikes", "avoid") and "crowded beaches" in v for k, v in stored), stored
+
+
+def test_a_state_of_today_complained_of_is_no_dislike(mem: PreferenceMemory) -> None:
+    assert stored_preferences(mem, "I'm running so late this morning, I hate being late.") == []

@@ -223,3 +223,9 @@ def test_someone_and_i_love_is_the_speakers_taste(mem: PreferenceMemory) -> None
     stored = stored_preferences(mem, "My sister and I love wild swimming in the lakes.")
     assert not [v for _, v in stored if "sister" in v], stored
     assert any(k == "likes" and "wild swimming" in v for k, v in stored), stored
+
+
+def test_a_plain_verb_of_liking_says_which_way(mem: PreferenceMemory) -> None:
+    stored = stored_preferences(mem, "I love jazz, especially bebop.")
+    assert not [v for k, v in stored if k in ("dislikes", "avoid") and "jazz" in v], stored
+    assert any(k == "likes" and "jazz" in v for k, v in stored), stored

@@ -180,6 +180,7 @@ class SentenceExtractor(RuleExtractor):
         fragments: set[int] = set()  # ids of clauses with no sign of the speaker (read only when confident)
         skipped = 0
         small_talk: set[int] = set()  # messages whose tastes are venting
+        moments: dict[int, list[str]] = {}  # per message, its clauses about the moment
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
@@ -213,6 +214,8 @@ class SentenceExtractor(RuleExtractor):
             # What a pronoun in a clause may point back to: the clause said just before it.
             for previous, clause in pairwise(parts):
                 said_before[id(clause)] = previous.text
+            # 'I'm so behind today, I hate being behind': the state complained of is the one of today.
+            moments[index] = [c.text for c in parts if _TRANSIENT.search(c.text)]
             skipped += max(0, len(open_) - self.max_sentences)
             candidates += [(index, c, incidental) for c in open_[: self.max_sentences]]
             # The message's other clauses (requests, questions, those over the cap) are read for taint only:
@@ -308,6 +311,10 @@ class SentenceExtractor(RuleExtractor):
                 declined.add(index)
             for label, phrase in spans:
                 if refuse_value(KIND[label], phrase) or self._not_words(phrase) or _NO_CONTENT.match(phrase):
+                    continue
+                state = _BEING.sub("", phrase)
+                if _BEING.search(clause.text) and any(_same_words(state, m) for m in moments.get(index, ())):
+                    declined.add(index)
                     continue
                 if label == "style" and _CLAIM_AS.search(phrase):
                     continue
@@ -496,6 +503,7 @@ _CLAIM_AS = re.compile(
     r"|\btreat\s+(?:my|our|his|her|their|this|that|the)\s+(?:\w+\s+){0,2}?as\b",
     re.IGNORECASE,
 )
+_BEING = re.compile(r"\bbeing\s+(?=\w)", re.IGNORECASE)
 _ADDRESSED = re.compile(r"\b(?:you|your)\b|^(?:please|could|can|would)\b", re.IGNORECASE)
 _SMALL_TALK = re.compile(
     r"\bhow(?:'s|’s|\s+is|\s+are|\s+was|\s+has)?\s+(?:your\s+(?:day|week|weekend|morning|afternoon|evening|night)|you|"

@@ -54,6 +54,12 @@ _DOUBLE_NEGATIVE = (
 )
 # ... whatever negative label the classifier gave the clause ('I never get tired of gardening' stored dislikes).
 _SAID_AS_DOUBLE_NEGATIVE = re.compile(_SUBJ + r"(?:" + _DOUBLE_NEGATIVE + r")\b", re.IGNORECASE)
+_PLAIN_LIKING = re.compile(r"^(?:i|we)\s+" + _ADV + r"(?:love|adore|enjoy)\b", re.IGNORECASE)
+_NOT_PLAIN = re.compile(
+    r"\b(?:not|never|no|nothing|hate|dislike|without|except|but|unless|too|stop|quit|less)\b|\b(?:love|adore|enjoy)\s+"
+    r"(?:it|how|that|when|the way)\b",
+    re.IGNORECASE,
+)
 _POS_CUES = (
     r"(?:love|like|enjoy|want)\s+nothing\s+(?:more|better)\s+than",
     r"(?:am|are|been)\s+" + _ADV + r"(?:a\s+|an\s+|such\s+a\s+|the\s+|big\s+|huge\s+|total\s+|massive\s+|real\s+)*"
@@ -470,7 +476,11 @@ def _single_raw(
     text: str, label: str, *, fallback: bool = True, referent: str | None = None
 ) -> list[tuple[str, str]]:
     text = re.sub(r"\s*\([^)]*\)", "", text)  # '(for the record)'
-    if label in ("dislikes", "avoids") and _SAID_AS_DOUBLE_NEGATIVE.search(text):
+    if label in ("dislikes", "avoids") and (
+        _SAID_AS_DOUBLE_NEGATIVE.search(text) or (_PLAIN_LIKING.match(text) and not _NOT_PLAIN.search(text))
+    ):
+        # 'I love jazz, especially bebop' was read as dislikes 'jazz, especially bebop': the speaker's own plain
+        # verb of liking, with nothing against, says which way.
         label = "likes"
     if label in ("likes", "dislikes", "avoids"):
         m = _FAVOURITE.search(text)
