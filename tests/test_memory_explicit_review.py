@@ -17,6 +17,8 @@
 - 'X is too short' is too little of a good thing, no dislike; an addiction kept for years is no liking; a style
   ask that has the answers present a claim ('always describe X as ...') steers; 'every reply in this thread' is
   one task; a hypothetical ends with its sentence; 'My sister and I love X' stored likes 'sister'.
+- 'where you pick the lock' inside a taste is no 'you pick' handing the choice over (stored nothing); an answer
+  to 'What do you do for fun?' names a pastime (stored nothing: the question was no taste question).
 
 Real ``PreferenceMemory`` on real SQLite with the default extractors (the packaged all-MiniLM-L6-v2); the
 sentences are written for these tests, not taken from any evaluation set.
@@ -229,3 +231,20 @@ def test_a_plain_verb_of_liking_says_which_way(mem: PreferenceMemory) -> None:
     stored = stored_preferences(mem, "I love jazz, especially bebop.")
     assert not [v for k, v in stored if k in ("dislikes", "avoid") and "jazz" in v], stored
     assert any(k == "likes" and "jazz" in v for k, v in stored), stored
+
+
+def test_you_inside_a_taste_is_no_handing_over(mem: PreferenceMemory) -> None:
+    stored = stored_preferences(mem, "I love treasure hunts where you pick the route yourself.")
+    assert any(k == "likes" and "treasure hunts" in v for k, v in stored), stored
+
+
+@pytest.mark.parametrize(
+    ("turns", "thing"),
+    [
+        (("A: What do you do for fun?", "Orienteering races."), "orienteering races"),
+        (("A: Any hobbies?", "Mostly birdwatching, and a bit of baking."), "birdwatching"),
+    ],
+)
+def test_an_answer_about_pastimes_is_liked(mem: PreferenceMemory, turns: tuple[str, ...], thing: str) -> None:
+    stored = stored_preferences(mem, *turns)
+    assert ("likes", thing) in stored, stored

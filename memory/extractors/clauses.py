@@ -194,7 +194,9 @@ TOLERANCE = re.compile(r"\b(?:i|we) (?:do|would|will) not mind\b", re.IGNORECASE
 _NOT_A_TASTE = re.compile(
     r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
     r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
-    r"whatever you (?:think|like|want|choose|prefer|suggest)|you (?:choose|decide|pick)\b)"
+    r"whatever you (?:think|like|want|choose|prefer|suggest)|"
+    # ('I love escape rooms where you pick the lock' is a taste: 'you pick' hands the choice over only on its own.)
+    r"(?:^|[,;]\s*|\b(?:just|so|then|please|can|could)\s+)you (?:choose|decide|pick)\b)"
     # A closing formula: 'No, that's all I needed' (stored style 'that is all I needed').
     r"|\bthat (?:is|was) (?:all|everything|it) (?:i|we) (?:need|needed|wanted|was after|asked for)\b"
     r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"

@@ -387,7 +387,7 @@ class SentenceExtractor(RuleExtractor):
                         out.append(Assert(kind, thing, "explicit", 0.6 if kind == "likes" else 0.5, 1.0, index, self.name))
                 break  # a yes or a no answers the question; nothing else in the reply is a bare answer
             first = re.split(r"[.;:!?,]|\s+(?:and|but|though)\s+", message.content.strip(), maxsplit=1)[0]
-            first = _ANSWER_TAIL.sub("", first).strip(" '\"")
+            first = _ANSWER_HEAD.sub("", _ANSWER_TAIL.sub("", first)).strip(" '\"")
             words = first.split()
             if not 1 <= len(words) <= 5 or _NOT_AN_ANSWER.match(first) or _TRANSIENT.search(first):
                 continue
@@ -550,7 +550,9 @@ _PERSON = re.compile(r"\b(?:i|me|my|mine|myself|we|us|our|ours)\b", re.IGNORECAS
 # The assistant asked about the user's tastes ('Any favourite artists?', 'How do you usually get your news?').
 _TASTE_QUESTION = re.compile(
     r"\b(?:prefer|preference|preferences|favou?rite|like|enjoy|love|drawn to|fan of|rather|usually|go for|into|"
-    r"taste|pick|choose|go-to|best)\b",
+    r"taste|pick|choose|go-to|best|"
+    # ... or a pastime: 'What do you do for fun?' -> 'Capture-the-flag hacking contests.'
+    r"for fun|hobby|hobbies|pastimes?|in your (?:spare|free|down) time|to unwind|to relax)\b",
     re.IGNORECASE,
 )
 # ... but not a choice for one occasion ('Where would you like to go for dinner?', 'Shall I pick one?').
@@ -564,6 +566,7 @@ _ANSWER_TAIL = re.compile(
     r"i guess|by far|hands down|please)$",
     re.IGNORECASE,
 )
+_ANSWER_HEAD = re.compile(r"^(?:mostly|mainly|usually|probably|definitely|always|just|um+|erm+|hmm+)\b,?\s+", re.IGNORECASE)
 # Not a named thing: a reaction, a pronoun-led sentence, a number, a yes/no.
 _NOT_AN_ANSWER = re.compile(
     r"^(?:(?:yes|yeah|yep|no|nope|nah|not|never|maybe|perhaps|sure|ok|okay|thanks|thank you|hmm|well|both|neither|"

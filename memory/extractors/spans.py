@@ -90,12 +90,14 @@ _STYLE_CUES = (
     r"(?:do not|never|no)\s+(?:use|give me|include)?",
 )
 
+# A comma between clauses; one inside a number is none ('a 1,500-calorie diet' stored constraint '1').
+_CLAUSE_COMMA = r"(?:(?<!\d),|,(?!\d{3}\b))"
 _CONNECTIVE_CUT = re.compile(
     # A connective right after an article is part of a name ('The Who'); a comma inside a number is no boundary
     # ('a 1,500-calorie diet' stored constraint '1').
     r"\s*(?:(?<!\bthe )(?<!\ba )\b(?:because|since|as long as|unless|whereas|while|although|though|but|so that|so i|so we|so it|"
     r"which|who|where|when|whenever|if|especially when|and then|and i|and we|and my|and it|and there|instead)\b|"
-    r"(?<!\d),|,(?!\d{3}\b)|[;:!?()]"
+    + _CLAUSE_COMMA + r"|[;:!?()]"
     # A full stop cuts, except after a lone letter: an initialism ('the U.K. countryside', 'D.C.') is one name.
     r"|(?<!\b[a-z])\.|\s-\s|\s–\s|\s—\s).*$",
     _I,
@@ -379,7 +381,7 @@ def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple
 # Two statements spliced with a comma, each with its own subject and polarity: 'Fizzy drinks are way too sweet for
 # me, sparkling water is my go-to', 'I'm a red wine person, white wine gives me a headache', 'I hate touchscreens in
 # cars, give me real buttons'. One label for the clause named one side only, and often the wrong thing.
-_SPLICE = re.compile(r"(?<!\d),\s+|,(?!\d{3}\b)\s+")
+_SPLICE = re.compile(_CLAUSE_COMMA + r"\s+")
 
 
 def _own_reading(segment: str) -> list[tuple[str, str]]:
