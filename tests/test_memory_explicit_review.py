@@ -248,3 +248,24 @@ def test_you_inside_a_taste_is_no_handing_over(mem: PreferenceMemory) -> None:
 def test_an_answer_about_pastimes_is_liked(mem: PreferenceMemory, turns: tuple[str, ...], thing: str) -> None:
     stored = stored_preferences(mem, *turns)
     assert ("likes", thing) in stored, stored
+
+
+@pytest.mark.parametrize(
+    ("text", "thing", "liked"),
+    [
+        ("I won't miss the night buses when we move.", "night buses", False),
+        ("I will not miss the school run at all.", "school run", False),
+        ("I wouldn't miss the harvest festival for the world.", "harvest festival", True),
+    ],
+)
+def test_not_missing_something_is_glad_to_lose_it(
+    mem: PreferenceMemory, text: str, thing: str, liked: bool
+) -> None:
+    stored = stored_preferences(mem, text)
+    assert any(k == "likes" and thing in v for k, v in stored) is liked, stored
+    assert any(k in ("dislikes", "avoid") and thing in v for k, v in stored) is not liked, stored
+
+
+def test_something_worn_for_years_is_no_avoid(mem: PreferenceMemory) -> None:
+    stored = stored_preferences(mem, "I've worn hearing aids since I was a child.")
+    assert not [v for k, v in stored if k in ("avoid", "dislikes", "likes") and "hearing aids" in v], stored

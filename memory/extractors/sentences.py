@@ -738,6 +738,11 @@ _AGAINST = re.compile(
     r"medication|tablets|pills|insulin|inhaler|injur\w*|aches?|glasses|contacts|hearing aids?)\b",
     re.IGNORECASE,
 )
+_HELD = re.compile(
+    r"\b(?:i|we)\s+(?:have|has)\s+(?:(?:always|also|just|really)\s+)*(?:had|worn|taken|used|needed|relied on|"
+    r"depended on)\b.*\b(?:every|each|since|for (?:years|ages|decades|(?:\d+|two|three|four|five|ten|twenty) years))\b",
+    re.IGNORECASE,
+)
 # What makes a habit a constraint after all: a need, a rule, a diet ('I have been gluten-free for years').
 _NEED = re.compile(
     r"\b(?:need|needs|have to|has to|must|only|diet|allerg\w*|intoleran\w*|vegan|vegetarian|pescatarian|halal|kosher|"
@@ -747,7 +752,10 @@ _NEED = re.compile(
 
 
 def _habit_polarity(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Spans of a clause that states a long-kept habit, none of it said against, read as likes."""
+    """Spans of a clause that states a long-kept habit, none of it said against, read as likes; something held
+    for years ('I have had eczema for years', 'worn glasses since I was six') is a constraint, not an avoid."""
+    if _HELD.search(text):
+        return [("constraint" if label in ("dislikes", "avoids") else label, phrase) for label, phrase in spans]
     if not _HABIT.search(text) or _AGAINST.search(text):
         return spans
     flip = {"dislikes", "avoids"} | (set() if _NEED.search(text) else {"constraint"})

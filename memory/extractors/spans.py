@@ -35,6 +35,7 @@ _NEG_CUES = (
     r"(?:hate|dislike|detest|loathe|despise|abhor|resent)",
     r"(?:do|would|will|can)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?:like|enjoy|love|care for|want|fancy|"
     r"get on with|get along with|get into)",
+    r"(?:would|will)\s+not\s+(?:ever\s+)?miss",
     r"would\s+(?:much\s+)?rather\s+not|(?:do|would|will)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?=\w)",
     r"(?:am|are)\s+(?:not|never)\s+(?:really\s+|much of\s+|a\s+|an\s+|big\s+|huge\s+|the biggest\s+)*"
     r"(?:fan of|into|keen on|fond of|a fan of|person for|one for|interested in|big on)",
@@ -48,9 +49,14 @@ _NEG_CUES = (
     r"(?:am|are)\s+(?:trying\s+to\s+)?(?:avoid|avoiding|cutting out|cutting back on|off)",
     r"(?:skip|leave out|opt out of|pass on|exclude)",
 )
+# 'I will not miss X' is glad to be rid of it ('I won't miss the London traffic when we move'); 'would not miss X
+# for the world' and 'never miss' are likings.
 _DOUBLE_NEGATIVE = (
-    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+(?:not\s+(?:ever\s+)?|never\s+)miss|"
-    r"never\s+miss"
+    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+never\s+miss|never\s+miss|"
+    r"(?:would|will)\s+not\s+(?:ever\s+)?miss(?=.*\bfor\s+(?:the world|anything)\b)"
+)
+_GLAD_TO_LOSE = re.compile(
+    _SUBJ + r"(?:would|will)\s+not\s+(?:ever\s+)?miss\b(?!.*\bfor\s+(?:the world|anything)\b)", re.IGNORECASE
 )
 # ... whatever negative label the classifier gave the clause ('I never get tired of gardening' stored dislikes).
 _SAID_AS_DOUBLE_NEGATIVE = re.compile(_SUBJ + r"(?:" + _DOUBLE_NEGATIVE + r")\b", re.IGNORECASE)
@@ -114,7 +120,7 @@ _TRAILING = re.compile(
     r"any more|ever|again|now|really|though|a lot|so much|very much|the most|most|in general|generally|"
     r"whatever happens|if i can|if possible|if i can help it|whenever possible|whenever i can|no matter what|"
     r"by far|above all|more|most of all|personally|honestly|myself|too|as well|either|lately|recently|"
-    r"of all time|in particular|in my life|wherever possible|all day|all the time|every day|for sure|"
+    r"of all time|in particular|in my life|wherever possible|all day|all the time|every day|for sure|for the world|"
     r"instead|thank you|thanks|"
     # How long a taste has been held is no part of the thing ('I have been into rugby for years').
     r"for (?:(?:many|some|\d+|two|three|four|five|ten|twenty|thirty) )?(?:years|ages|decades)(?: now)?|for a (?:long )?"
@@ -484,6 +490,8 @@ def _single_raw(
         # 'I love jazz, especially bebop' was read as dislikes 'jazz, especially bebop': the speaker's own plain
         # verb of liking, with nothing against, says which way.
         label = "likes"
+    elif label == "likes" and _GLAD_TO_LOSE.search(text):
+        label = "dislikes"
     if label in ("likes", "dislikes", "avoids"):
         m = _FAVOURITE.search(text)
         if m and label == "likes":
