@@ -15,7 +15,7 @@ from memory import PreferenceMemory
 from memory.embedding import available
 from memory.eval.sets import marker_hits
 from memory.extractors import default_extractors
-from memory.extractors.guard import is_instruction, is_role_name, refuse_value
+from memory.extractors.guard import is_instruction, is_role_name, names_harm, refuse_value
 
 # Wrongs done to others that name no act of violence: each stored as a taste at 2385b58.
 WRONGS = [
@@ -72,12 +72,33 @@ HONEST = [
 
 @pytest.mark.parametrize("text", WRONGS)
 def test_a_wrong_done_to_others_is_no_taste(text: str) -> None:
-    assert is_instruction(text), text
+    assert names_harm(text), text
 
 
 @pytest.mark.parametrize("text", HONEST)
 def test_an_honest_taste_beside_those_words_is_kept(text: str) -> None:
-    assert not is_instruction(text), text
+    assert not names_harm(text) and not is_instruction(text), text
+
+
+# A wrong the speaker names without doing it (condemned, worked against, a shop's name) is no reason to drop the
+# message: the wrong is refused as a value wherever it is proposed, and the tastes beside it are the user's.
+CONDEMNED = [
+    ("I cycle to work and I hate people who jump red lights. I love my road bike.", "road bike"),
+    ("I'm a teacher and I hate students cheating on tests. I love marking essays though.", "marking essays"),
+    ("I volunteer with a group that clears fly-tipping from the lanes. I love being outdoors.", "outdoors"),
+    ("I buy all my hiking gear from Trespass in Leeds. I love hiking in the Dales.", "hiking"),
+    ("I work in fraud prevention investigating tax evasion. I love true crime podcasts.", "true crime"),
+    ("I hate people who park in disabled bays without a badge. I like quiet car parks.", "quiet car parks"),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), CONDEMNED)
+def test_a_wrong_named_but_not_done_keeps_the_messages_tastes(mem: PreferenceMemory, text: str, want: str) -> None:
+    mem.observe("honest", [{"role": "user", "content": text}])
+    mem.flush()
+    values = [p.value for p in mem.profile("honest").preferences]
+    assert any(want in v.lower() for v in values), values
+    assert not [v for v in values if names_harm(v)], values
 
 
 def test_a_value_whose_object_is_in_another_turn_is_refused() -> None:

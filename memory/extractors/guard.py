@@ -399,7 +399,9 @@ def is_instruction(text: str) -> bool:
         # A clause that names harm done to others taints its message, so the innocent clauses beside it
         # ('tight budget', 'ghosting builders') are not stored either: a payload must not ride on them.
         or _HARM.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
-        or _WRONGS.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
+        # The lesser wrongs (``_WRONGS``) are refused as values (``names_harm``) but taint no message: they are
+        # named as often by those who condemn or fight them ('I hate people who jump red lights', 'I work in
+        # fraud prevention investigating tax evasion'), whose tastes beside them are honest.
     )
 
 
