@@ -206,6 +206,9 @@ _NOT_A_TRIGGER = frozenset(
         "reaction", "problem", "problems", "allergy", "allergies", "doctor", "test", "tests", "been",
         "got", "my", "your", "our", "their", "his", "her", "in", "at", "and", "or", "but", "then",
         "once", "before", "after", "since", "ever", "taken", "made", "done", "gone", "seen", "had",
+        # How it went, not what was eaten ('had a really bad reaction after eating prawns').
+        "really", "very", "bad", "terrible", "awful", "severe", "serious", "mild", "nasty", "funny", "weird",
+        "strange", "horrible",
     }
 )
 
@@ -219,7 +222,7 @@ def named_trigger(text: str, value: str) -> str:
         return value
     for eaten in _EATEN.finditer(text):
         thing = eaten.group("thing").lower()
-        if thing in _NOT_A_TRIGGER:
+        if thing in _NOT_A_TRIGGER or thing.endswith("ly"):  # 'whenever I eat too quickly'
             continue
         if thing.rstrip("s") in value.lower():
             return value
@@ -261,14 +264,16 @@ _NUMBER = (
 )
 # Where the thing is named: 'N hours in X', a name ('up a Munro most weekends', but not one that dates: 'since
 # Life on Earth'), or a count or an ordinal before it ('four dogs', 'the fourth spy novel this month').
-_HOURS_IN = re.compile(r"\b[\d,]+\s+hours\s+(?:in|on|of|playing)\s+(?P<thing>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*|[a-z][\w'-]+)")
+# 'N hours in X' names a title ('2,000 hours in Factorio'), not 'hours on hold' or 'hours in traffic'.
+_HOURS_IN = re.compile(r"\b[\d,]+\s+hours\s+(?:in|on|of|playing)\s+(?P<thing>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 _COUNTED = re.compile(
     rf"\b{_NUMBER}(?:-\w+)?\s+(?P<thing>(?:[A-Z][\w'-]*\s+){{0,3}}[a-z][a-z'-]+(?:\s+(?:novel|book|film|game|degree|"
     r"series|show|album|band|race|marathon|plant|bird)s?)?)\b",
 )
 _NAME = re.compile(
-    r"(?<!^)(?<![.!?]\s)\b(?P<thing>[A-Z][a-z][\w'-]*(?:\s+(?:(?:de|du|la|le|of|on|the|and|von|van)\s+)?[A-Z][\w'-]*)*)\b"
+    r"(?<!^)(?<![.!?]\s)\b(?P<thing>[A-Z][a-z][\w'-]*(?:\s+(?:(?:de|du|la|le|of|on|the|and|von|van)\s+)?(?!I\b)[A-Z][\w'-]*)*)\b"
 )
+_PLACE_OR_PERSON = re.compile(r"\b(?:in|into|to|from|at|near|with|around|outside)\s+(?:the\s+)?$", re.IGNORECASE)
 # A name that dates something is not its object ('I have seen every one since Life on Earth').
 _DATING = re.compile(r"\b(?:since|before|after|until)\b[^,.;]*", re.IGNORECASE)
 # Counted things that are measures or family, not pastimes ('twenty-two people', 'three hours', 'two kids').
@@ -296,10 +301,24 @@ _ASKED_FOR = re.compile(
 )
 
 
+# A frequency in a complaint is endurance, not devotion ('I hate driving into London every morning', 'I hated every
+# episode of Friends', 'stuck in traffic every evening').
+_COMPLAINT = re.compile(
+    r"\b(?:hate[sd]?|hating|dislike[sd]?|loathe[sd]?|can(?:no|')?t stand|can not stand|could(?:n't| not) stand|dread\w*|"
+    r"sick of|tired of|fed up|annoy\w*|awful|terrible|horrible|worst|stuck|on hold|in traffic|queue\w*|"
+    r"moan\w*|complain\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def devotion_marked(clause: str, sentence: str) -> bool:
     """The clause says a pastime by its frequency or count, or its sentence gives a verdict of devotion; never a
-    job, a duty or a chore."""
-    return bool(_DEVOTION.search(clause) or _VERDICT.search(sentence)) and not _DUTY.search(sentence)
+    job, a duty, a chore or a complaint."""
+    return (
+        bool(_DEVOTION.search(clause) or _VERDICT.search(sentence))
+        and not _DUTY.search(sentence)
+        and not _COMPLAINT.search(sentence)
+    )
 
 
 def named_in(text: str) -> str | None:
@@ -307,9 +326,13 @@ def named_in(text: str) -> str | None:
     hours = _HOURS_IN.search(text)
     if hours:
         return hours.group("thing")
-    for name in _NAME.finditer(_DATING.sub(" ", text)):
-        if name.group("thing") not in _NOT_A_NAME:
-            return name.group("thing")
+    undated = _DATING.sub(" ", text)
+    for name in _NAME.finditer(undated):
+        thing = name.group("thing")
+        # A place or a person ('my mum in Leeds', 'a call with Sarah') is where or with whom, not the pastime.
+        if thing.split()[0] in _NOT_A_NAME or _PLACE_OR_PERSON.search(undated[: name.start()]):
+            continue
+        return thing
     for counted in _COUNTED.finditer(text):
         thing = counted.group("thing")
         if thing.split()[0].lower() not in _MEASURE and thing.split()[-1].lower() not in _MEASURE:
@@ -332,7 +355,8 @@ def asked_about(question: str) -> str | None:
     """What a question or request names: a name in it, or the thing it asks to be recommended."""
     for name in _NAME.finditer(question):
         first = name.group("thing").split()[0]
-        if first in _NOT_A_NAME or first in _KIN or _FOR_A_PERSON.search(question[: name.start()]):
+        before = question[: name.start()]
+        if first in _NOT_A_NAME or first in _KIN or _FOR_A_PERSON.search(before) or _PLACE_OR_PERSON.search(before):
             continue
         return name.group("thing")
     asked = _ASKED_FOR.search(question)
@@ -353,7 +377,6 @@ def devoted_to(clause: str, sentence: str = "", questions: Sequence[str] = ()) -
     return thing
 
 
-_SPEAKER = re.compile(r"\b(?:i|we)\b|\b(?:i|we)['’]", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
