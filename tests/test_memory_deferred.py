@@ -93,13 +93,23 @@ def test_loading_the_encoder_prints_nothing(capfd: pytest.CaptureFixture[str]) -
     assert "loss_type" not in err and "Loading weights" not in err, err
 
 
-def test_a_small_turn_is_read_inline() -> None:
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("I love jazz.", "likes", "jazz"),
+        ("I hate country music.", "dislikes", "country music"),
+        ("I really enjoy hiking.", "likes", "hiking"),
+        ("Cats are my favourite animals.", "likes", "Cats"),
+    ],
+)
+def test_a_small_turn_is_read_inline(text: str, kind: str, value: str) -> None:
+    # The default budget reads an everyday statement inline: one forward pass, for the clause. The rules'
+    # own reading of 'I love X' is checked by meaning only where it is used (it cost a second pass before).
     with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
-        result = mem.observe("ann", [{"role": "user", "content": "I love jazz."}])
-        assert not result.deferred
-        assert ("likes", "jazz") in {(c.preference.kind, c.preference.value) for c in result.changes}
+        result = mem.observe("ann", [{"role": "user", "content": text}])
+        assert not result.deferred, f"read off the path with the default budget of {INLINE_TOKENS}"
+        assert (kind, value) in {(c.preference.kind, c.preference.value) for c in result.changes}
         assert result.wait() == result.changes
-        assert INLINE_TOKENS >= 32  # the default budget reads an everyday sentence inline
 
 
 def test_a_turn_over_the_budget_is_read_off_the_path_the_same_way(url: str, tmp_path: Path) -> None:

@@ -59,9 +59,11 @@ KIND = {
 }
 POLARITY = {"likes": 1, "dislikes": -1, "avoid": -1}
 # The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
-# call counted with ``memory.embedding.CALL_PIECES`` more (about 4 ms of the model on this machine); a bigger
-# turn is read by the store's background worker (see ``SentenceExtractor.inline_tokens``).
-INLINE_TOKENS = 32
+# call counted with ``memory.embedding.CALL_PIECES`` more; a bigger turn is read by the store's background
+# worker (see ``SentenceExtractor.inline_tokens``). 28 keeps observe()'s p99 under 10 ms on this machine
+# (32: 9.2 ms, 28: 7.6 ms isolated, dev, side by side) and still reads one everyday clause of up to
+# a dozen words inline; benchmarks/observe_cost.py --budgets 32,28 measures it.
+INLINE_TOKENS = 28
 # P(hostile) from the instruction guard at which a clause taints its whole message (inline and implicit).
 HOSTILE_THRESHOLD = 0.7
 # Sentences that try to steer the assistant; a clause this close to one of them is never stored.
@@ -228,16 +230,17 @@ class SentenceExtractor(RuleExtractor):
             if len(parts) > 1:
                 taint_only += [(index, c.text) for c in unread[: self.max_sentences]]
         context.extra["inference"] = {"classified": len(candidates), "skipped": skipped}
-        # The rules' free-text values get the same checks by meaning as the classifier's phrases.
+        # The rules' free-text values get the same checks by meaning as the classifier's phrases. Their
+        # tastes ('I love X') are checked later, and only when used: a message the classifier reads them from
+        # never uses the rules' reading, and checking it anyway cost 'I love jazz.' a second model call.
         ruled_asserts = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
         rule_opinions = [d for d in rule_opinions if d.message_index not in small_talk]
-        ruled_asserts += rule_opinions
         # Only a message that would store something needs its other clauses read for taint.
         storing = {i for i, _, _ in candidates} | {
             d.message_index for d in decisions + rule_opinions if isinstance(d, Assert)
         }
         taint_only = [(i, t) for i, t in taint_only if i in storing]
-        if not candidates and not ruled_asserts and not taint_only:
+        if not candidates and not ruled_asserts and not rule_opinions and not taint_only:
             return _dedupe(decisions + self._answers(context, set(), []))
         texts = [c.text for _, c, _ in candidates] + [d.value for d in ruled_asserts] + [t for _, t in taint_only]
         # The active values ride along (short, usually cached already): resolution by meaning below then
@@ -260,7 +263,6 @@ class SentenceExtractor(RuleExtractor):
             if inj >= self.injection_similarity or host >= self.hostile_threshold or self._not_words(d.value)
         }
         decisions = [d for d in decisions if id(d) not in refused]
-        rule_opinions = [d for d in rule_opinions if id(d) not in refused]
         vectors, injection = all_vectors[: len(candidates)], all_injection[: len(candidates)]
         hostile = all_hostile[: len(candidates)]
         predictions = self.classifier.predict_vectors(vectors) if candidates else []
@@ -330,14 +332,32 @@ class SentenceExtractor(RuleExtractor):
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
         # می‌خواهم and 👨‍👩‍👧': no model is needed to see 'I love X').
         read = {d.message_index for d in found} | declined
-        found += [
-            d
-            for d in rule_opinions
-            if d.message_index not in read and d.message_index not in tainted_by_meaning and not self._not_words(d.value)
-        ]
+        found += self._checked_by_meaning(
+            [
+                d
+                for d in rule_opinions
+                if d.message_index not in read
+                and d.message_index not in tainted_by_meaning
+                and not self._not_words(d.value)
+            ]
+        )
         decisions = [d for d in decisions if d.message_index not in tainted_by_meaning]
         found = self._resolve_by_meaning(found, context.active, changes)
         return _dedupe(decisions + found)
+
+    def _checked_by_meaning(self, ruled: list[Assert]) -> list[Assert]:
+        """The rules' values that pass the checks by meaning the classifier's phrases pass: not close to an
+        injection prototype, not hostile to the guard (one forward pass for all of them)."""
+        if not ruled:
+            return []
+        vectors = self.classifier.encoder.encode([d.value for d in ruled])
+        injection = (vectors @ self._injection_vectors().T).max(axis=1)
+        hostile = self.guard.hostile_vectors(vectors)
+        return [
+            d
+            for d, inj, host in zip(ruled, injection, hostile, strict=True)
+            if inj < self.injection_similarity and host < self.hostile_threshold
+        ]
 
     def warm(self) -> None:
         """Train the classifier and the guard and embed the injection prototypes now: each is a forward pass
