@@ -491,6 +491,7 @@ class ImplicitExtractor:
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
+            questions = _questions(message.content, earlier)  # what a devotion may answer: once per message
             for clause, household in _disclosures(message.content):
                 if clause.question or is_instruction(clause.text):
                     continue
@@ -511,7 +512,7 @@ class ImplicitExtractor:
                     constraint_only.add((index, clause.text))
                 else:
                     devotions[(index, clause.text)] = devoted_to(
-                        clause.text, _sentence_of(message.content, clause.text), _questions(message.content, earlier)
+                        clause.text, _sentence_of(message.content, clause.text), questions
                     )
         candidates = candidates[: self.max_clauses]
         if not candidates:
