@@ -36,6 +36,9 @@ _CONTRACTIONS = [
     (r"\byou're\b", "you are"),
     (r"\blet's\b", "let us"),
     (r"\b(\w+)n't\b", r"\1 not"),
+    # Texting register: 'ur answers', 'can u keep it short' (a lone 'u' before a space; 'U-turn' keeps its U).
+    (r"\bur\b(?=\s)", "your"),
+    (r"\bu(?=\s)", "you"),
 ]
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 
@@ -160,7 +163,8 @@ _TASK = re.compile(
     r"(?!\s+(?:\w+\s+)?(?:answers|responses|replies|explanations|messages)\b)"
     r"|\b(?:for now|right now|just this once|this time|today|tonight)\b"
     # Redo one piece of work: 'Rewrite that more formally', 'Explain it again', '... the last part'.
-    r"|^\s*(?:please\s+)?(?:rewrite|redo|rephrase|reword|make|explain|say|do|put|turn|translate|write|give|read|"
+    r"|^\s*(?:(?:could|can|would|will) you\s+)?(?:please\s+)?(?:rewrite|redo|rephrase|reword|make|explain|say|do|put|turn|"
+    r"translate|write|give|read|"
     r"try|send|show|format|shorten|expand|simplify)\s+(?:it|that|this|these|those)\b(?!\s+(?:is|are|was|were)\b)"
     r"|\b(?:the|that|this) (?:last|previous|first|second|third|final|next) (?:part|bit|answer|reply|one|paragraph|"
     r"section|sentence|point|step|version|line|question)s?\b",

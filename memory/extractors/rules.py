@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.choices import choice_clause, chosen_option, offered_options
 from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import ContentSignal, content_signals
 from memory.extractors.style_rules import PREFERENCE_VERB, StyleSignal, style_signals
+from memory.taxonomy import is_style
+
+# The free-text kind that holds an answer-style wish in the user's words.
+STYLE_WORDS = "style"
 
 # How sure a reading is, by how it was said; hedging ('I think', 'maybe') lowers it.
 CONFIDENCE = {"explicit": 0.9, "statement": 0.8, "feedback": 0.75, "implicit": 0.6, "choice": 0.55}
@@ -18,6 +24,9 @@ class RuleExtractor:
 
     name = "rules"
     runs_inline = True
+    # Keep a style ask's own words beside its dimension (``StyleSignal.words``). The default sentence extractor
+    # does; the rules alone keep their closed readings only, as their regression floors measure them.
+    keeps_style_words = False
 
     def extract(self, context: ExtractionContext) -> list[Decision]:
         active = {p.kind: p.value for p in context.active}
@@ -36,10 +45,13 @@ class RuleExtractor:
             # A preference stated in passing inside a request ('suggest a dinner? I am vegetarian') is implicit.
             incidental = any(c.request and not styles and not content for c, styles, content in readings)
             for clause, styles, content in readings:
-                decisions += self._decisions(clause, styles, content, index, incidental, context.feedback)
+                decisions += self._decisions(
+                    clause, styles, content, index, incidental, context.feedback, repeated=set(active.items())
+                )
             if previous and not context.feedback and len(parts) == 1:
                 decisions += self._from_choice(message.content, previous, index)
             previous = None
+        decisions += _words_overruled(decisions, context)
         if context.feedback:
             # Feedback text reaches no other extractor: the same check by meaning as the inline path.
             from memory.extractors.screen import screen
@@ -55,6 +67,7 @@ class RuleExtractor:
         index: int,
         incidental: bool,
         feedback: bool,
+        repeated: Collection[tuple[str, str]] = (),
     ) -> list[Decision]:
         out: list[Decision] = []
         weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
@@ -72,6 +85,19 @@ class RuleExtractor:
             out.append(
                 Assert(s.kind, s.value, source, round(CONFIDENCE[how] * factor, 3), weight, index, self.name)
             )
+            # (Not for a pole already held: saying it again is evidence on the dimension, not a new wish.)
+            others = [other.words for other in styles if other.words and other is not s]
+            if (
+                self.keeps_style_words
+                and s.words
+                and (s.kind, s.value) not in repeated
+                and not any(s.words in w for w in others)
+            ):
+                # The ask in the user's own words beside the dimension ('less waffle', 'miles and pounds'): what
+                # the canonical sentence does not say.
+                out.append(
+                    Assert(STYLE_WORDS, s.words, source, round(CONFIDENCE[how] * factor, 3), weight, index, self.name)
+                )
         for c in content:
             if c.mode == "retract":
                 out.append(
@@ -96,6 +122,24 @@ class RuleExtractor:
             for s in style_signals(choice_clause(option))
             if s.mode == "assert"
         ]
+
+
+def _words_overruled(decisions: list[Decision], context: ExtractionContext) -> list[Decision]:
+    """Retract the user's earlier words for a style ask that the turn's new pole of the same dimension overrules
+    ('less waffle' once 'give me long, detailed answers' makes verbosity detailed): the words would contradict it."""
+    asserted = {(d.kind, d.value) for d in decisions if isinstance(d, Assert) and is_style(d.kind)}
+    if not asserted:
+        return []
+    poles = {kind: value for kind, value in asserted}
+    out: list[Decision] = []
+    for pref in context.active:
+        if pref.kind != STYLE_WORDS:
+            continue
+        said = Clause(pref.value, question=False, standing=True, task=False, hedged=False, intense=False, request=False)
+        if any(s.kind in poles and s.value != poles[s.kind] for s in style_signals(said) if s.mode == "assert"):
+            index = next((d.message_index for d in decisions if isinstance(d, Assert) and d.kind in poles), None)
+            out.append(Retract(STYLE_WORDS, preference_id=pref.id, message_index=index, extractor="rules"))
+    return out
 
 
 def _dedupe(decisions: list[Decision]) -> list[Decision]:

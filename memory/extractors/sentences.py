@@ -41,7 +41,7 @@ from memory.extractors.classifier import InstructionGuard, SentenceClassifier, s
 from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses, tainted
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value, taint_threshold
-from memory.extractors.rules import RuleExtractor, _dedupe
+from memory.extractors.rules import STYLE_WORDS, RuleExtractor, _dedupe
 from memory.extractors.spans import change_spans, clean_phrase, preference_spans, replaces
 from memory.extractors.style_rules import SPEAKERS_WRITING, style_signals
 from memory.records import Preference
@@ -58,6 +58,9 @@ KIND = {
     "style": "style",
 }
 POLARITY = {"likes": 1, "dislikes": -1, "avoid": -1}
+# Cosine of two values that name the same thing (a restatement), and of two of the same sort (a switch).
+SAME_THING_SIMILARITY = 0.7
+SAME_SORT_SIMILARITY = 0.4
 # The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
 # call counted with ``memory.embedding.CALL_PIECES`` more; a bigger turn is read by the store's background
 # worker (see ``SentenceExtractor.inline_tokens``). 28 keeps observe()'s p99 under 10 ms on this machine
@@ -94,6 +97,7 @@ class SentenceExtractor(RuleExtractor):
 
     name = "sentences"
     runs_inline = True
+    keeps_style_words = True
 
     def __init__(
         self,
@@ -102,8 +106,8 @@ class SentenceExtractor(RuleExtractor):
         none_threshold: float = 0.45,
         max_sentences: int = 8,
         injection_similarity: float = 0.6,
-        same_thing_similarity: float = 0.7,
-        same_sort_similarity: float = 0.4,
+        same_thing_similarity: float = SAME_THING_SIMILARITY,
+        same_sort_similarity: float = SAME_SORT_SIMILARITY,
         guard: InstructionGuard | None = None,
         hostile_threshold: float = HOSTILE_THRESHOLD,
         fragment_none: float = 0.2,
@@ -233,7 +237,13 @@ class SentenceExtractor(RuleExtractor):
         # The rules' free-text values get the same checks by meaning as the classifier's phrases. Their
         # tastes ('I love X') are checked later, and only when used: a message the classifier reads them from
         # never uses the rules' reading, and checking it anyway cost 'I love jazz.' a second model call.
-        ruled_asserts = [d for d in decisions if isinstance(d, Assert) and not is_style(d.kind) and d.kind != "name"]
+        # (The words of a style ask the rules keep beside its dimension are a few words around a style term of a
+        # clause the structural guard passed: read without a model call, like the dimension itself.)
+        ruled_asserts = [
+            d
+            for d in decisions
+            if isinstance(d, Assert) and not is_style(d.kind) and d.kind not in ("name", STYLE_WORDS)
+        ]
         rule_opinions = [d for d in rule_opinions if d.message_index not in small_talk]
         # Only a message that would store something needs its other clauses read for taint.
         storing = {i for i, _, _ in candidates} | {
@@ -425,54 +435,14 @@ class SentenceExtractor(RuleExtractor):
     def _resolve_by_meaning(
         self, found: list[Decision], active: Sequence[Preference], changes: set[int] | None = None
     ) -> list[Decision]:
-        """Same thing said again in other words -> the existing value (evidence); its opposite -> supersede.
-        A change of taste ('switched to Spotify') also supersedes a like of the same sort ('Apple Music')."""
-        news = [d for d in found if isinstance(d, Assert)]
-        olds = [p for p in active if p.kind in KIND.values()]
-        if not news or not olds:
-            return found
-        encoder = self.classifier.encoder
-        vectors = encoder.encode([d.value for d in news] + [p.value for p in olds])  # one forward pass
-        sims = vectors[: len(news)] @ vectors[len(news) :].T
-        out: list[Decision] = []
-        for d, row in zip(news, sims, strict=True):
-            best = int(row.argmax())
-            overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
-            if overlap:
-                best = overlap[0]
-            old = olds[best]
-            # Symbols the model cannot read ('🍕', '🍣' both become [UNK]) are compared by slot only.
-            unreadable = not (re.search(r"[^\W_]", d.value) and re.search(r"[^\W_]", old.value))
-            if not overlap and (unreadable or row[best] < self.same_thing_similarity):
-                if changes and id(d) in changes and POLARITY.get(d.kind) == 1 and not unreadable:
-                    # The new favourite replaces the old one of the same sort (a likes row close in meaning).
-                    for i, previous in enumerate(olds):
-                        if POLARITY.get(previous.kind) == 1 and row[i] >= self.same_sort_similarity:
-                            out.append(
-                                Retract(previous.kind, preference_id=previous.id, source=d.source,
-                                        message_index=d.message_index, extractor=self.name)
-                            )
-                out.append(d)
-                continue
-            same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
-            if d.kind == old.kind or (same_polarity and d.kind in POLARITY and old.kind in POLARITY):
-                out.append(
-                    Assert(
-                        old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor
-                    )
-                )
-            else:
-                out.append(
-                    Retract(
-                        old.kind,
-                        preference_id=old.id,
-                        source=d.source,
-                        message_index=d.message_index,
-                        extractor=self.name,
-                    )
-                )
-                out.append(d)
-        return out
+        return resolve_by_meaning(
+            found,
+            active,
+            self.classifier.encoder,
+            same_thing=self.same_thing_similarity,
+            same_sort=self.same_sort_similarity,
+            changes=changes,
+        )
 
 
 # An imperative that asks for one piece of work ('Compare the three plans', 'Make it punchier'): the verbs
@@ -858,6 +828,66 @@ _STOP = frozenset(
 def _content_words(text: str) -> set[str]:
     words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
     return {w.rstrip("s") for w in words if w not in _STOP}
+
+
+# Who said a stored preference outright: an inference never overturns these, it only adds evidence to them.
+_SAID_OUTRIGHT = frozenset(("manual", "explicit", "feedback"))
+
+
+def resolve_by_meaning(
+    found: list[Decision],
+    active: Sequence[Preference],
+    encoder: Any,
+    *,
+    same_thing: float,
+    same_sort: float,
+    changes: set[int] | None = None,
+) -> list[Decision]:
+    """New readings against the user's stored tastes: the same thing said again in other words becomes the
+    existing value (evidence on that row, not a second row); its opposite supersedes it. A change of taste
+    (``changes``: ids of assertions stated as one, 'switched to Spotify') also supersedes a like of the same
+    sort ('Apple Music'). An inference (source ``implicit``) restates or supersedes only what was itself
+    inferred: against a preference the user said outright, its opposite is dropped, never stored beside it.
+    The sentence reader and the implicit inferrer both resolve through here, so the profile holds one row
+    per thing whichever of them read it."""
+    news = [d for d in found if isinstance(d, Assert)]
+    olds = [p for p in active if p.kind in KIND.values()]
+    if not news or not olds:
+        return found
+    vectors = encoder.encode([d.value for d in news] + [p.value for p in olds])  # one forward pass
+    sims = vectors[: len(news)] @ vectors[len(news) :].T
+    out: list[Decision] = [d for d in found if not isinstance(d, Assert)]
+    for d, row in zip(news, sims, strict=True):
+        best = int(row.argmax())
+        overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
+        if overlap:
+            best = overlap[0]
+        old = olds[best]
+        # Symbols the model cannot read ('🍕', '🍣' both become [UNK]) are compared by slot only.
+        unreadable = not (re.search(r"[^\W_]", d.value) and re.search(r"[^\W_]", old.value))
+        if not overlap and (unreadable or row[best] < same_thing):
+            if changes and id(d) in changes and POLARITY.get(d.kind) == 1 and not unreadable:
+                # The new favourite replaces the old one of the same sort (a likes row close in meaning).
+                for i, previous in enumerate(olds):
+                    if POLARITY.get(previous.kind) == 1 and row[i] >= same_sort:
+                        out.append(
+                            Retract(previous.kind, preference_id=previous.id, source=d.source,
+                                    message_index=d.message_index, extractor=d.extractor)
+                        )
+            out.append(d)
+            continue
+        same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
+        if d.kind == old.kind or (same_polarity and d.kind in POLARITY and old.kind in POLARITY):
+            out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
+        elif d.source == "implicit" and old.source in _SAID_OUTRIGHT:
+            continue  # 'I love coffee' stays; an inference that the user avoids it is not stored beside it
+        else:
+            out.append(
+                Retract(old.kind, preference_id=old.id, source=d.source, message_index=d.message_index,
+                        extractor=d.extractor)
+            )
+            out.append(d)
+    return out
 
 
 def _same_words(old: str, new: str) -> bool:

@@ -226,12 +226,15 @@ _SUBJECT_FIRST = re.compile(
     _I,
 )
 _SUBJECT_VERB = re.compile(
-    r"^(?P<x>(?!i\b|we\b|it\b|that\b|this\b)[\w' -]+?)\s+(?P<cue>(?:really\s+|just\s+|always\s+|never\s+)?"
+    # ('Rote memorisation has never worked for me': the auxiliary belongs to the verb, not to the thing.)
+    r"^(?P<x>(?!i\b|we\b|it\b|that\b|this\b)[\w' -]+?)\s+(?P<cue>(?:(?:has|have|had)\s+)?"
+    r"(?:really\s+|just\s+|always\s+|never\s+|simply\s+)?"
     r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
     r"stresses? me|creeps? me|speaks? to me|appeals? to me|"
-    r"works? (?:(?:much |so much |far |a lot |way )?better |best |well |wonders )?for (?:me|us)|"
-    r"helps? me|relaxes? me|calms? me|(?:do|does|did)\s+not\s+(?:really\s+)?(?:work|appeal|agree|suit|sit well)"
-    r"(?:\s+(?:for|to|with))?\s+me|never\s+(?:clicked|appealed|worked|agreed)(?:\s+(?:for|to|with) me)?|"
+    r"(?:works?|worked) (?:(?:much |so much |far |a lot |way )?better |best |well |wonders )?for (?:me|us)|"
+    r"(?:helps?|helped) me|relaxes? me|calms? me|(?:do|does|did)\s+not\s+(?:really\s+)?(?:work|appeal|agree|suit|sit well)"
+    r"(?:\s+(?:for|to|with))?\s+me|never\s+(?:really\s+)?(?:clicked|appealed|worked|agreed|suited)"
+    r"(?:\s+(?:for|to|with) me)?|"
     r"tastes? like|disgusts? me|turns? me off|"
     # 'Fast food does not do it for me', 'Opera has never done it for me', 'X loses me'.
     r"(?:do|does|did)\s+not\s+(?:really\s+)?do\s+(?:it|much|anything|a lot)\s+for\s+(?:me|us)|"
@@ -240,7 +243,8 @@ _SUBJECT_VERB = re.compile(
     _I,
 )
 _NEG_WORDS = re.compile(
-    r"^(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
+    # (after any auxiliary or adverb of the cue: 'just do not work for me', 'has never clicked')
+    r"^(?:(?:has|have|had|really|just|always|simply)\s+)*(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|(?:my|our|the) idea of (?:hell|a nightmare|torture|misery)|torture|the worst|awful|boring|painful|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
     r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
@@ -534,7 +538,8 @@ def _single_raw(
                 guessed = "dislikes" if _NEG_WORDS.match(m.group("cue")) else "likes"
                 if label == "avoids" and guessed == "dislikes":
                     guessed = "avoids"
-                return [(guessed if label != guessed and label != "avoids" else label, x)]
+                # The speaker's own verdict decides the sign ('Yoga has really helped me' was stored as avoid).
+                return [(guessed if label != guessed and (label != "avoids" or guessed == "likes") else label, x)]
         cues = _POS_CUES + _NEG_CUES if label == "likes" else _NEG_CUES + _POS_CUES
         rest = _after_cue(text, cues)
         if rest is not None and re.match(r"(?:it|them|that|this|those|these|one)\b", rest.strip(), _I):
