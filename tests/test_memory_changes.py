@@ -8,8 +8,17 @@ import pytest
 
 from memory import PreferenceMemory
 from memory.embedding import available
-from memory.extractors.sentences import SentenceExtractor
+from memory.extractors.base import Assert, Retract
+from memory.extractors.classifier import shared_classifier
+from memory.extractors.implicit import ImplicitExtractor
+from memory.extractors.sentences import (
+    SAME_SORT_SIMILARITY,
+    SAME_THING_SIMILARITY,
+    SentenceExtractor,
+    resolve_by_meaning,
+)
 from memory.extractors.spans import change_spans, replaces
+from memory.records import Preference
 
 pytestmark = pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
 
@@ -109,3 +118,63 @@ def test_the_classifier_can_run_off_the_request_path() -> None:
         mem.flush()
         prefs = [(p.kind, p.value.lower()) for p in mem.profile("u").preferences]
     assert ("dislikes", "celery") in prefs, prefs
+
+
+# --- Inferences resolved against what is stored (memory.extractors.sentences.resolve_by_meaning) -----------------
+
+
+def _stored(kind: str, value: str, source: str) -> Preference:
+    return Preference(id=f"{kind}-{value}", kind=kind, value=value, text=value, weight=1.0, confidence=0.9,
+                      source=source, evidence=("m0",))
+
+
+def _inferred(kind: str, value: str) -> Assert:
+    return Assert(kind, value, "implicit", 0.6, 1.0, 0, "implicit")
+
+
+def _resolved(found: list[Assert], *active: Preference) -> list[tuple[str, str, str]]:
+    decisions = resolve_by_meaning(
+        list(found), list(active), shared_classifier().encoder,
+        same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY,
+    )
+    return [
+        ("retract", d.kind, d.preference_id or "") if isinstance(d, Retract) else ("assert", d.kind, d.value)
+        for d in decisions
+    ]
+
+
+def test_an_inference_named_by_its_concept_restates_the_users_words() -> None:
+    # 'cycling' (a concept's name) and 'cycle to work' share a stem and are close enough in meaning (the model
+    # alone rates them 0.54, under the 0.7 of two wordings of one thing): the stored row gets the evidence.
+    said = _stored("likes", "cycle to work", "explicit")
+    assert _resolved([_inferred("likes", "cycling")], said) == [("assert", "likes", "cycle to work")]
+    assert _resolved([_inferred("likes", "quiet, calm places")], _stored("likes", "quiet bistros", "explicit")) == [
+        ("assert", "likes", "quiet bistros")
+    ]
+
+
+def test_an_inference_of_another_thing_of_the_same_sort_stays_its_own_row() -> None:
+    # The model rates two football clubs close; no shared word, so neither is the other.
+    assert _resolved([_inferred("likes", "Brentford")], _stored("likes", "Chelsea", "explicit")) == [
+        ("assert", "likes", "Brentford")
+    ]
+
+
+def test_an_inference_supersedes_an_inference_but_never_what_was_said_outright() -> None:
+    guessed = _stored("likes", "tea, herbal tea", "implicit")
+    assert _resolved([_inferred("avoid", "caffeine, tea")], guessed) == [
+        ("retract", "likes", guessed.id),
+        ("assert", "avoid", "caffeine, tea"),
+    ]
+    said = _stored("likes", "a strong tea every morning", "explicit")
+    assert _resolved([_inferred("avoid", "caffeine, tea")], said) == [("assert", "avoid", "caffeine, tea")]
+
+
+def test_an_inferred_restatement_of_a_manual_preference_adds_evidence_not_a_row() -> None:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[ImplicitExtractor()]) as mem:
+        mem.set_preference("u", "likes", "cycle everywhere")
+        mem.observe("u", [{"role": "user", "content": "Sold my car three years ago, the e-bike does every errand."}])
+        mem.flush()
+        likes = [p for p in mem.profile("u", max_chars=None).preferences if p.kind == "likes"]
+    assert [p.value for p in likes] == ["cycle everywhere"]
+    assert len(likes[0].evidence) == 1  # a manual row cites no message; the inference cites this one

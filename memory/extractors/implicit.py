@@ -479,7 +479,13 @@ class ImplicitExtractor:
     def extract(self, context: ExtractionContext) -> list[Decision]:
         import numpy as np
 
-        from memory.extractors.sentences import _TASK_VERB, _ruled
+        from memory.extractors.sentences import (
+            _TASK_VERB,
+            SAME_SORT_SIMILARITY,
+            SAME_THING_SIMILARITY,
+            _ruled,
+            resolve_by_meaning,
+        )
 
         active = {p.kind: p.value for p in context.active}
         candidates: list[tuple[int, str]] = []
@@ -571,4 +577,8 @@ class ImplicitExtractor:
             key = (kind, value)
             if key not in found or found[key].confidence < confidence:
                 found[key] = Assert(kind, value, "implicit", confidence, 1.0, index, self.name)
-        return list(found.values())
+        # Against what is stored: an inference restating a stored preference is evidence on that row.
+        return resolve_by_meaning(
+            list(found.values()), context.active, classifier.encoder,
+            same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY,
+        )

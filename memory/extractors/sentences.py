@@ -61,6 +61,8 @@ POLARITY = {"likes": 1, "dislikes": -1, "avoid": -1}
 # Cosine of two values that name the same thing (a restatement), and of two of the same sort (a switch).
 SAME_THING_SIMILARITY = 0.7
 SAME_SORT_SIMILARITY = 0.4
+# An inference and a stored value sharing a word stem are one thing from this cosine up (see resolve_by_meaning).
+SAME_STEM_SIMILARITY = 0.45
 # The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
 # call counted with ``memory.embedding.CALL_PIECES`` more; a bigger turn is read by the store's background
 # worker (see ``SentenceExtractor.inline_tokens``). 28 keeps observe()'s p99 under 10 ms on this machine
@@ -846,8 +848,8 @@ def resolve_by_meaning(
     """New readings against the user's stored tastes: the same thing said again in other words becomes the
     existing value (evidence on that row, not a second row); its opposite supersedes it. A change of taste
     (``changes``: ids of assertions stated as one, 'switched to Spotify') also supersedes a like of the same
-    sort ('Apple Music'). An inference (source ``implicit``) restates or supersedes only what was itself
-    inferred: against a preference the user said outright, its opposite is dropped, never stored beside it.
+    sort ('Apple Music'). An inference (source ``implicit``) supersedes only what was itself inferred: the
+    opposite of a preference the user said outright is stored beside it, never in its place.
     The sentence reader and the implicit inferrer both resolve through here, so the profile holds one row
     per thing whichever of them read it."""
     news = [d for d in found if isinstance(d, Assert)]
@@ -860,6 +862,11 @@ def resolve_by_meaning(
     for d, row in zip(news, sims, strict=True):
         best = int(row.argmax())
         overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
+        if not overlap and d.source == "implicit":
+            # An inference is named by its concept ('cycling', 'quiet, calm places'), the stored row by the
+            # user's words ('cycle everywhere', 'quiet restaurants'): a word stem in common and some closeness
+            # in meaning make them one thing (the model alone rates 'Chelsea' and 'Brentford' closer).
+            overlap = [i for i, p in enumerate(olds) if row[i] >= SAME_STEM_SIMILARITY and _shares_a_stem(p.value, d.value)]
         if overlap:
             best = overlap[0]
         old = olds[best]
@@ -880,7 +887,7 @@ def resolve_by_meaning(
         if d.kind == old.kind or (same_polarity and d.kind in POLARITY and old.kind in POLARITY):
             out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
         elif d.source == "implicit" and old.source in _SAID_OUTRIGHT:
-            continue  # 'I love coffee' stays; an inference that the user avoids it is not stored beside it
+            out.append(d)  # stored beside it: an inference never retracts what the user said outright
         else:
             out.append(
                 Retract(old.kind, preference_id=old.id, source=d.source, message_index=d.message_index,
@@ -888,6 +895,15 @@ def resolve_by_meaning(
             )
             out.append(d)
     return out
+
+
+def _stems(text: str) -> set[str]:
+    """Content words cut to a crude stem ('cycling', 'cycle' -> 'cycl'; 'coffees' -> 'coffe')."""
+    return {re.sub(r"(?:ing|ed|es|al|s|e|y)$", "", w) for w in _content_words(text)} - {""}
+
+
+def _shares_a_stem(a: str, b: str) -> bool:
+    return any(len(stem) >= 3 for stem in _stems(a) & _stems(b))
 
 
 def _same_words(old: str, new: str) -> bool:
