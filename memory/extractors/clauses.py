@@ -203,6 +203,10 @@ _NOT_A_TASTE = re.compile(
     r"(?:^|[,;]\s*|\b(?:just|so|then|please|can|could)\s+)you (?:choose|decide|pick)\b)"
     # A closing formula: 'No, that's all I needed' (stored style 'that is all I needed').
     r"|\bthat (?:is|was) (?:all|everything|it) (?:i|we) (?:need|needed|wanted|was after|asked for)\b"
+    # Surprise at how things turned out: 'I never thought I'd be chatting to a computer about this'.
+    # ('I never thought I would end up loving opera' is a taste.)
+    r"|\bnever (?:thought|imagined|expected|dreamed|dreamt|pictured) (?:i|we|that i|that we|myself|to)\b"
+    r"(?!.*\b(?:lov|lik|enjoy|hat|prefer|ador|fan)\w*)"
     r"|\b(?:always|never|usually|often|sometimes|keep|can never) (?:forget|forgetting|remember|know|get (?:confused|"
     r"lost|mixed up)|mix up|lose|losing)\b",
     re.IGNORECASE,

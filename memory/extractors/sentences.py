@@ -305,6 +305,10 @@ class SentenceExtractor(RuleExtractor):
             changed = change_spans(clause.text) or _dependence_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
                 continue
+            if not changed and _FACT.search(clause.text) and not _TASTE_OR_NEED.search(clause.text):
+                # 'I'm a native Polish speaker', 'I live on the fourth floor', 'My commute is forty minutes each way':
+                # a fact of the speaker's body, origin, home or work that says nothing of what they want.
+                continue
             if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
                 continue
             spans = changed or preference_spans(bare.text, pred.label, before=said_before.get(id(clause), ""))
@@ -485,6 +489,22 @@ _LIMIT = re.compile(
     r"hard of hearing|mobility|schedule|shifts?|weekends?|weekdays?|mornings?|evenings?|free|minutes?|hours?|"
     # A judgement is no bare fact either ('they are the best pets, way better than any dog').
     r"best|better than|worse than|worst|favou?rite)\b|\w-free\b",
+    re.IGNORECASE,
+)
+# A durable fact of the speaker's own: body, origin, home, work, languages spoken from birth, what they wear to see.
+_FACT = re.compile(
+    r"^(?:(?:well|so|also|and|oh|fyi|btw)[, ]+)?(?:"
+    r"i am (?:a |an )?(?:native|fluent|bilingual)\b|i am (?:\d+|four|five|six|seven)\s*(?:foot|feet|ft|cm|')|"
+    r"i am (?:\w+ )?(?:left|right)-handed|i (?:grew up|was born|was raised|was brought up)\b|"
+    r"i (?:live|am based) (?:on|in|at|near|by|above|below)\b|i (?:work|worked) (?:in|as|at|for|on|nights|shifts)\b|"
+    r"my (?:commute|eyesight|height|shoe size|birthday|flat|house|home|office|desk|job|daily commute) (?:is|was|takes)\b|"
+    r"(?:my eyesight|i have (?:worn|had) (?:glasses|contacts|contact lenses|braces|a hearing aid)))",
+    re.IGNORECASE,
+)
+# ... unless the clause also says what the speaker wants, likes or needs.
+_TASTE_OR_NEED = re.compile(
+    r"\b(?:love|loves|loved|like|likes|enjoy|enjoys|adore|hate|hates|dislike|prefer|prefers|fan|favou?rite|"
+    r"can not stand|can not bear|need|needs|must|have to|has to|only|avoid|allergic|intolerant|so i|so we|which means)\b",
     re.IGNORECASE,
 )
 # A style ask, once its addressee is stripped ('I'd rather you always ...'), no longer names 'you' for the guard: one
@@ -679,7 +699,12 @@ _NO_CONTENT = re.compile(
     r"|^(?:not\s+)?(?:go|going|come|coming|get|getting|turn|turning|move|moving|switch|switching)\s+(?:it\s+)?"
     r"(?:back|up|down|out|off|on|in|away|over|around|round)$"
     # ... or a word for part of this exchange ('One question - do you know any podcasts?' stored likes 'One question').
-    r"|^(?:(?:a|an|the|one|quick|just|small|little|another|last|my)\s+)*(?:question|answer|reply|response|point|thing)s?$",
+    r"|^(?:(?:a|an|the|one|quick|just|small|little|another|last|my)\s+)*(?:question|answer|reply|response|point|thing)s?$"
+    # ... or an aside about the telling itself ('Not that it matters, I'm in it most mornings').
+    r"|^(?:not that it matters|(?:for )?what it is worth|if you ask me|mind you|to be (?:fair|honest)|funnily enough|"
+    r"truth be told|believe it or not|long story short|as it happens)$"
+    # ... or laughter and interjections ('..., haha' stored dislikes 'haha').
+    r"|^(?:(?:ha){2,}h?|(?:he){2,}|lol|lmao|rofl|omg|ugh|meh|wow|hmm+)$",
     re.IGNORECASE,
 )
 

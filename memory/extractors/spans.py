@@ -205,7 +205,10 @@ _PERSON_TYPE = re.compile(
     _I,
 )
 _PRONOUN_END = re.compile(r"(?:^|\s)(?:it|them|this|that|these|those|one|ones|you|him|her)$", _I)
-_GIVE_ME = re.compile(r"\bgive me\s+(?P<a>.+?)(?:\s+(?:any day|every time|anytime|any time))?$", _I)
+# An imperative 'give me X' (at the start, after a comma, 'just' or 'please'); 'Lilies give me hay fever' is a reaction.
+_GIVE_ME = re.compile(
+    r"(?:^|,\s*|\b(?:just|please|always|so)\s+)give me\s+(?P<a>.+?)(?:\s+(?:any day|every time|anytime|any time))?$", _I
+)
 _TOO_LITTLE = r"(?:short|good|cute|quick|quickly|soon|fast|kind|nice|precious|beautiful|brief|rare)\b"
 _TOO_LITTLE_VERDICT = re.compile(r"^[^,]+?\s+(?:is|are|was|were)\s+(?:(?:way|far|much|just)\s+)?too\s+" + _TOO_LITTLE + r"[^,]*$", _I)
 _COMPOUND_SUBJECT = re.compile(r"^(?:my|our)\s+[\w'-]+(?:\s+[\w'-]+)?\s+and\s+(?:i|we)\s+", _I)
