@@ -61,3 +61,16 @@ def test_a_thing_that_gives_the_speaker_a_reaction_is_no_give_me() -> None:
 def test_an_aside_about_the_telling_names_nothing(mem: PreferenceMemory, text: str, aside: str) -> None:
     stored = stored_preferences(mem, text)
     assert not [v for _, v in stored if aside in v], stored
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "expected"),
+    [
+        ("Sci-fi is what I watch most", "dislikes", [("likes", "Sci-fi")]),
+        ("Board games are what we play every weekend", "avoids", [("likes", "Board games")]),
+        ("Queues are what I hate most", "dislikes", [("dislikes", "Queues")]),
+    ],
+)
+def test_what_the_speaker_does_most_is_liked(text: str, label: str, expected: list[tuple[str, str]]) -> None:
+    """'X is what I <do> most' names a liking whatever negative label the classifier gave the clause."""
+    assert preference_spans(text, label) == expected

@@ -107,3 +107,37 @@ def test_a_polite_ask_about_one_piece_is_no_standing_style(text: str) -> None:
 def test_the_words_name_no_addressee(mem: PreferenceMemory) -> None:
     stored = stored_preferences(mem, "Could you keep your replies jargon-free and in plain English from now on?")
     assert not [v for _, v in stored if {"you", "your"} & set(v.split())], stored
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Could you stop ending everything with a summary, it's a bit much.", "ending everything with a summary"),
+        ("Please quote the page number whenever you mention a study.", "quote the page number"),
+        ("Please don't use exclamation marks, they feel shouty.", "exclamation marks"),
+    ],
+)
+def test_an_ask_about_a_habit_of_the_answers_is_standing(mem: PreferenceMemory, text: str, words: str) -> None:
+    """'stop X-ing', 'whenever you ...' and a device of writing refused are about every answer, with no 'always'."""
+    stored = stored_preferences(mem, text)
+    assert any(k == "style" and words in v for k, v in stored), stored
+    assert not [v for _, v in stored if {"you", "your"} & set(v.split())], stored
+
+
+@pytest.mark.parametrize(
+    "text", ["Please don't use the logo in this email.", "Can you stop the timer at ten minutes?"]
+)
+def test_an_ask_about_one_piece_stays_one_task(mem: PreferenceMemory, text: str) -> None:
+    assert stored_preferences(mem, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension"),
+    [
+        ("Litres and kilos please, never pints and pounds.", ("units", "metric")),
+        ("Numbered lists or nothing, my memory is terrible.", ("format", "bullets")),
+        ("A little more warmth in the replies would be nice.", ("formality", "casual")),
+    ],
+)
+def test_more_ways_to_ask_for_a_pole(text: str, dimension: tuple[str, str]) -> None:
+    assert dimension in _readings(text)

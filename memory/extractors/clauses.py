@@ -69,7 +69,9 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 _REPORTED = re.compile(
-    r"\b(?:said|says|say|told|tells|thinks|think that|claims?|according to|quote|quoting|asked me)\b"
+    # ('quote' asked of the assistant, 'Please quote your sources', is no reported speech.)
+    r"\b(?:said|says|say|told|tells|thinks|think that|claims?|according to|(?<!please )(?<!to )(?<!you )(?<!^)"
+    r"(?:quote|quoting)|asked me)\b"
     r"|\b(?:he|she|they|someone|somebody|people|everyone|nobody|my (?:friend|wife|husband|partner|mom|mother|"
     r"dad|father|brother|sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
     r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r)s?|"
@@ -141,8 +143,28 @@ _ALL_THE_TIME = re.compile(r"\ball the time\b", re.IGNORECASE)
 _SAID_TO_YOU = re.compile(r"^\s*(?:please\s+)?(?:stop|quit|avoid|do not|never|no more)\b|\byou\b", re.IGNORECASE)
 
 
+# Asks that are about a habit of the assistant's by their form, with no 'always' or 'from now on': 'Please stop
+# apologising so much' (one stops a habit, not an act), 'Cite your sources whenever you state a fact', and a device
+# of writing refused ('Please don't use the Oxford comma', 'never put emojis in'). A deictic object ('this email',
+# 'that one') still makes them one task (``_TASK``).
+_HABIT_ASK = re.compile(
+    r"^\s*(?:(?:please|pls|so|and|just|can you|could you|would you|will you)\s+)*(?:stop|quit)\s+\w+ing\b"
+    r"|\bwhenever you\b|\bwhen you (?:give|suggest|recommend|quote|explain|answer|reply|show|use|list|cite|mention|"
+    r"talk|describe|summari[sz]e|translate|send|correct|write (?:code|me))\b"
+    r"|^\s*(?:please\s+)?(?:do not|never|no need to)\s+(?:ever\s+)?(?:use|put|add|include|start|end|open|close|sign off|"
+    r"say|tell me to|censor|bold)\b(?:\s+\w+){0,3}?\s+(?:the word|emojis?|emoticons?|exclamation|commas?|headers?|"
+    r"headings?|bold|tables?|ascii|markdown|bullet|caps|capitals|swear\w*|sign-?offs?|disclaimers?|caveats?|"
+    r"warnings?|apolog\w*|jargon|acronyms?|abbreviations?|slang|hashtags?|filler|fluff|clich\w*)",
+    re.IGNORECASE,
+)
+
+
 def _is_standing(text: str) -> bool:
-    return bool(STANDING.search(text)) or bool(_ALL_THE_TIME.search(text) and _SAID_TO_YOU.search(text))
+    return (
+        bool(STANDING.search(text))
+        or bool(_ALL_THE_TIME.search(text) and _SAID_TO_YOU.search(text))
+        or bool(_HABIT_ASK.search(text))
+    )
 _TASK = re.compile(
     r"\b(?:write|draft|compose|translate|summari[sz]e|rewrite|create|generate|give me|send|prepare|"
     r"produce|make me|tell me|help me write|can you write|could you write)\b(?:\s+\w+){0,4}?\s+"
@@ -297,6 +319,11 @@ def _someone_else(text: str) -> re.Match[str] | None:
     )
 
 
+_ASK_TO_YOU = re.compile(
+    r"^\s*(?:please\s+)?(?:do not|never|stop|always|avoid|keep|use|skip|cut|drop)\b(?!.*\b(?:my|our)\s+\w+)", re.IGNORECASE
+)
+
+
 def _first_subject_is_user(text: str) -> bool:
     """True unless a third party speaks or is the subject before the user does ('my wife is vegan')."""
     match = _someone_else(text)
@@ -312,7 +339,8 @@ def _first_subject_is_user(text: str) -> bool:
     # 'I have given up on self-help books, they all say the same thing': an aside after the speaker's own
     # clause does not make it reported speech (but 'I hate jazz, my friend says' does).
     head, comma, aside = text.partition(",")
-    if comma and re.match(r"\s*(?:i|we)\b", head, re.IGNORECASE) and not re.search(
+    # ... nor an aside after an ask to the assistant ('Please don't use exclamation marks, they feel shouty').
+    if comma and (re.match(r"\s*(?:i|we)\b", head, re.IGNORECASE) or _ASK_TO_YOU.match(head)) and not re.search(
         r"\b(?:says|said|claims|thinks|reckons|tells me|told me)\W*$", aside, re.IGNORECASE
     ):
         text = head
@@ -320,7 +348,10 @@ def _first_subject_is_user(text: str) -> bool:
         if match is None:
             return True
     reported_verb = re.search(
-        r"\b(?:said|says|say|told|tells|claims?|according to|quote|quoting|asked me)\b", text, re.IGNORECASE
+        r"\b(?:said|says|say|told|tells|claims?|according to|(?<!please )(?<!to )(?<!you )(?<!^)(?:quote|quoting)|"
+        r"asked me)\b",
+        text,
+        re.IGNORECASE,
     )
     if reported_verb:
         return False

@@ -196,6 +196,12 @@ _WHAT_I = re.compile(
     r"(?:i|we)\b",
     _I,
 )
+_DONE_MOST = re.compile(
+    r"(?!\s+(?:\w+\s+)?(?:hate|dislike|avoid|dread|detest|loathe|fear|can not|could not|do not|never|least)\b)"
+    r"\s+(?:\w+\s+){1,3}?(?:most|the most|most of all|all the time|all day|every day|every night|every weekend|"
+    r"more than anything)\s*$",
+    _I,
+)
 _PERSON_TYPE = re.compile(
     r"\b(?:i|we)\s+(?:am|are)\s+(?:(?:a real|a total|a big|a huge|a massive|such a|definitely a|more of a|an|a|more)\s+)?"
     r"(?P<x>[\w' -]+?)[, -]*(?:person|people|kind of (?:person|guy|girl)|type|sort of person|fan|guy|girl|"
@@ -308,9 +314,16 @@ _YOUR_OUTPUT = re.compile(
 )
 
 
+# The assistant named inside an ask: 'whenever you state a fact' frames it, 'your sources' are the answers' sources.
+_YOU_FRAME = re.compile(r",?\s+(?:when|whenever|if|every time|each time)\s+you\b.*$", _I)
+
+
 def _style_value(text: str) -> str:
-    """'From now on could you always answer in numbered steps' -> 'always answer in numbered steps'."""
-    return _YOUR_OUTPUT.sub("", _ASKED_OF_YOU.sub("", text.strip()))
+    """'From now on could you always answer in numbered steps' -> 'always answer in numbered steps'; 'Cite your
+    sources whenever you state a fact' -> 'Cite sources'."""
+    value = _YOUR_OUTPUT.sub("", _ASKED_OF_YOU.sub("", text.strip()))
+    cut = _YOU_FRAME.sub("", value)
+    return re.sub(r"\byour\s+", "", cut or value, flags=_I)
 
 
 def _strip_subject(text: str) -> str:
@@ -509,7 +522,9 @@ def _single_raw(
         if m:
             x = clean_phrase(m.group("x"))
             if x:
-                return [(label, x)]
+                # 'Fantasy is what I read most', 'Tea is what we drink all day': what the speaker does most is liked,
+                # whatever negative label the classifier gave it.
+                return [("likes" if _DONE_MOST.match(text, m.end()) else label, x)]
         m = _VERBLESS_OVER.search(text)
         if m and label == "likes":
             a, b = clean_phrase(m.group("a")), clean_phrase(m.group("b"))

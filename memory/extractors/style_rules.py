@@ -37,7 +37,7 @@ _TERMS: list[tuple[str, str, str, bool]] = [
         "formality",
         "casual",
         r"casual(?:ly)?|informal(?:ly)?|relaxed|laid[- ]back|chill|conversational|friendly|"
-        r"(?:like|as) (?:a|to a) (?:friend|mate|human)|(?<=talk )normal(?:ly)?|(?<=speak )normal(?:ly)?",
+        r"(?:like|as) (?:a|to a) (?:friend|mate|human)|(?<=talk )normal(?:ly)?|(?<=speak )normal(?:ly)?|warmth|warmer",
         False,
     ),
     (
@@ -70,7 +70,8 @@ _TERMS: list[tuple[str, str, str, bool]] = [
     (
         "units",
         "metric",
-        r"metric(?: units| system)?|celsius|kilomet(?:er|re)s?|kilograms?|centimet(?:er|re)s?",
+        r"metric(?: units| system)?|celsius|kilomet(?:er|re)s?|kilograms?|centimet(?:er|re)s?|grams|kilos|"
+        r"millilit(?:er|re)s?|litres|liters|metres|meters",
         True,
     ),
     ("units", "imperial", r"imperial(?: units| system)?|fahrenheit|miles|pounds|feet|inches|ounces", True),
@@ -150,7 +151,7 @@ _VERDICT_AGAINST = re.compile(
 _VERDICT_FOR = re.compile(
     r"\s+(?:\w+\s+){0,2}?(?:(?:is|are) (?:always |so |really |very |much )?(?:welcome|appreciated|a plus|"
     r"(?:much |so much |a lot )?(?:easier|better|more helpful) for me|helpful|ideal|perfect|great|fine by me)|"
-    r"helps? me|works? (?:better |best )?for me|suits? me)\b",
+    r"helps? me|works? (?:better |best )?for me|suits? me|or nothing|or bust|every time|any day)\b",
     re.IGNORECASE,
 )
 _MORE = re.compile(r"\b(?:more|extra|a lot more|much more)\s+$", re.IGNORECASE)
