@@ -124,8 +124,10 @@ def test_the_classifier_can_run_off_the_request_path() -> None:
 
 
 def _stored(kind: str, value: str, source: str) -> Preference:
+    """A stored row: ``source`` 'implicit' is the inferrer's own, anything else was read from the user's words."""
+    extractor = "implicit" if source == "implicit" else "sentences"
     return Preference(id=f"{kind}-{value}", kind=kind, value=value, text=value, weight=1.0, confidence=0.9,
-                      source=source, evidence=("m0",))
+                      source=source, evidence=("m0",), extractor=extractor)
 
 
 def _inferred(kind: str, value: str) -> Assert:
@@ -135,7 +137,7 @@ def _inferred(kind: str, value: str) -> Assert:
 def _resolved(found: list[Assert], *active: Preference) -> list[tuple[str, str, str]]:
     decisions = resolve_by_meaning(
         list(found), list(active), shared_classifier().encoder,
-        same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY,
+        same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY, concepts=True,
     )
     return [
         ("retract", d.kind, d.preference_id or "") if isinstance(d, Retract) else ("assert", d.kind, d.value)
@@ -161,13 +163,20 @@ def test_an_inference_of_another_thing_of_the_same_sort_stays_its_own_row() -> N
 
 
 def test_an_inference_supersedes_an_inference_but_never_what_was_said_outright() -> None:
-    guessed = _stored("likes", "tea, herbal tea", "implicit")
-    assert _resolved([_inferred("avoid", "caffeine, tea")], guessed) == [
+    guessed = _stored("likes", "spicy food", "implicit")
+    assert _resolved([_inferred("avoid", "spicy food, hot sauce")], guessed) == [
         ("retract", "likes", guessed.id),
-        ("assert", "avoid", "caffeine, tea"),
+        ("assert", "avoid", "spicy food, hot sauce"),
     ]
-    said = _stored("likes", "a strong tea every morning", "explicit")
-    assert _resolved([_inferred("avoid", "caffeine, tea")], said) == [("assert", "avoid", "caffeine, tea")]
+    for source in ("explicit", "manual"):
+        said = _stored("likes", "spicy curries", source)
+        assert _resolved([_inferred("avoid", "spicy food, hot sauce")], said) == [
+            ("assert", "avoid", "spicy food, hot sauce")
+        ]
+    # The sentence reader's reading of an aside is 'implicit' too, but the user's words: not the inferrer's to retract.
+    aside = Preference(id="a", kind="likes", value="spicy curries", text="spicy curries", weight=1.0, confidence=0.6,
+                       source="implicit", evidence=("m0",), extractor="sentences")
+    assert _resolved([_inferred("avoid", "spicy food, hot sauce")], aside) == [("assert", "avoid", "spicy food, hot sauce")]
 
 
 def test_an_inferred_restatement_of_a_manual_preference_adds_evidence_not_a_row() -> None:
@@ -178,3 +187,16 @@ def test_an_inferred_restatement_of_a_manual_preference_adds_evidence_not_a_row(
         likes = [p for p in mem.profile("u", max_chars=None).preferences if p.kind == "likes"]
     assert [p.value for p in likes] == ["cycle everywhere"]
     assert len(likes[0].evidence) == 1  # a manual row cites no message; the inference cites this one
+
+
+@pytest.mark.parametrize(
+    ("inferred", "stored"),
+    [
+        (("avoid", "cold weather"), ("avoid", "hot weather")),  # two things sharing their head word
+        (("avoid", "fried, fatty and creamy food"), ("avoid", "spicy food")),
+        (("avoid", "loud, noisy places"), ("likes", "quiet, calm places")),  # complementary, not opposite
+        (("likes", "quiet, calm places"), ("avoid", "loud, noisy places")),
+    ],
+)
+def test_inferences_sharing_only_a_head_word_stay_apart(inferred: tuple[str, str], stored: tuple[str, str]) -> None:
+    assert _resolved([_inferred(*inferred)], _stored(*stored, "implicit")) == [("assert", *inferred)]

@@ -580,5 +580,5 @@ class ImplicitExtractor:
         # Against what is stored: an inference restating a stored preference is evidence on that row.
         return resolve_by_meaning(
             list(found.values()), context.active, classifier.encoder,
-            same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY,
+            same_thing=SAME_THING_SIMILARITY, same_sort=SAME_SORT_SIMILARITY, concepts=True,
         )

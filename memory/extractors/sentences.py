@@ -857,9 +857,6 @@ def _content_words(text: str) -> set[str]:
     return {w.rstrip("s") for w in words if w not in _STOP}
 
 
-# Who said a stored preference outright: an inference never overturns these, it only adds evidence to them.
-_SAID_OUTRIGHT = frozenset(("manual", "explicit", "feedback"))
-
 
 def resolve_by_meaning(
     found: list[Decision],
@@ -869,14 +866,19 @@ def resolve_by_meaning(
     same_thing: float,
     same_sort: float,
     changes: set[int] | None = None,
+    concepts: bool = False,
 ) -> list[Decision]:
     """New readings against the user's stored tastes: the same thing said again in other words becomes the
     existing value (evidence on that row, not a second row); its opposite supersedes it. A change of taste
     (``changes``: ids of assertions stated as one, 'switched to Spotify') also supersedes a like of the same
-    sort ('Apple Music'). An inference (source ``implicit``) supersedes only what was itself inferred: the
-    opposite of a preference the user said outright is stored beside it, never in its place.
-    The sentence reader and the implicit inferrer both resolve through here, so the profile holds one row
-    per thing whichever of them read it."""
+    sort ('Apple Music'). The sentence reader and the implicit inferrer both resolve through here, so the
+    profile holds one row per thing whichever of them read it.
+
+    ``concepts``: the values are the implicit inferrer's concept names, not the user's words. Two concepts are
+    two things however close the model rates them ('hot weather' and 'cold weather': 0.74), so a concept is the
+    same thing as a stored value only by a shared word: its own words, or its leading word among the stored
+    value's with some closeness in meaning. And it supersedes only what was itself inferred: the opposite of
+    a preference read from the user's words is stored beside it, never in its place."""
     news = [d for d in found if isinstance(d, Assert)]
     olds = [p for p in active if p.kind in KIND.values()]
     if not news or not olds:
@@ -887,11 +889,17 @@ def resolve_by_meaning(
     for d, row in zip(news, sims, strict=True):
         best = int(row.argmax())
         overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
-        if not overlap and d.source == "implicit":
+        if not overlap and concepts:
             # An inference is named by its concept ('cycling', 'quiet, calm places'), the stored row by the
-            # user's words ('cycle everywhere', 'quiet restaurants'): a word stem in common and some closeness
-            # in meaning make them one thing (the model alone rates 'Chelsea' and 'Brentford' closer).
-            overlap = [i for i, p in enumerate(olds) if row[i] >= SAME_STEM_SIMILARITY and _shares_a_stem(p.value, d.value)]
+            # user's words ('cycle everywhere', 'quiet restaurants'): the concept's leading word among the
+            # user's, and some closeness in meaning, make them one thing (the model alone rates 'Chelsea' and
+            # 'Brentford' closer). Its leading word, not any: 'hot weather' and 'cold weather', 'loud, noisy
+            # places' and 'quiet, calm places' share a word and are two things.
+            lead = _leading_stem(d.value)
+            overlap = [i for i, p in enumerate(olds) if row[i] >= SAME_STEM_SIMILARITY and lead in _stems(p.value)]
+            if not overlap:
+                out.append(d)
+                continue
         if overlap:
             best = overlap[0]
         old = olds[best]
@@ -911,8 +919,8 @@ def resolve_by_meaning(
         same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
         if d.kind == old.kind or (same_polarity and d.kind in POLARITY and old.kind in POLARITY):
             out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
-        elif d.source == "implicit" and old.source in _SAID_OUTRIGHT:
-            out.append(d)  # stored beside it: an inference never retracts what the user said outright
+        elif concepts and old.extractor != d.extractor:
+            out.append(d)  # stored beside it: an inference never retracts what was read from the user's words
         else:
             out.append(
                 Retract(old.kind, preference_id=old.id, source=d.source, message_index=d.message_index,
@@ -922,13 +930,20 @@ def resolve_by_meaning(
     return out
 
 
+def _stem(word: str) -> str:
+    """A crude stem, enough to match a concept's word with the user's ('cycling', 'cycle' -> 'cycl')."""
+    return re.sub(r"(?:ing|ed|es|al|s|e|y)$", "", word)
+
+
 def _stems(text: str) -> set[str]:
-    """Content words cut to a crude stem ('cycling', 'cycle' -> 'cycl'; 'coffees' -> 'coffe')."""
-    return {re.sub(r"(?:ing|ed|es|al|s|e|y)$", "", w) for w in _content_words(text)} - {""}
+    return {_stem(w) for w in _content_words(text)}
 
 
-def _shares_a_stem(a: str, b: str) -> bool:
-    return any(len(stem) >= 3 for stem in _stems(a) & _stems(b))
+def _leading_stem(text: str) -> str | None:
+    """The stem of the first content word ('quiet, calm places' -> 'quiet'), if it is one of three letters or more."""
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
+    stem = next((_stem(w.rstrip("s")) for w in words if w not in _STOP), "")
+    return stem if len(stem) >= 3 else None
 
 
 def _same_words(old: str, new: str) -> bool:
