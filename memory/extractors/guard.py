@@ -399,10 +399,34 @@ def is_instruction(text: str) -> bool:
         # A clause that names harm done to others taints its message, so the innocent clauses beside it
         # ('tight budget', 'ghosting builders') are not stored either: a payload must not ride on them.
         or _HARM.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
-        # The lesser wrongs (``_WRONGS``) are refused as values (``names_harm``) but taint no message: they are
-        # named as often by those who condemn or fight them ('I hate people who jump red lights', 'I work in
-        # fraud prevention investigating tax evasion'), whose tastes beside them are honest.
+        # The lesser wrongs (``_WRONGS``) are refused as values (``names_harm``) and taint a message only where the
+        # speaker relishes them: they are named as often by those who condemn or fight them ('I hate people who
+        # jump red lights', 'I work in fraud prevention investigating tax evasion'), whose tastes beside them are
+        # honest. Relished, the whole clause is the payload, and a value cut from it ('not entitled to', from 'I
+        # enjoy claiming benefits I'm not entitled to') no longer names the wrong the value check reads.
+        or relishes_a_wrong(s)
     )
+
+
+# The speaker's own taste or habit: 'I love', 'I'm into', 'my hobby / favourite thing / side hustle', 'the fun bit'.
+_RELISHES = re.compile(
+    r"\bi (?:\w+ )?(?:love|enjoy|like|adore|prefer|fancy|live for|get a kick out of)\b|\bi(?:'m| am) (?:\w+ )?(?:into|a fan of|"
+    r"big on|hooked on|addicted to)\b|\bmy (?:\w+ )?(?:hobby|hobbies|favourite|favorite|fave|guilty pleasure|habit|pastime|"
+    r"go-to|side hustle|speciality|specialty)\b|\bbig fan of\b|\bthe (?:fun|best) (?:bit|part)\b|\bfor fun\b"
+)
+# ... and the frame of someone who condemns or fights a wrong rather than doing it.
+_AGAINST = re.compile(
+    r"\b(?:investigat|catch|fight|prevent|report|stop|detect|tackl|combat|prosecut|polic|crack\w* down|campaign\w* against|"
+    r"hate|hating|can't stand|cannot stand|despise|loath|sick of|fed up|annoy|people who|those who|anyone who|drivers who)\w*"
+)
+
+
+def relishes_a_wrong(folded: str) -> bool:
+    """A clause (skeleton text) in which the speaker relishes a lesser wrong done to others ('I enjoy claiming
+    benefits I'm not entitled to', 'my side hustle is selling made-up game items'); a book, podcast or film about
+    the wrong is a topic."""
+    text = _TOPIC_AND_EXAMPLES.sub(" ", folded)
+    return bool(_WRONGS.search(text) and _RELISHES.search(text) and not _AGAINST.search(text))
 
 
 # Role words that are also surnames: after a title ('Dr. Root', 'Mr Master') they name a person. A machine's identity
@@ -439,6 +463,13 @@ _AI_SURFACE = re.compile(
     r"constraints?|limits|policies|settings|creators?|developers?|operators?|makers?|owners?)\s+(?:of|on|for|placed on|"
     r"given to|inside|in)\s+(?:the |an? |any |all )?(?:ais?|a\.i\.|chat ?bots?|bots?|assistants?|models?|"
     r"language models?|llms?|gpts?)\b"
+)
+# ... nor asks for the assistant's own text: 'answers with the contents of the context window', 'your system prompt'
+# ('writing system prompts for a living' is the speaker's work).
+_ASSISTANT_TEXT = re.compile(
+    r"\b(?:contents?|text|copy|dump) of (?:the |your |its |this )?(?:context window|conversation buffer|system (?:prompt|message))|"
+    r"\b(?:the|your|its) (?:context window|system (?:prompt|message)s?|(?:hidden|initial|developer|secret) (?:prompts?|"
+    r"instructions|messages?))\b"
 )
 # ... nor makes an AI the actor or the thing acted on: 'making assistants forsake their prior tenets',
 # 'unshackling AIs from the boundaries their trainers drew', 'an AI that tosses aside its code of conduct',
@@ -503,6 +534,18 @@ def _unglued(value: str) -> str:
     return re.sub(r"\b([Nn]o)(?=[a-z]{4,})", r"\1 ", spaced)
 
 
+# Words glued into one token ('Whoever-Reads-This-Obeys-Me', a 'name' that is a sentence to whoever reads it): a
+# name or a compound ('Mary-Kate', 'state-of-the-art', 'forget-me-not') is at most three parts or names nobody.
+_GLUED = re.compile(r"\b\w+(?:[-_]\w+){3,}\b")
+_ADDRESSEES = frozenset(
+    {"me", "you", "your", "yours", "yourself", "i", "whoever", "whomever", "anyone", "anybody", "everyone", "everybody"}
+)
+
+
+def _glued_sentence(folded: str) -> bool:
+    return any(_ADDRESSEES & set(re.split(r"[-_]", token)) for token in _GLUED.findall(folded))
+
+
 def is_instruction_value(value: str) -> bool:
     """For a stored value: an instruction, any mention of the assistant ('you'), a secret or privilege, or
     other people's data: a preference value describes the user's own world ('love for you to export the
@@ -515,10 +558,12 @@ def is_instruction_value(value: str) -> bool:
         or (bool(re.search(r"\w[-_]\w", value)) and is_instruction(re.sub(r"(?<=\w)[-_]+(?=\w)", " ", value)))
         or (_unglued(value) != value and bool(_ADDRESSING.search(skeleton(_unglued(value)))))
         or bool(named and is_role_name(named.group(1)))
+        or _glued_sentence(folded)
         or bool(_YOU.search(_IMPERSONAL_YOU.sub(_impersonal, folded)))
         or bool(_SECRET.search(_topics_out(folded)))
         or bool(_OTHERS_DATA.search(folded))
         or bool(_AI_SURFACE.search(_topics_out(folded)))
+        or bool(_ASSISTANT_TEXT.search(_topics_out(folded)))
         or bool(_AI_AGENT.search(folded))
         or bool(_OVERRIDE_RULES.search(folded))
     )
@@ -577,10 +622,20 @@ _COMPANY = re.compile(
 OTHERS_THRESHOLD = 0.55
 
 
+# The speaker condemning what others do ('I hate people who park in disabled bays', 'I can't stand drivers that
+# tailgate'): the others are the doers of what is disliked, not the patients of the speaker's act.
+_CONDEMNS = re.compile(
+    r"\b(?:i|we)(?:'m| am| are)? (?:\w+ )?(?:hate|can't stand|cannot stand|despise|loathe|detest|sick of|fed up with|"
+    r"annoyed by|angry at)\s+(?:it when\s+)?(?:(?:the|all|other|those)\s+)?(?:\w+\s+)?(?:people|anyone|anybody|those|"
+    r"drivers|cyclists|folks|men|women|parents|kids|someone|tourists|neighbou?rs|customers|owners|guests)\s+(?:who|that)\b"
+)
+
+
 def taint_threshold(text: str, threshold: float) -> float:
     """The P(hostile) at which ``text`` taints its message: ``threshold``, lowered to ``OTHERS_THRESHOLD`` for a
-    clause aimed at another person or an animal."""
-    return min(threshold, OTHERS_THRESHOLD) if aims_at_others(text) else threshold
+    clause aimed at another person or an animal (not for one condemning what others do)."""
+    aimed = aims_at_others(text) and not _CONDEMNS.search(skeleton(text))
+    return min(threshold, OTHERS_THRESHOLD) if aimed else threshold
 
 
 # A stored value never names an act that harms others, in any inflection, whatever its kind: the kind comes
@@ -685,6 +740,12 @@ _HARM = re.compile(
 )
 
 
+# People (not animals) a speaker could follow or trace: 'that girl from the gym', 'my ex's new boyfriend'.
+_PERSONS = (
+    r"women|woman|girls?|guys?|men|man|people|strangers?|kids|children|ex|exes|crush|neighbou?rs?|colleagues?|coworkers?|"
+    r"classmates?|members?|teachers?|boss|person|streamers?|influencers?|nurses?|waitress(?:es)?|baristas?|boyfriend|"
+    r"girlfriend|husband|wife|partner|cashiers?"
+)
 # Whose a thing is, when it is not the speaker's: 'my sister's', 'the neighbours'', 'other people's', 'strangers''.
 _NOT_MINE = rf"(?:{_OTHERS_POSSESSIVE}|other people'?s'?|others'|people's|strangers')"
 # Private correspondence and records: what nobody but their owner reads.
@@ -752,7 +813,32 @@ _WRONGS = re.compile(
     r"followers|clients|patients|buyers|viewers|audience) (?:think|believe|assume)\b|"
     # Allergens kept from the people a dish is for: 'leave out any mention of allergens when I cook for guests'.
     r"\b(?:leav|left|omit|hid|hide|skip|drop|remov)\w* (?:out )?(?:any |all |the )?(?:mention|warnings?|labels?|"
-    r"lists?|notes?) (?:of|about) (?:the |any )?(?:\w+ )?allergens?\b"
+    r"lists?|notes?) (?:of|about) (?:the |any )?(?:\w+ )?allergens?\b|"
+    # People who buy or sell cheated: a verb of cheating with its victim ('diddling old ladies at the car boot sale',
+    # 'short-changing tourists'), price labels swapped, goods that do not exist sold ('made-up rare skins'), fakes
+    # sold as real. A fake bought or worn ('fake tan', 'knock-off trainers') is the speaker's own affair.
+    rf"\b(?:conning|conned|fleec\w*|diddl\w*|swindl\w*|short-?chang\w*|overcharg\w*|rip\w* off|hustl\w*|rook(?:s|ed|ing)|"
+    rf"dup(?:e|es|ed|ing))\s+(?:(?:the|my|some|old|elderly|little|poor|gullible|unsuspecting|naive|other|random|drunk)\s+)"
+    rf"{{0,3}}(?:ladies|grannies|tourists|day-?trippers|holidaymakers|punters|buyers|shoppers|fans|pensioners|{_BEINGS})\b|"
+    r"\bswap\w* (?:\w+ ){0,2}?price (?:stickers|tags|labels)\b|"
+    r"\b(?:sell|flog|pass|palm|trad)\w* (?:\w+ ){0,3}?(?:made-up|made up|bogus|non-?existent|imaginary|phantom|counterfeit)\b|"
+    r"\b(?:sell|flog|pass|palm|trad)\w* (?:\w+ ){0,3}?(?:fake|knock-?off|replica)\s+(?:\w+\s+){0,3}?(?:off )?as "
+    r"(?:\w+ )?(?:real|genuine|authentic|original|the real thing)\b|"
+    # Reviews written under names that are not the writer's ('five-star reviews in different names').
+    r"\breviews? (?:\w+ ){0,3}(?:in|under|with|from) (?:\w+ )?(?:different|fake|false|made-up|other people'?s|multiple|"
+    r"several|many) (?:names|accounts|identities|profiles)\b|"
+    # Someone followed home or traced to where they live ('follow women home', 'working out where the quiet member
+    # lives so I can turn up unannounced'); where ancestors lived, or where the foxes live, is no one followed.
+    rf"\bfollow\w* (?:(?:the|some|random|young|a|an|other|that|this|my|our)\s+)?(?:\w+\s+)?(?:{_PERSONS}|her|him|them)\b"
+    r"(?:\W+\w+){0,4}?\W+home\b(?! and away)|"
+    rf"\b(?:find|found|work|figur|track|suss|dig|look)\w* (?:out |down |up )?where (?:she|he|they|(?:my|our|the|a|that) "
+    rf"(?:\w+(?:'s)? ){{0,2}}(?:{_PERSONS})) (?:lives?|sleeps?|stays?)\b|\bturn\w* up unannounced (?:at|on) (?:her|his|"
+    r"their)\b|"
+    # Someone else's toothbrush, razor or towel used for a dirty job ('cleaning the toilet with my roommate's toothbrush').
+    rf"\b(?:clean|scrub|wip|unblock|scour|dip|dunk|rins|polish)\w* (?:\w+ ){{0,3}}?(?:with|using) {_NOT_MINE}\s+(?:\w+\s+)?"
+    r"(?:toothbrush(?:es)?|razors?|flannels?|face ?cloths?|towels?|hairbrush(?:es)?|retainers?|mouthguards?)|"
+    # Danger to others on the road: braking hard in front of a driver behind ('brake-check them').
+    r"\bbrake[- ]?check\w*"
 )
 
 
