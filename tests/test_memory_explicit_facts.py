@@ -62,3 +62,16 @@ def test_surprise_and_laughter_are_no_taste(extractor: SentenceExtractor, text: 
 def test_surprise_at_a_taste_keeps_the_taste(extractor: SentenceExtractor) -> None:
     tastes = _tastes(extractor, "I never thought I'd end up loving folk music.")
     assert any("folk music" in v for _, v in tastes), tastes
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("I've got tinnitus, so no loud bars or clubs for me.", "loud bars"),
+        ("My back is bad, so no heavy lifting for me, please.", "heavy lifting"),
+    ],
+)
+def test_the_ask_after_a_reason_is_read_on_its_own(extractor: SentenceExtractor, text: str, words: str) -> None:
+    """'..., so no X': the consequence is the speaker's own ask, not part of the fact before it."""
+    tastes = _tastes(extractor, text)
+    assert any(words in v for _, v in tastes), tastes

@@ -49,7 +49,7 @@ _SPLIT = re.compile(
     r"|(?<=\b[A-Za-z]\.[A-Za-z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)\s+(?=(?-i:[A-Z]))|\n+|\s*(?<!\btl);\s*|,?\s+\b(?:but|although|though|however|whereas)\b\s+|,\s+(?=(?:and\s+)?i\b)"
     r"|,\s+(?=(?:so\s+)?(?:you can|you may|please\s+\w))"
     # 'My son is autistic, so we look for quiet places': the consequence is the speaker's own clause.
-    r"|,?\s+so\s+(?=(?:i|we|anything|everything)\b)|,\s+(?=(?:and\s+)?we\b)"
+    r"|,?\s+so\s+(?=(?:i|we|anything|everything|no|nothing|never|please)\b)|,\s+(?=(?:and\s+)?we\b)"
     # ', and keep answers short': an instruction joined to a statement is a clause of its own.
     r"|,?\s+and\s+(?=(?:please\s+)?(?:always\s+)?(?:keep|be|use|stop|avoid|do not|don't|never|answer|respond|reply|"
     r"explain|talk|speak|write)\b)",
