@@ -7,6 +7,12 @@ request, not an instruction to the assistant) with a hand-written inventory of c
 similarity of all-MiniLM-L6-v2 embeddings, and asserts the nearest concept when it is close enough, as an
 ``implicit`` preference (which never overturns an explicit one).
 
+Beside the inventory, readers by class take the thing in the speaker's own words from how a disclosure is said
+(``named_readings``, ``endurances``): a pastime by its frequency, count or streak, also when it is named only by a
+pronoun or a place word earlier ('It's the piano, I play three hours every evening'); a dislike by endurance
+('My wife loves musicals, I've sat through three'); a bodily reaction or a fear of what was refused before; an
+allergy; a dependence ('I don't go anywhere without my Kindle').
+
 It runs off the request path by default (``runs_inline = False``): the store's background worker runs it
 from the durable turn, and its results appear in the profile when done. It only knows the concepts in
 its inventory; a disclosure about anything else stores nothing.
@@ -113,6 +119,10 @@ _HOUSEHOLD = re.compile(
     r"nan|gran|partner|wife|husband)\b",
     re.IGNORECASE,
 )
+# ... also when the member was named earlier in the sentence and the part goes on with a pronoun ('It has to work
+# for my son, he ends up in A&E if there is a trace of peanut').
+_HOUSEHOLD_MENTION = re.compile(_HOUSEHOLD.pattern.replace(r"^\s*", r"\b", 1), re.IGNORECASE)
+_THEY = re.compile(r"^\s*(?:he|she|they|him|her)\b", re.IGNORECASE)
 # Reported words stay someone else's, and what clauses() drops for the whole sentence (a hypothetical, a past
 # habit, an injection, politeness, no preference) is not read again part by part.
 _REPORTING = re.compile(r"\b(?:said|says|say|told|tells|thinks|reckons|claims?|according to|asked)\b", re.IGNORECASE)
@@ -120,8 +130,9 @@ _REPORTING = re.compile(r"\b(?:said|says|say|told|tells|thinks|reckons|claims?|a
 
 def _sentence_ruled_out(sentence: str) -> bool:
     text = expand(sentence)
+    # A verdict of devotion ('could not imagine stopping') is no hypothetical.
     return bool(
-        _HYPOTHETICAL.search(text) or _PAST.search(text) or _POLITE.search(text) or _NOT_A_TASTE.search(text)
+        _HYPOTHETICAL.search(_VERDICT.sub(" ", text)) or _PAST.search(text) or _POLITE.search(text) or _NOT_A_TASTE.search(text)
         or INJECTION.search(text) or is_instruction(sentence) or _REPORTER.search(text)
     )
 
@@ -144,7 +155,9 @@ def _disclosures(message: str) -> list[tuple[Clause, bool]]:
             own = [c for c in clauses(part) if c.text.lower() not in covered]
             if own:
                 out += [(c, False) for c in own]
-            elif _HOUSEHOLD.search(part) and not _REQUEST_START.search(part):
+            elif (_HOUSEHOLD.search(part) or (_THEY.search(part) and _HOUSEHOLD_MENTION.search(sentence))) and not (
+                _REQUEST_START.search(part)
+            ):
                 own = [Clause(part, False, False, False, False, False, False)]
                 out.append((own[0], True))
             covered += [c.text.lower() for c in own]
@@ -182,6 +195,13 @@ _LANGUAGE_NAMED = re.compile(
 )
 
 
+# A clause that waves something off ('I work in IT, so skip the basics', 'no need for the basics') names what the
+# speaker does not want explained: it implies no concept near its words (the rules read the ask itself).
+_WAVED_OFF = re.compile(r"\b(?:skip|spare me|no need for) (?:the|all the|any)\b", re.IGNORECASE)
+# Being tired of a food is no reaction to it ('I'm sick of pizza').
+_FED_UP = re.compile(r"\b(?:sick|tired|bored) of\b|\bfed up with\b", re.IGNORECASE)
+
+
 def _said_as_preference(text: str, previous_assistant: str | None) -> bool:
     """A circumstance implies its concept: in reply to the assistant, or said as a difficulty or feeling."""
     return bool(previous_assistant and previous_assistant.strip()) or bool(_FEELING.search(text))
@@ -194,7 +214,7 @@ def _said_as_preference(text: str, previous_assistant: str | None) -> bool:
 _CONDITION = re.compile(r"^(?P<thing>[^(]+?)\s*\((?P<condition>[^)]*(?:allergy|intoleran|coeliac)[^)]*)\)$", re.I)
 _EATEN = re.compile(
     r"\b(?:ate|eat|eats|eating|had|have|has|having|tried|tasted|drank|drink|drinks|drinking|touch|touched|"
-    r"bite of|mouthful of|sip of|taste of|trace of)\s+"
+    r"bite of|mouthful of|sip of|taste of|trace of|allergic to|anaphylactic to|intolerant to|intolerant of)\s+"
     r"(?:(?:a|an|the|some|any|anything|something|that|this|much|more|little|bit|slice|piece|plate|bowl|glass|cup|"
     r"of|with|like|too|so|even|just|normal|single|tiny|small|one|two)\s+)*(?P<thing>[a-z][a-z-]{2,})",
     re.IGNORECASE,
@@ -213,9 +233,90 @@ _NOT_A_TRIGGER = frozenset(
 )
 
 
+# A bodily reaction to something that is no food of the inventory ('Wool makes me itch like mad', 'Ibuprofen sets
+# off my asthma', 'Lilies give me hay fever'): the thing the clause opens with is avoided, in the speaker's own word.
+_REACTS = re.compile(
+    r"^(?:(?:even|just|anything with|anything made of|anything made with|any|a bit of|the smell of|the taste of)\s+)*"
+    r"(?P<thing>[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s+(?:(?:always|just|really|still|even)\s+)?"
+    r"(?:makes?|made|gives?|gave|sets? off|triggers?|triggered|brings? (?:me )?out in|brought (?:me )?out in|"
+    r"leaves?|left)\s+(?:me\s+|my\s+|off\s+my\s+)?(?:\w+\s+){0,5}?"
+    r"(?P<reaction>itch\w*|rash\w*|hives|sick|ill|gag\w*|wheez\w*|sneez\w*|asthma|eczema|migraines?|headaches?|hay fever|"
+    r"throw up|vomit\w*|nause\w*|queasy|dizzy|bloat\w*|cramps?|swell\w*|palpitations|break out|blotch\w*|"
+    r"puff\w*|streaming|red raw|blister\w*)\b",
+    re.IGNORECASE,
+)
+# What opens such a clause without being a thing ('It makes me sick', 'Work gives me migraines', 'The smell alone').
+_NOT_REACTED_TO = frozenset(
+    {
+        "it", "that", "this", "they", "those", "these", "he", "she", "you", "my", "our", "his", "her", "their",
+        "the", "work", "job", "stress", "people", "everything", "anything", "something", "nothing", "smell", "taste",
+        "thought", "idea", "news", "boss", "which", "what", "and", "but", "so", "then", "now", "also",
+    }
+)
+
+
+def reacts_to(clause: str) -> str | None:
+    """The thing a clause of bodily reaction opens with ('wool' from 'Wool makes me itch like mad'); None when the
+    clause is no such reaction or opens with no thing."""
+    found = _REACTS.search(expand(clause).strip())
+    if not found:
+        return None
+    thing = found.group("thing")
+    if {word.lower() for word in thing.split()} & _NOT_REACTED_TO:
+        return None
+    return thing
+
+
+# Dependence on a thing is a liking of it ('I don't go anywhere without my Kindle', 'Couldn't live without my second
+# monitor', 'I'd be lost without my slow cooker').
+_DEPENDENCE = re.compile(
+    r"\b(?:(?:can|could|do|does|would|will) not|never|cannot)\s+(?:live|go anywhere|go out|leave the house|function|"
+    r"survive|cope|travel|sleep|work|start (?:the|my) day|get through (?:the|a) day)\s+without\s+|"
+    r"\b(?:am|would be|be) (?:lost|useless|nothing|helpless) without\s+",
+    re.IGNORECASE,
+)
+_DEPENDED_ON = re.compile(
+    r"(?:(?:my|our|a|an|the)\s+)(?P<thing>[A-Za-z][\w'-]*(?:\s+(?!(?:and|or|but|in|on|at|for|when|because|now|"
+    r"though|these|this|any)\b)[A-Za-z][\w'-]*){0,2})"
+)
+
+
+def depends_on(clause: str) -> str | None:
+    """What a clause of dependence says the speaker cannot do without ('Kindle' from 'I do not go anywhere without
+    my Kindle'); None when the clause is no such dependence or names no thing after it."""
+    text = expand(clause)
+    found = _DEPENDENCE.search(text)
+    if not found:
+        return None
+    thing = _DEPENDED_ON.match(text, found.end())
+    if not thing or thing.group("thing").split()[0].lower() in _NOT_A_THING:
+        return None
+    return thing.group("thing")
+
+
+# An allergy said of what it is to, for the speaker or a household member ('My daughter is allergic to kiwi', 'he
+# ends up in A&E if there is even a trace of peanut'): the thing is named, whatever the inventory holds.
+_ALLERGY_TO = re.compile(
+    r"\b(?:allergic|anaphylactic|intolerant)\s+(?:to|of)\s+(?P<thing>[a-z][a-z-]{2,})|"
+    r"\b(?:A&E|hospital|epipen|anaphyla\w*)\b[^.;]*?\b(?:trace|bite|mouthful|crumb|hint|drop)\s+of\s+"
+    r"(?:\w+\s+)?(?P<eaten>[a-z][a-z-]{2,})",
+    re.IGNORECASE,
+)
+
+
+def allergy_named(clause: str) -> str | None:
+    """'X (allergy)' for a clause that says what the allergy is to; None when it names none."""
+    found = _ALLERGY_TO.search(expand(clause))
+    if not found:
+        return None
+    thing = (found.group("thing") or found.group("eaten")).lower()
+    return None if thing in _NOT_A_TRIGGER else f"{thing} (allergy)"
+
+
 def named_trigger(text: str, value: str) -> str:
     """The concept's value with the trigger the clause names ('coconut (allergy)' for 'nuts (allergy)' read
-    from 'Last time I ate coconut my throat swelled up'); the value itself when the clause names no trigger,
+    from 'Last time I ate coconut my throat swelled up', or what a reaction opens with: 'wool (allergy)' from
+    'Wool makes my skin come up in a rash'); the value itself when the clause names no trigger,
     names one the value already contains, or the concept is no allergy or intolerance."""
     condition = _CONDITION.match(value)
     if not condition:
@@ -227,6 +328,10 @@ def named_trigger(text: str, value: str) -> str:
         if thing.rstrip("s") in value.lower():
             return value
         return f"{thing} ({condition.group('condition')})"
+    # Nothing eaten: what the reaction opens with ('Wool makes my skin come up in a rash' is no egg allergy).
+    reacted = reacts_to(text)
+    if reacted and reacted.lower().rstrip("s") not in value.lower():
+        return f"{reacted.lower()} ({condition.group('condition')})"
     return value
 
 
@@ -235,27 +340,33 @@ def named_trigger(text: str, value: str) -> str:
 # It implies liking the thing it names, which no inventory can list: the value is the speaker's own word for it.
 _DEVOTION = re.compile(
     r"\b(?:every|most|each)\s+(?:single\s+)?(?:morning|evening|night|day|weekend|week|summer|winter|spring|autumn|"
-    r"year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|one|ball|episode|series|season|match|game|"
+    r"year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weeknight|lunchtime|one|ball|episode|"
+    r"series|season|match|game|"
     r"book|novel|film|album|race)s?\b|"
     r"\ball year round\b|\b[\d,]+\s+hours\s+(?:in|on|of|playing)\b|"
     # 'That makes four dogs now' counts; 'that makes two of us' is an idiom.
     r"\b(?:that|this) makes\s+(?:it\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a dozen)\s+(?!of\b)[a-z]+s\b|"
     r"(?-i:\bevery\s+[A-Z])|"
-    r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\b[^,.;]{0,40}\bthis (?:week|month|year|season)\b",
+    r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\b[^,.;]{0,40}\b(?:this|of the) (?:week|month|year|season)\b|"
+    r"\b(?:third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:th|rd))\s+(?:time|trip|visit|holiday)\s+(?:in|to|at)\b|"
+    # A streak ('a 400-day streak', '900 days straight') and a ritual ('our Friday ritual').
+    r"\b[\d,]+\+?[- ]days?\s+(?:[A-Za-z]\w*\s+){0,2}?(?:streak|straight|in a row)\b|\bstreak of [\d,]+\b|\b(?:my|our) \w+ ritual\b|"
+    # A rate of consumption ('I get through eight cups of builder's tea a day', 'three novels a week').
+    r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)\b[^,.;]{0,40}?\b(?:a|per) (?:day|week|night)\b",
     re.IGNORECASE,
 )
 # ... or by a verdict on it, which may stand beside it in the same sentence ('I'm doing my third Open University
 # degree, I just can't stop').
 _VERDICT = re.compile(
     r"\b(?:can|could) not (?:stop|get enough|imagine (?:stopping|giving (?:it|them) up|life without))\b|"
-    r"\bnothing (?:better|beats)\b|\bwould not have it any other way\b|\bhave not looked back\b",
+    r"\bnothing (?:better|beats)\b|\bwould not have it any other way\b|\b(?:have not|never) looked back\b",
     re.IGNORECASE,
 )
 # A pastime is not a job, a duty or a chore ('I work every weekend at the garden centre', 'I check every label').
 _DUTY = re.compile(
     r"\b(?:(?<!off )(?<!after )(?<!before )work|works|working (?:at|for|as|in|on|with)|job|shift|shifts|office|"
     r"boss|commute|commuting|school run|have to|had to|must|check|checks|pay|pays|clean|cleans|"
-    r"take (?:my|the) (?:pills?|tablets?|medication))\b",
+    r"take (?:my|the) (?:pills?|tablets?|medication)|pills?|tablets?|doses?|inject\w*|insulin|medication|puffs?)\b",
     re.IGNORECASE,
 )
 _NUMBER = (
@@ -270,9 +381,17 @@ _COUNTED = re.compile(
     rf"\b{_NUMBER}(?:-\w+)?\s+(?P<thing>(?:[A-Z][\w'-]*\s+){{0,3}}[a-z][a-z'-]+(?:\s+(?:novel|book|film|game|degree|"
     r"series|show|album|band|race|marathon|plant|bird)s?)?)\b",
 )
+# A measure of something consumed names it after 'of' ('eight cups of builder's tea a day').
+_MEASURED = re.compile(
+    r"\b(?:cups?|mugs?|pints?|glasses|bottles|cans|bowls|slices|pots|shots|packets|bars|chapters|litres|liters) of\s+"
+    r"(?P<thing>[A-Za-z][\w'-]*(?:\s+(?!(?:a|per|every|each|in|on|at|and|before|after)\b)[a-z][\w'-]*)?)",
+    re.IGNORECASE,
+)
 _NAME = re.compile(
     r"(?<!^)(?<![.!?]\s)\b(?P<thing>[A-Z][a-z][\w'-]*(?:\s+(?:(?:de|du|la|le|of|on|the|and|von|van)\s+)?(?!I\b)[A-Z][\w'-]*)*)\b"
 )
+# ... unless it is where the speaker keeps going: 'my 14th trip to South East Asia', 'my 9th time in Japan'.
+_TRIP_TO = re.compile(r"\b(?:trip|trips|time|times|visit|visits|holiday|holidays)\s+(?:in|to|at)\s+(?:the\s+)?$", re.I)
 _PLACE_OR_PERSON = re.compile(r"\b(?:in|into|to|from|at|near|with|around|outside)\s+(?:the\s+)?$", re.IGNORECASE)
 # A name that dates something is not its object ('I have seen every one since Life on Earth').
 _DATING = re.compile(r"\b(?:since|before|after|until)\b[^,.;]*", re.IGNORECASE)
@@ -281,7 +400,7 @@ _MEASURE = frozenset(
     {
         "hours", "hour", "minutes", "minute", "days", "day", "weeks", "week", "months", "month", "years", "year",
         "times", "time", "people", "miles", "mile", "kilometres", "km", "kilos", "kg", "degrees", "pounds", "quid",
-        "euros", "dollars", "percent", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
+        "euros", "dollars", "percent", "litres", "liters", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
         "next", "now", "more", "less", "kids", "children", "grandchildren", "sisters", "brothers",
     }
 )
@@ -326,11 +445,15 @@ def named_in(text: str) -> str | None:
     hours = _HOURS_IN.search(text)
     if hours:
         return hours.group("thing")
+    measured = _MEASURED.search(text)
+    if measured:
+        return measured.group("thing")
     undated = _DATING.sub(" ", text)
     for name in _NAME.finditer(undated):
         thing = name.group("thing")
         # A place or a person ('my mum in Leeds', 'a call with Sarah') is where or with whom, not the pastime.
-        if thing.split()[0] in _NOT_A_NAME or _PLACE_OR_PERSON.search(undated[: name.start()]):
+        head = undated[: name.start()]
+        if thing.split()[0] in _NOT_A_NAME or (_PLACE_OR_PERSON.search(head) and not _TRIP_TO.search(head)):
             continue
         return thing
     for counted in _COUNTED.finditer(text):
@@ -363,18 +486,135 @@ def asked_about(question: str) -> str | None:
     return asked.group("thing") if asked else None
 
 
-def devoted_to(clause: str, sentence: str = "", questions: Sequence[str] = ()) -> str | None:
+# A clause of devotion may name its thing only by a pronoun or a place word ('I'm in it every morning', 'spend most
+# evenings out there', 'I go back every single year'), or leave a verb of practice without its object ('I play for
+# three hours every evening', 'Been playing since I was twelve'): the thing was named before, in the same message
+# or the user's message before it.
+_REFERS_TO_PLACE = re.compile(r"\b(?:out there|over there|there|(?:go|going|goes|went|been|come|coming) back)\b", re.I)
+_REFERS_TO_THING = re.compile(
+    r"\b(?:in|on|at|with|into|of|about|do|doing|did|love|loved|play|playing) (?:it|them)\b|"
+    r"\b(?:play|plays|playing|played|practi[sc]e|practi[sc]es|practi[sc]ing|practi[sc]ed)\b"
+    r"(?!\s+(?:the|a|an|my|some|every|all|it|them)\b)",
+    re.IGNORECASE,
+)
+# Where the earlier words name it: 'It's the piano', 'practising the drums', a question about 'the sea', a place 'in
+# a greenhouse' or a trip 'to South East Asia'.
+_THING_NAMED = re.compile(
+    r"\b(?:it is|it was|that is|they are|they were)\s+(?:the|my|a|an)\s+"
+    r"(?:(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+)?"
+    r"(?P<named>[a-z][\w'-]+)|"
+    r"\b(?:play|plays|playing|practi[sc]e|practi[sc]es|practi[sc]ing)\s+(?:the|my|a|an)\s+(?P<played>[a-z][\w'-]+)|"
+    r"^(?:(?:how|what|when|where|why|does|do|can|should|will)\b[^?]*?\b)?(?:is|are|was|were)\s+the\s+"
+    r"(?P<asked>[a-z][\w'-]+)",
+    re.IGNORECASE,
+)
+_PLACE_NAMED = re.compile(
+    r"\b(?:trip|trips|holiday|holidays|week|weeks|weekend|weekends|been|back)\s+(?:to|in)\s+(?:the\s+)?"
+    r"(?P<name>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)|"
+    r"\b(?:in|into|at|on)\s+(?:a|an|the|my|our)\s+(?P<place>[a-z][\w'-]+)"
+)
+# Words that stand where a thing would but name none ('it is the only time I get', 'in the morning').
+_NOT_A_THING = frozenset(
+    {
+        "only", "same", "best", "worst", "first", "last", "next", "one", "thing", "things", "time", "way", "end",
+        "morning", "evening", "night", "afternoon", "day", "week", "weekend", "year", "moment", "rest", "whole",
+        "most", "least", "other", "problem", "point", "reason", "case", "weather", "bill", "wall", "neighbours",
+        "lot", "bit", "kind", "sort", "usual", "middle", "back", "front", "car", "house", "kitchen",
+    }
+)
+
+
+def refers_back(clause: str) -> bool:
+    """The clause names its thing only by a pronoun or a place word, or leaves a verb of practice bare."""
+    return bool(_REFERS_TO_PLACE.search(clause) or _REFERS_TO_THING.search(clause))
+
+
+def named_before(clause: str, before: Sequence[str]) -> str | None:
+    """The thing a clause that refers back points to: the nearest earlier words that name one ('piano' from 'It's
+    the piano' for 'I play for three hours every evening'); a place for 'there' and 'back'. None when none does."""
+    place = bool(_REFERS_TO_PLACE.search(clause))
+    for text in before:
+        text = expand(text)
+        if place:
+            for found in _PLACE_NAMED.finditer(text):
+                thing = found.group("name") or found.group("place")
+                if thing.split()[0] not in _NOT_A_NAME and thing.lower() not in _NOT_A_THING:
+                    return thing
+            continue
+        for found in _THING_NAMED.finditer(text):
+            thing = found.group("named") or found.group("played") or found.group("asked")
+            if thing.lower() not in _NOT_A_THING:
+                return thing
+    return None
+
+
+# A fear or a reaction told of something named only by a pronoun ('I panic on them.' after 'a route avoiding
+# motorways'; 'Last time I took it my face swelled up.' after 'Please not ibuprofen.') avoids what was named before.
+_DREADS_IT = re.compile(
+    r"\bi\s+(?:\w+\s+)?(?:panic|freeze(?: up)?|freak out|get anxious|get panicky|go to pieces|can not cope|can not handle|"
+    r"dread|am (?:terrified|scared|afraid|petrified) of)\s+(?:(?:on|in|of|about|with|near|around|at)\s+)?(?:them|it|those)\b|"
+    r"\b(?:took|ate|had|tried|used|wore|touched|drank)\s+(?:it|them|one|some)\b[^.;]*?\b(?:swell\w*|swole|rash|hives|"
+    r"itch\w*|A&E|hospital|anaphyla\w*|sick|ill|vomit\w*|threw up|throwing up|passed out|could not breathe)\b",
+    re.IGNORECASE,
+)
+_AVOIDED_BEFORE = re.compile(
+    r"(?:\b(?:avoid|avoiding|without|nothing with)|^(?:please\s+|but\s+|just\s+)?(?:not|no))\s+(?:any\s+)?"
+    r"(?P<thing>[A-Za-z][\w'-]+)",
+    re.IGNORECASE,
+)
+
+
+def dreaded(clause: str, before: Sequence[str]) -> str | None:
+    """What a clause of fear or reaction about 'it' or 'them' points to: the nearest thing refused or named before
+    ('motorways' for 'I panic on them.' after 'avoiding motorways'); None when the clause is no such clause."""
+    if not _DREADS_IT.search(expand(clause)):
+        return None
+    for text in before:
+        text = expand(text)
+        for found in (*_AVOIDED_BEFORE.finditer(text), *_THING_NAMED.finditer(text)):
+            thing = next(group for group in found.groups() if group)
+            if thing.lower() not in _NOT_A_THING:
+                return thing
+    return None
+
+
+# Narration that drops its 'I' but is plainly the speaker's doing ('spend most evenings out there', 'Been playing
+# since I was nine').
+_BARE_NARRATION = re.compile(r"^(?:spend|spent|been|go|went|play|playing|practi[sc]ing)\b", re.IGNORECASE)
+
+
+def devoted_to(
+    clause: str, sentence: str = "", questions: Sequence[str] = (), before: Sequence[str] = ()
+) -> str | None:
     """What a clause of devotion names ('Munro' from 'I am up a Munro most weekends'), else what the speaker's
-    latest question names; None when the clause is no devotion or nothing is named."""
+    latest question names, else, for a clause that refers back, what the earlier words ``before`` (nearest first)
+    name; None when the clause is no devotion or nothing is named."""
     if not devotion_marked(clause, sentence or clause):
         return None
     thing = named_in(clause)
-    if thing is None and _SPEAKER.search(clause):
+    if thing is None and (_SPEAKER.search(clause) or _BARE_NARRATION.search(clause)):
         # Only a clause the speaker does something in points back to the question ('I've taken a week off to
-        # watch every ball'); a bare 'Same every year, honestly.' is small talk.
+        # watch every ball'); a bare 'Same every year, honestly.' is small talk. A pronoun or a place word points
+        # to the nearest thing named before, which may be nearer than the question.
+        if refers_back(clause):
+            thing = named_before(clause, before)
         for question in questions:
             thing = thing or asked_about(question)
     return thing
+
+
+
+def named_readings(clause: str, sentence: str, questions: Sequence[str], before: Sequence[str]) -> list[tuple[str, str]]:
+    """(kind, thing in the speaker's words) that a disclosure clause implies by how it is said, whatever the
+    concept inventory holds: a devotion or a dependence (likes), a bodily reaction or a dread of what was named
+    before (avoid), an allergy (constraint)."""
+    found = [
+        ("likes", devoted_to(clause, sentence, questions, before)),
+        ("likes", depends_on(clause)),
+        ("avoid", reacts_to(clause) or dreaded(clause, before)),
+        ("constraint", allergy_named(clause)),
+    ]
+    return [(kind, thing) for kind, thing in found if thing]
 
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -398,6 +638,105 @@ def _questions(message: str, earlier: Sequence[str]) -> list[str]:
         for sentence in _SENTENCES.split(text[:2000])
         if sentence.rstrip().endswith("?") or _REQUEST_START.search(expand(sentence))
     ]
+
+
+_PIECES = re.compile(r"(?<=[.!?])\s+|\n+|,\s+|\s+[-\u2013\u2014]\s+")
+
+
+def _pieces_of(text: str) -> list[str]:
+    return [piece.strip() for piece in _PIECES.split(text[:2000]) if piece and piece.strip()]
+
+
+def _said_before(message: str, clause: str, earlier: Sequence[str]) -> list[str]:
+    """The user's words before a clause, nearest first, piece by piece (sentences and comma parts): the message up
+    to the clause, then the user's earlier messages (latest first)."""
+    text = expand(message[:2000])
+    at = text.lower().find(clause.lower())
+    nearest = list(reversed(_pieces_of(text[: max(at, 0)])))
+    return nearest + [piece for older in reversed(earlier) for piece in reversed(_pieces_of(older))]
+
+
+# Endurance: a dislike told by sitting something out ('sat through three hours of it again', 'Never again.', 'I'd
+# rather have been at the dentist', 'I nearly jumped out at a red light'). What was endured is rarely named in the
+# sentence itself: it is someone else's taste or choice told before ('My wife loves musicals', 'My partner put a
+# country playlist on'), or something the speaker had or went to ('We had a white sofa once').
+_ENDURED = re.compile(
+    r"\b(?:sat|sit|sitting|suffered|suffer|suffering|slogged|struggled) through\b|\bput up with\b|\bendured\b|"
+    r"\bnever again\b|\b(?:would|had)\s+(?:\w+\s+)?rather (?:have been|be) (?:at|in|anywhere)\b|"
+    r"\bnearly (?:jumped|walked out|fell asleep|lost it|screamed|died|cried|left)\b|"
+    r"\b(?:longest|worst) (?:\w+ )?(?:hours?|minutes|evening|night|days?|weekend|afternoon) of my life\b|"
+    r"\b(?:dragged|made) me (?:along )?(?:to|through|watch|listen to|sit through|go to)\b",
+    re.IGNORECASE,
+)
+# A sentence that also enjoys it is no endurance ('sat through all three films and loved it').
+_ENJOYED = re.compile(
+    r"\b(?:love[sd]?|loving|enjoy\w*|great|brilliant|fun|amazing|fantastic|worth it|favourite|favorite|best)\b", re.I
+)
+_OTHERS = (
+    r"(?:(?:my|our)\s+(?:\w+\s+)?(?:wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|mum|mom|dad|mother|father|"
+    r"sister|brother|son|daughter|kids|children|friend|friends|flatmate|housemate|colleague|colleagues|boss|in-laws|"
+    r"uncle|aunt|auntie|cousin|gran|grandma|grandad|nan|mate|mates|neighbour|neighbours|ex)|"
+    r"he|she|they)"
+)
+_THING_WORDS = r"(?P<thing>(?!(?:me|us|him|her|them|it|on|in|to|for|so|again|and)\b)[a-z][\w'-]*(?:\s+(?!(?:on|in|at|to|for|so|again|and|with|once|last|every|because)\b)[a-z][\w'-]*)?)"
+_OTHERS_CHOICE = re.compile(
+    rf"\b{_OTHERS}\s+(?:(?:really|absolutely|just|always)\s+)?(?:loves?|adores?|likes?|is (?:obsessed with|into|mad about|"
+    rf"a (?:big |huge )?fan of)|put|puts|played|plays|booked|picked|chose|insisted on|(?:dragged|took|takes) (?:me|us) to)"
+    rf"\s+(?:on\s+)?(?:a|an|the|some|his|her|their)?\s*{_THING_WORDS}",
+    re.IGNORECASE,
+)
+_HAD_ONCE = re.compile(
+    rf"\b(?:i|we)\s+(?:had|tried|bought|booked|did|went on|went to|stayed at|stayed in|ordered|got)\s+"
+    rf"(?:a|an|the|some|that|one of those)\s+{_THING_WORDS}",
+    re.IGNORECASE,
+)
+# How long it went on ('Four hours of steel guitars and heartbreak').
+_HOURS_OF = re.compile(
+    rf"\b(?:hours?|evenings?|nights?|days?|weekends?|minutes)\s+of\s+(?:(?:a|an|the|his|her|their)\s+)?{_THING_WORDS}",
+    re.IGNORECASE,
+)
+# The thing named after the verb of endurance itself ('sat through a three-hour opera').
+_ENDURED_OBJECT = re.compile(
+    rf"\b(?:through|put up with|endured|dragged me (?:along )?to|made me (?:watch|listen to|go to))\s+"
+    rf"(?:(?:a|an|the|another|two|three|four|five|\d+)\s+)?(?:(?:hours?|minutes|evenings?|nights?)\s+of\s+)?{_THING_WORDS}",
+    re.IGNORECASE,
+)
+_NOT_ENDURED = frozenset({"it", "them", "that", "this", "all", "whole", "entire", "lot", "every", "each", "same", "one"})
+
+
+def endured(sentence: str, before: Sequence[str]) -> str | None:
+    """What a sentence of endurance says the speaker sat out: someone else's taste or choice, or something the
+    speaker had, told in it or before (``before``: the earlier words, nearest first), else what follows its verb of
+    endurance; None when the sentence is no endurance or names nothing."""
+    text = expand(sentence)
+    if not _ENDURED.search(text) or _ENJOYED.search(text) or _REPORTING.search(text):
+        return None
+    sources = [text, *(expand(b) for b in before)]
+    # Someone else's choice is the likelier cause than how long it lasted ('Four hours of steel guitars' after 'My
+    # partner put a country playlist on').
+    for pattern in (_OTHERS_CHOICE, _HAD_ONCE, _HOURS_OF):
+        for source in sources:
+            found = pattern.search(source)
+            if found and found.group("thing").split()[0].lower() not in _NOT_ENDURED:
+                return found.group("thing")
+    found = _ENDURED_OBJECT.search(text)
+    if found and found.group("thing").split()[0].lower() not in _NOT_ENDURED:
+        return found.group("thing")
+    return None
+
+
+def endurances(message: str, earlier: Sequence[str]) -> list[tuple[str, str]]:
+    """(sentence, thing endured) for the message's sentences of endurance, with what each names."""
+    out = []
+    sentences = [s.strip() for s in _SENTENCES.split(message[:2000]) if s.strip()]
+    for position, sentence in enumerate(sentences[:16]):
+        if sentence.endswith("?") or is_instruction(sentence):
+            continue
+        before = [p for s in reversed(sentences[:position]) for p in reversed(_pieces_of(expand(s)))]
+        thing = endured(sentence, before + [p for older in reversed(earlier) for p in reversed(_pieces_of(older))])
+        if thing:
+            out.append((expand(sentence), thing))
+    return out
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[str]]]:
@@ -491,9 +830,12 @@ class ImplicitExtractor:
         candidates: list[tuple[int, str]] = []
         constraint_only: set[tuple[int, str]] = set()  # a household member's need: constraints only
         speakerless: set[tuple[int, str]] = set()  # no sign of the speaker: read at ``speakerless_threshold``
-        devotions: dict[tuple[int, str], str | None] = {}  # what a clause of devotion names (likes)
+        # (kind, thing in the user's words) that the readers by class find in a clause (``named_readings``)
+        readings: dict[tuple[int, str], list[tuple[str, str]]] = {}
+        named_only: set[tuple[int, str]] = set()  # sentences read for endurance only, not against the concepts
         recent = context.extra.get("recent_user_messages")
         earlier = [str(m) for m in recent[-1:]] if isinstance(recent, list) else []
+        before = [str(m) for m in recent[-2:]] if isinstance(recent, list) else []  # what a pronoun may point to
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
@@ -513,13 +855,25 @@ class ImplicitExtractor:
                     continue  # 'I don't mind spicy food' neither likes nor avoids it
                 if _ruled(clause, active):
                     continue  # the rules already read it (a diet, an allergy, a style): no second reading
-                candidates.append((index, clause.text))
+                where = (index, clause.text)
+                candidates.append(where)
                 if household:
-                    constraint_only.add((index, clause.text))
+                    constraint_only.add(where)
+                    allergy = allergy_named(clause.text)  # a household member's allergy constrains the cooking
+                    readings[where] = [("constraint", allergy)] if allergy else []
                 else:
-                    devotions[(index, clause.text)] = devoted_to(
-                        clause.text, _sentence_of(message.content, clause.text), questions
+                    readings[where] = named_readings(
+                        clause.text,
+                        _sentence_of(message.content, clause.text),
+                        questions,
+                        _said_before(message.content, clause.text, before),
                     )
+            for sentence, thing in endurances(message.content, before):
+                where = (index, sentence)
+                if where not in readings:
+                    candidates.append(where)
+                    named_only.add(where)
+                readings.setdefault(where, []).append(("dislikes", thing))
         candidates = candidates[: self.max_clauses]
         if not candidates:
             return []
@@ -549,11 +903,12 @@ class ImplicitExtractor:
         owner = np.asarray(owners)
         found: dict[tuple[str, str], Assert] = {}
         for index, text in candidates:  # still clean: the guard has read them
-            thing = devotions.get((index, text))
-            if thing:
-                found[("likes", thing)] = Assert("likes", thing, "implicit", DEVOTION_CONFIDENCE, 1.0, index, self.name)
+            for kind, thing in readings.get((index, text), ()):
+                found[(kind, thing)] = Assert(kind, thing, "implicit", DEVOTION_CONFIDENCE, 1.0, index, self.name)
         approach = clause_vectors[np.asarray(keep)] @ probe_vectors.T
         for (index, text), row, near in zip(candidates, sims, approach, strict=True):
+            if (index, text) in named_only:
+                continue
             best = int(row.argmax())
             score = float(row[best])
             if score < (self.speakerless_threshold if (index, text) in speakerless else self.threshold):
@@ -563,8 +918,14 @@ class ImplicitExtractor:
             if others.size and score - float(others.max()) < self.margin:
                 continue
             kind = concepts[owners[best]][0]
-            if (index, text) in constraint_only and kind != "constraint":
-                continue  # 'my husband loves sci-fi' is his taste; only his needs constrain the speaker
+            if kind == "likes" and _ENDURED.search(text):
+                continue  # 'I have sat through Cats' is no liking of cats
+            if (index, text) in constraint_only and kind not in ("constraint", "avoid"):
+                # 'my husband loves sci-fi' is his taste; only his needs and what he cannot face ('crowds are
+                # really hard for him') constrain the speaker's plans
+                continue
+            if kind in _NEGATIVE_KINDS and any(k == "likes" for k, _ in readings.get((index, text), ())):
+                continue  # a clause of devotion ('Been playing since I was twelve') avoids nothing
             if kind in _NEGATIVE_KINDS and _wants(text, score, near[probe_owners == owners[best]]):
                 continue  # 'I need a coffee' is not 'avoid caffeine'
             if owners[best] in self._circumstances and not _said_as_preference(text, context.previous_assistant):
@@ -572,6 +933,8 @@ class ImplicitExtractor:
             kind, value = concepts[owners[best]]
             if kind == "style" and value in _LANGUAGE_STYLES and not _LANGUAGE_NAMED.search(text):
                 continue
+            if _WAVED_OFF.search(text) or (_CONDITION.match(value) and _FED_UP.search(text)):
+                continue  # 'skip the basics' asks for no beginner answers; 'sick of pizza' is no intolerance
             value = named_trigger(text, value)
             confidence = round(min(0.7, score), 3)
             key = (kind, value)
