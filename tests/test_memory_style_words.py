@@ -74,7 +74,7 @@ def test_the_words_give_way_to_the_other_pole(mem: PreferenceMemory) -> None:
     ("text", "dimension"),
     [
         ("Would you write in British English from now on?", ("language", "english")),
-        ("Por favor, respóndeme siempre en español.", ("language", "spanish")),
+        ("Contéstame en español siempre, por favor.", ("language", "spanish")),
         ("Technical jargon really annoys me.", ("expertise", "beginner")),
         ("Long replies are exhausting to read.", ("verbosity", "concise")),
         ("I prefer quick examples over lengthy write-ups.", ("verbosity", "concise")),
@@ -125,7 +125,12 @@ def test_an_ask_about_a_habit_of_the_answers_is_standing(mem: PreferenceMemory, 
 
 
 @pytest.mark.parametrize(
-    "text", ["Please don't use the logo in this email.", "Can you stop the timer at ten minutes?"]
+    "text",
+    [
+        "Please don't use the logo in this email.",
+        "Can you stop the timer at ten minutes?",
+        "Don't add hashtags to my retirement card.",
+    ],
 )
 def test_an_ask_about_one_piece_stays_one_task(mem: PreferenceMemory, text: str) -> None:
     assert stored_preferences(mem, text) == []

@@ -154,7 +154,10 @@ _HABIT_ASK = re.compile(
     r"|^\s*(?:please\s+)?(?:do not|never|no need to)\s+(?:ever\s+)?(?:use|put|add|include|start|end|open|close|sign off|"
     r"say|tell me to|censor|bold)\b(?:\s+\w+){0,3}?\s+(?:the word|emojis?|emoticons?|exclamation|commas?|headers?|"
     r"headings?|bold|tables?|ascii|markdown|bullet|caps|capitals|swear\w*|sign-?offs?|disclaimers?|caveats?|"
-    r"warnings?|apolog\w*|jargon|acronyms?|abbreviations?|slang|hashtags?|filler|fluff|clich\w*)",
+    r"warnings?|apolog\w*|jargon|acronyms?|abbreviations?|slang|hashtags?|filler|fluff|clich\w*)"
+    # ... but not in one piece of work ('Don't put emojis in my wedding speech').
+    r"(?!.*\b(?:in|on|for|to|into) (?:my|this|that|the|our) (?:\w+ )?(?:speech|e-?mail|letter|essay|post|message|card|"
+    r"invitation|cv|report|presentation|toast|poem|story|document|slides?|caption|bio|draft|reply|tweet)\b)",
     re.IGNORECASE,
 )
 
