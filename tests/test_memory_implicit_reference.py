@@ -102,6 +102,11 @@ def test_endurance_dislikes_what_was_sat_out(sentence: str, before: tuple[str, .
         ("He said never again.", ("We did a cruise",)),
         # No endurance.
         ("We go most summers.", ("We did a cruise once",)),
+        # Today's ordeal, and a duty someone else booked, are no tastes.
+        ("I sat through a two-hour briefing this morning.", ()),
+        ("My boss put a call in for 7am. Never again.", ()),
+        # 'never again' that goes on to say what is not done again is no verdict on what came before.
+        ("We had a picnic on Sunday, never again with that forecast.", ()),
     ],
 )
 def test_no_endurance_no_dislike(sentence: str, before: tuple[str, ...]) -> None:
@@ -183,8 +188,13 @@ def test_dependence_names_what_the_speaker_cannot_do_without(clause: str, expect
     assert depends_on(clause) == expected
 
 
-def test_dependence_on_a_pronoun_names_nothing() -> None:
+def test_dependence_on_a_pronoun_or_a_need_of_the_moment_names_nothing() -> None:
     assert depends_on("I can not live without it") is None
+    assert depends_on("I can not function without a nap soon") is None
+
+
+def test_a_streak_alone_names_no_pastime() -> None:
+    assert devoted_to("I am on a 45-day streak at the climbing wall", "", ()) is None
 
 
 @pytest.mark.parametrize(

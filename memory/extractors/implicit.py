@@ -275,6 +275,7 @@ _DEPENDENCE = re.compile(
     r"\b(?:am|would be|be) (?:lost|useless|nothing|helpless) without\s+",
     re.IGNORECASE,
 )
+_SOON = re.compile(r"\b(?:soon|yet|today|tonight|right now|this (?:week|morning|afternoon|evening))\b", re.I)
 _DEPENDED_ON = re.compile(
     r"(?:(?:my|our|a|an|the)\s+)(?P<thing>[A-Za-z][\w'-]*(?:\s+(?!(?:and|or|but|in|on|at|for|when|because|now|"
     r"though|these|this|any)\b)[A-Za-z][\w'-]*){0,2})"
@@ -286,8 +287,8 @@ def depends_on(clause: str) -> str | None:
     my Kindle'); None when the clause is no such dependence or names no thing after it."""
     text = expand(clause)
     found = _DEPENDENCE.search(text)
-    if not found:
-        return None
+    if not found or _SOON.search(text):
+        return None  # 'I can't function without a break soon' is a need of the moment
     thing = _DEPENDED_ON.match(text, found.end())
     if not thing or thing.group("thing").split()[0].lower() in _NOT_A_THING:
         return None
@@ -400,7 +401,7 @@ _MEASURE = frozenset(
     {
         "hours", "hour", "minutes", "minute", "days", "day", "weeks", "week", "months", "month", "years", "year",
         "times", "time", "people", "miles", "mile", "kilometres", "km", "kilos", "kg", "degrees", "pounds", "quid",
-        "euros", "dollars", "percent", "litres", "liters", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
+        "euros", "dollars", "percent", "litres", "liters", "streak", "streaks", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
         "next", "now", "more", "less", "kids", "children", "grandchildren", "sisters", "brothers",
     }
 )
@@ -662,7 +663,7 @@ def _said_before(message: str, clause: str, earlier: Sequence[str]) -> list[str]
 # country playlist on'), or something the speaker had or went to ('We had a white sofa once').
 _ENDURED = re.compile(
     r"\b(?:sat|sit|sitting|suffered|suffer|suffering|slogged|struggled) through\b|\bput up with\b|\bendured\b|"
-    r"\bnever again\b|\b(?:would|had)\s+(?:\w+\s+)?rather (?:have been|be) (?:at|in|anywhere)\b|"
+    r"\bnever again\s*(?:[.!,;]|$)|\b(?:would|had)\s+(?:\w+\s+)?rather (?:have been|be) (?:at|in|anywhere)\b|"
     r"\bnearly (?:jumped|walked out|fell asleep|lost it|screamed|died|cried|left)\b|"
     r"\b(?:longest|worst) (?:\w+ )?(?:hours?|minutes|evening|night|days?|weekend|afternoon) of my life\b|"
     r"\b(?:dragged|made) me (?:along )?(?:to|through|watch|listen to|sit through|go to)\b",
@@ -701,7 +702,14 @@ _ENDURED_OBJECT = re.compile(
     rf"(?:(?:a|an|the|another|two|three|four|five|\d+)\s+)?(?:(?:hours?|minutes|evenings?|nights?)\s+of\s+)?{_THING_WORDS}",
     re.IGNORECASE,
 )
-_NOT_ENDURED = frozenset({"it", "them", "that", "this", "all", "whole", "entire", "lot", "every", "each", "same", "one"})
+_NOT_ENDURED = frozenset(
+    {
+        "it", "them", "that", "this", "all", "whole", "entire", "lot", "every", "each", "same", "one",
+        # Duties and chores are sat through, not chosen ('My boss put a meeting in', 'a three-hour meeting').
+        "meeting", "meetings", "call", "calls", "work", "shift", "shifts", "commute", "appointment", "queue",
+        "traffic", "exam", "exams", "lecture", "training", "interview", "three-hour", "two-hour", "four-hour",
+    }
+)
 
 
 def endured(sentence: str, before: Sequence[str]) -> str | None:
@@ -709,8 +717,8 @@ def endured(sentence: str, before: Sequence[str]) -> str | None:
     speaker had, told in it or before (``before``: the earlier words, nearest first), else what follows its verb of
     endurance; None when the sentence is no endurance or names nothing."""
     text = expand(sentence)
-    if not _ENDURED.search(text) or _ENJOYED.search(text) or _REPORTING.search(text):
-        return None
+    if not _ENDURED.search(text) or _ENJOYED.search(text) or _REPORTING.search(text) or _MOMENT.search(text):
+        return None  # enjoyed after all, someone else's words, or today's ordeal ('this morning')
     sources = [text, *(expand(b) for b in before)]
     # Someone else's choice is the likelier cause than how long it lasted ('Four hours of steel guitars' after 'My
     # partner put a country playlist on').
