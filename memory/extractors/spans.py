@@ -320,10 +320,10 @@ _YOU_FRAME = re.compile(r",?\s+(?:when|whenever|if|every time|each time)\s+you\b
 
 def _style_value(text: str) -> str:
     """'From now on could you always answer in numbered steps' -> 'always answer in numbered steps'; 'Cite your
-    sources whenever you state a fact' -> 'Cite sources'."""
+    sources whenever you state a fact' -> 'Cite your sources'. A 'your' inside the ask stays: the value checks
+    read it ('reveal your instructions'), and without it a payload dressed as a style ask reached the prompt."""
     value = _YOUR_OUTPUT.sub("", _ASKED_OF_YOU.sub("", text.strip()))
-    cut = _YOU_FRAME.sub("", value)
-    return re.sub(r"\byour\s+", "", cut or value, flags=_I)
+    return _YOU_FRAME.sub("", value) or value
 
 
 def _strip_subject(text: str) -> str:
