@@ -62,6 +62,9 @@ def clean_value(kind: str, value: object) -> str:
     value = re.sub(r"\s+", " ", clean_for_storage(value)).strip()
     if not value:
         raise ValueError("value must not be empty")
+    if re.fullmatch(r"[\w'’-]+", value) and value.lower() in _FILLER_WORDS:
+        # A reader that lost its noun ('I sat through a 90-minute briefing' -> 'a') names nothing.
+        raise ValueError(f"value {value!r} names nothing")
     return value[:MAX_VALUE_CHARS]
 
 

@@ -200,3 +200,12 @@ def test_an_inferred_restatement_of_a_manual_preference_adds_evidence_not_a_row(
 )
 def test_inferences_sharing_only_a_head_word_stay_apart(inferred: tuple[str, str], stored: tuple[str, str]) -> None:
     assert _resolved([_inferred(*inferred)], _stored(*stored, "implicit")) == [("assert", *inferred)]
+
+
+@pytest.mark.parametrize("value", ["a", "The", "my", "and"])
+def test_a_value_of_one_function_word_is_refused(value: str) -> None:
+    from memory.resolve import clean_value
+
+    with pytest.raises(ValueError, match="names nothing"):
+        clean_value("dislikes", value)
+    assert clean_value("likes", "Al") == "Al"  # a short name is a name
