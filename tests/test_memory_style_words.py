@@ -146,3 +146,24 @@ def test_an_ask_about_one_piece_stays_one_task(mem: PreferenceMemory, text: str)
 )
 def test_more_ways_to_ask_for_a_pole(text: str, dimension: tuple[str, str]) -> None:
     assert dimension in _readings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An everyday measure is a quantity or a thing, not how to answer (reviewer5's over-reads of the new words).
+        "I hate parking meters.",
+        "I want to lose five kilos before summer.",
+        "Please pick up two litres of milk on the way home.",
+        "We walked a few metres and it started raining.",
+    ],
+)
+def test_an_everyday_measure_asks_for_no_units(text: str) -> None:
+    assert not {k for k, _ in _readings(text) if k == "units"}
+
+
+@pytest.mark.parametrize(
+    "text", ["Money is what I worry about most.", "Back pain is what I struggle with most."]
+)
+def test_what_troubles_the_speaker_most_is_not_liked(mem: PreferenceMemory, text: str) -> None:
+    assert not [value for kind, value in stored_preferences(mem, text) if kind == "likes"]

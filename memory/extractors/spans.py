@@ -197,7 +197,8 @@ _WHAT_I = re.compile(
     _I,
 )
 _DONE_MOST = re.compile(
-    r"(?!\s+(?:\w+\s+)?(?:hate|dislike|avoid|dread|detest|loathe|fear|can not|could not|do not|never|least)\b)"
+    r"(?!\s+(?:\w+\s+){0,2}(?:hate|dislike|avoid|dread|detest|loathe|fear|can not|could not|do not|never|least|worry|"
+    r"worried|struggle|suffer|scared|afraid|frightened|terrified|regret|stress|hurt|miss)\b)"
     r"\s+(?:\w+\s+){1,3}?(?:most|the most|most of all|all the time|all day|every day|every night|every weekend|"
     r"more than anything)\s*$",
     _I,

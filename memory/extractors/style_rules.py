@@ -70,10 +70,12 @@ _TERMS: list[tuple[str, str, str, bool]] = [
     (
         "units",
         "metric",
-        r"metric(?: units| system)?|celsius|kilomet(?:er|re)s?|kilograms?|centimet(?:er|re)s?|grams|kilos|"
-        r"millilit(?:er|re)s?|litres|liters|metres|meters",
+        r"metric(?: units| system)?|celsius|kilomet(?:er|re)s?|kilograms?|centimet(?:er|re)s?",
         True,
     ),
+    # Everyday measures ('lose five kilos', 'two litres of milk', 'parking meters') ask for units only beside an
+    # answer word ('give me the recipe in grams').
+    ("units", "metric", r"grams|kilos|millilit(?:er|re)s?|litres|liters|metres|meters", False),
     ("units", "imperial", r"imperial(?: units| system)?|fahrenheit|miles|pounds|feet|inches|ounces", True),
 ]
 _TERM_RES = [(k, v, re.compile(rf"\b(?:{t})\b", re.IGNORECASE), inherent) for k, v, t, inherent in _TERMS]
@@ -125,7 +127,8 @@ _BARE_CORRECTION = re.compile(
 # the answers' units.
 _MEASURED = re.compile(
     r"\b(?:how (?:many|much|far|heavy|tall|big|long|hot|cold|fast)|convert(?:ing)?|conversion|in (?:a|an|one)|"
-    r"\d+(?:[.,]\d+)?)\s+(?:\w+\s+){0,2}$",
+    r"\d+(?:[.,]\d+)?|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|a hundred|a few|several|half a)"
+    r"\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 # 'Could you (please) (always) write in ...?': a question in form, an ask in use.
