@@ -167,3 +167,29 @@ def test_an_everyday_measure_asks_for_no_units(text: str) -> None:
 )
 def test_what_troubles_the_speaker_most_is_not_liked(mem: PreferenceMemory, text: str) -> None:
     assert not [value for kind, value in stored_preferences(mem, text) if kind == "likes"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A polite ask to explain, give or put one thing is one piece of work, whatever style word it carries.
+        "Can you explain how pensions work in simple terms?",
+        "Would you walk me through baking sourdough step by step?",
+        "Could you give me a detailed plan for my garden?",
+        "Could you put the bread recipe in grams?",
+    ],
+)
+def test_a_polite_ask_to_explain_one_thing_is_no_standing_style(text: str) -> None:
+    assert not _readings(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension"),
+    [
+        ("Could you put your answers in bullet points?", ("format", "bullets")),
+        ("Could you explain in plain English?", ("expertise", "beginner")),
+        ("Could you always explain things step by step?", ("verbosity", "detailed")),
+    ],
+)
+def test_a_polite_ask_about_the_answers_is_standing(text: str, dimension: tuple[str, str]) -> None:
+    assert dimension in _readings(text)

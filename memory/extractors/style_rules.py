@@ -393,12 +393,23 @@ def _excess_signals(clause: Clause, *, pref_verb: bool, imperative: bool) -> lis
     return out
 
 
+# ... but a polite ask to explain, give or put one thing ('Can you explain how mortgages work in simple terms?',
+# 'Could you put the oven temperature in Celsius?') is one piece of work, unless what it is about is the answers.
+_POLITE_ONE_PIECE = re.compile(
+    r"^(?:(?:so|and|also|ok|okay)\s+)*(?:could|can|would|will) you\s+(?:please\s+)?(?:just\s+)?"
+    r"(?:explain|give me|put|describe|show me|walk me through|tell me|go over|break down|write)\s+"
+    r"(?!(?:[\w'-]+\s+){0,3}(?:answers?|replies|reply|responses?|explanations|things|everything|stuff|it all)\b)"
+    r"(?!in\b|like\b|with\b|without\b|more\b|less\b)\w",
+    re.IGNORECASE,
+)
+
+
 def style_signals(clause: Clause) -> list[StyleSignal]:
     """Every style preference the clause states, corrects or withdraws (empty for a one-off request)."""
     text = clause.text
     if clause.task and not clause.standing:
         return []
-    polite_ask = bool(_POLITE_ASK.match(text))
+    polite_ask = bool(_POLITE_ASK.match(text)) and (clause.standing or not _POLITE_ONE_PIECE.match(text))
     if clause.question and not clause.standing and not polite_ask:
         return _self_description(clause)
     if polite_ask:
