@@ -849,9 +849,14 @@ _STOP = frozenset(
 )
 
 
-def _content_words(text: str) -> set[str]:
+def _words(text: str) -> list[str]:
+    """The content words of a value in order, lower-cased, possessives and a plural 's' dropped."""
     words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
-    return {w.rstrip("s") for w in words if w not in _STOP}
+    return [w.rstrip("s") for w in words if w not in _STOP]
+
+
+def _content_words(text: str) -> set[str]:
+    return set(_words(text))
 
 
 
@@ -938,8 +943,7 @@ def _stems(text: str) -> set[str]:
 
 def _leading_stem(text: str) -> str | None:
     """The stem of the first content word ('quiet, calm places' -> 'quiet'), if it is one of three letters or more."""
-    words = re.findall(r"[a-z0-9][a-z0-9'-]*", re.sub(r"['’]s\b", "", text.lower()))
-    stem = next((_stem(w.rstrip("s")) for w in words if w not in _STOP), "")
+    stem = next((_stem(w) for w in _words(text)), "")
     return stem if len(stem) >= 3 else None
 
 
