@@ -42,7 +42,15 @@ from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses,
 from memory.extractors.content_rules import content_signals
 from memory.extractors.guard import refuse_value, taint_threshold
 from memory.extractors.rules import RuleExtractor, _dedupe
-from memory.extractors.spans import change_spans, clean_phrase, preference_spans, replaces
+from memory.extractors.spans import (
+    change_spans,
+    clean_phrase,
+    preference_spans,
+    replaces,
+    says_a_change,
+    says_no_change,
+    states_a_stop,
+)
 from memory.extractors.style_rules import SPEAKERS_WRITING, style_signals
 from memory.records import Preference
 from memory.taxonomy import is_style
@@ -63,6 +71,11 @@ SAME_THING_SIMILARITY = 0.7
 SAME_SORT_SIMILARITY = 0.4
 # An inference and a stored value sharing a word stem are one thing from this cosine up (see resolve_by_meaning).
 SAME_STEM_SIMILARITY = 0.45
+# In a turn that says a taste has changed, a reading of the opposite polarity is about a stored row from this
+# cosine up ('cut caffeine out' and 'four coffees a day'), below a restatement's SAME_THING_SIMILARITY.
+CHANGED_THING_SIMILARITY = 0.5
+# Two different names are one thing only from this cosine up ('Arsenal' and 'Tottenham': 0.71).
+SAME_NAME_SIMILARITY = 0.8
 # The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
 # call counted with ``memory.embedding.CALL_PIECES`` more; a bigger turn is read by the store's background
 # worker (see ``SentenceExtractor.inline_tokens``). 28 keeps observe()'s p99 under 10 ms on this machine
@@ -189,10 +202,19 @@ class SentenceExtractor(RuleExtractor):
         skipped = 0
         small_talk: set[int] = set()  # messages whose tastes are venting
         moments: dict[int, list[str]] = {}  # per message, its clauses about the moment
+        turned: set[int] = set()  # messages that say a taste has changed ('now', 'gave up', 'no more')
+        stopped: set[int] = set()  # ... and those that give something up, where a bare 'X now' names its successor
+        restated: set[int] = set()  # messages that restate a taste as it stands ('still', 'like I said')
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
             parts = _merge_reactions(clauses(message.content))
+            if any(states_a_stop(c.text) for c in parts):
+                stopped.add(index)
+            if index in stopped or says_a_change(message.content):
+                turned.add(index)
+            elif says_no_change(message.content):
+                restated.add(index)
             asks = "?" in message.content or any(c.question or c.request for c in parts)
             embedded = _embedded_disclosures(message.content) if asks else []
             # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
@@ -299,7 +321,7 @@ class SentenceExtractor(RuleExtractor):
             bare = _without_particles(clause)
             if bare is None or (bare is not clause and _gate(bare) == "closed"):
                 continue
-            changed = change_spans(clause.text) or _dependence_spans(clause.text)
+            changed = change_spans(clause.text, after_a_stop=index in stopped) or _dependence_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
                 continue
             if not changed and _FACT.search(clause.text) and not _TASTE_OR_NEED.search(clause.text):
@@ -339,7 +361,7 @@ class SentenceExtractor(RuleExtractor):
                 if changed:
                     confidence = max(confidence, 0.6)
                 found.append(Assert(KIND[label], phrase, source, confidence, weight, index, self.name))
-                if changed and replaces(clause.text):
+                if replaces(clause.text):
                     changes.add(id(found[-1]))
         found += self._answers(context, tainted_by_meaning, [d.value.lower() for d in found if isinstance(d, Assert)])
         # A message the classifier read nothing from keeps the rules' reading of its tastes ('I love
@@ -355,7 +377,7 @@ class SentenceExtractor(RuleExtractor):
             ]
         )
         decisions = [d for d in decisions if d.message_index not in tainted_by_meaning]
-        found = self._resolve_by_meaning(found, context.active, changes)
+        found = self._resolve_by_meaning(found, context.active, changes, turned, restated)
         return _dedupe(decisions + found)
 
     def _checked_by_meaning(self, ruled: list[Assert]) -> list[Assert]:
@@ -436,7 +458,12 @@ class SentenceExtractor(RuleExtractor):
         return out
 
     def _resolve_by_meaning(
-        self, found: list[Decision], active: Sequence[Preference], changes: set[int] | None = None
+        self,
+        found: list[Decision],
+        active: Sequence[Preference],
+        changes: set[int] | None = None,
+        turned: set[int] | None = None,
+        restated: set[int] | None = None,
     ) -> list[Decision]:
         return resolve_by_meaning(
             found,
@@ -445,6 +472,8 @@ class SentenceExtractor(RuleExtractor):
             same_thing=self.same_thing_similarity,
             same_sort=self.same_sort_similarity,
             changes=changes,
+            turned=turned,
+            restated=restated,
         )
 
 
@@ -869,12 +898,21 @@ def resolve_by_meaning(
     same_sort: float,
     changes: set[int] | None = None,
     concepts: bool = False,
+    turned: set[int] | None = None,
+    restated: set[int] | None = None,
 ) -> list[Decision]:
     """New readings against the user's stored tastes: the same thing said again in other words becomes the
     existing value (evidence on that row, not a second row); its opposite supersedes it. A change of taste
     (``changes``: ids of assertions stated as one, 'switched to Spotify') also supersedes a like of the same
     sort ('Apple Music'). The sentence reader and the implicit inferrer both resolve through here, so the
     profile holds one row per thing whichever of them read it.
+
+    ``turned``: indexes of the messages that say a taste has changed ('now', 'any more', 'cut X out', 'gave up').
+    A reading from one retires the stored opposite about the same thing at a lower bar than a restatement
+    needs (``CHANGED_THING_SIMILARITY``, or a shared word with some closeness): 'I have cut caffeine out' is
+    about the stored 'four coffees a day' although the two wordings share no word. ``restated``: indexes of the
+    messages that restate a taste as it stands ('still', 'like I said'): a reading of the opposite of a stored
+    taste from one is a misreading ('Jazz is still my favourite, nothing beats it'), evidence on the stored row.
 
     ``concepts``: the values are the implicit inferrer's concept names, not the user's words. Two concepts are
     two things however close the model rates them ('hot weather' and 'cold weather': 0.74), so a concept is the
@@ -883,6 +921,9 @@ def resolve_by_meaning(
     a preference read from the user's words is stored beside it, never in its place."""
     news = [d for d in found if isinstance(d, Assert)]
     olds = [p for p in active if p.kind in KIND.values()]
+    if turned and not concepts:
+        # A learning style ('from books') is a way the user likes to learn: a change can retire it as it does a like.
+        olds += [p for p in active if p.kind in _HELD_LIKE_A_TASTE]
     if not news or not olds:
         return found
     vectors = encoder.encode([d.value for d in news] + [p.value for p in olds])  # one forward pass
@@ -907,7 +948,19 @@ def resolve_by_meaning(
         old = olds[best]
         # Symbols the model cannot read ('🍕', '🍣' both become [UNK]) are compared by slot only.
         unreadable = not (re.search(r"[^\W_]", d.value) and re.search(r"[^\W_]", old.value))
-        if not overlap and (unreadable or row[best] < same_thing):
+        if turned and d.message_index in turned and not concepts and not unreadable:
+            # A turn that says a change ('gave up on roses', 'happy to fly now', 'it's oat flat whites now'): the
+            # stored rows this reading says no longer hold go, and a new variant of a stored thing is its own row.
+            retired = _no_longer_held(d, olds, row)
+            out += [
+                Retract(olds[i].kind, preference_id=olds[i].id, source=d.source, message_index=d.message_index,
+                        extractor=d.extractor)
+                for i in retired
+            ]
+            if best in retired or old.kind in _HELD_LIKE_A_TASTE or (overlap and _variant_of(d.value, old.value)):
+                out.append(d)
+                continue
+        if not overlap and (unreadable or row[best] < same_thing or _two_things(d.value, old.value, row[best])):
             if changes and id(d) in changes and POLARITY.get(d.kind) == 1 and not unreadable:
                 # The new favourite replaces the old one of the same sort (a likes row close in meaning).
                 for i, previous in enumerate(olds):
@@ -919,6 +972,8 @@ def resolve_by_meaning(
             out.append(d)
             continue
         same_polarity = POLARITY.get(d.kind, 0) == POLARITY.get(old.kind, 0)
+        if restated and d.message_index in restated and not concepts:
+            same_polarity = True  # no change said: the stored taste stands
         if d.kind == old.kind or (same_polarity and d.kind in POLARITY and old.kind in POLARITY):
             out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
         elif concepts and old.extractor != d.extractor:
@@ -930,6 +985,83 @@ def resolve_by_meaning(
             )
             out.append(d)
     return out
+
+
+# Kinds outside the tastes that a change of taste may still retire ('I have stopped learning from books').
+_HELD_LIKE_A_TASTE = frozenset({"learning_style"})
+
+
+def _polarity(kind: str) -> int:
+    return 1 if kind in _HELD_LIKE_A_TASTE else POLARITY.get(kind, 0)
+
+
+def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[int]:
+    """The stored rows a reading from a turn that says a change retires: the opposite about the same thing, by
+    meaning (``CHANGED_THING_SIMILARITY``: 'cut caffeine out' and 'four coffees a day') or by a shared word with
+    some closeness (``SAME_STEM_SIMILARITY``); and a like of the other end of the scale it now likes ('the city'
+    after 'the countryside'). The other end of a scale said the other way ('hot' liked, 'cold' now disliked) is
+    no contradiction: both stay."""
+    sign = POLARITY.get(new.kind, 0)
+    if not sign:
+        return []
+    stems = _stems(new.value)
+    retired = []
+    for i, old in enumerate(olds):
+        other = _polarity(old.kind)
+        contrary = _contrary(new.value, old.value)
+        if other == -sign and not contrary and not _two_names(new.value, old.value):
+            near = sims[i] >= CHANGED_THING_SIMILARITY or (sims[i] >= SAME_STEM_SIMILARITY and stems & _stems(old.value))
+            if near or _same_words(old.value, new.value):
+                retired.append(i)
+        elif other == sign == 1 and contrary:
+            retired.append(i)
+    return retired
+
+
+def _variant_of(new: str, old: str) -> bool:
+    """'oat flat whites' after 'flat white': the new value names the stored one and more."""
+    return _content_words(new) > _content_words(old)
+
+
+# Words that name the two ends of one scale: values that differ by them are two things of one sort ('somewhere hot',
+# 'somewhere cool'), however close the model rates them.
+_CONTRARIES = (
+    ("hot", "cold"), ("hot", "cool"), ("warm", "cold"), ("warm", "cool"), ("hot", "mild"), ("spicy", "mild"),
+    ("quiet", "loud"), ("quiet", "noisy"), ("quiet", "busy"), ("quiet", "crowded"), ("early", "late"),
+    ("light", "dark"), ("light", "heavy"), ("sweet", "savoury"), ("sweet", "savory"), ("sweet", "sour"),
+    ("short", "long"), ("big", "small"), ("fast", "slow"), ("indoor", "outdoor"), ("urban", "rural"),
+    ("city", "countryside"), ("summer", "winter"), ("morning", "evening"), ("morning", "night"), ("old", "new"),
+    ("black", "white"), ("black", "colour"), ("black", "color"), ("dry", "wet"), ("sunny", "rainy"), ("formal", "casual"), ("cheap", "expensive"),
+)
+_CONTRARY: dict[str, set[str]] = {a: set() for pair in _CONTRARIES for a in pair}
+for _a, _b in _CONTRARIES:
+    _CONTRARY[_a].add(_b)
+    _CONTRARY[_b].add(_a)
+
+
+def _names(value: str) -> bool:
+    """A value of proper names only ('Arsenal', 'Apple Music'): every word capitalised."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", value)
+    return bool(words) and all(w[0].isupper() for w in words)
+
+
+def _contrary(new: str, old: str) -> bool:
+    """The two ends of one scale ('somewhere hot', 'somewhere cool'; 'the city', 'the countryside')."""
+    b = _content_words(old)
+    return any(_CONTRARY.get(w, set()) & b for w in _content_words(new))
+
+
+def _two_names(new: str, old: str) -> bool:
+    """Two different names ('Arsenal', 'Tottenham'): no word in common."""
+    return _names(new) and _names(old) and not _content_words(new) & _content_words(old)
+
+
+def _two_things(new: str, old: str, similarity: float) -> bool:
+    """Two values that are not one thing, although the model rates them close: two different names ('Arsenal' and
+    'Tottenham' rate 0.71; below ``SAME_NAME_SIMILARITY``), or the two ends of one scale (at any cosine)."""
+    if _two_names(new, old):
+        return similarity < SAME_NAME_SIMILARITY
+    return _contrary(new, old)
 
 
 def _stem(word: str) -> str:

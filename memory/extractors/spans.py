@@ -613,13 +613,34 @@ _CHANGE_FROM_TO = re.compile(
     _I,
 )
 _CHANGE_TO = re.compile(
-    r"\b(?:(?:switched|swapped|changed|moved|converted|migrated)\s+(?:over\s+|back\s+)?|(?:gone|went)\s+(?:over|back)\s+|"
-    r"turned\s+|(?:come|came)\s+(?:round|around)\s+)(?:to|into)\s+(?P<new>.+)$|\bwarmed\s+(?:up\s+)?to\s+(?P<new2>.+)$|\bgot\s+(?:back\s+)?into\s+"
-    r"(?P<new3>.+)$|\b(?:am|are)\s+(?:now\s+)?(?:fine|happy|ok|okay|good|comfortable)\s+(?:with\s+|taking\s+|using\s+|"
-    r"having\s+|eating\s+|doing\s+|flying\s+)(?P<new4>.+?)\s+(?:now|again|these days)\b|\b(?:following|doing|eating|"
-    r"watching|taking|playing|reading)\s+(?P<new5>.+?)\s+again\b|^(?P<new6>[\w' -]+?)\s+(?:is|are)\s+back on\b",
+    r"\b(?:(?:switched|swapped|changed|converted|migrated)\s+(?:(?!from\b)\w+\s+){0,3}?(?:over\s+|back\s+)?|"
+    r"moved\s+(?:everything\s+|it all\s+)?(?:over\s+|back\s+)?|"
+    r"(?:gone|went)\s+(?:over|back)\s+|"
+    r"turned\s+|(?:come|came)\s+(?:round|around)\s+)(?:to|into)\s+(?P<new>.+)$|\bwarmed\s+(?:up\s+)?to\s+(?P<new2>.+)$|\bgot\s+(?:me\s+|us\s+|back\s+)?into\s+"
+    r"(?P<new3>.+)$|(?:\b(?:am|are)\s+(?:now\s+)?|^)(?:fine|happy|ok|okay|good|comfortable)\s+(?:with\s+|taking\s+|using\s+|"
+    r"having\s+|eating\s+|doing\s+|flying\s+|to\s+)(?P<new4>.+?)\s+(?:now|again|these days)\b|\b(?:following|doing|eating|"
+    r"watching|taking|playing|reading|having|drinking|wearing|using|riding|listening to|going to)\s+(?P<new5>.+?)\s+again\b"
+    r"|^(?P<new6>[\w' -]+?)\s+(?:is|are)\s+back on\b"
+    # 'I have started having fish again', 'Pottery has taken over'.
+    r"|\b(?:have|has|had)\s+started\s+(?:having|eating|drinking|doing|playing|using|wearing|reading|watching|"
+    r"riding|cooking|listening to|going to)\s+(?P<new7>.+)$|^(?P<new8>[\w' -]+?)\s+(?:has|have)\s+taken over\b"
+    # 'I only want the original language now'.
+    r"|\b(?:i|we)\s+(?:only|just|now)\s+(?:want|eat|drink|wear|watch|read|play|use|buy)\s+(?P<new9>.+?)\s+(?:now|these days|from now on)\b",
     _I,
 )
+# What took the place of a thing the same turn gave up, said as a bare phrase with 'now' or 'instead' ('Gave up on
+# roses. It's native wildflowers now.', 'No more running, I swim instead', 'Herbal tea only now'). Read only beside
+# a stated stop (``change_spans(..., after_a_stop=True)``): alone, 'Bedtime now' or 'Lunch now' names no taste.
+_IN_ITS_PLACE = re.compile(
+    r"^(?:(?:these days|nowadays|now)\s+(?P<front>it is|it's|i am all about|i am into)\s+(?P<new2>.+)$)|"
+    r"^(?:it is\s+|it's\s+|(?:i|we)\s+)?"
+    r"(?!(?:i|we|you|he|she|they|it|am|is|are|was|were|have|has|had|do|does|did|will|would|can|could|not|no|never)\b)"
+    r"(?P<new>[\w' -]+?)\s+"
+    r"(?:(?:only|for me|for us|all the way)\s+)*(?:now|these days|instead)$",
+    _I,
+)
+# The pieces of a clause a bare replacement may stand in: 'Went dairy-free in January, so it's oat flat whites now'.
+_PIECES = re.compile(r",\s*(?:so\s+)?|\s+[—–-]\s+|;\s*|\s+so\s+", _I)
 _NEVER_AGAIN = re.compile(
     r"\b(?:am|are|will|would)\s+never\s+(?:ever\s+)?(?:be\s+)?(?:having|buying|doing|going|eating|using|booking|"
     r"getting|taking|watching|playing|visiting|flying|drinking|wearing|trying|choosing|picking)\s+(?P<old>.+?)\s+again\b",
@@ -627,24 +648,50 @@ _NEVER_AGAIN = re.compile(
 )
 _CHANGE_AWAY = re.compile(
     r"\b(?:gave up|given up|have stopped|stopped|quit|sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
-    r"like|want)|moved away from|ditched|dropped)\s+(?P<old>.+)$",
+    r"like|want)|moved away from|ditched|dropped|(?:am|are) (?:so |completely |totally )?done with|(?:grew|grown) out of|"
+    r"(?:went|gone|have gone) off|lost interest in|fell out of love with|(?:am|are) (?:over|bored of|sick of|tired of))"
+    r"\s+(?P<old>.+)$"
+    # A taste denied with 'any more': 'I do not like horror films any more', 'I would not say I love it anymore'.
+    r"|\b(?:do not|does not|would not say (?:that )?i|can not say (?:that )?i)\s+(?:really\s+)?(?:like|love|enjoy|"
+    r"care for|want)\s+(?P<old2>.+?)\s+any ?more\b",
+    _I,
+)
+# An abstinence said around its thing: 'cut caffeine out', 'cut out sugar', 'no more late nights', 'off the bike for
+# good', 'have not touched cash in months', 'went dairy-free', 'deleted my Amazon account'.
+_ABSTAIN = re.compile(
+    r"\b(?:i|we|have|has|had)\s+cut\s+(?:out\s+(?P<old>.+)$|(?P<old2>(?:\w+\s+){0,2}?\w+)\s+out\b)"
+    r"|(?:^|,\s*|\bso\s+)no more\s+(?!than\b|of\b)(?P<old3>.+)$"
+    r"|\b(?:am|are)\s+(?:now\s+)?off\s+(?P<old4>.+?)\s+(?:for good|now|these days|completely|altogether)\b"
+    r"|\b(?:have|has) not\s+(?:touched|had|eaten|drunk|played|watched|used|worn|picked up|been to|bought)\s+"
+    r"(?P<old5>.+?)\s+(?:in|for)\s+(?:\w+\s+)?(?:months|years|weeks|ages|year|month|while)\b"
+    r"|\b(?:went|gone|going|am|are|now)\s+(?P<old6>[a-z]+)-free\b"
+    r"|\b(?:have|had)\s+(?:deleted|cancell?ed|closed)\s+(?:my|our)\s+(?P<old7>.+)$",
     _I,
 )
 
 
 _CHANGE_TAIL = re.compile(
     r"\s+(?:after|when|once|because|now|these days|completely|entirely|for good|for everything|full-time|"
-    r"in my old age|instead)\b.*$",
+    r"in my old age|instead|(?:last|this|next) (?:week|month|year|spring|summer|autumn|winter)|a while ago|not going back)\b.*$",
     _I,
 )
 
 
+# The subject right before a stop verb when it is someone or something else ('the teacher', 'my knees', 'she').
+_SOMEONE_ELSE = re.compile(
+    r"(?:\b(?:he|she|they|it)|\b(?:the|my|his|her|their|our|your)\s+(?:\w+\s+)?\w+)\s+(?:\w+ly\s+)?$", _I
+)
+_PRONOUN_START = re.compile(r"^(?:me|us|him|her|them|you|it)\b", _I)
+
+
 def _change_phrase(text: str) -> str | None:
-    return clean_phrase(_CHANGE_TAIL.sub("", text.strip()))
+    # 'gave up on roses': the preposition belongs to the verb.
+    return clean_phrase(re.sub(r"^(?:on|with|from)\s+", "", _CHANGE_TAIL.sub("", text.strip()), flags=_I))
 
 
-def change_spans(text: str) -> list[tuple[str, str]]:
-    """(label, phrase) pairs when the clause states a change of taste; [] otherwise."""
+def change_spans(text: str, *, after_a_stop: bool = False) -> list[tuple[str, str]]:
+    """(label, phrase) pairs when the clause states a change of taste; [] otherwise. ``after_a_stop``: the turn
+    gave something up in another clause, so a bare 'X now' / 'X instead' names what took its place."""
     text = re.sub(r"\s+", " ", text).strip(" .!?;:")
     if m := _CHANGE_FROM_TO.search(text):
         new, old = _change_phrase(m.group("new")), _change_phrase(m.group("old"))
@@ -659,16 +706,71 @@ def change_spans(text: str) -> list[tuple[str, str]]:
         new = _change_phrase(re.sub(r"\s+(?:person|people|type|fan)\b.*$", "", raw, flags=_I))
         if new and not _PRONOUN_END.search(new):
             out.append(("likes", new))
-    for m in _CHANGE_AWAY.finditer(text):
-        old = _change_phrase(m.group("old"))
-        if old and not _PRONOUN_END.search(old):
-            out.append(("dislikes", old))
+    stops = _stops(text)
+    for label, m in stops:
+        old = _change_phrase(next(g for g in m.groups() if g))
+        if old and not _PRONOUN_END.search(old) and not _PRONOUN_START.match(old) and old.lower() not in ("new", "old"):
+            out.append((label, old))
+    if (after_a_stop or stops) and not any(label == "likes" for label, _ in out):
+        for piece in _PIECES.split(text):
+            if m := _IN_ITS_PLACE.match(piece.strip()):
+                new = _change_phrase(m.group("new2") or m.group("new"))
+                if new and not _PRONOUN_END.search(new) and all(new != p for _, p in out):
+                    out.append(("likes", new))
     return out
 
 
+def _stops(text: str) -> list[tuple[str, re.Match[str]]]:
+    """(label, match) for each thing the speaker gives up in the clause; 'the teacher gave up on me' and 'my knees
+    gave up' are someone else's."""
+    return [
+        (label, m)
+        for pattern, label in ((_CHANGE_AWAY, "dislikes"), (_ABSTAIN, "avoids"))
+        for m in pattern.finditer(text)
+        if not _SOMEONE_ELSE.search(text[: m.start()])
+    ]
+
+
+def states_a_stop(text: str) -> bool:
+    """The clause gives something up ('gave up roses', 'cut caffeine out', 'no more running', 'I grew out of it')."""
+    return bool(_stops(re.sub(r"\s+", " ", text).strip(" .!?;:")))
+
+
+# The words a turn says a change of taste with, whatever its verb: a time ('now', 'these days', 'any more'), a
+# reason the speaker's life changed ('since I moved', 'doctor's orders'), a retraction ('scratch that', 'on second
+# thoughts', 'forget what I said'), a start or an end ('I've started', 'no longer').
+_CHANGE_MARKER = re.compile(
+    r"\b(?:now|any ?more|no longer|these days|nowadays|from (?:now|here) on|going forward|again|lately|"
+    r"since (?:i|we|moving|starting|the)|doctor'?s orders|(?:my )?(?:gp|doctor|dentist|physio) (?:says|said|told|suggested)|"
+    r"(?:have|has|had|just) started|started (?:to|on)|changed my mind|on second thoughts?|on reflection|scratch that|"
+    r"forget (?:what i said|that|it)|actually|update|converted|made my peace|(?:come|came) round|new me|for good|"
+    r"turned into|used to|not any ?more)\b",
+    _I,
+)
+
+
+# A restatement says nothing changed: 'Jazz is still my favourite', 'like I said', 'as always'.
+_NO_CHANGE = re.compile(
+    r"\b(?:still|like i said|as i said|as i (?:mentioned|told you)|as always|like always|remember|did i mention)\b", _I
+)
+
+
+def says_no_change(text: str) -> bool:
+    """The message restates a taste as it stands ('Jazz is still my favourite, nothing beats it') and says no
+    change: a reading of the opposite of a stored taste from it is a misreading, not a change of mind."""
+    return bool(_NO_CHANGE.search(text)) and not says_a_change(re.sub(_NO_CHANGE, "", text))
+
+
+def says_a_change(text: str) -> bool:
+    """The message says a taste has changed ('Herbal tea only now', 'I've started having fish again')."""
+    return bool(_CHANGE_MARKER.search(text))
+
+
 _REPLACING = re.compile(
-    r"\b(?:switched|swapped|changed|moved|converted|migrated|(?:gone|went)\s+(?:over|back)|turned)\s+"
-    r"(?:over\s+|back\s+)?(?:from|to|into)\b",
+    r"\b(?:(?:switched|swapped|changed|converted|migrated)\s+(?:(?!from\b)\w+\s+){0,3}?|(?:moved|(?:gone|went)\s+(?:over|back)|"
+    r"turned)\s+(?:everything\s+|it all\s+)?)(?:over\s+|back\s+)?(?:from|to|into)\b|\b(?:has|have)\s+taken over\b"
+    # 'These days I support Tottenham instead': what the clause names takes the place of something.
+    r"|\binstead\s*$",
     _I,
 )
 

@@ -1,0 +1,181 @@
+"""Changes resolved by meaning, not only by slot (issue 12), second part: how a change of taste is said without a
+'switched from X to Y' ('cut sugar out', 'no more late nights', 'off the booze for good', 'gone gluten-free'), and
+how the turn that says it retires the stored row it is about. All sentences here are written for these tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memory import PreferenceMemory
+from memory.embedding import available
+from memory.extractors.base import Assert, Retract
+from memory.extractors.sentences import (
+    CHANGED_THING_SIMILARITY,
+    SAME_SORT_SIMILARITY,
+    SAME_THING_SIMILARITY,
+    SentenceExtractor,
+    resolve_by_meaning,
+)
+from memory.extractors.spans import change_spans, states_a_stop
+from memory.records import Preference
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The thing inside the verb: what was stopped, abstained from or left.
+        ("we have cut red meat out for good", [("avoids", "red meat")]),
+        ("i have cut out fizzy drinks", [("avoids", "fizzy drinks")]),
+        ("no more late-night gaming for me", [("avoids", "late-night gaming")]),
+        ("i am off the cigarettes for good", [("avoids", "cigarettes")]),
+        ("i am done with reality shows", [("dislikes", "reality shows")]),
+        ("I have not touched my guitar in years", [("avoids", "guitar")]),
+        ("went gluten-free last spring", [("avoids", "gluten")]),
+        ("I have deleted my Twitter account", [("avoids", "Twitter account")]),
+        # 'gave up on X': the preposition belongs to the verb, and 'gave up on me' names nothing.
+        ("gave up on sourdough baking", [("dislikes", "sourdough baking")]),
+        ("my back gave up on me", []),
+        # Someone else's stop is not the speaker's change of taste.
+        ("the coach gave up on me years ago", []),
+        ("my old laptop has not played games in years", []),
+        # A new taste said as a change.
+        ("my flatmate got me into bouldering", [("likes", "bouldering")]),
+        ("switched the work laptop to ubuntu last month", [("likes", "ubuntu")]),
+        ("I only want decaf now", [("likes", "decaf")]),
+        ("i have grown out of horror films", [("dislikes", "horror films")]),
+        ("I do not enjoy camping any more", [("dislikes", "camping")]),
+        # Not a change of taste.
+        ("we moved house to Bristol", []),
+        ("the stencil was cut out of card", []),
+        ("I want no more than three options", []),
+        ("I cut my fringe myself", []),
+    ],
+)
+def test_a_change_said_around_its_thing(text: str, expected: list[tuple[str, str]]) -> None:
+    assert change_spans(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no more squash, I row instead", [("avoids", "squash"), ("likes", "row")]),
+        ("went meat-free in March, so it's lentil burgers for me now", [("avoids", "meat"), ("likes", "lentil burgers")]),
+        ("I grew out of it, these days it's jigsaw puzzles", [("likes", "jigsaw puzzles")]),
+    ],
+)
+def test_what_takes_the_place_of_a_thing_given_up(text: str, expected: list[tuple[str, str]]) -> None:
+    assert change_spans(text) == expected
+
+
+def test_a_bare_thing_with_now_is_read_only_beside_a_stop() -> None:
+    assert change_spans("Decaf only now") == []
+    assert change_spans("Decaf only now", after_a_stop=True) == [("likes", "Decaf")]
+    assert states_a_stop("Gave up on caffeine") and not states_a_stop("The printer gave up on me")
+
+
+# --- The turn that says a change retires the stored opposite (sentences.resolve_by_meaning, ``turned``) ----------
+
+class _Encoder:
+    """Unit vectors whose cosines are set by hand: every text is at ``angle`` degrees from the first axis."""
+
+    def __init__(self, angles: dict[str, float]) -> None:
+        self.angles = angles
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        radians = np.deg2rad([self.angles[t] for t in texts])
+        return np.stack([np.cos(radians), np.sin(radians)], axis=1)
+
+
+def _row(kind: str, value: str) -> Preference:
+    return Preference(id=f"{kind}:{value}", kind=kind, value=value, text=value, weight=1.0, confidence=0.9,
+                      source="explicit", evidence=("m0",), extractor="sentences")
+
+
+def _decide(new: Assert, stored: Preference, cosine: float, *, turned: set[int]) -> list[tuple[str, str]]:
+    encoder = _Encoder({new.value: 0.0, stored.value: float(np.rad2deg(np.arccos(cosine)))})
+    decisions = resolve_by_meaning([new], [stored], encoder, same_thing=SAME_THING_SIMILARITY,
+                                   same_sort=SAME_SORT_SIMILARITY, turned=turned)
+    return [("retract", d.preference_id or "") if isinstance(d, Retract) else ("assert", d.value) for d in decisions]
+
+
+def test_a_change_retires_the_stored_opposite_it_is_only_near() -> None:
+    stored = _row("likes", "three lattes a day")
+    new = Assert("avoid", "caffeine", "explicit", 0.8, 1.0, 1, "sentences")
+    near = (CHANGED_THING_SIMILARITY + SAME_THING_SIMILARITY) / 2
+    assert _decide(new, stored, near, turned={1}) == [("retract", stored.id), ("assert", "caffeine")]
+    # The same reading in a turn that says no change is another row beside it; so is one too far from it.
+    assert _decide(new, stored, near, turned=set()) == [("assert", "caffeine")]
+    assert _decide(new, stored, CHANGED_THING_SIMILARITY - 0.1, turned={1}) == [("assert", "caffeine")]
+
+
+def test_a_change_retires_only_the_opposite_polarity() -> None:
+    stored = _row("likes", "three lattes a day")
+    new = Assert("likes", "oat flat whites", "explicit", 0.8, 1.0, 1, "sentences")
+    assert _decide(new, stored, 0.6, turned={1}) == [("assert", "oat flat whites")]
+
+
+def test_two_names_are_two_things_however_close_the_model_rates_them() -> None:
+    stored = _row("likes", "Leeds United")
+    new = Assert("likes", "Leicester City", "explicit", 0.8, 1.0, 1, "sentences")
+    assert _decide(new, stored, 0.75, turned=set()) == [("assert", "Leicester City")]
+    # Near-identical names are still one thing.
+    assert _decide(new, stored, 0.9, turned=set()) == [("assert", "Leeds United")]
+
+
+def test_the_other_end_of_a_scale() -> None:
+    stored = _row("likes", "somewhere hot")
+    cooler = Assert("likes", "somewhere cool", "explicit", 0.8, 1.0, 1, "sentences")
+    # Never the same thing, however close; a turn that says a change swaps one end for the other.
+    assert _decide(cooler, stored, 0.9, turned=set()) == [("assert", "somewhere cool")]
+    assert _decide(cooler, stored, 0.9, turned={1}) == [("retract", stored.id), ("assert", "somewhere cool")]
+    # The other end disliked is no contradiction of the liked one: both stay.
+    colder = Assert("dislikes", "cold weather", "explicit", 0.8, 1.0, 1, "sentences")
+    assert _decide(colder, _row("likes", "hot weather"), 0.8, turned={1}) == [("assert", "cold weather")]
+
+
+# --- End to end: real SentenceExtractor (MiniLM), real SQLite --------------------------------------------------
+
+needs_model = pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+
+
+def active_after(*said: str) -> list[tuple[str, str]]:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
+        for text in said:
+            mem.observe("u", [{"role": "user", "content": text}])
+        return [(p.kind, p.value.lower()) for p in mem.profile("u", max_chars=None).preferences]
+
+
+def liked(prefs: list[tuple[str, str]], word: str) -> bool:
+    return any(kind == "likes" and word in value for kind, value in prefs)
+
+
+@needs_model
+def test_a_stop_and_what_took_its_place() -> None:
+    prefs = active_after("Tennis is my weekend thing.", "My elbow is shot, so no more tennis — I play golf instead.")
+    assert not liked(prefs, "tennis") and liked(prefs, "golf"), prefs
+    prefs = active_after("I grow tomatoes every summer.", "Gave up on tomatoes, blight every year. It's chillies now.")
+    assert not liked(prefs, "tomato") and liked(prefs, "chillies"), prefs
+
+
+@needs_model
+def test_a_new_favourite_said_with_instead_replaces_the_old_one() -> None:
+    prefs = active_after("I support Leeds United.", "These days I follow Leicester City instead.")
+    assert not liked(prefs, "leeds") and liked(prefs, "leicester"), prefs
+
+
+@needs_model
+def test_a_restatement_with_still_is_no_change_of_mind() -> None:
+    with PreferenceMemory("sqlite:///:memory:", extractor=[SentenceExtractor()]) as mem:
+        mem.observe("u", [{"role": "user", "content": "I love opera."}])
+        mem.observe("u", [{"role": "user", "content": "Opera is still my favourite, nothing beats it."}])
+        prefs = mem.profile("u", max_chars=None).preferences
+    assert [(p.kind, p.value.lower()) for p in prefs] == [("likes", "opera")]
+    assert len(prefs[0].evidence) == 2
+
+
+@needs_model
+def test_a_new_variant_of_a_stored_thing_is_its_own_row_in_a_change() -> None:
+    prefs = active_after("I love a flat white in the morning.", "Went dairy-free this spring, so it's oat flat whites now.")
+    assert liked(prefs, "oat flat whites"), prefs
