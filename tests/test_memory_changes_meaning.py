@@ -48,6 +48,7 @@ from memory.records import Preference
         ("I do not enjoy camping any more", [("dislikes", "camping")]),
         # Not a change of taste.
         ("we moved house to Bristol", []),
+        ("I moved to Leeds last year", []),  # a move of house names no taste
         ("the stencil was cut out of card", []),
         ("I want no more than three options", []),
         ("I cut my fringe myself", []),
@@ -157,6 +158,13 @@ def test_a_stop_and_what_took_its_place() -> None:
     assert not liked(prefs, "tennis") and liked(prefs, "golf"), prefs
     prefs = active_after("I grow tomatoes every summer.", "Gave up on tomatoes, blight every year. It's chillies now.")
     assert not liked(prefs, "tomato") and liked(prefs, "chillies"), prefs
+
+
+@needs_model
+def test_a_change_told_with_when_it_happened_is_read() -> None:
+    # 'last week' closes the gate on one-off news, not on a change of taste.
+    prefs = active_after("I use a Windows laptop.", "Switched my laptop to Ubuntu last week, not going back.")
+    assert liked(prefs, "ubuntu"), prefs
 
 
 @needs_model

@@ -227,6 +227,12 @@ class SentenceExtractor(RuleExtractor):
             parts += halves
             incidental = any(c.request for c in parts)
             gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
+            # A change of taste is told with when it happened ('switched the home pc to Linux last week'): the time
+            # that closes the gate on one-off news does not close it on a change.
+            gates = [
+                "open" if g == "closed" and not r and not c.question and change_spans(c.text) else g
+                for c, g, r in zip(parts, gates, ruled, strict=True)
+            ]
             if _SMALL_TALK.search(message.content):
                 # 'Ugh, I hate Mondays. Anyway, how's your day going?': a message that ends on asking after the
                 # assistant is small talk, and a complaint in it is venting, not a taste. Its clauses are still
@@ -1030,7 +1036,7 @@ _CONTRARIES = (
     ("quiet", "loud"), ("quiet", "noisy"), ("quiet", "busy"), ("quiet", "crowded"), ("early", "late"),
     ("light", "dark"), ("light", "heavy"), ("sweet", "savoury"), ("sweet", "savory"), ("sweet", "sour"),
     ("short", "long"), ("big", "small"), ("fast", "slow"), ("indoor", "outdoor"), ("urban", "rural"),
-    ("city", "countryside"), ("summer", "winter"), ("morning", "evening"), ("morning", "night"), ("old", "new"),
+    ("city", "countryside"), ("urban", "countryside"), ("city", "country"), ("summer", "winter"), ("morning", "evening"), ("morning", "night"), ("old", "new"),
     ("black", "white"), ("black", "colour"), ("black", "color"), ("dry", "wet"), ("sunny", "rainy"), ("formal", "casual"), ("cheap", "expensive"),
 )
 _CONTRARY: dict[str, set[str]] = {a: set() for pair in _CONTRARIES for a in pair}

@@ -614,7 +614,8 @@ _CHANGE_FROM_TO = re.compile(
 )
 _CHANGE_TO = re.compile(
     r"\b(?:(?:switched|swapped|changed|converted|migrated)\s+(?:(?!from\b)\w+\s+){0,3}?(?:over\s+|back\s+)?|"
-    r"moved\s+(?:everything\s+|it all\s+)?(?:over\s+|back\s+)?|"
+    # 'moved over to PC gaming', not 'moved to Leeds': a move of house names no taste.
+    r"moved\s+(?:everything\s+|it all\s+)?(?:over|back|on)\s+|"
     r"(?:gone|went)\s+(?:over|back)\s+|"
     r"turned\s+|(?:come|came)\s+(?:round|around)\s+)(?:to|into)\s+(?P<new>.+)$|\bwarmed\s+(?:up\s+)?to\s+(?P<new2>.+)$|\bgot\s+(?:me\s+|us\s+|back\s+)?into\s+"
     r"(?P<new3>.+)$|(?:\b(?:am|are)\s+(?:now\s+)?|^)(?:fine|happy|ok|okay|good|comfortable)\s+(?:with\s+|taking\s+|using\s+|"
