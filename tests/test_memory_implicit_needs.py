@@ -235,3 +235,25 @@ def test_a_need_a_treatment_or_a_liking_implies_no_taste_or_condition(
 def test_an_allergy_said_in_jest_is_no_allergy(clause: str) -> None:
     assert allergy_named(clause) is None
     assert named_trigger(clause, "gluten (coeliac)") is None
+
+
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        # What one listens to is no place or person ('listened to' is not 'went to').
+        ("I have listened to Test Match Special every summer since school", "Test Match Special"),
+        # Water by the litre is hydration.
+        ("I drink three litres of water a day", None),
+    ],
+)
+def test_what_is_listened_to_is_named_and_water_is_no_taste(clause: str, expected: str | None) -> None:
+    assert devoted_to(clause, clause) == expected
+
+
+def test_only_ever_having_one_make_is_a_choice() -> None:
+    assert chose("I have only ever had Peugeots") == "Peugeots"
+    assert chose("I always have a sore throat in winter") is None
+
+
+def test_a_choice_told_by_what_it_lets_one_do_is_a_means() -> None:
+    assert chose("I always pick tables where I can see the door") is None

@@ -383,7 +383,7 @@ _CHOICE_VERBS = (
     r"eaten|cook|cooks|cooked|wear|wears|wore|worn|use|uses|used|play|plays|played|book|books|booked|stay|stays|"
     r"stayed|fly|flies|flew|flown|travel|travels|travelled|traveled|take|takes|took|taken|pay|pays|paid|choose|"
     r"chooses|chose|chosen|pick|picks|picked|stick|sticks|stuck|grow|grows|grew|grown|"
-    r"bake|bakes|baked|own|owns|owned)"
+    r"bake|bakes|baked|own|owns|owned|(?<=ever )had|(?<=ever )have)"
 )
 _HABIT_OF_CHOICE = re.compile(
     r"\b(?:i|we)\s+(?:have\s+|had\s+|do\s+)?(?:only(?:\s+ever)?|always|exclusively|never\s+anything\s+but)\s+"
@@ -393,6 +393,8 @@ _HABIT_OF_CHOICE = re.compile(
     r"that|who|whose)\b)[A-Za-z][\w'-]*){0,4})",
     re.IGNORECASE,
 )
+# A choice told by what it lets the speaker do ('I always go for seats where I can ...') is a means, not a taste.
+_MEANS_TO = re.compile(r"\s*(?:where|that|which|so that|so)\s+(?:i|we)\s+(?:can|could|get to)\b", re.IGNORECASE)
 # What a habit of choice names that is no thing chosen: time, amount, manner ('I only have ten minutes', 'I always
 # take ages', 'I only ever get one').
 _NOT_CHOSEN = frozenset(
@@ -410,9 +412,10 @@ _NOT_CHOSEN = frozenset(
 def chose(clause: str) -> str | None:
     """What a habit of choice names ('charity shops' from 'I only shop in charity shops'); None when the clause is
     no such habit, its verb chooses nothing, or what follows is a time, an amount or a manner."""
-    found = _HABIT_OF_CHOICE.search(expand(clause))
-    if not found:
-        return None
+    text = expand(clause)
+    found = _HABIT_OF_CHOICE.search(text)
+    if not found or _MEANS_TO.match(text, found.end()):
+        return None  # 'recipes where I can sneak in ...' is a means to a purpose, not a taste
     thing = found.group("thing")
     words = thing.lower().split()
     if (
@@ -620,6 +623,8 @@ _COUNTED = re.compile(
     rf"\b{_NUMBER}(?:-\w+)?\s+(?P<thing>(?:[A-Z][\w'-]*\s+){{0,3}}[a-z][a-z'-]+(?:\s+(?:novel|book|film|game|degree|"
     r"series|show|album|band|race|marathon|plant|bird)s?)?)\b",
 )
+# Water drunk by the litre is hydration, not a taste ('I drink two litres of water a day').
+_HYDRATION = re.compile(r"(?:tap |still |plain |fizzy |sparkling )?water\b", re.IGNORECASE)
 # A measure of something consumed names it after 'of' ('eight cups of builder's tea a day').
 _MEASURED = re.compile(
     r"\b(?:cups?|mugs?|pints?|glasses|bottles|cans|bowls|slices|pots|shots|packets|bars|chapters|litres|liters) of\s+"
@@ -631,7 +636,10 @@ _NAME = re.compile(
 )
 # ... unless it is where the speaker keeps going: 'my 14th trip to South East Asia', 'my 9th time in Japan'.
 _TRIP_TO = re.compile(r"\b(?:trip|trips|time|times|visit|visits|holiday|holidays)\s+(?:in|to|at)\s+(?:the\s+)?$", re.I)
-_PLACE_OR_PERSON = re.compile(r"\b(?:in|into|to|from|at|near|with|around|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+_PLACE_OR_PERSON = re.compile(
+    r"(?<!listen )(?<!listened )(?<!listening )\b(?:in|into|to|from|at|near|with|around|outside)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 # A name that dates something is not its object ('I have seen every one since Life on Earth').
 _DATING = re.compile(r"\b(?:since|before|after|until)\b[^,.;]*", re.IGNORECASE)
 # Counted things that are measures or family, not pastimes ('twenty-two people', 'three hours', 'two kids').
@@ -686,7 +694,7 @@ def named_in(text: str) -> str | None:
         return hours.group("thing")
     measured = _MEASURED.search(text)
     if measured:
-        return measured.group("thing")
+        return None if _HYDRATION.match(measured.group("thing")) else measured.group("thing")
     undated = _DATING.sub(" ", text)
     for name in _NAME.finditer(undated):
         thing = name.group("thing")
@@ -725,7 +733,7 @@ def kept_for_years(clause: str, sentence: str = "") -> str | None:
         return None
     measured = _MEASURED.search(text)
     if measured:
-        return measured.group("thing")
+        return None if _HYDRATION.match(measured.group("thing")) else measured.group("thing")
     undated = _DATING.sub(" ", text)
     for name in _NAME.finditer(undated):
         thing = name.group("thing")
@@ -1150,7 +1158,7 @@ class ImplicitExtractor:
         self.speakerless_threshold = speakerless_threshold
         self.path = path
         self._lock = threading.Lock()
-        self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any] | None = None
+        self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any] | None = None
         self._circumstances: frozenset[int] = frozenset()  # concepts a bare circumstance implies only as said
 
     def _concepts(self) -> tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any]:
