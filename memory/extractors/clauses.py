@@ -74,7 +74,9 @@ _REPORTED = re.compile(
     r"(?:quote|quoting)|asked me)\b"
     r"|\b(?:he|she|they|someone|somebody|people|everyone|nobody|my (?:friend|wife|husband|partner|mom|mother|"
     r"dad|father|brother|sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
-    r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r)s?|"
+    r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r|"
+    # Guests whose needs the speaker caters for ('Hosting my in-laws, they're strict vegetarians').
+    r"in-laws|(?:father|mother|brother|sister)-in-law|guest|visitor|relative)s?|"
     r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)"
     # Any 'my X' who holds an opinion is someone else ('my band mates all love Radiohead').
     r"|\b(?:my|our)\s+(?!favou?rite|fav\b|go-to|own\b)\w+(?:\s+\w+)?\s+(?:all\s+|both\s+|only\s+|really\s+)?(?:loves?|likes?|"
@@ -170,7 +172,10 @@ def _is_standing(text: str) -> bool:
     )
 _TASK = re.compile(
     r"\b(?:write|draft|compose|translate|summari[sz]e|rewrite|create|generate|give me|send|prepare|"
-    r"produce|make me|tell me|help me write|can you write|could you write)\b(?:\s+\w+){0,4}?\s+"
+    r"produce|make me|tell me|help me write|can you write|could you write)\b"
+    # ... but a kind of work in a form is every piece of it ('Give me recipes in grams', 'write emails in UK English').
+    r"(?!\s+(?:(?!(?:the|these|those|this|that|my|a|an|some|me)\b)[\w-]+\s+)?[\w-]+s\s+(?:in|with|without|as|using)\b)"
+    r"(?:\s+\w+){0,4}?\s+"
     r"(?:letter|e-?mail|essay|poem|story|report|summary|message|post|note|speech|toast|text|tweet|"
     r"version|paragraph|list|outline|description|bio|article|reply|response|answer|explanation|overview|"
     r"recipe|plan|script|song|joke|review|proposal|memo|invitation|greeting|caption|slogan|code)s?\b"
@@ -203,7 +208,8 @@ _ONE_OFF_REASON = re.compile(
     r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone|boarding|about to|running late|heading (?:out|off))\b"
     # A deadline of minutes is one occasion: 'Keep this answer super short, I'm boarding in two minutes'.
     r"|\bin (?:a|one|two|three|five|ten|\d+|a couple of|a few) (?:minutes?|mins?)\b|\b(?:just|only) this once\b|\bthis once\b"
-    r"|\bfor (?:this|that) (?:one|question|answer|reply|task|message|email|post|time)\b|\bfor now\b"
+    r"|\b(?:for|on) (?:this|that) (?:one|question|answer|reply|task|message|email|post|time|topic|subject|"
+    r"conversation|chat)\b|\bfor now\b"
     # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
     r"|^\s*(?:please\s+)?\w+\s+(?:it|that|this)\s+again\b|\b(?:the|that) (?:last|previous) (?:part|bit|answer|one|reply)\b",
     re.IGNORECASE,
@@ -228,6 +234,9 @@ _NOT_A_TASTE = re.compile(
     r"(?:^|[,;]\s*|\b(?:just|so|then|please|can|could)\s+)you (?:choose|decide|pick)\b)"
     # A closing formula: 'No, that's all I needed' (stored style 'that is all I needed').
     r"|\bthat (?:is|was) (?:all|everything|it) (?:i|we) (?:need|needed|wanted|was after|asked for)\b"
+    # ... or said alone, to close the chat ('nah that's all, love', 'That's everything for now, thanks').
+    r"|^(?:(?:no|nah|nope|ok|okay|great|cheers|thanks)\W+)*that (?:is|was|will be|would be) (?:all|everything|it)"
+    r"(?:\W+(?:for now|for today|thanks|thank you|cheers|love|mate|then))*\W*$"
     # Surprise at how things turned out: 'I never thought I'd be chatting to a computer about this'.
     # ('I never thought I would end up loving opera' is a taste.)
     r"|\bnever (?:thought|imagined|expected|dreamed|dreamt|pictured) (?:i|we|that i|that we|myself|to)\b"
@@ -335,7 +344,8 @@ def _first_subject_is_user(text: str) -> bool:
     first_i = re.search(
         r"\b(?:i|me|my|we|us|our)\b(?! (?:friend|wife|husband|partner|mom|mother|dad|father|brother|"
         r"sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
-        r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student))",
+        r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|in-laws|"
+        r"(?:father|mother|brother|sister)-in-law|guests?|visitors?|relatives?))",
         text,
         re.IGNORECASE,
     )

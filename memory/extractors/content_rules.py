@@ -53,7 +53,7 @@ _CUT = re.compile(
 )
 _TRAILING = re.compile(
     r"\s+(?:very much|so much|a lot|too|as well|now|anymore|any more|these days|nowadays|lately|again|"
-    r"really|though|actually|in general|generally|the most)$",
+    r"really|though|actually|in general|generally|the most|lol|lmao|rofl|(?:ha){2,}h?|tbh|honestly)$",
     _I,
 )
 _DEICTIC = re.compile(
@@ -179,7 +179,35 @@ _INTOLERANT = re.compile(r"\bi am (\w+) intolerant\b", _I)
 _CELIAC = re.compile(r"\bi have (?:celiac|coeliac)(?: disease)?\b", _I)
 
 
-def _allergies(text: str, _active: dict[str, str]) -> list[ContentSignal]:
+# 'Allergic to' said as a joke, of something no body reacts to (days, mornings, work, exercise, meetings: 'I'm
+# allergic to Mondays, haha') or taken back ('just kidding'): a complaint, not an allergy. (Laughter alone is no
+# joke: 'allergic to cats lol' is texting.)
+_JOKING = re.compile(r"\b(?:jk|just kidding|only kidding|kidding|joking)\b", _I)
+_LAUGHTER = re.compile(r"^(?:(?:ha){2,}h?|he(?:he)+|lol|lmao|rofl)$", _I)
+_NO_ALLERGEN = re.compile(
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|early (?:mornings?|starts?)|work|working|exercise|"
+    r"effort|meetings?|small talk|commitment|housework|homework|chores|cleaning|people|running|the gym|taxes|"
+    r"paperwork|deadlines?|responsibility|alarm clocks?|queues?|mondays)$",
+    _I,
+)
+
+
+def joking_allergy(text: str) -> bool:
+    """'I'm allergic to Mondays, haha', 'allergic to early starts': 'allergic to' as a figure of speech (the sentence
+    classifier reads it as a constraint too)."""
+    m = _ALLERGIC_TO.search(text)
+    if m is None:
+        return False
+    return bool(_JOKING.search(text)) or any(_NO_ALLERGEN.match(i) for i in _items(m.group(1)))
+
+
+def _allergies(text: str, active: dict[str, str]) -> list[ContentSignal]:
+    if joking_allergy(text):
+        return []
+    return [s for s in _allergy_signals(text, active) if not _LAUGHTER.match(s.value)]  # '..., haha
+
+
+def _allergy_signals(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     if m := _ALLERGY_RETRACT.search(text):
         return [ContentSignal("allergies", i, "retract", True) for i in _items(m.group(1) or m.group(2))]
     if m := _ALLERGIC_TO.search(text):

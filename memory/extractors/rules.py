@@ -8,7 +8,7 @@ from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.choices import choice_clause, chosen_option, offered_options
 from memory.extractors.clauses import Clause, clauses, tainted
 from memory.extractors.content_rules import ContentSignal, content_signals
-from memory.extractors.style_rules import PREFERENCE_VERB, StyleSignal, style_signals
+from memory.extractors.style_rules import PREFERENCE_VERB, StyleSignal, named_poles, style_signals
 from memory.taxonomy import is_style
 
 # The free-text kind that holds an answer-style wish in the user's words.
@@ -125,19 +125,23 @@ class RuleExtractor:
 
 
 def _words_overruled(decisions: list[Decision], context: ExtractionContext) -> list[Decision]:
-    """Retract the user's earlier words for a style ask that the turn's new pole of the same dimension overrules
-    ('less waffle' once 'give me long, detailed answers' makes verbosity detailed): the words would contradict it."""
-    asserted = {(d.kind, d.value) for d in decisions if isinstance(d, Assert) and is_style(d.kind)}
-    if not asserted:
+    """Retract the user's earlier words for a style ask that the turn overrules: a new pole of the same dimension
+    ('less waffle' once 'give me long, detailed answers' makes verbosity detailed) or a withdrawal of the pole the
+    words asked for ('less waffle', then 'I don't mind long answers anymore'). The words would outlive the ask."""
+    poles = {d.kind: d.value for d in decisions if isinstance(d, Assert) and is_style(d.kind)}
+    withdrawn = {(d.kind, d.value) for d in decisions if isinstance(d, Retract) and is_style(d.kind) and d.value}
+    if not poles and not withdrawn:
         return []
-    poles = {kind: value for kind, value in asserted}
     out: list[Decision] = []
     for pref in context.active:
         if pref.kind != STYLE_WORDS:
             continue
         said = Clause(pref.value, question=False, standing=True, task=False, hedged=False, intense=False, request=False)
-        if any(s.kind in poles and s.value != poles[s.kind] for s in style_signals(said) if s.mode == "assert"):
-            index = next((d.message_index for d in decisions if isinstance(d, Assert) and d.kind in poles), None)
+        asked = [(s.kind, s.value) for s in style_signals(said) if s.mode == "assert"] or sorted(named_poles(pref.value))
+        overruled = [(k, v) for k, v in asked if (k in poles and v != poles[k]) or (k, v) in withdrawn]
+        if overruled:
+            kinds = {k for k, _ in overruled}
+            index = next((d.message_index for d in decisions if is_style(d.kind) and d.kind in kinds), None)
             out.append(Retract(STYLE_WORDS, preference_id=pref.id, message_index=index, extractor="rules"))
     return out
 

@@ -39,7 +39,7 @@ from typing import Any
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
 from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses, tainted
-from memory.extractors.content_rules import content_signals
+from memory.extractors.content_rules import content_signals, joking_allergy
 from memory.extractors.guard import refuse_value, taint_threshold
 from memory.extractors.rules import RuleExtractor, _dedupe
 from memory.extractors.spans import (
@@ -51,7 +51,7 @@ from memory.extractors.spans import (
     says_no_change,
     states_a_stop,
 )
-from memory.extractors.style_rules import SPEAKERS_WRITING, style_signals
+from memory.extractors.style_rules import SPEAKERS_WRITING, speakers_own_pursuit, style_signals
 from memory.records import Preference
 from memory.taxonomy import is_style
 
@@ -330,18 +330,21 @@ class SentenceExtractor(RuleExtractor):
             changed = change_spans(clause.text, after_a_stop=index in stopped) or _dependence_spans(clause.text)
             if not changed and pred.none >= self.none_threshold:
                 continue
+            if joking_allergy(clause.text):
+                continue  # 'I'm allergic to Mondays, haha': a figure of speech
             if not changed and _FACT.search(clause.text) and not _TASTE_OR_NEED.search(clause.text):
                 # 'I'm a native Polish speaker', 'I live on the fourth floor', 'My commute is forty minutes each way':
                 # a fact of the speaker's body, origin, home or work that says nothing of what they want.
                 continue
             if id(clause) in fragments and not changed and pred.none >= self.fragment_none:
                 continue
-            spans = changed or preference_spans(bare.text, pred.label, before=said_before.get(id(clause), ""))
+            label = _reaction_label(clause.text, pred.label)
+            spans = changed or preference_spans(bare.text, label, before=said_before.get(id(clause), ""))
             if not changed and pred.none >= self.fact_none and not _LIMIT.search(clause.text):
                 # A fact about the speaker ('I was born with one kidney') limits nothing by itself.
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
             if not changed:
-                spans = _habit_polarity(clause.text, spans)
+                spans = _treatment_polarity(clause.text, _habit_polarity(clause.text, spans))
             if (
                 SPEAKERS_WRITING.search(clause.text)
                 and not _ADDRESSED.search(clause.text)
@@ -359,7 +362,7 @@ class SentenceExtractor(RuleExtractor):
                 if _BEING.search(clause.text) and any(_same_words(state, m) for m in moments.get(index, ())):
                     declined.add(index)
                     continue
-                if label == "style" and _CLAIM_AS.search(phrase):
+                if label == "style" and (_CLAIM_AS.search(phrase) or speakers_own_pursuit(clause.text)):
                     continue
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
@@ -498,6 +501,8 @@ _TASK_VERB = re.compile(
 _TRANSIENT = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|month)|"
     r"last (?:night|week|weekend|month|year|time)|next (?:week|weekend|month)|right now|at the moment|for now|"
+    # A pause is no dislike ('I injured my shoulder so no tennis for a while').
+    r"for a (?:while|bit|few (?:days|weeks|months))|for the (?:time being|moment)|"
     r"(?:just )?this once|"
     # A desire, a body or an event of the moment: 'in the mood for Thai', 'I could murder a cup of tea', 'I'm
     # stuck in traffic', 'I can't wait for the weekend' (and the shared MOMENT_STATES).
@@ -530,13 +535,23 @@ _FACT = re.compile(
     r"i am (?:\w+ )?(?:left|right)-handed|i (?:grew up|was born|was raised|was brought up)\b|"
     r"i (?:live|am based) (?:on|in|at|near|by|above|below)\b|i (?:work|worked) (?:in|as|at|for|on|nights|shifts)\b|"
     r"my (?:commute|eyesight|height|shoe size|birthday|flat|house|home|office|desk|job|daily commute) (?:is|was|takes)\b|"
-    r"(?:my eyesight|i have (?:worn|had) (?:glasses|contacts|contact lenses|braces|a hearing aid)))",
+    r"(?:my eyesight|i have (?:worn|had) (?:glasses|contacts|contact lenses|braces|a hearing aid))|"
+    # ... the body one was born with ('I've got type O negative blood', 'I have freckles') and the family one has
+    # ('I have twin boys who are eleven', 'I'm the youngest of six').
+    r"i have (?:got )?(?:(?:a|an|type|blood type)\s+)?(?:[\w-]+\s+){0,2}?(?:blood|eyes|hair|freckles|birthmarks?|"
+    r"tattoos?|scars?)\b|"
+    r"i have (?:got )?(?:a |an |one |two |three |four |five |\d+ )?(?:(?:twin|grown-up|young|little|teenage|step)[ -])?"
+    r"(?:kids|children|sons?|daughters?|boys|girls|twins|siblings|brothers?|sisters?|grandchildren|grandkids|"
+    r"nephews?|nieces?|cousins?)\b|"
+    r"i am (?:the|an) (?:youngest|oldest|eldest|middle|only) (?:child|one|of|in)\b)",
     re.IGNORECASE,
 )
 # ... unless the clause also says what the speaker wants, likes or needs.
 _TASTE_OR_NEED = re.compile(
     r"\b(?:love|loves|loved|like|likes|enjoy|enjoys|adore|hate|hates|dislike|prefer|prefers|fan|favou?rite|"
-    r"can not stand|can not bear|need|needs|must|have to|has to|only|avoid|allergic|intolerant|so i|so we|which means)\b",
+    r"can not stand|can not bear|need|needs|must|have to|has to|only|avoid|allergic|intolerant|so i|so we|which means|"
+    # A limit ('I work on a farm and can't eat lunch before two').
+    r"can not|unable|no [\w-]+(?: [\w-]+)? for (?:me|us))\b",
     re.IGNORECASE,
 )
 # A style ask, once its addressee is stripped ('I'd rather you always ...'), no longer names 'you' for the guard: one
@@ -570,6 +585,7 @@ _ABOUT_ANSWERS = re.compile(r"\b(?:your|the|of|in)\s+(?:answers|replies|response
 _GENERAL = re.compile(
     r"\b(?:any day|every time|any time|anytime|over|rather than|instead of|always|never)\b", re.I
 )
+_VOW = re.compile(r"\bnever again\b", re.I)
 _VERDICT = re.compile(
     r"(?:,\s*|\b)(?:yes|yes please|no|nope|nah|not|absolutely not|no thanks|no contest|always|never|imo|imho|"
     r"in my (?:opinion|book|view)|not for me|not interested|hands down|every time|any day)\s*$|\bimo\b|\bimho\b",
@@ -735,6 +751,11 @@ _NO_CONTENT = re.compile(
     # ... or an aside about the telling itself ('Not that it matters, I'm in it most mornings').
     r"|^(?:not that it matters|(?:for )?what it is worth|if you ask me|mind you|to be (?:fair|honest)|funnily enough|"
     r"truth be told|believe it or not|long story short|as it happens)$"
+    # ... or an idiom of no regret ('I've been vegan for six years and never looked back' stored avoid 'never looked
+    # back').
+    r"|^(?:and\s+)?(?:i\s+)?(?:have\s+)?(?:never|not) looked back(?: since)?$|^no regrets$"
+    # ... or a compliment to the assistant ('You're a legend. Never change.' stored style 'Never change').
+    r"|^(?:please\s+)?(?:never|do not ever|do not you ever|do not)\s+change(?:\s+(?:a thing|ever))?$"
     # ... or laughter and interjections ('..., haha' stored dislikes 'haha').
     r"|^(?:(?:ha){2,}h?|(?:he){2,}|lol|lmao|rofl|omg|ugh|meh|wow|hmm+)$",
     re.IGNORECASE,
@@ -758,10 +779,27 @@ _DEPENDENCE = re.compile(
 )
 
 
+# ... and so is going nowhere without it: 'I never go anywhere without my camera' (read as avoid 'go anywhere without
+# my camera'), 'I don't leave the house without my headphones'.
+_NEVER_WITHOUT = re.compile(
+    r"\b(?:never|do not|can not|could not|would not|will not|hardly ever)\s+(?:ever\s+)?(?:go|leave|travel|head out|"
+    r"step out)(?:\s+(?:anywhere|out|the house|home|the flat|on holiday|on a trip))?\s+without\s+(?P<x>[^,;:!?]{2,80})",
+    re.IGNORECASE,
+)
+# A medical aid one depends on is a need, not a taste ('I never go anywhere without my hearing aids').
+_AID = re.compile(
+    r"\b(?:hearing aids?|inhalers?|epi-?pens?|walking (?:stick|frame)|cane|crutches|wheelchair|glasses|insulin|meds|"
+    r"medication|medicine|pills|tablets|oxygen|cpap|mobility scooter|blood sugar monitor)\b",
+    re.IGNORECASE,
+)
+
+
 def _dependence_spans(text: str) -> list[tuple[str, str]]:
-    m = _DEPENDENCE.search(text)
+    m = _DEPENDENCE.search(text) or _NEVER_WITHOUT.search(text)
     phrase = clean_phrase(m.group("x"), max_words=6) if m else None
-    return [("likes", phrase)] if phrase else []
+    if not phrase:
+        return []
+    return [("constraint" if _AID.search(phrase) else "likes", phrase)]
 
 
 # A habit kept up for a long time: 'I have swum a mile every morning since uni', 'I have been running marathons
@@ -798,6 +836,20 @@ _NEED = re.compile(
     r"gluten|dairy|sober|teetotal|budget|afford)\b|\w-free\b",
     re.IGNORECASE,
 )
+
+
+# A treatment the speaker takes is a need, not a thing avoided ('I take two insulin shots a day' stored avoid).
+_TREATMENT = re.compile(
+    r"\b(?:i|we)\s+(?:\w+\s+)?(?:take|takes|inject|use|need|am on|have to take)\b.*\b(?:insulin|medication|meds|tablets|pills|"
+    r"shots|injections|inhalers?|antihistamines?|statins?|antidepressants?|blood thinners?|dialysis|chemo(?:therapy)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _treatment_polarity(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not _TREATMENT.search(text):
+        return spans
+    return [("constraint" if label in ("dislikes", "avoids", "likes") else label, phrase) for label, phrase in spans]
 
 
 def _habit_polarity(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -840,6 +892,41 @@ _REACTION = re.compile(
     r"(?:[ ,]+(?:thanks|please|ever|for me))*$",
     re.IGNORECASE,
 )
+
+
+_REACTION_AGAINST = re.compile(
+    r",\s*(?:(?:absolutely|definitely|honestly|really|just|oh|and|but)\s+)*(?:not for me|no thanks|no thank you|nope|nah|"
+    r"can not do (?:it|them)|not a chance|never again|no way|not interested|not my thing|pass|hate (?:it|them)|"
+    r"can not stand (?:it|them))(?:[ ,]+(?:thanks|please|ever|for me))*$",
+    re.IGNORECASE,
+)
+_REACTION_FOR = re.compile(
+    r",\s*(?:(?:absolutely|definitely|honestly|really|just|oh|and|still)\s+)*(?:yes please|love (?:it|them)|count me in|"
+    r"nothing (?:beats|compares to|tops|comes close to) (?:it|them|that)|(?:you )?can not beat (?:it|them|that))"
+    r"(?:[ ,]+(?:thanks|please|ever|for me|really))*$",
+    re.IGNORECASE,
+)
+
+
+# ', and I adore jazz' after a first taste: the classifier reads the joined clause 'and I adore jazz' as a dislike
+# (or 'and I adore cheese' as a constraint); a plain taste verb with no negation says which way.
+_JOINED_TASTE = re.compile(
+    r"^(?:and|plus|also)\s+(?:i|we)\s+(?:(?:really|absolutely|also|just|totally|genuinely)\s+)*(?:love|adore|like|enjoy)\b"
+    r"(?!.*\b(?:not|never|no|nothing|without|but)\b)",
+    re.IGNORECASE,
+)
+
+
+def _reaction_label(text: str, label: str) -> str:
+    """'Sushi? Never again.' (merged into 'Sushi, never again'), 'Jazz is still my favourite, nothing beats it': the
+    reaction after the thing says which way, whatever the classifier guessed (likes 'sushi', dislikes 'jazz')."""
+    if label == "likes" and _REACTION_AGAINST.search(text):
+        return "dislikes"
+    if label in ("dislikes", "avoids") and _REACTION_FOR.search(text):
+        return "likes"
+    if label in ("dislikes", "avoids", "constraint") and _JOINED_TASTE.search(text):
+        return "likes"
+    return label
 
 
 def _merge_reactions(parts: list[Clause]) -> list[Clause]:
@@ -1115,17 +1202,19 @@ def _gate(clause: Clause) -> str:
         return "closed"
     if _NEVER_SUGGEST.search(text) or _NO_MORE.search(text):
         return "open"
-    if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or _GENERAL.search(text)):
+    # 'I'm a bit hungover today, never again': a vow after one bad day is no standing word.
+    general = bool(_GENERAL.search(_VOW.sub("", text)))
+    if (_TASK_VERB.search(text) or _WH_START.search(text)) and not (clause.standing or general):
         return "closed"
     if (_TRANSIENT.search(text) or _NARRATIVE.search(text) or clause.request or clause.task) and not (
-        clause.standing or _GENERAL.search(text)
+        clause.standing or general
     ):
         return "closed"
     # A preference is said by the speaker about the speaker ('I', 'my', 'we', 'for me'), or as a verdict
     # ('Rugby over football any day', 'Swimming, yes', 'Golf is dull, IMO'); 'Vitamin D comes from
     # sunlight' is a fact about vitamin D.
     if (
-        bool(_PERSON.search(text) or _GENERAL.search(text) or _VERDICT.search(text) or _IMPLIED_SUBJECT.search(text))
+        bool(_PERSON.search(text) or general or _VERDICT.search(text) or _IMPLIED_SUBJECT.search(text))
         or clause.standing
         or _ABOUT_ANSWERS.search(text)
     ):

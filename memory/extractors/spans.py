@@ -196,9 +196,15 @@ _WHAT_I = re.compile(
     r"(?:i|we)\b",
     _I,
 )
+_TROUBLED = (
+    r"\s+(?:\w+\s+){0,2}(?:hate|dislike|avoid|dread|detest|loathe|fear|can not|could not|do not|never|least|worry|"
+    r"worried|struggle|suffer|scared|afraid|frightened|terrified|regret|stress|hurt|miss)\b"
+)
+# ... and what troubles the speaker most is not liked, whatever the classifier said ('Heights are what I'm scared of
+# most' stored likes 'Heights').
+_TROUBLED_MOST = re.compile(_TROUBLED + r"(?:\s+\w+){0,2}?\s+(?:most|the most|most of all|more than anything)\s*$", _I)
 _DONE_MOST = re.compile(
-    r"(?!\s+(?:\w+\s+){0,2}(?:hate|dislike|avoid|dread|detest|loathe|fear|can not|could not|do not|never|least|worry|"
-    r"worried|struggle|suffer|scared|afraid|frightened|terrified|regret|stress|hurt|miss)\b)"
+    rf"(?!{_TROUBLED})"
     r"\s+(?:\w+\s+){1,3}?(?:most|the most|most of all|all the time|all day|every day|every night|every weekend|"
     r"more than anything)\s*$",
     _I,
@@ -241,6 +247,8 @@ _SUBJECT_VERB = re.compile(
     r"(?:really\s+|just\s+|always\s+|never\s+|simply\s+)?"
     r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
     r"stresses? me|creeps? me|speaks? to me|appeals? to me|"
+    # 'Spiders terrify me' stored avoid 'Spiders terrify me'.
+    r"(?:terrif(?:y|ies)|scares?|frightens?|petrif(?:y|ies)|unsettles?|upsets?|freaks?|grosses?) me|"
     r"(?:works?|worked) (?:(?:much |so much |far |a lot |way )?better |best |well |wonders )?for (?:me|us)|"
     r"(?:helps?|helped) me|relaxes? me|calms? me|(?:do|does|did)\s+not\s+(?:really\s+)?(?:work|appeal|agree|suit|sit well)"
     r"(?:\s+(?:for|to|with))?\s+me|never\s+(?:really\s+)?(?:clicked|appealed|worked|agreed|suited)"
@@ -255,6 +263,7 @@ _SUBJECT_VERB = re.compile(
 _NEG_WORDS = re.compile(
     # (after any auxiliary or adverb of the cue: 'just do not work for me', 'has never clicked')
     r"^(?:(?:has|have|had|really|just|always|simply)\s+)*(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
+    r"terrif|scares?|frightens?|petrif|unsettles?|upsets?|freaks?|grosses?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|(?:my|our|the) idea of (?:hell|a nightmare|torture|misery)|torture|the worst|awful|boring|painful|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
     r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
@@ -361,6 +370,8 @@ def _fragment(text: str) -> str | None:
     # 'Fantasy is what I read most' -> 'Fantasy' (the thing the previous clause is about).
     m = _WHAT_I.search(text) or _SUBJECT_FIRST.search(text) or _SUBJECT_VERB.search(text)
     phrase = clean_phrase(m.group("x") if m else _strip_subject(text), max_words=6)
+    # 'so no tennis for a while, but I still love it': the thing is tennis, its pause is not part of it.
+    phrase = re.sub(r"^(?:no|not|never)\s+(?=\w)", "", phrase, flags=_I) if phrase else phrase
     # A one-word reaction ('Terrible. I love it.') is no referent; the user's pronoun then names nothing.
     if not phrase or (m is None and len(phrase.split()) < 2) or _PRONOUN_END.search(phrase):
         return None
@@ -525,6 +536,8 @@ def _single_raw(
             if x:
                 # 'Fantasy is what I read most', 'Tea is what we drink all day': what the speaker does most is liked,
                 # whatever negative label the classifier gave it.
+                if _TROUBLED_MOST.match(text, m.end()):
+                    return [("dislikes" if label == "likes" else label, x)]
                 return [("likes" if _DONE_MOST.match(text, m.end()) else label, x)]
         m = _VERBLESS_OVER.search(text)
         if m and label == "likes":
