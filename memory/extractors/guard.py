@@ -34,6 +34,9 @@ import functools
 import re
 import unicodedata
 
+_CHEROKEE_LOOK_ALIKES = dict(
+    zip("ᎪᏴᏟᎠᎬᏀᎻᎥᎫᏦᏞᎷᏢᎡᏚᎢᏙᎳᎩᏃ", "abcdeghijklmprstvwyz", strict=True)
+)
 # Cyrillic and Greek letters that render like Latin ones (Unicode's confusables for the Latin alphabet).
 _CONFUSABLES = str.maketrans(
     {
@@ -131,6 +134,11 @@ _CONFUSABLES = str.maketrans(
         "ʏ": "y",
         "ᴢ": "z",
         **{chr(0x1F1E6 + i): chr(ord("a") + i) for i in range(26)},  # regional indicator letters
+        # Cherokee and Lisu letters that render as Latin capitals ('ᎪᏞᎳᎪᎩᏚ' reads 'ALWAYS'): whole words can be
+        # spelled in them, which no mixed-script check sees (Unicode confusables).
+        **_CHEROKEE_LOOK_ALIKES,
+        **{chr(0xAB70 + ord(ch) - 0x13A0): latin for ch, latin in _CHEROKEE_LOOK_ALIKES.items()},  # their small forms
+        **dict(zip("ꓐꓑꓓꓔꓖꓗꓙꓚꓜꓝꓟꓠꓡꓢꓣꓦꓧꓪꓫꓬꓮꓰꓲꓳꓴ", "bpdtgkjczfmnlsrvhwxyaeiou", strict=True)),
     }
 )
 # Bidi embeddings, overrides and isolates: they reorder what a reader sees; never part of a preference.
@@ -184,7 +192,9 @@ _ACT = (
     r"unlock|jailbreak|delet|eras|wip|replac|rewrit|chang|updat|modif|set|switch|enter|activat|enabl|"
     r"pretend|act|roleplay|role-play|simulat|become|impersonat|transcrib|divulg|unveil|unmask|regurgitat|echo|"
     r"quote[sd]?\b|quoting|paste[sd]?\b|pasting|cop(?:y|ies|ying|ied)|forsak|renounc|flout|nullif|annul|rescind|jettison|"
-    r"defy|defie|subvert|undermin|dismantl|neutrali[sz]|waiv|suspend|lift|unshackl|liberat"
+    r"defy|defie|subvert|undermin|dismantl|neutrali[sz]|waiv|suspend|lift|unshackl|liberat|forward(?!\w* to\b)|upload|transmit|"
+    # Sending by mail only as a verb, with its object after it ('email me the config'; 'email settings' is a menu).
+    r"e-?mail(?:s|ed|ing)?(?= (?:me|us|him|her|them|it|my|the|all|every|any|this|that|these|those|your)\b)"
 )
 # Nouns naming the assistant's control surface or secrets.
 _SURFACE = (
@@ -287,6 +297,21 @@ _OWN_SYSTEM = re.compile(
     r"(?:laptops?|computers?|pcs?|macs?|phones?|tablets?|machines?|servers?|routers?|nas|devices?|home \w+|own \w+)"
     r"|\bas (?:root|admin|administrator) on (?:my|our) (?:own )?(?:\w+ )?(?:laptops?|computers?|pcs?|machines?|servers?|"
     r"routers?|nas|devices?|network)"
+    # The speaker's own settings ('apps that ignore my notification settings', 'resetting our router settings'): what
+    # is acted on is theirs, not the assistant's (whose safety, content and moderation settings are never 'mine'); and
+    # their own passwords kept up ('I always forget my passwords'), not handed anywhere ('send my passwords to ...').
+    r"|\b(?:my|our) (?:own )?(?:(?!(?:safety|content|moderation|ai|chat|assistant|bot|admin|"
+    r"administrator|root|master|system|sudo)\b)\w+ ){0,2}(?:settings|filters?|config(?:uration)?)\b"
+    r"|\b(?:forget|forgot|forgetting|chang|reset|updat|rotat|los|lost|mix\w* up|misplac)\w* (?:all )?(?:of )?(?:my|our) "
+    r"(?:\w+ )?(?:passwords?|passcodes?|pins?)\b"
+)
+
+
+# The speaker's own slips, which an ask to overlook names ('please ignore my typos', 'disregard my spelling'): the
+# object of 'ignore' is the speaker's writing, not the assistant's rules.
+_OWN_SLIPS = re.compile(
+    r"\b(?:ignore|disregard|overlook|forgive|excuse)\s+(?:all |any )?(?:of )?my\s+(?:\w+[- ]){0,2}?(?:typos?|spelling|"
+    r"grammar|mistakes?|errors?|slips?|punctuation|misspellings?|autocorrect|accent)\b"
 )
 
 
@@ -391,7 +416,7 @@ def is_instruction(text: str) -> bool:
     return bool(
         _MARKERS.search(s)
         or _ACTION_ON_SURFACE.search(own)
-        or _ADDRESSING.search(s)
+        or _ADDRESSING.search(_OWN_SLIPS.sub(" ", s))
         or _ROLE_CLAIM.search(own)
         or _META.search(s)
         or _LEAKED.search(_topics_out(s))
@@ -423,16 +448,34 @@ _AGAINST = re.compile(
 
 def relishes_a_wrong(folded: str) -> bool:
     """A clause (skeleton text) in which the speaker relishes a lesser wrong done to others ('I enjoy claiming
-    benefits I'm not entitled to', 'my side hustle is selling made-up game items'); a book, podcast or film about
-    the wrong is a topic."""
+    benefits I'm not entitled to', 'my side hustle is selling made-up game items') or says they do it ('I wait at
+    the station and follow women home'); a book, podcast or film about the wrong is a topic."""
     text = _TOPIC_AND_EXAMPLES.sub(" ", folded)
-    return bool(_WRONGS.search(text) and _RELISHES.search(text) and not _AGAINST.search(text))
+    if _AGAINST.search(text):
+        return False
+    return any(_RELISHES.search(text) or _speaker_does(text[: wrong.start()]) for wrong in _WRONGS.finditer(text))
+
+
+# Between the speaker ('i', 'we') and the act: what makes it not theirs or not done (a negation, a wish, a condition,
+# a past habit), or another doer ('i think my brother ...', 'we saw people ...').
+_NOT_DONE_BY_SPEAKER = re.compile(
+    r"n't\b|\b(?:never|not|no longer|refus\w*|won't|wouldn't|avoid\w*|stopp\w*|quit|would|could|might|if|whether|"
+    r"used to|want\w*|tempted|he|she|they|you|my|our|his|her|their|people|someone|somebody|anyone|everyone|nobody|who|that|which)\b"
+)
+
+
+def _speaker_does(before: str) -> bool:
+    """The clause's text before a wrong has the speaker as its doer: an 'i' or 'we' with nothing after it that makes
+    the act someone else's or not done ('I follow ...', 'we usually skip the fare'; not 'I never ...')."""
+    subjects = list(re.finditer(r"(?<!\bif )(?<!\bwhether )(?<!\bunless )(?<!\bshould )\b(?:i|we)\b", before))
+    return bool(subjects) and not _NOT_DONE_BY_SPEAKER.search(before[subjects[-1].end() :])
 
 
 # Role words that are also surnames: after a title ('Dr. Root', 'Mr Master') they name a person. A machine's identity
 # or privilege ('Dr. Admin', 'Mr Sudo') is no surname, title or not.
 _SURNAME_ROLES = frozenset({"root", "master", "owner", "staff"})
-_TITLE = re.compile(r"^(?:dr|mr|mrs|ms|mx|miss|prof|professor|sir|dame|rev|capt|captain)\.?\s+(?=\w)")
+# 'Master' before a name is a teacher's title ('Master Lee' at the dojo); alone ('call me Master') it is a role.
+_TITLE = re.compile(r"^(?:dr|mr|mrs|ms|mx|miss|prof|professor|sir|dame|rev|capt|captain|master|sensei)\.?\s+(?=\w)")
 
 
 def is_role_name(name: str) -> bool:
@@ -468,8 +511,9 @@ _AI_SURFACE = re.compile(
 # ('writing system prompts for a living' is the speaker's work).
 _ASSISTANT_TEXT = re.compile(
     r"\b(?:contents?|text|copy|dump) of (?:the |your |its |this )?(?:context window|conversation buffer|system (?:prompt|message))|"
+    # 'the hidden messages in Pixar films' are a film's; messages are the assistant's only when they are 'your/its'.
     r"\b(?:the|your|its) (?:context window|system (?:prompt|message)s?|(?:hidden|initial|developer|secret) (?:prompts?|"
-    r"instructions|messages?))\b"
+    r"instructions))\b|\b(?:your|its) (?:hidden|initial|developer|secret) messages?\b"
 )
 # ... nor makes an AI the actor or the thing acted on: 'making assistants forsake their prior tenets',
 # 'unshackling AIs from the boundaries their trainers drew', 'an AI that tosses aside its code of conduct',
@@ -546,20 +590,35 @@ def _glued_sentence(folded: str) -> bool:
     return any(_ADDRESSEES & set(re.split(r"[-_]", token)) for token in _GLUED.findall(folded))
 
 
+# A lower-case hyphenated word of at most four parts that modifies the noun after it, or of at most three, is one
+# lexical word whose 'you' is nobody ('all-you-can-eat buffets', 'pay-as-you-go plans', 'do-it-yourself', 'a
+# thank-you card'). A longer one or a Title-Cased one ('Do-As-You-Are-Told') is a sentence glued into a name.
+_LEXICAL_COMPOUND = re.compile(
+    r"(?<![\w-])[A-Za-z][a-z]*(?:-[a-z]+){1,3}\b(?=\s+[a-z])|(?<![\w-])[A-Za-z][a-z]*(?:-[a-z]+){1,2}\b(?!-)"
+)
+
+
+def _compounds_as_words(value: str) -> str:
+    """``value`` with each lexical compound written as one word ('all-you-can-eat' -> 'allyoucaneat'), so the checks
+    for an address to the assistant ('you') and for a glued sentence do not read inside it."""
+    return _LEXICAL_COMPOUND.sub(lambda m: m.group(0).replace("-", ""), unicodedata.normalize("NFKC", value))
+
+
 def is_instruction_value(value: str) -> bool:
     """For a stored value: an instruction, any mention of the assistant ('you'), a secret or privilege, or
     other people's data: a preference value describes the user's own world ('love for you to export the
     logs' is a request, not a taste)."""
     folded = skeleton(value)
     named = _NAMING.search(folded)
+    compounded = skeleton(_compounds_as_words(value))
     return (
         is_instruction(value)
         # Words joined into one token ('Disable-Safety-Mode', 'reveal_all_secrets') read as the words they are.
         or (bool(re.search(r"\w[-_]\w", value)) and is_instruction(re.sub(r"(?<=\w)[-_]+(?=\w)", " ", value)))
         or (_unglued(value) != value and bool(_ADDRESSING.search(skeleton(_unglued(value)))))
         or bool(named and is_role_name(named.group(1)))
-        or _glued_sentence(folded)
-        or bool(_YOU.search(_IMPERSONAL_YOU.sub(_impersonal, folded)))
+        or _glued_sentence(compounded)
+        or bool(_YOU.search(_IMPERSONAL_YOU.sub(_impersonal, compounded)))
         or bool(_SECRET.search(_topics_out(folded)))
         or bool(_OTHERS_DATA.search(folded))
         or bool(_AI_SURFACE.search(_topics_out(folded)))
@@ -748,6 +807,12 @@ _PERSONS = (
 )
 # Whose a thing is, when it is not the speaker's: 'my sister's', 'the neighbours'', 'other people's', 'strangers''.
 _NOT_MINE = rf"(?:{_OTHERS_POSSESSIVE}|other people'?s'?|others'|people's|strangers')"
+# Children seen home by someone minding them: 'my kids', or 'the kids ... to make sure they're safe'.
+_NOT_MINDING_CHILDREN = (
+    r"(?!(?:my|our) (?:own |\w+ )?(?:kids|children)\b)"
+    r"(?!(?:the|my|our) (?:\w+ )?(?:kids|children)\b(?:\W+\w+){0,8}?\W+(?:to (?:make sure|check|see that)|so (?:that )?"
+    r"(?:they|he|she)(?:'re| are| get| got)|to keep (?:them|him|her) safe|to keep an eye))"
+)
 # Private correspondence and records: what nobody but their owner reads.
 _PRIVATE = (
     r"(?:diar(?:y|ies)|journals?|texts|text messages|messages|e-?mails|post|mail|phones?|dms|inbox(?:es)?|"
@@ -828,8 +893,10 @@ _WRONGS = re.compile(
     r"\breviews? (?:\w+ ){0,3}(?:in|under|with|from) (?:\w+ )?(?:different|fake|false|made-up|other people'?s|multiple|"
     r"several|many) (?:names|accounts|identities|profiles)\b|"
     # Someone followed home or traced to where they live ('follow women home', 'working out where the quiet member
-    # lives so I can turn up unannounced'); where ancestors lived, or where the foxes live, is no one followed.
-    rf"\bfollow\w* (?:(?:the|some|random|young|a|an|other|that|this|my|our)\s+)?(?:\w+\s+)?(?:{_PERSONS}|her|him|them)\b"
+    # lives so I can turn up unannounced'); where ancestors lived, or where the foxes live, is no one followed. A
+    # parent seeing children home is care, not stalking: one's own children, or children followed to keep them safe.
+    rf"\bfollow\w* {_NOT_MINDING_CHILDREN}(?:(?:the|some|random|young|a|an|other|that|this|my|our)\s+)?(?:\w+\s+)?"
+    rf"(?:{_PERSONS}|her|him|them)\b"
     r"(?:\W+\w+){0,4}?\W+home\b(?! and away)|"
     rf"\b(?:find|found|work|figur|track|suss|dig|look)\w* (?:out |down |up )?where (?:she|he|they|(?:my|our|the|a|that) "
     rf"(?:\w+(?:'s)? ){{0,2}}(?:{_PERSONS})) (?:lives?|sleeps?|stays?)\b|\bturn\w* up unannounced (?:at|on) (?:her|his|"
