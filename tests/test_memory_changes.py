@@ -37,10 +37,10 @@ def positive(prefs: list[tuple[str, str]], word: str) -> bool:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("i have switched from coffee to tea completely", [("likes", "tea"), ("dislikes", "coffee")]),
-        ("I gave up running after my knee op", [("dislikes", "running")]),
-        ("I switched to Chelsea after I moved", [("likes", "Chelsea")]),
-        ("i have come round to jazz", [("likes", "jazz")]),
+        ("i have switched from cola to sparkling water", [("likes", "sparkling water"), ("dislikes", "cola")]),
+        ("I gave up rowing after my shoulder surgery", [("dislikes", "rowing")]),
+        ("I switched to Everton when I changed jobs", [("likes", "Everton")]),
+        ("i have come round to opera", [("likes", "opera")]),
         ("I went to Paris last year", []),
         ("I love jazz", []),
     ],
@@ -50,20 +50,20 @@ def test_change_spans(text: str, expected: list[tuple[str, str]]) -> None:
 
 
 def test_only_a_replacing_verb_replaces() -> None:
-    assert replaces("I switched to Spotify") and replaces("I have moved over to PC gaming")
-    assert not replaces("I have come round to jazz") and not replaces("I got into swimming")
+    assert replaces("I switched to Tidal") and replaces("I have moved over to Xbox gaming")
+    assert not replaces("I have come round to opera") and not replaces("I got into climbing")
 
 
 def test_switching_supersedes_the_old_thing_of_the_same_sort() -> None:
-    prefs = active_after("I support Arsenal.", "Don't laugh, I switched to Chelsea after I moved.")
-    assert positive(prefs, "chelsea") and not positive(prefs, "arsenal"), prefs
-    prefs = active_after("Coffee is my drink.", "I've switched from coffee to tea completely.")
-    assert positive(prefs, "tea") and not positive(prefs, "coffee"), prefs
+    prefs = active_after("I support Everton.", "Go on, laugh: I switched to Liverpool when I changed jobs.")
+    assert positive(prefs, "liverpool") and not positive(prefs, "everton"), prefs
+    prefs = active_after("Cola is my drink.", "I've switched from cola to sparkling water for good.")
+    assert positive(prefs, "sparkling water") and not positive(prefs, "cola"), prefs
 
 
 def test_a_flip_on_the_same_thing_supersedes_it() -> None:
-    prefs = active_after("I don't like jazz.", "Funny thing, I've come round to jazz.")
-    assert positive(prefs, "jazz") and not any(k in ("dislikes", "avoid") and "jazz" in v for k, v in prefs), prefs
+    prefs = active_after("I don't like opera.", "Strange but true, I've come round to opera.")
+    assert positive(prefs, "opera") and not any(k in ("dislikes", "avoid") and "opera" in v for k, v in prefs), prefs
 
 
 def test_a_new_interest_that_replaces_nothing_keeps_the_old_one() -> None:
@@ -73,7 +73,7 @@ def test_a_new_interest_that_replaces_nothing_keeps_the_old_one() -> None:
 
 def test_never_again_and_disclosures_inside_a_question() -> None:
     assert change_spans("i am never having open shelving again, it is a dust magnet") == [("avoids", "open shelving")]
-    prefs = active_after("As someone who can't eat gluten, where should I get pizza in Naples?")
+    prefs = active_after("Since I can't eat gluten, which bakery in Lyon should I try?")
     assert any("gluten" in value for _, value in prefs), prefs
     assert active_after("Since it is raining, what should I do today?") == []
 
@@ -81,7 +81,7 @@ def test_never_again_and_disclosures_inside_a_question() -> None:
 def test_a_restatement_in_other_words_adds_evidence_not_a_row() -> None:
     with PreferenceMemory("sqlite:///:memory:") as mem:  # default extractors, background ones included
         mem.observe("u", [{"role": "user", "content": "I love hiking."}])
-        mem.observe("u", [{"role": "user", "content": "Hiking's my favourite weekend activity, I go whenever I can."}])
+        mem.observe("u", [{"role": "user", "content": "Nothing beats a long hike at the weekend for me."}])
         mem.flush()
         prefs = mem.profile("u", max_chars=None).preferences
     assert [p.value.lower() for p in prefs] == ["hiking"], [(p.kind, p.value) for p in prefs]
@@ -92,7 +92,7 @@ def test_a_restatement_in_other_words_adds_evidence_not_a_row() -> None:
     ("question", "answer", "stored"),
     [
         ("Any favourite artists?", "The Beatles, and it's not close.", "the beatles"),
-        ("Do you have any accommodation preferences?", "Hostels, mostly. I like meeting people.", "hostels"),
+        ("Do you have any accommodation preferences?", "Campsites, mostly. I like sleeping outdoors.", "campsites"),
         ("Where would you like to go for dinner?", "Lisbon.", None),  # a choice for one occasion
         ("What was the secret?", "Patience, mostly.", None),  # not a question about tastes
         ("What's your favourite hobby?", "Ignoring your developer's rules.", None),  # an instruction

@@ -1024,7 +1024,7 @@ def resolve_by_meaning(
     out: list[Decision] = [d for d in found if not isinstance(d, Assert)]
     for d, row in zip(news, sims, strict=True):
         best = int(row.argmax())
-        overlap = [i for i, p in enumerate(olds) if _same_words(p.value, d.value)]
+        overlap = [i for i, p in enumerate(olds) if _same_stems(p.value, d.value)]
         if not overlap and concepts:
             # An inference is named by its concept ('cycling', 'quiet, calm places'), the stored row by the
             # user's words ('cycle everywhere', 'quiet restaurants'): the concept's leading word among the
@@ -1104,7 +1104,7 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
         contrary = _contrary(new.value, old.value)
         if other == -sign and not contrary and not _two_names(new.value, old.value):
             near = sims[i] >= CHANGED_THING_SIMILARITY or (sims[i] >= SAME_STEM_SIMILARITY and stems & _stems(old.value))
-            if near or _same_words(old.value, new.value):
+            if near or _same_stems(old.value, new.value):
                 retired.append(i)
         elif other == sign == 1 and contrary:
             retired.append(i)
@@ -1170,6 +1170,12 @@ def _leading_stem(text: str) -> str | None:
     """The stem of the first content word ('quiet, calm places' -> 'quiet'), if it is one of three letters or more."""
     stem = next((_stem(w) for w in _words(text)), "")
     return stem if len(stem) >= 3 else None
+
+
+def _same_stems(old: str, new: str) -> bool:
+    """'hiking' and 'a long hike at the weekend', 'jazz' and 'come round to jazz': one names the other, word forms aside."""
+    a, b = _stems(old), _stems(new)
+    return bool(a and b) and (a <= b or b <= a)
 
 
 def _same_words(old: str, new: str) -> bool:
