@@ -257,3 +257,19 @@ def test_only_ever_having_one_make_is_a_choice() -> None:
 
 def test_a_choice_told_by_what_it_lets_one_do_is_a_means() -> None:
     assert chose("I always pick tables where I can see the door") is None
+
+
+@needs_model
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # What a household member cannot face is read against what may constrain the speaker's plans, even when
+        # a liking concept is nearer in meaning.
+        ("My daughter has sensory issues and packed, noisy rooms are really hard for her.",),
+        # A member named in the message before, then 'she'.
+        ("Ideas for my dad's birthday lunch?", "Nowhere loud please. He's got tinnitus and he just shuts down in noisy places."),
+    ],
+)
+def test_a_household_members_difficulty_constrains_plans(mem: PreferenceMemory, turns: tuple[str, ...]) -> None:
+    stored = inferred(mem, *turns)
+    assert any(kind in ("avoid", "constraint") and ("noisy" in value or "crowd" in value) for kind, value in stored), stored

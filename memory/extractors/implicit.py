@@ -140,9 +140,12 @@ def _sentence_ruled_out(sentence: str) -> bool:
     )
 
 
-def _disclosures(message: str) -> list[tuple[Clause, bool]]:
+def _disclosures(message: str, earlier: Sequence[str] = ()) -> list[tuple[Clause, bool]]:
     """(clause, constraint_only) for the message's disclosure clauses: those ``clauses()`` keeps, then the
-    speaker's own parts of the sentences it dropped for a third party, and household needs (constraints only)."""
+    speaker's own parts of the sentences it dropped for a third party, and household needs (constraints only): a
+    part about a member, or about 'he/she/they' when a member is named in the sentence, the message or the user's
+    message before ('My mum's 70th is coming up.' ... 'she goes quiet in noisy places')."""
+    named_member = any(_HOUSEHOLD_MENTION.search(text) for text in (message, *earlier))
     kept = clauses(message)
     out = [(c, False) for c in kept]
     covered = [c.text.lower() for c in kept]
@@ -158,7 +161,7 @@ def _disclosures(message: str) -> list[tuple[Clause, bool]]:
             own = [c for c in clauses(part) if c.text.lower() not in covered]
             if own:
                 out += [(c, False) for c in own]
-            elif (_HOUSEHOLD.search(part) or (_THEY.search(part) and _HOUSEHOLD_MENTION.search(sentence))) and not (
+            elif (_HOUSEHOLD.search(part) or (_THEY.search(part) and named_member)) and not (
                 _REQUEST_START.search(part)
             ):
                 own = [Clause(part, False, False, False, False, False, False)]
@@ -1220,7 +1223,7 @@ class ImplicitExtractor:
             if message.role != "user" or tainted(message.content):
                 continue
             questions = _questions(message.content, earlier)  # what a devotion may answer: once per message
-            for clause, household in _disclosures(message.content):
+            for clause, household in _disclosures(message.content, earlier):
                 if clause.question or is_instruction(clause.text):
                     continue
                 if not _PERSON.search(clause.text):
@@ -1281,6 +1284,7 @@ class ImplicitExtractor:
             return []
         sims = clause_vectors[np.asarray(keep)] @ vectors.T
         owner = np.asarray(owners)
+        household_kinds = np.asarray([kind in ("constraint", "avoid") for kind, _ in concepts])
         found: dict[tuple[str, str], Assert] = {}
         for index, text in candidates:  # still clean: the guard has read them
             for kind, thing in readings.get((index, text), ()):
@@ -1290,6 +1294,10 @@ class ImplicitExtractor:
         for (index, text), row, near, frame in zip(candidates, sims, approach, frames, strict=True):
             if (index, text) in named_only:
                 continue
+            if (index, text) in constraint_only:
+                # a household member's part is read only against what may constrain the speaker's plans ('big
+                # crowds are really hard for him' is nearer to 'quiet places' liked, but his liking is not ours)
+                row = np.where(household_kinds[np.asarray(owners)], row, -1.0)
             best = int(row.argmax())
             score = float(row[best])
             if score < (self.speakerless_threshold if (index, text) in speakerless else self.threshold):
