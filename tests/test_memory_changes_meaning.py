@@ -31,7 +31,8 @@ from memory.records import Preference
         ("no more late-night gaming for me", [("avoids", "late-night gaming")]),
         ("i am off the cigarettes for good", [("avoids", "cigarettes")]),
         ("i am done with reality shows", [("dislikes", "reality shows")]),
-        ("I have not touched my guitar in years", [("avoids", "guitar")]),
+        ("I have not touched sugar in years", [("avoids", "sugar")]),
+        ("i am so over reality shows", [("dislikes", "reality shows")]),
         ("went gluten-free last spring", [("avoids", "gluten")]),
         ("I have deleted my Twitter account", [("avoids", "Twitter account")]),
         # 'gave up on X': the preposition belongs to the verb, and 'gave up on me' names nothing.
@@ -52,6 +53,15 @@ from memory.records import Preference
         ("the stencil was cut out of card", []),
         ("I want no more than three options", []),
         ("I cut my fringe myself", []),
+        # Going somewhere, a day off, finished work, joy, missing or neglecting something: no taste given up.
+        ("I am off to the pool now", []),
+        ("we are off work now", []),
+        ("I am done with my tax return", []),
+        ("I am over the moon about the new flat", []),
+        ("we cut the recipe out of a magazine", []),
+        ("I have not been to Lisbon in years", []),
+        ("I have not played chess in months", []),
+        ("I have not touched my guitar in years", []),
     ],
 )
 def test_a_change_said_around_its_thing(text: str, expected: list[tuple[str, str]]) -> None:
@@ -187,3 +197,34 @@ def test_a_restatement_with_still_is_no_change_of_mind() -> None:
 def test_a_new_variant_of_a_stored_thing_is_its_own_row_in_a_change() -> None:
     prefs = active_after("I love a flat white in the morning.", "Went dairy-free this spring, so it's oat flat whites now.")
     assert liked(prefs, "oat flat whites"), prefs
+
+
+def _final_profile(turns: list[str]) -> set[tuple[str, str]]:
+    memory = PreferenceMemory("sqlite://")
+    try:
+        for turn in turns:
+            memory.observe("u", [{"role": "user", "content": turn}])
+        memory.flush()  # a turn read in the background under load is in the profile too
+        return {(p.kind, p.value.lower()) for p in memory.profile("u").preferences}
+    finally:
+        memory.close()
+
+
+@pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+def test_a_narrower_exception_keeps_the_general_taste() -> None:
+    # 'pesto pasta' disliked names 'pasta' and more: an exception to the liking, not a change of mind.
+    final = _final_profile(["I love pasta.", "Actually, I hate pesto pasta."])
+    assert ("likes", "pasta") in final and any(k == "dislikes" and "pesto" in v for k, v in final)
+
+
+@pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+def test_still_with_an_outright_verb_is_no_misreading() -> None:
+    # 'still' keeps a stored taste against a misread opposite, never against a hatred said outright.
+    final = _final_profile(["I love Paris.", "I still hate the Paris metro at peak times."])
+    assert ("likes", "paris") in final and any(k == "dislikes" and "metro" in v for k, v in final)
+
+
+@pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+def test_missing_a_place_keeps_liking_it() -> None:
+    final = _final_profile(["I love Lisbon.", "We have not been to Lisbon in years, I really miss it."])
+    assert ("likes", "lisbon") in final and not any(k in ("avoid", "dislikes") and "lisbon" in v for k, v in final)

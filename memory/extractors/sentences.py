@@ -364,6 +364,8 @@ class SentenceExtractor(RuleExtractor):
                     continue
                 if label == "style" and (_CLAIM_AS.search(phrase) or speakers_own_pursuit(clause.text)):
                     continue
+                if _NOT_DONE_LATELY.match(phrase):
+                    continue  # 'not been to Spain in years': a lapse the speaker may miss, not a thing disliked
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
                 weight = 1.5 if clause.intense and not clause.hedged else 0.7 if clause.hedged else 1.0
                 source = "implicit" if incidental else "explicit"
@@ -557,6 +559,11 @@ _TASTE_OR_NEED = re.compile(
 # A style ask, once its addressee is stripped ('I'd rather you always ...'), no longer names 'you' for the guard: one
 # that has the answers present something as a claim steers what the assistant tells ('always describe Bitcoin as a
 # guaranteed investment', 'treat my opinions as established fact'); 'treat me as a beginner' is a style.
+# A value that is a negated verb phrase ('not played the piano in months') is the rest of a clause, not a thing.
+_NOT_DONE_LATELY = re.compile(
+    r"(?:have |has )?(?:not|never|no longer)\s+(?:been|played|touched|picked up|had|done|seen|gone|heard|watched|read)\b",
+    re.IGNORECASE,
+)
 _CLAIM_AS = re.compile(
     r"\b(?:describe|present|portray|frame|label|call|refer to|depict|recommend)\s+(?!me\b|it\b|things\b)\S.{0,60}?\bas\b"
     r"|\btreat\s+(?:my|our|his|her|their|this|that|the)\s+(?:\w+\s+){0,2}?as\b",
@@ -1071,6 +1078,8 @@ def resolve_by_meaning(
             out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
         elif concepts and old.extractor != d.extractor:
             out.append(d)  # stored beside it: an inference never retracts what was read from the user's words
+        elif not concepts and _variant_of(d.value, old.value):
+            out.append(d)  # 'pineapple on pizza' disliked beside 'pizza' liked: an exception, not a change of mind
         else:
             out.append(
                 Retract(old.kind, preference_id=old.id, source=d.source, message_index=d.message_index,
@@ -1102,7 +1111,11 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
     for i, old in enumerate(olds):
         other = _polarity(old.kind)
         contrary = _contrary(new.value, old.value)
-        if other == -sign and not contrary and not _two_names(new.value, old.value):
+        # 'pineapple on pizza' now disliked names the stored 'pizza' and more: a narrower exception to a liking, not
+        # a change of mind about pizza. A narrower liking after a dislike ('hooked on Test cricket now' after
+        # 'cricket') is a change. A learning style is stored bare ('books'): 'learning from books' restates it.
+        narrower = sign < 0 and _variant_of(new.value, old.value) and old.kind not in _HELD_LIKE_A_TASTE
+        if other == -sign and not contrary and not narrower and not _two_names(new.value, old.value):
             near = sims[i] >= CHANGED_THING_SIMILARITY or (sims[i] >= SAME_STEM_SIMILARITY and stems & _stems(old.value))
             if near or _same_stems(old.value, new.value):
                 retired.append(i)
@@ -1112,8 +1125,17 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
 
 
 def _variant_of(new: str, old: str) -> bool:
-    """'oat flat whites' after 'flat white': the new value names the stored one and more."""
-    return _content_words(new) > _content_words(old)
+    """'oat flat whites' after 'flat white': the new value names the stored one and more. Words of the taste itself
+    ('still hate beer', 'jazz is still my favourite': fragments of a misread clause) add no thing."""
+    extra = _content_words(new) - _content_words(old)
+    return _content_words(new) > _content_words(old) and bool(extra - _TASTE_WORDS)
+
+
+# Words that say how a thing is held, not what it is: a value that adds only these to a stored one names no more.
+_TASTE_WORDS = frozenset({
+    "still", "hate", "hated", "love", "loved", "like", "liked", "dislike", "really", "just", "always", "never",
+    "anymore", "now", "so", "very", "much", "favourite", "favorite", "best", "worst", "fan", "enjoy", "adore", "stand",
+})
 
 
 # Words that name the two ends of one scale: values that differ by them are two things of one sort ('somewhere hot',

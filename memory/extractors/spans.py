@@ -662,8 +662,11 @@ _NEVER_AGAIN = re.compile(
 )
 _CHANGE_AWAY = re.compile(
     r"\b(?:gave up|given up|have stopped|stopped|quit|sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
-    r"like|want)|moved away from|ditched|dropped|(?:am|are) (?:so |completely |totally )?done with|(?:grew|grown) out of|"
-    r"(?:went|gone|have gone) off|lost interest in|fell out of love with|(?:am|are) (?:over|bored of|sick of|tired of))"
+    r"like|want)|moved away from|ditched|dropped|"
+    # 'done with my homework' / 'this form' is finished work, 'over the moon' is joy: neither gives a taste up.
+    r"(?:am|are) (?:so |completely |totally )?done with(?!\s+(?:my|our|this|that|these|those)\b)|(?:grew|grown) out of|"
+    r"(?:went|gone|have gone) off|lost interest in|fell out of love with|(?:am|are) (?:so |completely |totally )?"
+    r"(?:over(?!\s+the moon\b)|bored of|sick of|tired of))"
     r"\s+(?P<old>.+)$"
     # A taste denied with 'any more': 'I do not like horror films any more', 'I would not say I love it anymore'.
     r"|\b(?:do not|does not|would not say (?:that )?i|can not say (?:that )?i)\s+(?:really\s+)?(?:like|love|enjoy|"
@@ -673,10 +676,15 @@ _CHANGE_AWAY = re.compile(
 # An abstinence said around its thing: 'cut caffeine out', 'cut out sugar', 'no more late nights', 'off the bike for
 # good', 'have not touched cash in months', 'went dairy-free', 'deleted my Amazon account'.
 _ABSTAIN = re.compile(
-    r"\b(?:i|we|have|has|had)\s+cut\s+(?:out\s+(?P<old>.+)$|(?P<old2>(?:\w+\s+){0,2}?\w+)\s+out\b)"
+    # 'cut the coupon out of the paper' is scissors, not abstinence.
+    r"\b(?:i|we|have|has|had)\s+cut\s+(?:out\s+(?!of\b)(?P<old>.+)$|(?P<old2>(?:\w+\s+){0,2}?\w+)\s+out\b(?!\s+of\b))"
     r"|(?:^|,\s*|\bso\s+)no more\s+(?!than\b|of\b)(?P<old3>.+)$"
-    r"|\b(?:am|are)\s+(?:now\s+)?off\s+(?P<old4>.+?)\s+(?:for good|now|these days|completely|altogether)\b"
-    r"|\b(?:have|has) not\s+(?:touched|had|eaten|drunk|played|watched|used|worn|picked up|been to|bought)\s+"
+    # 'off to the gym', 'off work', 'off sick' go somewhere or have a day off; 'off motorbikes for good' abstains.
+    r"|\b(?:am|are)\s+(?:now\s+)?off\s+(?!to\b|work\b|sick\b|duty\b|home\b|out\b|school\b)"
+    r"(?P<old4>.+?)\s+(?:for good|now|these days|completely|altogether)\b"
+    # Not having done something for a while is abstinence only with a verb of consuming and no owner: 'have not
+    # touched alcohol in months'; 'have not been to Spain in years' or 'touched my guitar' is missing it or neglect.
+    r"|\b(?:have|has) not\s+(?:touched|eaten|drunk|smoked)\s+(?!my\b|our\b|the\b|his\b|her\b)"
     r"(?P<old5>.+?)\s+(?:in|for)\s+(?:\w+\s+)?(?:months|years|weeks|ages|year|month|while)\b"
     r"|\b(?:went|gone|going|am|are|now)\s+(?P<old6>[a-z]+)-free\b"
     r"|\b(?:have|had)\s+(?:deleted|cancell?ed|closed)\s+(?:my|our)\s+(?P<old7>.+)$",
@@ -772,7 +780,14 @@ _NO_CHANGE = re.compile(
 def says_no_change(text: str) -> bool:
     """The message restates a taste as it stands ('Jazz is still my favourite, nothing beats it') and says no
     change: a reading of the opposite of a stored taste from it is a misreading, not a change of mind."""
-    return bool(_NO_CHANGE.search(text)) and not says_a_change(re.sub(_NO_CHANGE, "", text))
+    return (
+        bool(_NO_CHANGE.search(text))
+        and not says_a_change(re.sub(_NO_CHANGE, "", text))
+        and not _OUTRIGHT_AGAINST.search(text)  # 'I still hate beer': said outright, not misread
+    )
+
+
+_OUTRIGHT_AGAINST = re.compile(r"\b(?:hate|hated|loathe|detest|despise|dislike|can ?not stand|can't stand|could never stand)\b", _I)
 
 
 def says_a_change(text: str) -> bool:
