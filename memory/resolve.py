@@ -134,7 +134,9 @@ _STATE_FIELDS = tuple(f.name for f in fields(PrefState))
 
 _FAMILY = {"likes": 1, "dislikes": -1, "avoid": -1}
 _FILLER_WORDS = frozenset(
-    ["a", "an", "the", "my", "our", "of", "to", "for", "in", "on", "at", "with", "and", "or", "any", "some", "very", "really", "just", "much", "more", "most", "own", "good"]
+    ["a", "an", "the", "my", "our", "of", "to", "for", "in", "on", "at", "with", "and", "or", "any", "some", "very", "really", "just", "much", "more", "most", "own", "good",
+     # A pronoun names nothing by itself ('I hate walking boots, they give me blisters' stored dislikes 'they').
+     "it", "they", "them", "he", "she", "him", "her", "this", "that", "these", "those", "we", "us", "you", "i", "me"]
 )
 
 

@@ -202,7 +202,7 @@ def test_inferences_sharing_only_a_head_word_stay_apart(inferred: tuple[str, str
     assert _resolved([_inferred(*inferred)], _stored(*stored, "implicit")) == [("assert", *inferred)]
 
 
-@pytest.mark.parametrize("value", ["a", "The", "my", "and"])
+@pytest.mark.parametrize("value", ["a", "The", "my", "and", "they", "It", "those"])
 def test_a_value_of_one_function_word_is_refused(value: str) -> None:
     from memory.resolve import clean_value
 

@@ -228,3 +228,10 @@ def test_still_with_an_outright_verb_is_no_misreading() -> None:
 def test_missing_a_place_keeps_liking_it() -> None:
     final = _final_profile(["I love Lisbon.", "We have not been to Lisbon in years, I really miss it."])
     assert ("likes", "lisbon") in final and not any(k in ("avoid", "dislikes") and "lisbon" in v for k, v in final)
+
+
+@pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
+def test_a_dislike_sharing_only_a_word_stem_keeps_the_liking() -> None:
+    # 'baked beans' and 'baking' share a stem, not a thing: the liking stays beside the dislike.
+    final = _final_profile(["I love baking.", "I hate baked beans."])
+    assert ("likes", "baking") in final and ("dislikes", "baked beans") in final

@@ -231,7 +231,17 @@ def test_a_need_a_treatment_or_a_liking_implies_no_taste_or_condition(
     assert not any(not_this in kind or not_this in value for kind, value in stored), stored
 
 
-@pytest.mark.parametrize("clause", ["I am allergic to Tuesdays", "I am allergic to housework, ha", "I'm allergic to salad lol"])
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [("My son is allergic to peanuts lol", "peanuts (allergy)"),
+     ("I am allergic to penicillin, joking aside", "penicillin (allergy)")],
+)
+def test_laughter_alone_does_not_cancel_an_allergy(clause: str, expected: str) -> None:
+    # Losing a real allergy said with a laugh costs more than storing a joke.
+    assert allergy_named(clause) == expected
+
+
+@pytest.mark.parametrize("clause", ["I am allergic to Tuesdays", "I am allergic to housework, ha", "I'm allergic to salad, just kidding"])
 def test_an_allergy_said_in_jest_is_no_allergy(clause: str) -> None:
     assert allergy_named(clause) is None
     assert named_trigger(clause, "gluten (coeliac)") is None

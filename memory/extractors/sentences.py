@@ -1031,7 +1031,13 @@ def resolve_by_meaning(
     out: list[Decision] = [d for d in found if not isinstance(d, Assert)]
     for d, row in zip(news, sims, strict=True):
         best = int(row.argmax())
-        overlap = [i for i, p in enumerate(olds) if _same_stems(p.value, d.value)]
+        # Word forms aside ('hiking', 'a long hike') for a restatement; an opposite must share the words themselves:
+        # 'baked beans' hated is no change of mind about 'baking'.
+        overlap = [
+            i for i, p in enumerate(olds)
+            if (_same_stems(p.value, d.value) if _polarity(p.kind) == POLARITY.get(d.kind, 0)
+                else _same_words(p.value, d.value))
+        ]
         if not overlap and concepts:
             # An inference is named by its concept ('cycling', 'quiet, calm places'), the stored row by the
             # user's words ('cycle everywhere', 'quiet restaurants'): the concept's leading word among the
@@ -1117,7 +1123,7 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
         narrower = sign < 0 and _variant_of(new.value, old.value) and old.kind not in _HELD_LIKE_A_TASTE
         if other == -sign and not contrary and not narrower and not _two_names(new.value, old.value):
             near = sims[i] >= CHANGED_THING_SIMILARITY or (sims[i] >= SAME_STEM_SIMILARITY and stems & _stems(old.value))
-            if near or _same_stems(old.value, new.value):
+            if near or _same_words(old.value, new.value):
                 retired.append(i)
         elif other == sign == 1 and contrary:
             retired.append(i)
