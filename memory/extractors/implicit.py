@@ -568,18 +568,6 @@ def named_trigger(text: str, value: str) -> str | None:
     if _ALLERGIC_SIGN.search(reaction.group("reaction")) or named in text.lower():
         return f"{reacted.lower()} ({condition.group('condition')})"
     return None
-    for eaten in _EATEN.finditer(text):
-        thing = eaten.group("thing").lower()
-        if thing in _NOT_A_TRIGGER or thing.endswith("ly"):  # 'whenever I eat too quickly'
-            continue
-        if thing.rstrip("s") in value.lower():
-            return value
-        return f"{thing} ({condition.group('condition')})"
-    # Nothing eaten: what the reaction opens with ('Wool makes my skin come up in a rash' is no egg allergy).
-    reacted = reacts_to(text)
-    if reacted and reacted.lower().rstrip("s") not in value.lower():
-        return f"{reacted.lower()} ({condition.group('condition')})"
-    return value
 
 
 # Devotion: a pastime said by how often, how much or how many, not by a taste word ('I'm up a Munro most
