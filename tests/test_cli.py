@@ -62,6 +62,20 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
     assert "Traceback" not in err
 
 
+def test_max_tokens_defaults_to_the_environment_and_a_bad_value_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pad_integrations.cli.main import build_parser
+
+    assert build_parser().parse_args(["chat", "--user", "a"]).max_tokens == 256
+    monkeypatch.setenv("PAD_MAX_TOKENS", "40")
+    assert build_parser().parse_args(["chat", "--user", "a"]).max_tokens == 40
+    assert build_parser().parse_args(["chat", "--user", "a", "--max-tokens", "7"]).max_tokens == 7
+    monkeypatch.setenv("PAD_MAX_TOKENS", "0")
+    code, _, err = run(capsys, "chat", "--user", "a")
+    assert code == 2 and "--max-tokens" in err and "Traceback" not in err
+
+
 def test_unknown_strategy_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, sqlite_url: str
 ) -> None:

@@ -82,6 +82,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env.update(
         HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
         PAD_MEMORY_URL=f"sqlite:///{tmp_path / 'memory.db'}",
+        # `pad chat`'s answers as short as the Python snippets' own budgets: the commands run as written,
+        # and 256 greedy tokens of the real model per answer would only make the file minutes slower.
+        PAD_MAX_TOKENS="48",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
     env.pop("PAD_USER", None)
@@ -147,10 +150,20 @@ def test_python_blocks_run(path: Path, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- shell blocks
 
 
+# `python examples/NAME.py` as its own line: tests/test_examples.py runs that very command (same interpreter,
+# offline, checking what it prints), so the shell block only checks that the file exists.
+EXAMPLE_RUN = re.compile(r"^python (examples/\w+\.py)[ \t]*(#.*)?$", re.M)
+
+
+def _examples_left_to_their_test(script: str) -> str:
+    return EXAMPLE_RUN.sub(r'test -f \1 && echo "\1: run by tests/test_examples.py"', script)
+
+
 def shell_script(snippet: Snippet) -> str:
-    """A console block's ``$ `` commands (with their ``\\`` continuations); a bash block as it is."""
+    """A console block's ``$ `` commands (with their ``\\`` continuations); a bash block as it is; a run of an
+    example becomes a check that it exists (``EXAMPLE_RUN``)."""
     if snippet.lang != "console":
-        return snippet.code
+        return _examples_left_to_their_test(snippet.code)
     commands: list[str] = []
     continuing = False
     for line in snippet.code.splitlines():
@@ -161,7 +174,7 @@ def shell_script(snippet: Snippet) -> str:
         else:
             continue  # output shown in the docs
         continuing = line.rstrip().endswith("\\")
-    return "\n".join(commands) + "\n"
+    return _examples_left_to_their_test("\n".join(commands) + "\n")
 
 
 SHELL_BLOCKS = [s for p in DOCS for s in _runnable(p, SHELL)]
@@ -180,6 +193,15 @@ def test_shell_blocks_run(snippet: Snippet, tmp_path: Path) -> None:
                           cwd=workdir, env=_env(tmp_path), timeout=TIMEOUT_S)
     assert done.returncode == 0, f"{snippet.where} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert done.stdout.strip(), f"{snippet.where} printed nothing"  # each documented command shows a result
+
+
+def test_an_example_run_is_left_to_test_examples_but_must_exist() -> None:
+    block = Snippet(ROOT / "README.md", 1, "bash", "pad chat --once\npython examples/quickstart.py   # note\n", None)
+    script = shell_script(block)
+    assert script.startswith("pad chat --once\ntest -f examples/quickstart.py && echo ")
+    assert (ROOT / "examples" / "quickstart.py").is_file()
+    assert "python examples/x.py --model m" in shell_script(
+        Snippet(ROOT / "README.md", 1, "bash", "python examples/x.py --model m\n", None))  # with arguments it runs
 
 
 def test_console_blocks_keep_only_the_commands() -> None:

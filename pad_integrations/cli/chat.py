@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pad_integrations.cli.common import (
+    MAX_TOKENS_ENV,
     CLIError,
     add_db_argument,
     add_json_argument,
@@ -45,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     add_db_argument(parser)
     parser.add_argument("--system", help="a system prompt for the conversation")
-    parser.add_argument("--max-tokens", type=_positive_int, default=256, help="longest answer, in tokens")
+    # A string default goes through `type` like a typed value, so a bad $PAD_MAX_TOKENS is a usage error.
+    parser.add_argument("--max-tokens", type=_positive_int, default=os.environ.get(MAX_TOKENS_ENV) or "256",
+                        help=f"longest answer, in tokens (default: ${MAX_TOKENS_ENV}, else 256)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 (default) decodes greedily")
     parser.add_argument("--seed", type=int, help="sampling seed")
     parser.add_argument("--once", action="store_true", help="read all of stdin as one message, answer, exit")

@@ -14,6 +14,7 @@ from typing import Any
 
 USER_ENV = "PAD_USER"
 DB_ENV = "PAD_MEMORY_URL"  # read by memory.PreferenceMemory itself when --db is not given
+MAX_TOKENS_ENV = "PAD_MAX_TOKENS"  # `pad chat`'s answer length when --max-tokens is not given
 
 
 class CLIError(Exception):
