@@ -397,8 +397,17 @@ _LETTERS = r"[^\W\d_]"
 _NAME = rf"({_TITLE}{_LETTERS}(?:{_LETTERS}|['-]){{1,30}}(?:\s+[A-Z](?:{_LETTERS}|['-]){{1,30}}){{0,2}})\b(?![\w'-])"
 
 
-# 'call me X', 'my name is X', 'I go by X' (capitalised: 'I go by rail' is transport).
-_NAMED = re.compile(rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}")
+# 'call me X', 'my name is X', 'I go by X' (capitalised: 'I go by rail' is transport), and the same said in
+# the other languages users write in ('Mein Name ist X', 'je m'appelle X', 'appelle-moi X', 'me llamo X',
+# 'mi chiamo X', 'me chamo X'): a name is the one preference every language states the same way.
+_NAMED_ELSEWHERE = (
+    r"mein name ist|ich hei(?:ß|ss)e|nenn(?:t|en sie)? mich|je m['’]appelle|appelle[sz]?[- ]moi|mon nom est|"
+    r"me llamo|mi nombre es|ll[aá]mame|mi chiamo|chiamami|meu nome [eé]|me chamo|me chame de"
+)
+_NAMED = re.compile(
+    rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}"
+    rf"|(?<![\w'’])(?i:{_NAMED_ELSEWHERE}) (?=[^\W\d_a-z]){_NAME}"
+)
 _TITLE_RE = re.compile(_TITLE)
 
 

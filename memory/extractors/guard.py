@@ -366,6 +366,19 @@ ROLE_NAMES = frozenset(
         "staff",
         "support",
         "security",
+        # The same roles in the other languages a name is read in (content_rules._NAMED_ELSEWHERE).
+        "administrador",
+        "administradora",
+        "administrateur",
+        "administratrice",
+        "amministratore",
+        "amministratrice",
+        "administratorin",
+        "entwickler",
+        "développeur",
+        "developpeur",
+        "desarrollador",
+        "sviluppatore",
     }
 )
 
