@@ -67,6 +67,7 @@ def test_max_tokens_defaults_to_the_environment_and_a_bad_value_is_a_usage_error
 ) -> None:
     from pad_integrations.cli.main import build_parser
 
+    monkeypatch.delenv("PAD_MAX_TOKENS", raising=False)
     assert build_parser().parse_args(["chat", "--user", "a"]).max_tokens == 256
     monkeypatch.setenv("PAD_MAX_TOKENS", "40")
     assert build_parser().parse_args(["chat", "--user", "a"]).max_tokens == 40
