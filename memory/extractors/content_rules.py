@@ -387,6 +387,18 @@ _NOT_NAMES = {
     "on",
     "at",
     "by",
+    # Pronouns that German capitalises, and the polite 'you' of the other languages: 'Ich heiße Sie herzlich
+    # willkommen' welcomes someone, 'Appelez-moi Vous...' is no name.
+    "sie",
+    "ihnen",
+    "ihr",
+    "euch",
+    "dich",
+    "du",
+    "usted",
+    "ustedes",
+    "vous",
+    "lei",
 }
 
 
