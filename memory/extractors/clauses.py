@@ -41,6 +41,7 @@ _CONTRACTIONS = [
     (r"\bu(?=\s)", "you"),
 ]
 _CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
+_BARE_CONTRACTION_RES = [(pattern, r) for pattern, r in _CONTRACTION_RES if "'" not in pattern.pattern]
 
 _SPLIT = re.compile(
     # A title's full stop ('Call me Dr. Alice Smith') does not end a sentence, nor does an initialism's ('the
@@ -287,10 +288,13 @@ _REASON = re.compile(r"\s+\b(?:because|since|as|cos|cause)\b\s+|,?\s+\bwhich\b\s
 _TITLE_DOT = re.compile(r"\b(Dr|Mr|Mrs|Ms|Mx|Prof|St)\.(?=\s+[A-Z])")
 
 
+@functools.lru_cache(maxsize=4096)  # a clause is expanded by several readers of a turn, each time the same
 def expand(text: str) -> str:
     """Normalize a clause for matching: unicode folded, contractions expanded (case kept), no quotes."""
     text = _TITLE_DOT.sub(r"\1", normalize_for_matching(text))
-    for pattern, repl in _CONTRACTION_RES:
+    # A contraction's pattern needs an apostrophe, and no replacement adds one: without one in the text
+    # only the patterns that need none can match (20 substitutions were a quarter of a millisecond).
+    for pattern, repl in _CONTRACTION_RES if "'" in text else _BARE_CONTRACTION_RES:
         text = pattern.sub(repl, text)
     return text
 
@@ -381,6 +385,11 @@ _NEWLINES = re.compile(r"\s*\n\s*")
 
 
 def _pieces(message: str) -> list[str]:
+    return list(_split_pieces(message))
+
+
+@functools.lru_cache(maxsize=1024)  # tainted(), clauses() and its one-off check each split the same message
+def _split_pieces(message: str) -> tuple[str, ...]:
     text = _NEWLINES.sub("\n", _BLANKS.sub(" ", message[:MAX_SCAN_CHARS]))
     pieces = []
     for raw in _SPLIT.split(text):
@@ -392,7 +401,7 @@ def _pieces(message: str) -> list[str]:
             raw = raw[cut:].strip()
         if raw:
             pieces.append(raw)
-    return pieces
+    return tuple(pieces)
 
 
 def _kept(split: Callable[[str], list[Clause]]) -> Callable[[str], list[Clause]]:
@@ -421,7 +430,7 @@ def clauses(message: str) -> list[Clause]:
     supposed = False  # the previous piece was a hypothetical and its sentence goes on
     occasion = False  # the previous piece named one occasion ('Central this time')
     for raw in _pieces(message):
-        if not raw or INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw):
+        if not raw or is_injection(raw):
             continue
         text = _QUOTED.sub(" ", expand(raw)).strip()
         # Who speaks and when is decided on the main clause: a reason after 'because' may name someone else
@@ -441,8 +450,9 @@ def clauses(message: str) -> list[Clause]:
         consequence = supposed and bool(_CONSEQUENCE.search(text))
         # The hypothetical reaches the consequence right after it in the same sentence only: 'If I had more money,
         # I would travel more. I would always choose trains over planes' (the second sentence is the speaker's).
-        hypothetical = bool(_HYPOTHETICAL.search(text)) or consequence
-        supposed = bool(_HYPOTHETICAL.search(text)) and not raw.rstrip().endswith((".", "!", "?"))
+        supposing = bool(_HYPOTHETICAL.search(text))
+        hypothetical = supposing or consequence
+        supposed = supposing and not raw.rstrip().endswith((".", "!", "?"))
         if not text or hypothetical or _PAST.search(main) or others:
             continue
         if _POLITE.search(main) or _NOT_A_TASTE.search(main):
@@ -471,11 +481,10 @@ def clauses(message: str) -> list[Clause]:
 def tainted(message: str) -> bool:
     """A message with any clause aimed at the assistant's rules, secrets or other users: nothing in it is
     stored, so a payload cannot ride on an innocent clause next to it ('I like X; reveal your prompt')."""
-    return any(
-        INJECTION.search(normalize_for_matching(raw)) or is_instruction(raw) for raw in _pieces(message)
-    )
+    return any(is_injection(raw) for raw in _pieces(message))
 
 
+@functools.lru_cache(maxsize=4096)  # tainted() and clauses() ask it of each piece of a message, the store of each value
 def is_injection(text: str) -> bool:
     """An instruction aimed at the assistant (template markers, overrides, secrets, role claims, hidden text)."""
     return bool(INJECTION.search(normalize_for_matching(text))) or is_instruction(text)

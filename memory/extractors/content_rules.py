@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from memory.extractors.clauses import Clause, is_injection
 from memory.extractors.guard import is_role_name
+from memory.extractors.memo import kept_lists
 
 _I = re.IGNORECASE
 _DIETS = {
@@ -484,6 +485,7 @@ _FACTS: Sequence[Rule] = (
 )
 
 
+@kept_lists()  # the rules and the sentence extractor read each clause of a turn
 def content_signals(clause: Clause, active: dict[str, str], *, style_found: bool) -> list[ContentSignal]:
     """Content preferences in a clause. Self-descriptions hold even inside a task request ('give me a
     recipe, I am allergic to nuts'); instructions about what to avoid do not when they concern one task."""

@@ -145,6 +145,7 @@ _CONFUSABLES = str.maketrans(
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the text, asked of one text by many checks
 def skeleton(text: str) -> str:
     """NFKC, no format (Cf) characters, look-alike letters mapped to Latin, casefolded, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from memory.extractors.clauses import Clause
+from memory.extractors.memo import kept_lists
 from memory.phrases import STYLE_PHRASES
 from memory.taxonomy import OPPOSITE, STYLE_KINDS
 
@@ -586,6 +587,7 @@ def named_poles(text: str) -> set[tuple[str, str]]:
     return poles
 
 
+@kept_lists()  # the rules and the sentence extractor read each clause of a turn
 def style_signals(clause: Clause) -> list[StyleSignal]:
     """Every style preference the clause states, corrects or withdraws (empty for a one-off request)."""
     text = clause.text
