@@ -1,7 +1,7 @@
 """The caches and shortcuts on ``observe``'s path (issue 12) give what the work they save would have given.
 
-Each reader below keeps its results or skips work that cannot change them; each test compares it with the
-plain computation on sentences written for this test.
+Each reader below keeps its results, skips work that cannot change them, or asks the Rust tokenizer directly;
+each test compares it with the plain computation on sentences written for this test.
 """
 
 from __future__ import annotations
@@ -89,3 +89,36 @@ def test_kept_lists_keys_by_value_and_hands_out_lists_of_its_own() -> None:
 
     assert unkeyable(["x"]) == ["x"] and unkeyable(["x"]) == ["x"]
     assert len(calls) == 7  # a list argument is never kept
+
+
+WORDS_AND_SENTENCES = [
+    "I never book red-eye flights anymore, they wreck me for days.",
+    "Tea, please.",
+    "[SEP] is a token, [CLS] another, and [MASK] a third",
+    "Ｉ ｌｏｖｅ ｊａｚｚ 🙂🙂",
+    "aGlkZGVuIHRleHQgaGlkZGVuIHRleHQgaGlkZGVuIHRleHQgaGlkZGVuIHRleHQgaGlkZGVuIHRleHQ=" * 3,
+    "supercalifragilisticexpialidocious " * 20,
+    "ti ekil yllaer I",
+    "x",
+]
+
+
+def test_word_pieces_from_the_rust_tokenizer_are_the_wrappers() -> None:
+    """The request path tokenizes through the Rust tokenizer (``_word_piece_ids``); it must give what the
+    transformers call gave, whichever settings the call before left on the shared tokenizer."""
+    from memory.embedding import MAX_TOKENS, _word_piece_ids, shared_encoder
+
+    encoder = shared_encoder()
+    tokenizer, _ = encoder._load()
+    words = [w for text in WORDS_AND_SENTENCES for w in text.split()]
+    for _ in range(2):  # each kind of call after the other
+        truncated = _word_piece_ids(tokenizer, WORDS_AND_SENTENCES, special=True, max_length=MAX_TOKENS)
+        assert truncated == tokenizer(WORDS_AND_SENTENCES, truncation=True, max_length=MAX_TOKENS)["input_ids"]
+        whole = _word_piece_ids(tokenizer, words, special=False, max_length=None)
+        assert [len(ids) for ids in whole] == [len(tokenizer.tokenize(w)) for w in words]
+    assert max(len(ids) for ids in whole) > MAX_TOKENS  # the long blob really was counted untruncated
+    encoder._word_pieces.clear()
+    encoder._tokens.clear()
+    encoder.cost(WORDS_AND_SENTENCES)  # leaves the tokenizer truncating at MAX_TOKENS
+    for text in WORDS_AND_SENTENCES:
+        assert encoder.pieces_per_word(text) == [len(tokenizer.tokenize(w)) for w in text.split()[:32]]
