@@ -388,19 +388,11 @@ _NOT_NAMES = {
     "on",
     "at",
     "by",
-    # Pronouns that German capitalises, and the polite 'you' of the other languages: 'Ich heiße Sie herzlich
-    # willkommen' welcomes someone, 'Appelez-moi Vous...' is no name.
-    "sie",
-    "ihnen",
-    "ihr",
-    "euch",
-    "dich",
-    "du",
-    "usted",
-    "ustedes",
-    "vous",
-    "lei",
 }
+# After a name phrase in another language, a pronoun alone is no name: German capitalises the polite 'you'
+# ('Ich heiße Sie herzlich willkommen' welcomes someone). Only there: Lei and Du are given names in English.
+_PRONOUNS_AFTER_NAMED_ELSEWHERE = frozenset({"sie", "ihnen", "ihr", "euch", "dich", "du", "usted", "ustedes", "vous",
+                                            "lei", "te", "tu", "toi"})
 
 
 # A name: an optional title, then one to three words (the later ones capitalised: 'Alice Smith', not
@@ -469,6 +461,8 @@ def _name(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     words = _TITLE_RE.sub("", name).split()
     first = words[0].lower() if words else ""
     if not first or first in _NOT_NAMES or is_role_name(name) or is_injection(name):
+        return []
+    if m.group(m.re.groups) and name.lower() in _PRONOUNS_AFTER_NAMED_ELSEWHERE:  # the last group: another language
         return []
     return [ContentSignal("name", name, "assert", True)]
 

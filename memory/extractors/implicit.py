@@ -50,6 +50,7 @@ from memory.extractors.clauses import (
     tainted,
 )
 from memory.extractors.guard import is_instruction
+from memory.extractors.stance import Stance, shared_stance_reader, what_it_is_about
 
 CONCEPTS_FILE = Path(__file__).with_name("data") / "concepts.tsv"
 DEVOTION_CONFIDENCE = 0.5  # a pastime named by its frequency or count, not by a taste word
@@ -62,6 +63,8 @@ _MOMENT = re.compile(
     r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|yesterday(?:'s)?|last night|"
     rf"{MOMENT_STATES}|in the mood|fancy|feel(?:ing)? like|could (?:really )?(?:use|do with|murder)|"
     r"short on time|in a (?:rush|hurry)|running late|can not wait|right now|"
+    # the device this message is typed on ('sorry for the typos, I'm typing on my phone')
+    r"(?:typing|writing|texting|messaging)\s+(?:this\s+)?(?:on|from)\s+(?:my|a)\b|typos?|"
     # an arrangement minutes or hours ahead ('I am boarding in two minutes')
     r"(?:am|is|are)\s+\w+ing\s+in\s+(?:a|an|a few|a couple of|\w+)\s+(?:minutes?|hours?)|"
     r"(?:a|the|stinking|bad|heavy|streaming|horrible) (?:cold|flu|headache|hangover|cough|fever|sore throat|"
@@ -214,13 +217,20 @@ def _stem(word: str) -> str:
     return word.lower()[:5]
 
 
+def _shares_a_stem(text: str, value: str) -> bool:
+    """The clause and the concept's value share a content word stem."""
+    said = {_stem(w) for w in _WORD.findall(text) if len(w) > 2}
+    return any(_stem(w) in said for w in _WORD.findall(value) if len(w) > 2)
+
+
+# A habit: what the speaker always, usually or every day does.
+_HABIT = re.compile(r"\b(?:always|usually|normally|generally|every (?:day|morning|evening|week))\b", re.IGNORECASE)
+
+
 def _states_its_own_taste(text: str, value: str) -> bool:
     """The clause likes or dislikes a named object outright and the concept's value shares no word stem with the
     clause."""
-    if not _TASTE_OF.search(text):
-        return False
-    said = {_stem(w) for w in _WORD.findall(text) if len(w) > 2}
-    return not any(_stem(w) in said for w in _WORD.findall(value) if len(w) > 2)
+    return bool(_TASTE_OF.search(text)) and not _shares_a_stem(text, value)
 
 
 # A circumstance ('My garden faces north', 'My kitchen is tiny', 'I've been a nurse for twenty years') is a fact
@@ -281,6 +291,21 @@ _NOT_A_TRIGGER = frozenset(
         "strange", "horrible",
     }
 )
+
+
+# An allergy or intolerance is read only from the body or a named condition, never from a taste or a change of habit.
+_BODY_OR_CONDITION = re.compile(
+    r"\b(?:sick|ill|unwell|rash\w*|hives|swell\w*|swole|itch\w*|bloat\w*|cramps?|stomach|gut|tummy|bowel\w*|"
+    r"react\w*|allerg\w*|intoleran\w*|coeliac|celiac|vomit\w*|throw(?:ing)? up|threw up|diarrh\w*|migraines?|"
+    r"headaches?|doctor|gp|hospital|a&e|diagnos\w*|throat|breathe|breathing|wheez\w*|sneez\w*|eczema|asthma|"
+    r"anaphyla\w*|epi-?pen|blood sugar|glucose|insulin|diabet\w*|doubled over|runs|toilet|wind|gas|nause\w*|queasy|"
+    r"blotch\w*|tingl\w*|puff\w*|lips?|tongue|skin|break out|bad reaction|wrecks? me|wipes? me out|floors? me)\b",
+    re.IGNORECASE,
+)
+
+
+# Eating at or from a place names no food ('I ate at that new Thai place', 'we ate out').
+_ATE_OUT = re.compile(r"\b(?:ate|eat|eats|eaten|eating)\s+(?:at|in|out|there|somewhere|from)\b", re.IGNORECASE)
 
 
 # A bodily reaction to something that is no food of the inventory ('Wool makes me itch like mad', 'Ibuprofen sets
@@ -396,6 +421,12 @@ _HABIT_OF_CHOICE = re.compile(
     r"that|who|whose)\b)[A-Za-z][\w'-]*){0,4})",
     re.IGNORECASE,
 )
+# What one has had that is no choice: an ailment, a problem, a treatment ('only ever had problems with X', 'braces').
+_AILMENT = re.compile(
+    r"\b(?:migraines?|headaches?|colds?|flu|infections?|illness\w*|injur\w*|problems?|trouble|issues?|faults?|"
+    r"breakdowns?|braces|fillings?|operations?|surgery|scares?|attacks?|pain|aches?|rash\w*|allerg\w*)\b",
+    re.IGNORECASE,
+)
 # A choice told by what it lets the speaker do ('I always go for seats where I can ...') is a means, not a taste.
 _MEANS_TO = re.compile(r"\s*(?:where|that|which|so that|so)\s+(?:i|we)\s+(?:can|could|get to)\b", re.IGNORECASE)
 # What a habit of choice names that is no thing chosen: time, amount, manner ('I only have ten minutes', 'I always
@@ -426,8 +457,8 @@ def chose(clause: str) -> str | None:
         or _MEDICAL_AID.search(thing) or _PERSON_WORD.search(thing)
     ):
         return None  # 'I only have ten minutes', 'I always take my tablets', 'We always go to my in-laws'
-    if any(ch.isdigit() for ch in words[0]):
-        return None
+    if any(ch.isdigit() for ch in words[0]) or _AILMENT.search(thing) or _COMPLAINT.search(thing):
+        return None  # 'I've only ever had migraines on Mondays' chose nothing
     return thing
 
 
@@ -444,12 +475,12 @@ _ATTACHMENT = re.compile(
 )
 _NOT_ATTACHED = frozenset({"it", "that", "this", "he", "she", "they", "you", "work", "job", "health", "which", "what"})
 # People are loved, not preferences ('My grandson is my whole world').
-_PERSON_WORD = re.compile(
-    r"\b(?:family|kids?|children|husband|wife|partner|son|daughter|mum|mom|dad|mother|father|parents?|brother|"
+_PEOPLE = (
+    r"family|kids?|children|husband|wife|partner|son|daughter|mum|mom|dad|mother|father|parents?|brother|"
     r"sister|grand\w+|boyfriend|girlfriend|fianc\w*|baby|friends?|niece|nephew|cousin|aunt\w*|uncle|nan|gran|in-laws|"
-    r"people|team|colleagues?|boss|god|faith)\b",
-    re.IGNORECASE,
+    r"people|team|colleagues?|boss|god|faith"
 )
+_PERSON_WORD = re.compile(rf"\b(?:{_PEOPLE})\b", re.IGNORECASE)
 
 
 def attached_to(clause: str) -> str | None:
@@ -548,13 +579,17 @@ def named_trigger(text: str, value: str) -> str | None:
         return value
     if _in_jest(text):
         return None  # 'I'm allergic to Mondays, haha'
+    if not _BODY_OR_CONDITION.search(text):
+        return None  # 'I can't stand runny eggs', 'I've switched to oat milk': no body, no condition
     for eaten in _EATEN.finditer(text):
         thing = eaten.group("thing").lower()
-        if thing in _NOT_A_TRIGGER or thing.endswith("ly"):  # 'whenever I eat too quickly'
+        if thing in _NOT_A_TRIGGER or thing.endswith("ly") or thing.endswith("ed"):  # 'eat too quickly', 'have switched'
             continue
         if thing.rstrip("s") in value.lower():
             return value
         return f"{thing} ({condition.group('condition')})"
+    if _ATE_OUT.search(text) and condition.group("thing").strip().lower().rstrip("s") not in text.lower():
+        return None  # 'Last time I ate at that new Thai place my face came up in a rash' names no food
     # Nothing eaten: what the reaction opens with ('Wool makes my skin come up in a rash' is no egg allergy).
     if _TREATMENT.search(text):
         return None
@@ -641,7 +676,7 @@ _MEASURE = frozenset(
         "hours", "hour", "minutes", "minute", "days", "day", "weeks", "week", "months", "month", "years", "year",
         "times", "time", "people", "miles", "mile", "kilometres", "km", "kilos", "kg", "degrees", "pounds", "quid",
         "euros", "dollars", "percent", "litres", "liters", "streak", "streaks", "am", "pm", "of", "in", "on", "at", "and", "or", "a", "the", "last", "this",
-        "next", "now", "more", "less", "kids", "children", "grandchildren", "sisters", "brothers",
+        "next", "now", "more", "less", "kids", "children", "grandchildren", "sisters", "brothers", "every", "each",
     }
 )
 _NOT_A_NAME = frozenset(
@@ -714,6 +749,8 @@ _YEARS = re.compile(
     r"(?:19|20)\d\d|'\d\d)\b|\b(?:all|most of) my (?:adult )?life\b|\bmy whole life\b",
     re.IGNORECASE,
 )
+# A name taken as a medicine: 'been on X', 'taking X', 'prescribed X'.
+_ON_A_DRUG = re.compile(r"\b(?:(?:been|am|is|are|was|were|be|still|back)\s+on|tak(?:e|es|ing)|took|prescribed)\s+$", re.I)
 _PEOPLE_VERBS = re.compile(r"\b(?:known|know|knew|met|married|dated|dating|engaged|friends with|worked (?:for|with))\b", re.I)
 
 
@@ -733,6 +770,8 @@ def kept_for_years(clause: str, sentence: str = "") -> str | None:
         head = undated[: name.start()]
         if thing.split()[0] in _NOT_A_NAME or thing.split()[0] in _KIN or _PLACE_OR_PERSON.search(head):
             continue
+        if _ON_A_DRUG.search(head):
+            return None  # 'I have been on Prozac for five years' is a treatment, not a taste
         return thing
     return None
 
@@ -880,7 +919,9 @@ _PRACTISED = re.compile(
     r"\b(?:i|we)\s+(?:have\s+|had\s+|still\s+|always\s+|usually\s+|normally\s+)*(?P<verb>"
     + "|".join(_PRACTICE.values())
     # ... on its own, not done to someone or something ('I walk the dog', 'I paint my nails')
-    + r")\b(?!\s+(?:the|my|our|his|her|their|him|them|it)\b)",
+    # ... nor run as a business, a lapse or a supply ('I run a small bakery', 'I run late', 'we ran out of milk')
+    + r")\b(?!\s+(?:the|my|our|his|her|their|him|them|it|late|out|low|short|errands|behind|over|into|up|down|"
+    r"off|away|things|this|that|an?\s+(?!(?:mile|lap|length|kilometre|km|k|marathon|half|couple|few|bit|lot)\b)\w+)\b)",
     re.IGNORECASE,
 )
 
@@ -893,6 +934,13 @@ def practised(clause: str) -> str | None:
         return None
     verb = found.group("verb").lower()
     return next(name for name, forms in _PRACTICE.items() if re.fullmatch(forms, verb))
+
+
+def _verb_in_another_sense(clause: str, value: str) -> bool:
+    """The clause has the verb of the pastime a concept names ('run' for 'running') but not as that pastime ('I run
+    late', 'I run a bakery'): ``practised`` reads no pastime from it."""
+    forms = _PRACTICE.get(value.lower())
+    return bool(forms and re.search(rf"\b(?:{forms})\b", clause, re.IGNORECASE) and practised(clause) is None)
 
 
 def devoted_to(
@@ -924,7 +972,8 @@ def named_readings(clause: str, sentence: str, questions: Sequence[str], before:
     found = [
         ("likes", devoted_to(clause, sentence, questions, before) or kept_for_years(clause, sentence)),
         dependence or ("likes", None),
-        ("likes", chose(clause)),
+        # what one only ever uses because one must, and hates, is no taste ('only ever fly X because it's cheap, and I hate it')
+        ("likes", None if _COMPLAINT.search(sentence) else chose(clause)),
         ("likes", attached_to(clause)),
         ("avoid", reacts_to(clause) or dreaded(clause, before)),
         ("constraint", allergy_named(clause) or eaten_allergen(clause)),
@@ -1125,6 +1174,64 @@ def load_concept_rows(path: Path = CONCEPTS_FILE) -> list[tuple[str, str, list[s
     return out
 
 
+# The open reader (``stance``) stores a stance only when the model is sure of it and the clause names a thing that is
+# no person, body part, medicine or treatment; a stance of need ('constraint') names no value by itself (what a
+# need asks for is rarely the thing the clause mentions), so it is left to the concepts.
+OPEN_STANCE = 0.5
+OPEN_NONE = 0.2
+_OPEN_KINDS = {"likes": "likes", "avoid": "avoid", "dislikes": "dislikes"}
+# What no stance of the speaker's is: a plan or a wish ('Next winter we're doing Hokkaido', 'I'll go with the blue
+# one'), words to the assistant ('you're a legend'), a chore.
+_PLAN = re.compile(
+    r"\b(?:will|going to|gonna|thinking (?:of|about)|hoping to|plan(?:ning)? to|want(?:s|ed)?|would like|need(?:s|ed)?|"
+    r"next (?:week|month|year|summer|winter|spring|autumn|time)|one day)\b",
+    re.IGNORECASE,
+)
+# A taste said in so many words is the sentence reader's ('I hate being behind', 'a song I'm starting to hate').
+_TASTE_SAID = re.compile(r"\b(?:hate[sd]?|hating|dislike[sd]?|loathe[sd]?|detest[sd]?)\b", re.IGNORECASE)
+_OPEN_QUESTION = re.compile(r"\b(?:how|what|which|where|why|should i|can i|could i|do i|is it)\b", re.IGNORECASE)
+_TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|yours)\b", re.IGNORECASE)
+_CHORE = re.compile(
+    r"\b(?:ironing|bins|laundry|washing(?: up)?|hoover\w*|vacuum\w*|chores|errands|food shop|big shop|dishes|tax)\b",
+    re.IGNORECASE,
+)
+# Someone else as the subject ('My flatmate has been practising Chopin', 'she plays every night').
+_SOMEONE_ELSE = re.compile(
+    rf"^(?:\w+\s+)?(?:(?:my|our)\s+(?:\w+\s+)?(?:flatmates?|housemates?|roommates?|neighbours?|neighbors?|{_PEOPLE})|"
+    r"he|she|they)\b",
+    re.IGNORECASE,
+)
+
+
+def open_reading(
+    text: str, stance: Stance, household: bool, encoder: Any = None, sentence: str = ""
+) -> tuple[str, str] | None:
+    """(kind, thing) the open reader takes from a disclosure clause none of the other readers took; None when the
+    stance is unsure or a need, the clause states its taste outright (the sentence reader's business), says it the
+    other way round (a complaint or a stop read as a liking), or names no thing."""
+    kind = _OPEN_KINDS.get(stance.label)
+    # against a thing, avoiding and disliking share the probability (the two are told apart less surely than either
+    # from a liking or from no stance)
+    sure = stance.against if kind in _NEGATIVE_KINDS else stance.score
+    if kind is None or sure < OPEN_STANCE or stance.none > OPEN_NONE or household:
+        return None  # a household member's own tastes are theirs
+    if not _PERSON.search(text) or _SOMEONE_ELSE.search(text) or _PLAN.search(text) or _TO_THE_ASSISTANT.search(text):
+        return None  # the speaker's own stance, not a plan, a remark to the assistant or someone else's habit
+    if _TASTE_OF.search(text) or _TASTE_SAID.search(text) or _DEPENDENCE.search(expand(text)) or _CHORE.search(text):
+        return None
+    said = f"{text} {sentence}"
+    if _ENDURED.search(text) or _OPEN_QUESTION.search(text) or (kind != "avoid" and _DUTY.search(said)):
+        return None  # endurance has its own reader; a question or a duty ('I check every cake') is no stance
+    if kind == "likes" and (_COMPLAINT.search(said) or _ENDURED.search(said) or _STOPPED.search(text)):
+        return None
+    thing = what_it_is_about(expand(text), encoder, setting_counts=kind != "likes")
+    if not thing or _PERSON_WORD.search(thing) or _MEDICAL_AID.search(thing) or _TREATMENT.search(thing):
+        return None
+    if thing.split()[0].lower() in _NOT_A_THING:
+        return None
+    return (kind, thing)
+
+
 class ImplicitExtractor:
     """Nearest concept to each disclosure clause, by embedding similarity (background by default)."""
 
@@ -1141,6 +1248,7 @@ class ImplicitExtractor:
         stated_none: float = 0.0,
         speakerless_threshold: float = 0.6,
         path: Path = CONCEPTS_FILE,
+        open_reader: bool = True,
     ) -> None:
         self._classifier = classifier
         self.threshold = threshold
@@ -1150,6 +1258,7 @@ class ImplicitExtractor:
         self.stated_none = stated_none
         self.speakerless_threshold = speakerless_threshold
         self.path = path
+        self.open_reader = open_reader  # the open-vocabulary reader of stance and thing (``stance``)
         self._lock = threading.Lock()
         self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any] | None = None
         self._circumstances: frozenset[int] = frozenset()  # concepts a bare circumstance implies only as said
@@ -1276,6 +1385,7 @@ class ImplicitExtractor:
         owner = np.asarray(owners)
         household_kinds = np.asarray([kind in ("constraint", "avoid") for kind, _ in concepts])
         found: dict[tuple[str, str], Assert] = {}
+        concluded: set[tuple[int, str]] = set()  # clauses a concept was inferred from
         for index, text in candidates:  # still clean: the guard has read them
             for kind, thing in readings.get((index, text), ()):
                 found[(kind, thing)] = Assert(kind, thing, "implicit", DEVOTION_CONFIDENCE, 1.0, index, self.name)
@@ -1299,10 +1409,19 @@ class ImplicitExtractor:
             if others.size and score - float(others.max()) < self.margin:
                 continue
             kind = concepts[owners[best]][0]
-            if kind == "likes" and (_ENDURED.search(text) or _STOPPED.search(text)):
+            if kind == "likes" and (_ENDURED.search(text) or _STOPPED.search(text) or _CHORE.search(text)):
                 continue  # 'I have sat through Cats' is no liking of cats; 'I stopped learning from books' none of practice
+            sentence = _sentence_of(context.messages[index].content, text)
             if _states_its_own_taste(text, concepts[owners[best]][1]) or depended_on(text):
                 continue  # 'I love living in the countryside' is read as it is said, not as gardening
+            if _states_its_own_taste(sentence, concepts[owners[best]][1]):
+                continue  # '..., I could eat it every day' after 'I adore brie' is about brie, not a diet
+            if readings.get((index, text)) and not _shares_a_stem(text, concepts[owners[best]][1]):
+                continue  # a reader by class named the thing ('My cat is my whole world'): no other thing is inferred
+            if kind == "likes" and _verb_in_another_sense(text, concepts[owners[best]][1]):
+                continue  # 'I run late every morning', 'I run a small bakery' practise no running
+            if kind == "constraint" and _HABIT.search(text) and not _FEELING.search(text):
+                continue  # a habit told without a difficulty ('I always take the stairs at work') needs nothing
             if (index, text) in constraint_only and kind not in ("constraint", "avoid"):
                 # 'my husband loves sci-fi' is his taste; only his needs and what he cannot face ('crowds are
                 # really hard for him') constrain the speaker's plans
@@ -1324,8 +1443,25 @@ class ImplicitExtractor:
             value = triggered
             confidence = round(min(0.7, score), 3)
             key = (kind, value)
+            concluded.add((index, text))
             if key not in found or found[key].confidence < confidence:
                 found[key] = Assert(kind, value, "implicit", confidence, 1.0, index, self.name)
+        # What neither a concept nor a reader by class took, the open reader may: a stance by meaning, the thing by
+        # the clause's structure ('I shake on dual carriageways' -> avoid 'dual carriageways').
+        if self.open_reader:
+            unread = [
+                (where, vector)
+                for where, vector in zip(candidates, clause_vectors[np.asarray(keep)], strict=True)
+                if where not in concluded and where not in named_only and not readings.get(where)
+            ]
+            stances = shared_stance_reader(classifier.encoder).stances(np.asarray([v for _, v in unread]))
+            for ((index, text), _), stance in zip(unread, stances, strict=True):
+                read = open_reading(
+                    text, stance, (index, text) in constraint_only, classifier.encoder,
+                    _sentence_of(context.messages[index].content, text),
+                )
+                if read and read not in found:
+                    found[read] = Assert(*read, "implicit", DEVOTION_CONFIDENCE, 1.0, index, self.name)
         # Against what is stored: an inference restating a stored preference is evidence on that row.
         return resolve_by_meaning(
             list(found.values()), context.active, classifier.encoder,
