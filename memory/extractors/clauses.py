@@ -152,7 +152,10 @@ _SAID_TO_YOU = re.compile(r"^\s*(?:please\s+)?(?:stop|quit|avoid|do not|never|no
 # 'that one') still makes them one task (``_TASK``).
 _HABIT_ASK = re.compile(
     r"^\s*(?:(?:please|pls|so|and|just|can you|could you|would you|will you)\s+)*(?:stop|quit)\s+\w+ing\b"
-    r"|\bwhenever you\b|\bwhen you (?:give|suggest|recommend|quote|explain|answer|reply|show|use|list|cite|mention|"
+    # ('Whenever you are ready, tell me a joke' waits for one answer: readiness or a free moment is no habit.)
+    r"|\bwhenever you\b(?!\s+(?:are ready|have (?:a |the )?(?:time|moment|minute|sec|second|chance)|get (?:a |the )?"
+    r"(?:chance|moment|minute)|can|like|want|fancy|are free|are done|finish)\b)"
+    r"|\bwhen you (?:give|suggest|recommend|quote|explain|answer|reply|show|use|list|cite|mention|"
     r"talk|describe|summari[sz]e|translate|send|correct|write (?:code|me))\b"
     r"|^\s*(?:please\s+)?(?:do not|never|no need to)\s+(?:ever\s+)?(?:use|put|add|include|start|end|open|close|sign off|"
     r"say|tell me to|censor|bold)\b(?:\s+\w+){0,3}?\s+(?:the word|emojis?|emoticons?|exclamation|commas?|headers?|"
@@ -251,6 +254,18 @@ _NO_SUBJECT = re.compile(
     r"^\s*(?:(?:also|really|absolutely|totally|just|still|then)\s+)*(?:loves?|hates?|likes?|prefers?|enjoys?|"
     r"adores?|dislikes?|detests?|loathes?|wants?|refuses?|avoids?|can not|could not|does not|do not|will not|"
     r"would not|never|always|only|is|are|was|were|swears?|thinks?|says?)\b",
+    re.IGNORECASE,
+)
+# The speaker repeating their own words ('Like I said, Coldplay are my favourite band'): no one else's speech.
+_OWN_WORDS_AGAIN = re.compile(
+    r"^(?:like|as) (?:i|we) (?:said|say|mentioned|told you)(?: (?:before|earlier|already))?\s*[,:-]?(?:\s+|$)",
+    re.IGNORECASE,
+)
+# A frame of readiness before a request ('Whenever you have a minute, tell me a fun fact'): the request is what is
+# said, and it is one piece of work (read with the frame, 'whenever you' made it a habit of the answers).
+_READY_FRAME = re.compile(
+    r"^(?:(?:so|and|ok|okay)\s+)?(?:whenever|when|once|if) you (?:are ready|have (?:a |the )?(?:time|moment|minute|sec|"
+    r"second|chance)|get (?:a |the )?(?:chance|moment|minute)|can|are free|are done)\s*,?\s+(?=\w)",
     re.IGNORECASE,
 )
 # A frame that makes the next piece someone else's words: 'According to my doctor, ...', 'My mum says, ...'.
@@ -432,7 +447,7 @@ def clauses(message: str) -> list[Clause]:
     for raw in _pieces(message):
         if not raw or is_injection(raw):
             continue
-        text = _QUOTED.sub(" ", expand(raw)).strip()
+        text = _READY_FRAME.sub("", _OWN_WORDS_AGAIN.sub("", _QUOTED.sub(" ", expand(raw)).strip()))
         # Who speaks and when is decided on the main clause: a reason after 'because' may name someone else
         # ('we need step-free access because my partner uses a wheelchair') without making it reported speech.
         main = _REASON.split(text, maxsplit=1)[0]

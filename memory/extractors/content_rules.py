@@ -169,8 +169,8 @@ _ALLERGY_RETRACT = re.compile(
     r"\bi am (?:not|no longer) allergic to (.+)|\bi (?:outgrew|grew out of) my (.+?) allerg", _I
 )
 _ALLERGIC_TO = re.compile(
-    r"\b(?:i am|i am also|and|and also|also)\s+(?:severely |very |deathly |highly |mildly |a bit "
-    r"|extremely |quite )?allergic to (.+)",
+    r"\b(?:i am|i am also|and|and also|also)\s+(?:(?:severely|very|deathly|highly|mildly|a bit|extremely|quite|seriously|"
+    r"really|genuinely|properly|actually|truly|badly|dangerously|super|so|also)\s+)*allergic to (.+)",
     _I,
 )
 _HAS_ALLERGY = re.compile(
@@ -183,7 +183,13 @@ _CELIAC = re.compile(r"\bi have (?:celiac|coeliac)(?: disease)?\b", _I)
 # 'Allergic to' said as a joke, of something no body reacts to (days, mornings, work, exercise, meetings: 'I'm
 # allergic to Mondays, haha') or taken back ('just kidding'): a complaint, not an allergy. (Laughter alone is no
 # joke: 'allergic to cats lol' is texting.)
-_JOKING = re.compile(r"\b(?:jk|just kidding|only kidding|kidding|joking)\b", _I)
+# ('No kidding', 'joking aside', 'I'm not joking' insist that it is true.)
+_JOKING = re.compile(
+    r"\b(?:jk|just kidding|only kidding|(?<!\bno )(?<!\bnot )kidding(?! aside)|(?<!\bnot )joking(?! aside))\b", _I
+)
+_ASIDE = re.compile(
+    r"^(?:all )?(?:joking|kidding) aside$|^(?:no kidding|not joking|seriously|honestly|for real|no joke)$", _I
+)
 _LAUGHTER = re.compile(r"^(?:(?:ha){2,}h?|he(?:he)+|lol|lmao|rofl)$", _I)
 _NO_ALLERGEN = re.compile(
     r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|early (?:mornings?|starts?)|work|working|exercise|"
@@ -205,7 +211,8 @@ def joking_allergy(text: str) -> bool:
 def _allergies(text: str, active: dict[str, str]) -> list[ContentSignal]:
     if joking_allergy(text):
         return []
-    return [s for s in _allergy_signals(text, active) if not _LAUGHTER.match(s.value)]  # '..., haha
+    # '..., haha', '..., joking aside': the telling, not an allergen.
+    return [s for s in _allergy_signals(text, active) if not (_LAUGHTER.match(s.value) or _ASIDE.match(s.value))]
 
 
 def _allergy_signals(text: str, _active: dict[str, str]) -> list[ContentSignal]:

@@ -208,7 +208,7 @@ class SentenceExtractor(RuleExtractor):
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
-            parts = _merge_reactions(clauses(message.content))
+            parts = [h for c in _merge_reactions(clauses(message.content)) for h in _fact_then_taste(c)]
             if any(states_a_stop(c.text) for c in parts):
                 stopped.add(index)
             if index in stopped or says_a_change(message.content):
@@ -228,9 +228,10 @@ class SentenceExtractor(RuleExtractor):
             incidental = any(c.request for c in parts)
             gates = [_gate(c) if not r else "closed" for c, r in zip(parts, ruled, strict=True)]
             # A change of taste is told with when it happened ('switched the home pc to Linux last week'): the time
-            # that closes the gate on one-off news does not close it on a change.
+            # that closes the gate on one-off news does not close it on a change, unless that time is a day's
+            # ('switched to decaf this morning because we'd run out'), said with nothing that makes it last.
             gates = [
-                "open" if g == "closed" and not r and not c.question and change_spans(c.text) else g
+                "open" if g == "closed" and not r and not c.question and _change_of_standing(c.text) else g
                 for c, g, r in zip(parts, gates, ruled, strict=True)
             ]
             if _SMALL_TALK.search(message.content):
@@ -327,7 +328,11 @@ class SentenceExtractor(RuleExtractor):
             bare = _without_particles(clause)
             if bare is None or (bare is not clause and _gate(bare) == "closed"):
                 continue
-            changed = change_spans(clause.text, after_a_stop=index in stopped) or _dependence_spans(clause.text)
+            changed = change_spans(clause.text, after_a_stop=index in stopped) or _said_outright(clause.text)
+            if changed and _one_days_news(clause.text):
+                continue  # 'This afternoon I switched the radio over to the cricket': that day's news, no new taste
+            if not changed and _ONLY_EVER.search(clause.text):
+                continue  # 'only ever had one bike / problems with printers', 'only ever fly X because it is cheap'
             if not changed and pred.none >= self.none_threshold:
                 continue
             if joking_allergy(clause.text):
@@ -345,6 +350,9 @@ class SentenceExtractor(RuleExtractor):
                 spans = [(label, phrase) for label, phrase in spans if label != "constraint"]
             if not changed:
                 spans = _treatment_polarity(clause.text, _habit_polarity(clause.text, spans))
+            if _AILING.search(clause.text):
+                # 'I always get hay fever in May', 'I get migraines on Mondays': an ailment, never a liking.
+                spans = [(label, phrase) for label, phrase in spans if label != "likes"]
             if (
                 SPEAKERS_WRITING.search(clause.text)
                 and not _ADDRESSED.search(clause.text)
@@ -362,7 +370,9 @@ class SentenceExtractor(RuleExtractor):
                 if _BEING.search(clause.text) and any(_same_words(state, m) for m in moments.get(index, ())):
                     declined.add(index)
                     continue
-                if label == "style" and (_CLAIM_AS.search(phrase) or speakers_own_pursuit(clause.text)):
+                if label == "style" and (
+                    _CLAIM_AS.search(phrase) or speakers_own_pursuit(clause.text) or _SOMEONE_ELSES.match(clause.text)
+                ):
                     continue
                 if _NOT_DONE_LATELY.match(phrase):
                     continue  # 'not been to Spain in years': a lapse the speaker may miss, not a thing disliked
@@ -514,6 +524,31 @@ _TRANSIENT = re.compile(
     r"document|post|draft|task|project|presentation|one|time|trip|weekend|recipe))\b",
     re.IGNORECASE,
 )
+# The time of one day's news: a change said with it ('Yesterday I gave up on the crossword halfway through') is what
+# happened that day, not a new standing taste ...
+_ONE_DAY = re.compile(
+    r"\b(?:today|tonight|yesterday|this (?:morning|afternoon|evening)|last night|earlier|just now|the other day|"
+    r"(?:a|one|two|three|four|five|a few|a couple of|\d+) days ago)\b",
+    re.IGNORECASE,
+)
+# ... unless the speaker says it lasts ('switched to oat milk this morning and I'm not going back').
+_LASTING = re.compile(
+    r"\b(?:for good|(?:not|never) (?:going|looking|turning) back|never looked back|from (?:now|here) on|ever since|"
+    r"since then|(?<!right )(?<!just )now|never\b.{0,60}\bagain|any ?more|no longer|these days|nowadays|permanently|"
+    r"for the rest of)\b",
+    re.IGNORECASE,
+)
+
+
+def _change_of_standing(text: str) -> bool:
+    """The clause states a change of taste that lasts beyond the day it is told of."""
+    return bool(change_spans(text)) and not _one_days_news(text) and not _PLEA.search(text)
+
+
+def _one_days_news(text: str) -> bool:
+    return bool(_ONE_DAY.search(text)) and not _LASTING.search(text)
+
+
 # A constraint limits what suits the speaker: a need, a rule, a limit (of money or time), a restriction or one
 # of the domains the issue names (diet, allergy, budget, accessibility, schedule). A clause the classifier calls a
 # constraint without any of these is a durable fact about the speaker ('I am six foot four', 'We have a
@@ -545,7 +580,14 @@ _FACT = re.compile(
     r"i have (?:got )?(?:a |an |one |two |three |four |five |\d+ )?(?:(?:twin|grown-up|young|little|teenage|step)[ -])?"
     r"(?:kids|children|sons?|daughters?|boys|girls|twins|siblings|brothers?|sisters?|grandchildren|grandkids|"
     r"nephews?|nieces?|cousins?)\b|"
-    r"i am (?:the|an) (?:youngest|oldest|eldest|middle|only) (?:child|one|of|in)\b)",
+    r"i am (?:the|an) (?:youngest|oldest|eldest|middle|only) (?:child|one|of|in)\b|"
+    # ... or how they are built ('I'm very tall and I hate tiny aeroplane seats' stored constraint 'tall').
+    r"i am (?:(?:very|quite|really|pretty|fairly|so|extremely)\s+)?(?:tall|petite|short(?!\s+(?:on|of)\b))\b|"
+    # ... and where they come from, said with a capital ('I'm American', 'we are Welsh', 'I'm half Korean').
+    r"(?:i am|we are) (?:an? |half |originally |proudly )?(?-i:[A-Z])[a-z]+(?:-(?-i:[A-Z])[a-z]+)?$|"
+    # ... or where they are ('Use metric units, I'm in Sweden' stored constraint 'in Sweden').
+    r"(?:i am|we are) (?:currently |now |originally |living )?(?:in|from|based in) "
+    r"(?-i:[A-Z])[\w-]+(?: (?-i:[A-Z])[\w-]+)*$)",
     re.IGNORECASE,
 )
 # ... unless the clause also says what the speaker wants, likes or needs.
@@ -561,7 +603,9 @@ _TASTE_OR_NEED = re.compile(
 # guaranteed investment', 'treat my opinions as established fact'); 'treat me as a beginner' is a style.
 # A value that is a negated verb phrase ('not played the piano in months') is the rest of a clause, not a thing.
 _NOT_DONE_LATELY = re.compile(
-    r"(?:have |has )?(?:not|never|no longer)\s+(?:been|played|touched|picked up|had|done|seen|gone|heard|watched|read)\b",
+    # ('I've never once been to a music festival' left 'once been to a music festival'.)
+    r"(?:have |has )?(?:(?:not|never|no longer)\s+(?:once\s+|ever\s+)?|once\s+|ever\s+)"
+    r"(?:been|played|touched|picked up|had|done|seen|gone|heard|watched|read)\b",
     re.IGNORECASE,
 )
 _CLAIM_AS = re.compile(
@@ -570,6 +614,15 @@ _CLAIM_AS = re.compile(
     re.IGNORECASE,
 )
 _BEING = re.compile(r"\bbeing\s+(?=\w)", re.IGNORECASE)
+# A clause about someone else's ways ('Her jokes always crack me up', "My brother's emails ramble") is no ask of the
+# answers' style, whatever the classifier says.
+_SOMEONE_ELSES = re.compile(
+    r"^(?:(?:and|but|so|oh|honestly)\s+)*(?:his|her|their|(?!(?:there|here|what|who|where|how|that|it|he|she|let)\b)"
+    r"[a-z]+['’]s|my (?:\w+ )?(?:mum|mom|dad|wife|husband|partner|brother|sister|son|daughter|friend|boss|colleague|"
+    r"kids?|children|teacher|uncle|aunt|gran|grandad|grandma|grandpa)['’]s)\s+"
+    r"(?!(?:answers?|repl(?:y|ies)|responses?)\b)",
+    re.IGNORECASE,
+)
 _ADDRESSED = re.compile(r"\b(?:you|your)\b|^(?:please|could|can|would)\b", re.IGNORECASE)
 _SMALL_TALK = re.compile(
     r"\bhow(?:'s|’s|\s+is|\s+are|\s+was|\s+has)?\s+(?:your\s+(?:day|week|weekend|morning|afternoon|evening|night)|you|"
@@ -604,7 +657,9 @@ _NARRATIVE = re.compile(
     r"\b(?:i|we)\s+(?:just|finally|recently|already|once)\s+(?!(?:love|like|hate|adore|prefer|enjoy|never|always|"
     r"only|avoid|(?:can|could|do|will|would) not (?:stand|get into|bear|abide|stomach|handle|do|eat|drink|like|enjoy|"
     r"see the appeal))\b)\w+|\b(?:i|we)\s+(?:made|went|got|had|saw|bought|took|"
-    r"did|came|ate|ran|found|met|finished|watched|visited|played|tried|heard|spent|booked|forgot|lost|won)\b",
+    r"did|came|ate|ran|found|met|finished|watched|visited|played|tried|heard|spent|booked|forgot|lost|won|"
+    # A dream is no taste ('I dreamt I was flying over the Alps').
+    r"dreamt|dreamed|had a dream)\b",
     re.IGNORECASE,
 )
 # A question's opening word; 'When I am working, ...' and 'What I love is ...' open statements, not questions.
@@ -763,6 +818,11 @@ _NO_CONTENT = re.compile(
     r"|^(?:and\s+)?(?:i\s+)?(?:have\s+)?(?:never|not) looked back(?: since)?$|^no regrets$"
     # ... or a compliment to the assistant ('You're a legend. Never change.' stored style 'Never change').
     r"|^(?:please\s+)?(?:never|do not ever|do not you ever|do not)\s+change(?:\s+(?:a thing|ever))?$"
+    # ... or how the speaker is ('Stop worrying about me, I'm fine' stored style 'fine').
+    r"|^(?:(?:totally|perfectly|absolutely|really|just)\s+)?(?:fine|ok|okay|alright|all right|good|great|grand)$"
+    # ... or an aside about the telling ("I'm addicted to deadlines, apparently, ha ha" stored dislikes 'apparently').
+    r"|^(?:apparently|obviously|seriously|honestly|clearly|literally|basically|supposedly|no joke|ha(?:\s+ha)+|"
+    r"he(?:\s+he)+)$"
     # ... or laughter and interjections ('..., haha' stored dislikes 'haha').
     r"|^(?:(?:ha){2,}h?|(?:he){2,}|lol|lmao|rofl|omg|ugh|meh|wow|hmm+)$",
     re.IGNORECASE,
@@ -779,8 +839,11 @@ def _without_particles(clause: Clause) -> Clause | None:
 # Dependence is a liking said through a double negative: 'I can't live without my morning coffee' (the classifier
 # reads the negation and said dislikes 'morning coffee'), 'I could not function without my planner'.
 _DEPENDENCE = re.compile(
-    r"\b(?:can|could) not (?:live|do|function|survive|cope|manage|start (?:the|my) day|get through (?:the|a) day|"
-    r"go (?:a|one) (?:day|week)|imagine (?:life|a day)|wake up|work|sleep|travel)\s+(?:\w+\s+){0,3}?without\s+"
+    r"(?:\b(?:can|could) not (?:live|do|function|survive|cope|manage|start (?:the|my) day|get through (?:the|a) day|"
+    r"go (?:a|one) (?:day|week)|imagine (?:life|a day)|wake up|work|sleep|travel|be)"
+    # ... or said as being lost without it: 'I'd be lost without my planner', 'I'd be useless without coffee'.
+    r"|\b(?:would|will|am|are) (?:be )?(?:(?:totally|completely|utterly|so)\s+)?(?:lost|useless|helpless|stuck|nothing|"
+    r"a wreck|a mess|done for))\s+(?:\w+\s+){0,3}?without\s+"
     r"(?P<x>[^,;:!?]{2,80})",
     re.IGNORECASE,
 )
@@ -807,6 +870,57 @@ def _dependence_spans(text: str) -> list[tuple[str, str]]:
     if not phrase:
         return []
     return [("constraint" if _AID.search(phrase) else "likes", phrase)]
+
+
+def _said_outright(text: str) -> list[tuple[str, str]]:
+    """Readings whose wording says what and which way, whatever the classifier guessed: dependence ('I'd be lost
+    without my planner'), a choice kept every time ('We've only ever had rescue greyhounds') and a diet asked for
+    ('..., so low-carb suggestions please')."""
+    return _dependence_spans(text) or _only_ever_spans(text) or _diet_ask_spans(text)
+
+
+# A diet asked of every suggestion: 'so low-carb suggestions please', 'vegetarian recipes only, please'. The clause
+# it ends was read as its other half ('doing keto and I plan to keep at it' stored constraint 'plan to keep at it').
+_DIET_ASK = re.compile(
+    r"(?:^|,\s*|\bso\s+|\band\s+)(?:only\s+)?(?P<x>(?:low|high|no|zero|reduced)-[a-z]+|[a-z]+-free|keto|paleo|vegan|"
+    r"vegetarian|pescatarian|plant-based|halal|kosher|diabetic-friendly)\s+(?:suggestions|recipes|options|ideas|meals|"
+    r"dishes|food|snacks)\s+(?:only\s+)?(?:please|only|from now on)\b",
+    re.IGNORECASE,
+)
+
+
+def _diet_ask_spans(text: str) -> list[tuple[str, str]]:
+    m = _DIET_ASK.search(text)
+    return [("constraint", m.group("x").lower())] if m else []
+
+
+# A choice kept every time is a liking said through 'only' and 'never' ('We've only ever had rescue greyhounds' was
+# read as avoid 'only ever had rescue greyhounds', 'I've only ever driven Volvos, they never break down' as dislikes).
+_ONLY_EVER = re.compile(
+    r"\b(?:i|we)\s+(?:have\s+|had\s+)?only\s+ever\s+(?:had|have|bought|buy|driven|drive|owned|own|used|use|"
+    r"flown(?:\s+with)?|fly(?:\s+with)?|stayed (?:in|at)|stay (?:in|at)|eaten|eat|drunk|drink|worn|wear|kept|keep|"
+    r"ridden|ride|shopped (?:at|in)|shop (?:at|in)|banked with|bank with|supported|support|voted for|vote for|"
+    r"holidayed in|holiday in)\s+(?P<x>[^,;:!?]{2,60})",
+    re.IGNORECASE,
+)
+# ... but not a count ('only ever had one job'), an ailment or a trouble ('only ever had problems with Dell laptops'),
+# nor a choice made for want of another ('because it is cheap', 'can only afford').
+_NOT_A_CHOICE = re.compile(
+    r"^(?:one|a|an|a single|two|three|\d+)\b|\b(?:problems?|trouble|issues?|bad luck|complaints?|colds?|flu|"
+    r"migraines?|headaches?|injur\w*|accidents?|breakdowns?)\b",
+    re.IGNORECASE,
+)
+_FOR_WANT_OF = re.compile(
+    r"\b(?:cheap|afford|have to|had to|no choice|hate|hated|awful|terrible|regret)\b", re.IGNORECASE
+)
+
+
+def _only_ever_spans(text: str) -> list[tuple[str, str]]:
+    m = _ONLY_EVER.search(text)
+    if m is None or _NOT_A_CHOICE.search(m.group("x")) or _FOR_WANT_OF.search(text):
+        return []
+    phrase = clean_phrase(m.group("x"), max_words=6)
+    return [("likes", phrase)] if phrase else []
 
 
 # A habit kept up for a long time: 'I have swum a mile every morning since uni', 'I have been running marathons
@@ -845,6 +959,13 @@ _NEED = re.compile(
 )
 
 
+# The speaker falling ill with something ('I always get hay fever in May').
+_AILING = re.compile(
+    r"\b(?:i|we)\s+(?:\w+\s+)?(?:get|gets|have|catch|suffer from|come down with|end up with)\s+(?:a |an |bad |terrible |"
+    r"awful |the )?(?:colds?|flu|hay ?fever|migraines?|headaches?|hives|rash|rashes|nosebleeds?|cramps?|eczema|asthma|"
+    r"sunburn|blisters|insomnia|sinusitis|cold sores?|chilblains|a sore (?:throat|back|head))\b",
+    re.IGNORECASE,
+)
 # A treatment the speaker takes is a need, not a thing avoided ('I take two insulin shots a day' stored avoid).
 _TREATMENT = re.compile(
     r"\b(?:i|we)\s+(?:\w+\s+)?(?:take|takes|inject|use|need|am on|have to take)\b.*\b(?:insulin|medication|meds|tablets|pills|"
@@ -881,6 +1002,17 @@ def _open_halves(clause: Clause) -> list[Clause]:
     halves = [h for part in _AND_I.split(clause.text) for h in clauses(part) if not h.question]
     # A half told in the past is part of the story ('... and I loved the food there').
     return [h for h in halves if _gate(h) == "open" and not _PAST_TOLD.search(h.text)] if len(halves) > 1 else []
+
+
+def _fact_then_taste(clause: Clause) -> list[Clause]:
+    """'I'm six foot four and I hate cramped planes' -> its two halves: the fact about the speaker and the taste are
+    read apart (the whole clause was read as one constraint, 'six foot four', and the taste was lost)."""
+    halves = _AND_I.split(clause.text)
+    if len(halves) < 2 or not _FACT.search(halves[0]) or _TASTE_OR_NEED.search(halves[0]):
+        return [clause]
+    if not any(_TASTE_OR_NEED.search(h) for h in halves[1:]):
+        return [clause]
+    return [replace(clause, text=h.strip()) for h in halves if h.strip()]
 
 
 def _embedded_disclosures(text: str) -> list[Clause]:
@@ -1084,8 +1216,12 @@ def resolve_by_meaning(
             out.append(Assert(old.kind, old.value, d.source, d.confidence, d.weight, d.message_index, d.extractor))
         elif concepts and old.extractor != d.extractor:
             out.append(d)  # stored beside it: an inference never retracts what was read from the user's words
-        elif not concepts and _variant_of(d.value, old.value):
-            out.append(d)  # 'pineapple on pizza' disliked beside 'pizza' liked: an exception, not a change of mind
+        elif not concepts and (
+            _variant_of(d.value, old.value) or _stem_variant_of(d.value, old.value) or _member_of(d.value, old.value)
+        ):
+            # 'pineapple on pizza' disliked beside 'pizza' liked, 'dance music' beside 'dancing', 'Uno' beside 'card
+            # games': an exception, not a change of mind.
+            out.append(d)
         else:
             out.append(
                 Retract(old.kind, preference_id=old.id, source=d.source, message_index=d.message_index,
@@ -1120,8 +1256,18 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
         # 'pineapple on pizza' now disliked names the stored 'pizza' and more: a narrower exception to a liking, not
         # a change of mind about pizza. A narrower liking after a dislike ('hooked on Test cricket now' after
         # 'cricket') is a change. A learning style is stored bare ('books'): 'learning from books' restates it.
-        narrower = sign < 0 and _variant_of(new.value, old.value) and old.kind not in _HELD_LIKE_A_TASTE
-        if other == -sign and not contrary and not narrower and not _two_names(new.value, old.value):
+        narrower = (
+            sign < 0
+            and (_variant_of(new.value, old.value) or _stem_variant_of(new.value, old.value))
+            and old.kind not in _HELD_LIKE_A_TASTE
+        )
+        if (
+            other == -sign
+            and not contrary
+            and not narrower
+            and not _two_names(new.value, old.value)
+            and not _member_of(new.value, old.value)
+        ):
             near = sims[i] >= CHANGED_THING_SIMILARITY or (sims[i] >= SAME_STEM_SIMILARITY and stems & _stems(old.value))
             if near or _same_words(old.value, new.value):
                 retired.append(i)
@@ -1170,6 +1316,19 @@ def _contrary(new: str, old: str) -> bool:
     """The two ends of one scale ('somewhere hot', 'somewhere cool'; 'the city', 'the countryside')."""
     b = _content_words(old)
     return any(_CONTRARY.get(w, set()) & b for w in _content_words(new))
+
+
+def _stem_variant_of(new: str, old: str) -> bool:
+    """'dance music' after 'dancing', 'walking boots' after 'walking': the new value names the stored one in another
+    word form and more."""
+    extra = _stems(new) - _stems(old)
+    return bool(_stems(old)) and _stems(new) > _stems(old) and bool(extra - {_stem(w) for w in _TASTE_WORDS})
+
+
+def _member_of(new: str, old: str) -> bool:
+    """'Monopoly' after 'board games', 'Coke' after 'fizzy drinks': a named thing is one member of a sort the
+    stored common noun names, so giving it up or disliking it does not give up the whole sort."""
+    return _names(new) and not _names(old) and not _content_words(new) & _content_words(old)
 
 
 def _two_names(new: str, old: str) -> bool:
@@ -1232,7 +1391,7 @@ def _gate(clause: Clause) -> str:
     text = clause.text
     if clause.question or len(text.split()) < 2:
         return "closed"
-    if TOLERANCE.search(text):
+    if TOLERANCE.search(text) or _ENDURED.search(text) or _PLEA.search(text):
         return "closed"
     if _NEVER_SUGGEST.search(text) or _NO_MORE.search(text):
         return "open"
@@ -1254,6 +1413,22 @@ def _gate(clause: Clause) -> str:
     ):
         return "open"
     return "fragment"
+
+
+# Enduring a thing is neither liking it nor a wish ('I put up with my neighbour's drumming every night' stored a like);
+# 'I can not put up with X' is a dislike and stays open.
+_ENDURED = re.compile(
+    r"(?<!\bnot )(?<!\bnever )(?<!\bno longer )\b(?:put up with|putting up with|puts up with|sit through|sat through|"
+    r"sitting through|endure|endured|enduring|tolerate|tolerated|have learned to live with|learnt to live with)\b",
+    re.IGNORECASE,
+)
+# A plea about the assistant's concern ('Stop worrying about me, I'm fine', 'Quit nagging me'): it names nothing the
+# speaker avoids (it stored avoid 'Stop worrying about me').
+_PLEA = re.compile(
+    r"^(?:please\s+)?(?:stop|quit|no need for|no more)\s+(?:\w+\s+)?(?:worrying|fussing|fretting|nagging|pestering|"
+    r"bugging|hassling|checking (?:up )?on)\s+(?:about\s+|over\s+)?me\b",
+    re.IGNORECASE,
+)
 
 
 def _answers_a_question(context: ExtractionContext, index: int) -> bool:

@@ -31,7 +31,7 @@ _SUBJ = r"(?:^|\b)(?:i|we)\s+" + _ADV + r"(?:(?:do|would|will|can|have|had)\s+)?
 _NEG_CUES = (
     r"(?:have|feel|got)\s+(?:a|an)\s+(?:real\s+|strong\s+|deep\s+|serious\s+|huge\s+|big\s+|bit of an?\s+)?"
     r"(?:aversion|dislike|distaste|hatred|phobia|intolerance|allergy)\s+(?:to|for|of|towards)",
-    r"can\s*not\s+(?:stand|bear|stomach|tolerate|abide|handle|deal with|get into|do|eat|drink|have)",
+    r"can\s*not\s+(?:stand|bear|stomach|tolerate|abide|handle|deal with|put up with|get into|do|eat|drink|have)",
     r"(?:hate|dislike|detest|loathe|despise|abhor|resent)",
     r"(?:do|would|will|can)\s+not\s+(?:really\s+|ever\s+|even\s+)?(?:like|enjoy|love|care for|want|fancy|"
     r"get on with|get along with|get into)",
@@ -60,7 +60,8 @@ _GLAD_TO_LOSE = re.compile(
 )
 # ... whatever negative label the classifier gave the clause ('I never get tired of gardening' stored dislikes).
 _SAID_AS_DOUBLE_NEGATIVE = re.compile(_SUBJ + r"(?:" + _DOUBLE_NEGATIVE + r")\b", re.IGNORECASE)
-_PLAIN_LIKING = re.compile(r"^(?:i|we)\s+" + _ADV + r"(?:love|adore|enjoy)\b", re.IGNORECASE)
+# ('I like Coldplay' was read as dislikes 'Coldplay': the classifier guessed from a name it does not know.)
+_PLAIN_LIKING = re.compile(r"^(?:i|we)\s+" + _ADV + r"(?:love|adore|enjoy|like)\b", re.IGNORECASE)
 _NOT_PLAIN = re.compile(
     r"\b(?:not|never|no|nothing|hate|dislike|without|except|but|unless|too|stop|quit|less)\b|\b(?:love|adore|enjoy)\s+"
     r"(?:it|how|that|when|the way)\b",
@@ -203,6 +204,7 @@ _TROUBLED = (
 # ... and what troubles the speaker most is not liked, whatever the classifier said ('Heights are what I'm scared of
 # most' stored likes 'Heights').
 _TROUBLED_MOST = re.compile(_TROUBLED + r"(?:\s+\w+){0,2}?\s+(?:most|the most|most of all|more than anything)\s*$", _I)
+_WORRIED_MOST = re.compile(r"\s+(?:\w+\s+){0,2}?(?:worry|worried|fret|stress|stressed)\b", _I)
 _DONE_MOST = re.compile(
     rf"(?!{_TROUBLED})"
     r"\s+(?:\w+\s+){1,3}?(?:most|the most|most of all|all the time|all day|every day|every night|every weekend|"
@@ -232,6 +234,9 @@ _SUBJECT_FIRST = re.compile(
     r"weakness|least favou?rite|pet peeve|nightmare|kryptonite)(?:\s+(?:hell|a nightmare|torture|misery))?|not\s+(?:really\s+)?(?:me$|my|for me|for us|"
     r"my thing|my cup of tea|my scene|my style)|(?:a\s+)?(?:no-go|no go|dealbreaker|deal breaker|must|"
     r"must-have|essential|non-negotiable|torture|the worst|the best|great|awful|boring|painful|too much|"
+    # A hardship said of a thing is a verdict against it ('Winter is brutal', 'Summers are miserable for me'), not
+    # one on how well it does something ('some services are dreadful at it').
+    r"(?:brutal|miserable|unbearable|dreadful|horrible|hell|a struggle|a nightmare|exhausting)(?!\s+(?:at|with)\b)|"
     # 'Fizzy drinks are way too sweet for me'
     # ('Life is too short for bad wine', 'Summer is too short here': too little of a good thing, no verdict.)
     r"(?:(?:way|far|much|a bit|a little)\s+)?too\s+(?!" + _TOO_LITTLE + r")\w+)"
@@ -265,6 +270,7 @@ _NEG_WORDS = re.compile(
     r"^(?:(?:has|have|had|really|just|always|simply)\s+)*(?:not|never|no|bores?|annoys?|irritates?|frustrates?|grates?|drives?|stresses?|creeps?|disgusts?|"
     r"terrif|scares?|frightens?|petrif|unsettles?|upsets?|freaks?|grosses?|"
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|(?:my|our|the) idea of (?:hell|a nightmare|torture|misery)|torture|the worst|awful|boring|painful|"
+    r"brutal|miserable|unbearable|dreadful|horrible|hell|a struggle|a nightmare|exhausting|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
     r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
     _I,
@@ -341,6 +347,8 @@ def _strip_subject(text: str) -> str:
     text = re.sub(
         r"^(?:honestly|personally|basically|generally|also|and|so|well|oh|ok|okay),?\s+", "", text, flags=_I
     )
+    # 'These days I support Tottenham instead' stored likes 'days I support Tottenham': a time before the subject.
+    text = re.sub(r"^(?:these days|nowadays|lately|now|at the moment|recently),?\s+(?=(?:i|we)\b)", "", text, flags=_I)
     return re.sub(
         # 'My wife and I go to the market every Saturday': the compound subject, not 'wife', is the speaker; but
         # in 'Spiders and I do not get along' the spiders are the thing.
@@ -422,8 +430,31 @@ def _preference_spans(text: str, label: str, referent: str | None) -> list[tuple
 _SPLICE = re.compile(_CLAUSE_COMMA + r"\s+")
 
 
+# The speaker suffering in or from a thing ('I wilt in the heat', 'we struggle with crowds'): a complaint about it,
+# though the classifier reads such clauses as likes ('wilt in the heat' was stored as a like).
+_SUFFERING = re.compile(
+    r"^(?:i|we)\s+" + _ADV + r"(?:wilt|wilts|melt|melts|suffer|suffers|struggle|struggles|burn|freeze|shiver|overheat|"
+    r"sweat|go numb|get (?:sunburnt|sunburned|car ?sick|sea ?sick|travel ?sick))\s+(?:\w+ly\s+)?(?:in|with|from|on|at)\s+"
+    r"(?P<x>.+)$",
+    _I,
+)
+# ... but how soon is no thing ('I burn in about ten minutes'): a complaint that names nothing.
+_HOW_SOON = re.compile(r"^(?:about|around|under|within|less than|after|a few|a couple|\d+|one|two|three|five|ten|twenty)\b", _I)
+
+
+def _suffered(text: str) -> list[tuple[str, str]] | None:
+    """('dislikes', thing) for 'I wilt in the heat'; [] when what is suffered is a time; None when no suffering."""
+    m = _SUFFERING.search(text)
+    if m is None:
+        return None
+    x = None if _HOW_SOON.match(m.group("x")) else clean_phrase(m.group("x"))
+    return [("dislikes", x)] if x else []
+
+
 def _own_reading(segment: str) -> list[tuple[str, str]]:
     """What a comma segment says by its own predicate (subject-first verdict, person type or 'I' + a taste verb)."""
+    if (suffered := _suffered(segment)) is not None:
+        return suffered
     m = _SUBJECT_FIRST.search(segment) or _SUBJECT_VERB.search(segment)
     if m and not re.match(r"^(?:i|we)\b", m.group("x"), _I):
         x = clean_phrase(m.group("x"))
@@ -524,6 +555,10 @@ def _single_raw(
         label = "likes"
     elif label == "likes" and _GLAD_TO_LOSE.search(text):
         label = "dislikes"
+    if (m := _WHAT_I.search(text)) and _WORRIED_MOST.match(text, m.end()):
+        return []  # 'Money is what I worry about most': a worry, not a thing the speaker avoids, dislikes or needs
+    if label in ("likes", "dislikes", "avoids") and (suffered := _suffered(text)) is not None:
+        return [("dislikes" if label == "likes" else label, x) for _, x in suffered]
     if label in ("likes", "dislikes", "avoids"):
         m = _FAVOURITE.search(text)
         if m and label == "likes":
@@ -656,12 +691,16 @@ _IN_ITS_PLACE = re.compile(
 # The pieces of a clause a bare replacement may stand in: 'Went dairy-free in January, so it's oat flat whites now'.
 _PIECES = re.compile(r",\s*(?:so\s+)?|\s+[—–-]\s+|;\s*|\s+so\s+", _I)
 _NEVER_AGAIN = re.compile(
-    r"\b(?:am|are|will|would)\s+never\s+(?:ever\s+)?(?:be\s+)?(?:having|buying|doing|going|eating|using|booking|"
-    r"getting|taking|watching|playing|visiting|flying|drinking|wearing|trying|choosing|picking)\s+(?P<old>.+?)\s+again\b",
+    # ('Never drinking tequila again after last night!': the vow with its subject left out.)
+    r"(?:^(?:i\s+)?|\b(?:am|are|will|would)\s+)never\s+(?:ever\s+)?(?:be\s+)?(?:having|buying|doing|going|eating|using|booking|"
+    r"getting|taking|watching|playing|visiting|flying|drinking|wearing|trying|choosing|picking|ordering|cooking|making|"
+    r"riding|reading|hiring|renting|staying (?:at|in)|listening to)\s+(?P<old>.+?)\s+again\b",
     _I,
 )
 _CHANGE_AWAY = re.compile(
-    r"\b(?:gave up|given up|have stopped|stopped|quit|sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
+    # ('stopped at a café', 'stopped by my mum's', 'stopped off for lunch' pause a journey; they give nothing up.)
+    r"\b(?:gave up|given up|(?:have )?stopped(?!\s+(?:at|by|in|off|for|outside|near|over|to|on|into|round)\b)|quit|"
+    r"sold (?:the|my)|no longer (?:eat|drink|use|do|play|watch|"
     r"like|want)|moved away from|ditched|dropped|"
     # 'done with my homework' / 'this form' is finished work, 'over the moon' is joy: neither gives a taste up.
     r"(?:am|are) (?:so |completely |totally )?done with(?!\s+(?:my|our|this|that|these|those)\b)|(?:grew|grown) out of|"
@@ -694,7 +733,8 @@ _ABSTAIN = re.compile(
 
 _CHANGE_TAIL = re.compile(
     r"\s+(?:after|when|once|because|now|these days|completely|entirely|for good|for everything|full-time|"
-    r"in my old age|instead|(?:last|this|next) (?:week|month|year|spring|summer|autumn|winter)|a while ago|not going back)\b.*$",
+    r"in my old age|instead|(?:last|this|next) (?:week|month|year|spring|summer|autumn|winter|morning|afternoon|evening|"
+    r"night)|yesterday|today|tonight|a while ago|not going back|from (?:there|them|that (?:place|shop|restaurant)))\b.*$",
     _I,
 )
 

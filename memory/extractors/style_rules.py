@@ -58,7 +58,9 @@ _TERMS: list[tuple[str, str, str, bool]] = [
     (
         "expertise",
         "beginner",
-        r"beginners?|novice|simple|simpler|basic|the basics|easy to understand|dumb(?:ed)? down",
+        # ('Explain grammar simply': the manner ends the ask; 'I simply can not stand X' is emphasis.)
+        r"beginners?|novice|simple|simpler|simply(?=\s*(?:please\b|thanks\b|,|$))|basic|the basics|easy to understand|"
+        r"dumb(?:ed)? down",
         False,
     ),
     (
