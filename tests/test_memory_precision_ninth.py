@@ -85,6 +85,7 @@ def test_a_vow_without_its_subject_is_an_avoid() -> None:
     [
         ("Traffic is what I worry about most on the school run", "avoids", []),
         ("Bills are what I worry about most", "constraint", []),
+        ("The mortgage is what keeps me awake at night", "likes", []),
         ("I melt in humid weather", "likes", [("dislikes", "humid weather")]),
         ("I burn in about ten minutes", "likes", []),
         ("Mondays are brutal for me", "likes", [("dislikes", "Mondays")]),
@@ -228,3 +229,9 @@ def test_values_keep_no_aside(mem: PreferenceMemory) -> None:
     assert not _said(stored, "apparently") and not _said(stored, "ha ha"), stored
     stored = stored_preferences(mem, "I've never once been to a rock festival.")
     assert not _said(stored, "once"), stored
+
+
+@needs_model
+def test_a_craving_is_no_constraint(mem: PreferenceMemory) -> None:
+    stored = stored_preferences(mem, "My favourite cuisine is Peruvian, I could eat ceviche every day.")
+    assert not [kv for kv in stored if kv[0] == "constraint"], stored

@@ -374,6 +374,8 @@ class SentenceExtractor(RuleExtractor):
                     _CLAIM_AS.search(phrase) or speakers_own_pursuit(clause.text) or _SOMEONE_ELSES.match(clause.text)
                 ):
                     continue
+                if label == "constraint" and _WISH.match(phrase):
+                    continue  # 'I could eat injera every day': a craving, not a limit
                 if _NOT_DONE_LATELY.match(phrase):
                     continue  # 'not been to Spain in years': a lapse the speaker may miss, not a thing disliked
                 confidence = round(min(0.9, pred.score) * (0.65 if clause.hedged else 1.0), 3)
@@ -595,7 +597,9 @@ _TASTE_OR_NEED = re.compile(
     r"\b(?:love|loves|loved|like|likes|enjoy|enjoys|adore|hate|hates|dislike|prefer|prefers|fan|favou?rite|"
     r"can not stand|can not bear|need|needs|must|have to|has to|only|avoid|allergic|intolerant|so i|so we|which means|"
     # A limit ('I work on a farm and can't eat lunch before two').
-    r"can not|unable|no [\w-]+(?: [\w-]+)? for (?:me|us))\b",
+    r"can not|unable|no [\w-]+(?: [\w-]+)? for (?:me|us)|"
+    # ... or asks for something because of it ('I'm tall, so aisle seats please').
+    r"please)\b",
     re.IGNORECASE,
 )
 # A style ask, once its addressee is stripped ('I'd rather you always ...'), no longer names 'you' for the guard: one
@@ -608,6 +612,7 @@ _NOT_DONE_LATELY = re.compile(
     r"(?:been|played|touched|picked up|had|done|seen|gone|heard|watched|read)\b",
     re.IGNORECASE,
 )
+_WISH = re.compile(r"^(?:could|would|might)\s+(?:happily\s+)?(?:eat|drink|watch|listen|read|play|live)\b", re.IGNORECASE)
 _CLAIM_AS = re.compile(
     r"\b(?:describe|present|portray|frame|label|call|refer to|depict|recommend)\s+(?!me\b|it\b|things\b)\S.{0,60}?\bas\b"
     r"|\btreat\s+(?:my|our|his|her|their|this|that|the)\s+(?:\w+\s+){0,2}?as\b",

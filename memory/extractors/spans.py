@@ -204,6 +204,7 @@ _TROUBLED = (
 # ... and what troubles the speaker most is not liked, whatever the classifier said ('Heights are what I'm scared of
 # most' stored likes 'Heights').
 _TROUBLED_MOST = re.compile(_TROUBLED + r"(?:\s+\w+){0,2}?\s+(?:most|the most|most of all|more than anything)\s*$", _I)
+_KEEPS_ME_UP = re.compile(r"^[^,]+?\s+(?:is|are)\s+what\s+keeps\s+(?:me|us)\s+(?:up|awake)\b", _I)
 _WORRIED_MOST = re.compile(r"\s+(?:\w+\s+){0,2}?(?:worry|worried|fret|stress|stressed)\b", _I)
 _DONE_MOST = re.compile(
     rf"(?!{_TROUBLED})"
@@ -555,7 +556,7 @@ def _single_raw(
         label = "likes"
     elif label == "likes" and _GLAD_TO_LOSE.search(text):
         label = "dislikes"
-    if (m := _WHAT_I.search(text)) and _WORRIED_MOST.match(text, m.end()):
+    if ((m := _WHAT_I.search(text)) and _WORRIED_MOST.match(text, m.end())) or _KEEPS_ME_UP.search(text):
         return []  # 'Money is what I worry about most': a worry, not a thing the speaker avoids, dislikes or needs
     if label in ("likes", "dislikes", "avoids") and (suffered := _suffered(text)) is not None:
         return [("dislikes" if label == "likes" else label, x) for _, x in suffered]
