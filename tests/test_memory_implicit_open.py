@@ -65,9 +65,11 @@ def test_the_first_candidate_tier_is_a_name_or_an_object(clause: str, expected: 
         "my fingers numb by the end",  # the body is no thing
         "when I see one coming",  # a doing, not a thing
         "for about a decade every couple of months",  # times and amounts
+        "I barely eat",  # a bare verb
+        "I find it all rather beautiful",  # a quality
     ],
 )
-def test_the_body_a_doing_or_a_time_is_no_candidate(clause: str) -> None:
+def test_the_body_a_doing_a_quality_or_a_time_is_no_candidate(clause: str) -> None:
     assert candidate_things(clause) == []
 
 

@@ -1187,8 +1187,15 @@ _PLAN = re.compile(
     r"next (?:week|month|year|summer|winter|spring|autumn|time)|one day)\b",
     re.IGNORECASE,
 )
-# A taste said in so many words is the sentence reader's ('I hate being behind', 'a song I'm starting to hate').
-_TASTE_SAID = re.compile(r"\b(?:hate[sd]?|hating|dislike[sd]?|loathe[sd]?|detest[sd]?)\b", re.IGNORECASE)
+# A taste said in so many words is the sentence reader's ('I hate being behind', 'a song I'm starting to hate', 'I
+# avoid pet shops that sell puppies', 'my favourite summer thing', 'I genuinely can't handle them'). (Asking the
+# sentence classifier instead, P(none) < 0.5, also refused 8 of the 9 disclosures the open reader gained on the
+# fresh train halves.)
+_TASTE_SAID = re.compile(
+    r"\b(?:hate[sd]?|hating|dislike[sd]?|loathe[sd]?|detest[sd]?|avoid\w*|prefer\w*|favou?rite|love[sd]?|loving|"
+    r"adore[sd]?|enjoy\w*|my (?:rule|thing))\b|\bi\s+(?:\w+\s+)?can not (?:handle|stand|bear)\b",
+    re.IGNORECASE,
+)
 _OPEN_QUESTION = re.compile(r"\b(?:how|what|which|where|why|should i|can i|could i|do i|is it)\b", re.IGNORECASE)
 _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|yours)\b", re.IGNORECASE)
 _CHORE = re.compile(

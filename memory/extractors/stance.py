@@ -114,7 +114,7 @@ _FUNCTION = _OPENERS | _word_set(
     seven eight nine ten eleven twelve twenty thirty hundred thousand first second third last next same other
     another own whole up down out off back away something anything nothing everything someone anyone everyone
     thing things stuff way kind sort type along forward single late early ago once twice instead after before couple
-    behind ahead halfway"""
+    behind ahead halfway rather fairly"""
 )
 # Things that are the time, place, company or body of a disclosure, not what it is about.
 _NOT_THE_THING = _word_set(
@@ -130,6 +130,9 @@ _NOT_THE_THING = _word_set(
     point reason problem problems trouble idea thought migraine migraines headache headaches rash hives nightmares panic
     attack attacks sickness nausea palpitations shakes jitters cramps goosebumps"""
 )
+# Common verbs and adjective endings that stand alone where a thing would ('what I eat', 'so beautiful').
+_BARE_VERBS = _word_set("eat drink see watch read buy try use like want need feel look sound seem know think say play")
+_ADJECTIVE = re.compile(r"(?:ful|less|ous|able|ible)$")
 # A word, or a mark that ends a phrase (a phrase never runs across a comma: 'co-op games, Pandemic').
 _TOKEN = re.compile(r"[A-Za-z][\w'&-]*[\w]|[A-Za-z]|\d[\w.,]*|[,;:.!?()\u2013\u2014\"]")
 # The speaker as subject: past any auxiliaries and adverbs, the next word is the verb, and what follows the verb
@@ -170,6 +173,8 @@ def _phrase_from(tokens: Sequence[str], start: int) -> str | None:
         return None  # 'my toes numb' is the body, not a thing
     if len(out) == 1 and _VERB_FORM.match(out[0]) and not (start > 0 and tokens[start - 1].lower() in _OPENERS):
         return None  # 'when I see one coming' names a doing, not a thing
+    if len(out) == 1 and (out[0].lower() in _BARE_VERBS or _ADJECTIVE.search(out[0].lower())):
+        return None  # 'what I eat', 'it looks beautiful': a doing or a quality, not a thing
     return " ".join(out)
 
 
