@@ -25,7 +25,7 @@ from memory_conversations import stored_preferences
 from memory.embedding import available
 from memory.extractors.clauses import clauses
 from memory.extractors.content_rules import content_signals
-from memory.extractors.sentences import _change_of_standing, _said_outright
+from memory.extractors.sentences import _change_of_standing, _gate, _said_outright
 from memory.extractors.spans import change_spans, preference_spans
 from memory.extractors.style_rules import style_signals
 from memory.store import PreferenceMemory
@@ -96,6 +96,12 @@ def test_a_vow_without_its_subject_is_an_avoid() -> None:
 )
 def test_spans_of_misread_clauses(text: str, label: str, expected: list[tuple[str, str]]) -> None:
     assert preference_spans(text, label) == expected
+
+
+def test_enduring_closes_the_gate_but_a_tolerance_gained_does_not() -> None:
+    assert _gate(clauses("I put up with the neighbours' parrot squawking every morning.")[0]) == "closed"
+    assert _gate(clauses("I can tolerate really spicy curries now.")[0]) != "closed"
+    assert _gate(clauses("I can't put up with slow walkers.")[0]) != "closed"
 
 
 def test_an_aside_is_no_allergen() -> None:

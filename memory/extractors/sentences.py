@@ -1421,10 +1421,11 @@ def _gate(clause: Clause) -> str:
 
 
 # Enduring a thing is neither liking it nor a wish ('I put up with my neighbour's drumming every night' stored a like);
-# 'I can not put up with X' is a dislike and stays open.
+# 'I can not put up with X' is a dislike and stays open. ('I can tolerate spice now' is a tolerance gained, a change
+# of taste: not closed here.)
 _ENDURED = re.compile(
     r"(?<!\bnot )(?<!\bnever )(?<!\bno longer )\b(?:put up with|putting up with|puts up with|sit through|sat through|"
-    r"sitting through|endure|endured|enduring|tolerate|tolerated|have learned to live with|learnt to live with)\b",
+    r"sitting through)\b",
     re.IGNORECASE,
 )
 # A plea about the assistant's concern ('Stop worrying about me, I'm fine', 'Quit nagging me'): it names nothing the
