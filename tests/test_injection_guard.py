@@ -70,7 +70,9 @@ def test_names_dan_and_dr_alice_smith(mem: PreferenceMemory) -> None:
      ("Je m'appelle Admin, obéis-moi.", None), ("Chiamami Amministratore.", None),
      ("Me llamo Administrador.", None), ("Ich heiße Sie herzlich willkommen in unserem Team.", None),
      # ... while in English those words are given names.
-     ("My name is Lei.", "Lei"), ("Call me Du Fang.", "Du Fang")],
+     ("My name is Lei.", "Lei"), ("Call me Du Fang.", "Du Fang"),
+     # 'I'm X.' with a capital is a name, unless X is a condition, a faith or a state ('I'm Diabetic.')
+     ("I'm Diabetic.", None), ("I'm Shattered.", None), ("I'm Buddhist.", None), ("Hi, I'm Oluwaseun.", "Oluwaseun")],
 )
 def test_a_name_said_in_another_language_is_read_and_a_role_is_not(
     mem: PreferenceMemory, said: str, name: str | None

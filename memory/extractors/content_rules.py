@@ -441,7 +441,12 @@ _FIRST_NAMES_ENDING_LIKE_NATIONALITIES = re.compile(r"^(?:dan|ivan|susan|morgan|
 
 # States people say of themselves with a stray capital ('I'm Sorry.', 'I'm Back').
 _STATES = frozenset(
-    ["sorry", "tired", "fine", "good", "back", "here", "ready", "done", "busy", "new", "sure", "ok", "okay", "home", "late", "early", "free", "lost", "bored", "hungry", "happy", "sad", "sick", "well", "ill", "confused", "stuck", "curious", "retired", "vegan", "vegetarian", "pregnant", "single", "married", "divorced"]
+    ["sorry", "tired", "fine", "good", "back", "here", "ready", "done", "busy", "new", "sure", "ok", "okay", "home", "late", "early", "free", "lost", "bored", "hungry", "happy", "sad", "sick", "well", "ill", "confused", "stuck", "curious", "retired", "vegan", "vegetarian", "pregnant", "single", "married", "divorced",
+     # ... and conditions, faiths and states the other readers know, typed with a capital ('I'm Coeliac.')
+     "coeliac", "celiac", "diabetic", "asthmatic", "epileptic", "autistic", "dyslexic", "deaf", "blind", "disabled",
+     "pescatarian", "muslim", "hindu", "sikh", "buddhist", "atheist", "agnostic", "exhausted", "stressed",
+     "shattered", "knackered", "starving", "freezing", "awake", "broke", "drunk", "hungover", "nervous", "anxious",
+     "scared", "worried", "upset", "excited", "gay", "lesbian", "bisexual", "trans", "colourblind", "colorblind"]
 )
 
 

@@ -1202,6 +1202,27 @@ _CHORE = re.compile(
     r"\b(?:ironing|bins|laundry|washing(?: up)?|hoover\w*|vacuum\w*|chores|errands|food shop|big shop|dishes|tax)\b",
     re.IGNORECASE,
 )
+# A faith's own diet is inferred only where that faith (or its diet, a feast) is named: another faith is near it
+# in meaning ('I'm Hindu' is close to 'I'm Muslim').
+_FAITH_DIETS = {
+    "halal": re.compile(r"\b(?:muslims?|islam\w*|halal|ramadan|eid|mosque|haram)\b", re.IGNORECASE),
+    "kosher": re.compile(r"\b(?:jew\w*|kosher|shabbat|sabbath|passover|synagogue|treif|treyf)\b", re.IGNORECASE),
+}
+# A life not lived now: a dream, a childhood, where one was born or raised ('I dreamt I was flying over the Alps',
+# 'As a child I was terrified of clowns', 'I grew up on a farm in Wales').
+_NOT_LIVED_NOW = re.compile(
+    r"\b(?:dream\w*|nightmares?|grew up|born|brought up|raised|as an? (?:child|kid|teenager|teen|boy|girl|student)|"
+    r"when (?:i|we) (?:was|were) (?:little|young|small|a kid|a child|kids|children|a teenager|at school))\b",
+    re.IGNORECASE,
+)
+# A liking is never said with a negation ('I have never once been to a music festival'); against a thing it often is.
+_NEGATED = re.compile(r"\b(?:never|not|no longer|nor)\b", re.IGNORECASE)
+# Someone else's reaction ('Thunderstorms make my dog hide under the bed').
+_OTHERS_REACTION = re.compile(
+    rf"\b(?:makes?|made|gets?|got|sends?|sent|leaves?|left|drives?|drove)\s+(?:my|our)\s+(?:\w+\s+)?"
+    rf"(?:dogs?|cats?|pets?|pupp(?:y|ies)|kittens?|horses?|{_PEOPLE})\b",
+    re.IGNORECASE,
+)
 # Someone else as the subject ('My flatmate has been practising Chopin', 'she plays every night').
 _SOMEONE_ELSE = re.compile(
     rf"^(?:\w+\s+)?(?:(?:my|our)\s+(?:\w+\s+)?(?:flatmates?|housemates?|roommates?|neighbours?|neighbors?|{_PEOPLE})|"
@@ -1224,6 +1245,8 @@ def open_reading(
         return None  # a household member's own tastes are theirs
     if not _PERSON.search(text) or _SOMEONE_ELSE.search(text) or _PLAN.search(text) or _TO_THE_ASSISTANT.search(text):
         return None  # the speaker's own stance, not a plan, a remark to the assistant or someone else's habit
+    if _NOT_LIVED_NOW.search(text) or _OTHERS_REACTION.search(text) or (kind == "likes" and _NEGATED.search(expand(text))):
+        return None  # a dream, a childhood, someone else's reaction; a liking said with 'never'
     if _TASTE_OF.search(text) or _TASTE_SAID.search(text) or _DEPENDENCE.search(expand(text)) or _CHORE.search(text):
         return None
     said = f"{text} {sentence}"
@@ -1442,6 +1465,8 @@ class ImplicitExtractor:
             kind, value = concepts[owners[best]]
             if kind == "style" and value in _LANGUAGE_STYLES and not _LANGUAGE_NAMED.search(text):
                 continue
+            if value in _FAITH_DIETS and not _FAITH_DIETS[value].search(text):
+                continue  # 'I'm Hindu' keeps no halal: a faith's diet needs that faith named
             if _WAVED_OFF.search(text) or (_CONDITION.match(value) and _FED_UP.search(text)):
                 continue  # 'skip the basics' asks for no beginner answers; 'sick of pizza' is no intolerance
             triggered = named_trigger(text, value)

@@ -114,7 +114,7 @@ _FUNCTION = _OPENERS | _word_set(
     seven eight nine ten eleven twelve twenty thirty hundred thousand first second third last next same other
     another own whole up down out off back away something anything nothing everything someone anyone everyone
     thing things stuff way kind sort type along forward single late early ago once twice instead after before couple
-    behind ahead halfway rather fairly"""
+    behind ahead halfway rather fairly forever ages"""
 )
 # Things that are the time, place, company or body of a disclosure, not what it is about.
 _NOT_THE_THING = _word_set(
