@@ -258,3 +258,19 @@ def test_review_ninth_the_open_reader_and_concepts_leave_these_alone(
 def test_review_ninth_a_faith_named_keeps_its_diet(mem: PreferenceMemory) -> None:
     stored = inferred(mem, "Recipe ideas for the weekend?", "We're observant Muslims, so no pork please.")
     assert ("constraint", "halal") in stored, stored
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("turns", "not_word"),
+    [
+        # a liking said with 'like' or a change of mind is the sentence reader's; a bare quality is no thing
+        (("I like it better when it snows.",), "better"),
+        (("I used to hate buses.", "The new quiet buses have won me over, I ride them daily now."), "new quiet"),
+    ],
+)
+def test_review_ninth_a_quality_alone_or_a_stated_liking_is_left_to_others(
+    mem: PreferenceMemory, turns: tuple[str, ...], not_word: str
+) -> None:
+    stored = inferred(mem, *turns)
+    assert not any(v == not_word for _, v in stored), stored

@@ -241,3 +241,10 @@ def test_values_keep_no_aside(mem: PreferenceMemory) -> None:
 def test_a_craving_is_no_constraint(mem: PreferenceMemory) -> None:
     stored = stored_preferences(mem, "My favourite cuisine is Peruvian, I could eat ceviche every day.")
     assert not [kv for kv in stored if kv[0] == "constraint"], stored
+
+
+def test_review_ninth_a_plural_that_opens_its_sentence_is_the_same_thing_not_a_member() -> None:
+    from memory.extractors.sentences import _member_of
+
+    assert not _member_of("Lakes", "the lake")  # 'Lakes are too cold for me now' after 'I love the lake'
+    assert _member_of("Monopoly", "board games")

@@ -940,7 +940,9 @@ def _verb_in_another_sense(clause: str, value: str) -> bool:
     """The clause has the verb of the pastime a concept names ('run' for 'running') but not as that pastime ('I run
     late', 'I run a bakery'): ``practised`` reads no pastime from it."""
     forms = _PRACTICE.get(value.lower())
-    return bool(forms and re.search(rf"\b(?:{forms})\b", clause, re.IGNORECASE) and practised(clause) is None)
+    # Only the verb, after its subject: the noun ('the e-bike does every errand') names the pastime's thing.
+    as_verb = rf"\b(?:i|we)\s+(?:\w+\s+)?(?:{forms})\b"
+    return bool(forms and re.search(as_verb, clause, re.IGNORECASE) and practised(clause) is None)
 
 
 def devoted_to(
@@ -1193,7 +1195,8 @@ _PLAN = re.compile(
 # fresh train halves.)
 _TASTE_SAID = re.compile(
     r"\b(?:hate[sd]?|hating|dislike[sd]?|loathe[sd]?|detest[sd]?|avoid\w*|prefer\w*|favou?rite|love[sd]?|loving|"
-    r"adore[sd]?|enjoy\w*|my (?:rule|thing))\b|\bi\s+(?:\w+\s+)?can not (?:handle|stand|bear)\b",
+    r"adore[sd]?|enjoy\w*|my (?:rule|thing)|(?:i|we)\s+(?:\w+\s+)?lik(?:e|es|ed|ing)|won (?:me|us) over|"
+    r"changed (?:my|our) minds?)\b|\bi\s+(?:\w+\s+)?can not (?:handle|stand|bear)\b",
     re.IGNORECASE,
 )
 _OPEN_QUESTION = re.compile(r"\b(?:how|what|which|where|why|should i|can i|could i|do i|is it)\b", re.IGNORECASE)
@@ -1201,6 +1204,14 @@ _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|yours)\b", re.IGNORECASE)
 _CHORE = re.compile(
     r"\b(?:ironing|bins|laundry|washing(?: up)?|hoover\w*|vacuum\w*|chores|errands|food shop|big shop|dishes|tax)\b",
     re.IGNORECASE,
+)
+# Words that only qualify a thing ('I like it better when it rains', 'The new quiet trams have won me over').
+_ONLY_A_QUALITY = frozenset(
+    {
+        "better", "worse", "best", "worst", "more", "less", "new", "old", "quiet", "loud", "big", "small", "little",
+        "nice", "good", "bad", "great", "lovely", "awful", "cheap", "expensive", "fast", "slow", "quick", "early",
+        "late",
+    }
 )
 # A faith's own diet is inferred only where that faith (or its diet, a feast) is named: another faith is near it
 # in meaning ('I'm Hindu' is close to 'I'm Muslim').
@@ -1257,8 +1268,8 @@ def open_reading(
     thing = what_it_is_about(expand(text), encoder, setting_counts=kind != "likes")
     if not thing or _PERSON_WORD.search(thing) or _MEDICAL_AID.search(thing) or _TREATMENT.search(thing):
         return None
-    if thing.split()[0].lower() in _NOT_A_THING:
-        return None
+    if thing.split()[0].lower() in _NOT_A_THING or all(w.lower() in _ONLY_A_QUALITY for w in thing.split()):
+        return None  # 'better', 'new quiet': a quality with no thing it is said of
     return (kind, thing)
 
 

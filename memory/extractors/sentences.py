@@ -1333,7 +1333,9 @@ def _stem_variant_of(new: str, old: str) -> bool:
 def _member_of(new: str, old: str) -> bool:
     """'Monopoly' after 'board games', 'Coke' after 'fizzy drinks': a named thing is one member of a sort the
     stored common noun names, so giving it up or disliking it does not give up the whole sort."""
-    return _names(new) and not _names(old) and not _content_words(new) & _content_words(old)
+    # (The stems, not the words: 'Beaches are too crowded for me now' after 'the beach' is capitalised only because
+    # it opens its sentence, and is the same thing.)
+    return _names(new) and not _names(old) and not _stems(new) & _stems(old)
 
 
 def _two_names(new: str, old: str) -> bool:
