@@ -23,6 +23,7 @@ import importlib.metadata
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +136,9 @@ def _quantized(model: Any) -> Any:
         return model
 
 
+_encoders: weakref.WeakSet[SentenceEncoder] = weakref.WeakSet()  # what forget_encoded_texts clears
+
+
 class SentenceEncoder:
     """Unit-length sentence vectors from all-MiniLM-L6-v2 (numpy float32, shape (n, 384)).
 
@@ -174,6 +178,14 @@ class SentenceEncoder:
         self._cache_size = cache_size
         self._tokens: OrderedDict[str, list[int]] = OrderedDict()
         self._word_pieces: OrderedDict[str, int] = OrderedDict()
+        _encoders.add(self)
+
+    def forget_texts(self) -> None:
+        """Drop the kept vectors, tokenizations and word counts (the model stays loaded)."""
+        with self._lock:
+            self._cache.clear()
+            self._tokens.clear()
+            self._word_pieces.clear()
 
     def _load(self) -> tuple[Any, Any]:
         if self._loaded is None:
@@ -441,6 +453,12 @@ def _traced(model: Any, tokenizer: Any) -> Any:
     finally:
         hf_log.setLevel(level)
     return traced
+
+
+def forget_encoded_texts() -> None:
+    """``forget_texts`` on every encoder of this process (``memory.extractors.memo.forget_kept_texts``)."""
+    for encoder in list(_encoders):
+        encoder.forget_texts()
 
 
 _shared: SentenceEncoder | None = None

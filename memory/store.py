@@ -36,6 +36,7 @@ from memory.db import (
 from memory.embedding import OverBudget, forward_budget
 from memory.errors import PreferenceLimitError, UnknownMessageError
 from memory.extractors.base import Assert, Decision, ExtractionContext, Extractor
+from memory.extractors.memo import forget_kept_texts
 from memory.extractors.rules import RuleExtractor
 from memory.limits import HISTORY_PAGE, HISTORY_ROWS, MAX_PAGE, TRIM_BATCH, MemoryLimits
 from memory.messages import TurnMessage, normalize_messages, normalize_user_id
@@ -1333,7 +1334,8 @@ class PreferenceMemory:
         return out
 
     def forget(self, user_id: str) -> int:
-        """Delete every row of the user (messages, preferences, history, feedback, the user); returns the count."""
+        """Delete every row of the user (messages, preferences, history, feedback, the user); returns the count.
+        The extractors' caches of recently read texts are emptied too (``memo.forget_kept_texts``)."""
         uid = validate_id(user_id)
 
         def work(conn: Connection) -> int:
@@ -1346,7 +1348,10 @@ class PreferenceMemory:
             deleted += conn.execute(delete(UserRow).where(UserRow.pk == pk)).rowcount or 0
             return deleted
 
-        return self._write(work, "forget")
+        deleted = self._write(work, "forget")
+        # Keyed by text, not by user: the readers' caches can only be emptied whole (they refill as read).
+        forget_kept_texts()
+        return deleted
 
     # ------------------------------------------------------------------ lifecycle
 

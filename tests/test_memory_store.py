@@ -283,6 +283,41 @@ def test_forget_deletes_every_row_of_the_user(tmp_path: Path) -> None:
     assert _rows_mentioning(db, ["victim@example.com", secret, *ids, *pref_ids]) == []
 
 
+def _kept_text_counts() -> dict[str, int]:
+    """How many entries each reader's cache of ``memory``'s modules and each sentence encoder holds now."""
+    import sys
+
+    from memory import embedding
+
+    counts = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("memory."):
+            continue
+        for attr, value in vars(module).items():
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
+                info = getattr(value, "cache_info", None)
+                counts[f"{name}.{attr}"] = info().currsize if info else value.cache_size()
+    for i, encoder in enumerate(list(embedding._encoders)):
+        counts[f"encoder {i}"] = len(encoder._cache) + len(encoder._tokens) + len(encoder._word_pieces)
+    return counts
+
+
+def test_forget_also_empties_the_readers_caches_of_the_users_words() -> None:
+    """The readers keep results keyed by message and clause text (not by user, issue 12's request path):
+    after ``forget`` none of them holds the forgotten user's words."""
+    with PreferenceMemory("sqlite:///:memory:") as mem:
+        mem.observe("leaver", user("I can't stand the marimba-quartet-4417 records my flatmate plays."))
+        mem.observe("leaver", user("I'm allergic to hazelnuts, and please keep replies brief."))
+        assert mem.flush(timeout=60)
+        before = _kept_text_counts()
+        assert sum(before.values()) > 0
+        assert mem.forget("leaver") > 0
+        assert {name: n for name, n in _kept_text_counts().items() if n} == {}
+        # The readers still read (and keep) afterwards.
+        mem.observe("stayer", user("I'm vegan."))
+        assert active(mem, "stayer") == {"diet": "vegan"}
+
+
 def test_namespaces_and_users_are_isolated(sqlite_url: str) -> None:
     with (
         PreferenceMemory(sqlite_url, namespace="tenant-a") as a,

@@ -429,6 +429,8 @@ def _kept(split: Callable[[str], list[Clause]]) -> Callable[[str], list[Clause]]
     def cached(message: str) -> list[Clause]:
         return list(kept(message))
 
+    cached.cache_clear = kept.cache_clear  # type: ignore[attr-defined]  # memo.forget_kept_texts finds it
+    cached.cache_info = kept.cache_info  # type: ignore[attr-defined]
     return cached
 
 

@@ -8,6 +8,7 @@ On ``observe``'s path (issue 12) each repeat cost as much as the first reading.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -51,6 +52,30 @@ def kept_lists(maxsize: int = 2048) -> Callable[[Callable[..., list[T]]], Callab
                     kept.popitem(last=False)
             return list(result)
 
+        def cache_clear() -> None:
+            with lock:
+                kept.clear()
+
+        reader.cache_clear = cache_clear  # type: ignore[attr-defined]
+        reader.cache_size = lambda: len(kept)  # type: ignore[attr-defined]
         return reader
 
     return decorate
+
+
+def forget_kept_texts() -> None:
+    """Drop every text the readers keep: each ``cache_clear`` of a function of ``memory``'s modules (the
+    functools caches and ``kept_lists`` readers, keyed by message and clause texts) and each sentence
+    encoder's vectors and tokenizations. ``PreferenceMemory.forget`` calls it, so a forgotten user's words
+    do not stay in this process's memory until other texts evict them. The readers are pure and the indexes
+    built from their own corpora are held by the extractors, so the cost is reading a recurring text again."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "memory" or name.startswith("memory.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and getattr(value, "__module__", None) == name:
+                clear()
+    from memory.embedding import forget_encoded_texts
+
+    forget_encoded_texts()
