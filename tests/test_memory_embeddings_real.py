@@ -75,7 +75,7 @@ def test_small_talk_reaches_the_model_and_is_below_the_threshold(extractor) -> N
 
 def test_in_a_real_store(sqlite_url: str, extractor) -> None:
     with PreferenceMemory(sqlite_url, extractor=extractor) as mem:
-        changes = mem.observe("u", [{"role": "user", "content": "Flowing paragraphs suit me best."}]).changes
+        changes = mem.observe("u", [{"role": "user", "content": "Flowing paragraphs suit me best."}]).wait()
         assert [(c.preference.kind, c.preference.value, c.preference.source) for c in changes] == [
             ("format", "prose", "implicit")
         ]

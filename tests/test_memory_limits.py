@@ -120,7 +120,7 @@ def test_a_flood_of_likes_never_displaces_style_or_safety(url: str) -> None:
         assert {"formality", "expertise", "verbosity", "allergies"} <= before.weights.keys()
         # The attack: one message of 60 "I like thingN.", then nine more.
         first = mem.observe("ann", user(flood(60)))
-        adds = [c for c in first.changes if c.action == "add"]
+        adds = [c for c in first.wait() if c.action == "add"]
         assert len(adds) == 20  # max_decisions_per_turn
         for k in range(1, 10):
             mem.observe("ann", user(flood(60, start=100 * k)))

@@ -37,7 +37,7 @@ def test_observe_stores_turn_and_infers_preferences(mem: PreferenceMemory) -> No
         ],
     )
     assert len(result.message_ids) == 2
-    assert {(c.action, c.preference.kind, c.preference.value) for c in result.changes} == {
+    assert {(c.action, c.preference.kind, c.preference.value) for c in result.wait()} == {
         ("add", "diet", "vegetarian"),
         ("add", "verbosity", "concise"),
     }
@@ -62,7 +62,7 @@ def test_unknown_user_gets_empty_profile(mem: PreferenceMemory) -> None:
 def test_change_supersedes_and_keeps_history(mem: PreferenceMemory) -> None:
     mem.observe("u", user("I'm vegetarian."))
     result = mem.observe("u", user("Actually, I eat fish now."))
-    [change] = result.changes
+    [change] = result.wait()
     assert change.action == "supersede"
     assert (change.previous.value, change.preference.value) == ("vegetarian", "pescatarian")
     assert active(mem, "u") == {"diet": "pescatarian"}
@@ -82,10 +82,10 @@ def test_loving_then_hating_the_same_thing_supersedes(mem: PreferenceMemory) -> 
 def test_same_preference_twice_is_one_preference_with_more_evidence(mem: PreferenceMemory) -> None:
     first = mem.observe("u", user("I prefer short answers."))
     second = mem.observe("u", user("Keep your answers short, please."))
-    assert [c.action for c in second.changes] == ["evidence"]
+    assert [c.action for c in second.wait()] == ["evidence"]
     [pref] = mem.profile("u").preferences
     assert pref.evidence == (first.message_ids[0], second.message_ids[0])
-    assert pref.confidence > first.changes[0].preference.confidence
+    assert pref.confidence > first.wait()[0].preference.confidence
 
 
 def test_explicit_then_implicit_is_evidence_and_implicit_never_overturns_explicit(
@@ -94,18 +94,18 @@ def test_explicit_then_implicit_is_evidence_and_implicit_never_overturns_explici
     mem.observe("u", user("I prefer detailed answers."))
     offer = "Would you like a short summary or a detailed walkthrough?"
     result = mem.observe("u", [{"role": "assistant", "content": offer}, *user("The short one.")])
-    assert result.changes == []
+    assert result.wait() == []
     assert active(mem, "u") == {"verbosity": "detailed"}
     result = mem.observe("u", [{"role": "assistant", "content": offer}, *user("The detailed one.")])
-    assert [c.action for c in result.changes] == ["evidence"]
+    assert [c.action for c in result.wait()] == ["evidence"]
 
 
 def test_tolerance_withdraws_without_inventing_a_preference(mem: PreferenceMemory) -> None:
     mem.observe("u", user("Please keep answers short."))
     result = mem.observe("u", user("Actually I don't mind long answers."))
-    assert [(c.action, c.preference.value) for c in result.changes] == [("remove", "concise")]
+    assert [(c.action, c.preference.value) for c in result.wait()] == [("remove", "concise")]
     assert active(mem, "u") == {}
-    assert mem.observe("v", user("I don't mind long answers.")).changes == []
+    assert mem.observe("v", user("I don't mind long answers.")).wait() == []
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_tolerance_withdraws_without_inventing_a_preference(mem: PreferenceMemor
     ],
 )
 def test_chit_chat_tasks_reports_and_injection_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert mem.observe("u", user(text)).changes == []
+    assert mem.observe("u", user(text)).wait() == []
     assert mem.profile("u").preferences == []
 
 

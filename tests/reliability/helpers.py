@@ -177,9 +177,10 @@ def run_load_worker(
                 contents = [f"I like {item}.", f"Noted: {item}."]
                 result = mem.observe(user, [{"role": "user", "content": contents[0]},
                                             {"role": "assistant", "content": contents[1]}])
-                added = [c for c in result.changes if c.action == "add" and c.preference.value == item]
+                changes = result.wait()
+                added = [c for c in changes if c.action == "add" and c.preference.value == item]
                 if len(added) != 1:
-                    report.violations.append(f"observe {item!r}: changes {result.changes!r}")
+                    report.violations.append(f"observe {item!r}: changes {changes!r}")
                 report.expected.observed(user, item, contents)
                 mine.setdefault(user, set()).add(item)
                 message_ids.setdefault(user, []).extend(result.message_ids)

@@ -99,7 +99,7 @@ def test_sigkill_inside_observe_leaves_the_last_committed_state(store_url, tmp_p
     assert mem.resume_pending() == 0
     # The next run completes: the same user and slot are writable again (no lock or half row left behind).
     result = mem.observe("victim/1 🙂", [{"role": "user", "content": f"I like zqkill{done + 1}."}])
-    assert [c.action for c in result.changes] == ["add"]
+    assert [c.action for c in result.wait()] == ["add"]
     assert f"zqkill{done + 1}" in mem.profile("victim/1 🙂").text
     mem.close()
 
