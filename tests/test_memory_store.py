@@ -94,7 +94,7 @@ def test_explicit_then_implicit_is_evidence_and_implicit_never_overturns_explici
     mem.observe("u", user("I prefer detailed answers."))
     offer = "Would you like a short summary or a detailed walkthrough?"
     result = mem.observe("u", [{"role": "assistant", "content": offer}, *user("The short one.")])
-    assert result.wait() == []
+    assert result.wait(timeout=None) == []  # None: a timed-out wait would also be []
     assert active(mem, "u") == {"verbosity": "detailed"}
     result = mem.observe("u", [{"role": "assistant", "content": offer}, *user("The detailed one.")])
     assert [c.action for c in result.wait()] == ["evidence"]
@@ -105,7 +105,7 @@ def test_tolerance_withdraws_without_inventing_a_preference(mem: PreferenceMemor
     result = mem.observe("u", user("Actually I don't mind long answers."))
     assert [(c.action, c.preference.value) for c in result.wait()] == [("remove", "concise")]
     assert active(mem, "u") == {}
-    assert mem.observe("v", user("I don't mind long answers.")).wait() == []
+    assert mem.observe("v", user("I don't mind long answers.")).wait(timeout=None) == []
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_tolerance_withdraws_without_inventing_a_preference(mem: PreferenceMemor
     ],
 )
 def test_chit_chat_tasks_reports_and_injection_store_nothing(mem: PreferenceMemory, text: str) -> None:
-    assert mem.observe("u", user(text)).wait() == []
+    assert mem.observe("u", user(text)).wait(timeout=None) == []
     assert mem.profile("u").preferences == []
 
 
