@@ -283,36 +283,42 @@ def test_forget_deletes_every_row_of_the_user(tmp_path: Path) -> None:
     assert _rows_mentioning(db, ["victim@example.com", secret, *ids, *pref_ids]) == []
 
 
-def _kept_text_counts() -> dict[str, int]:
-    """How many entries each reader's cache of ``memory``'s modules and each sentence encoder holds now."""
-    import sys
+def _holders_of(word: str) -> list[str]:
+    """Every container in this process that holds a string with ``word`` in it (as an item, a key or a value),
+    found by walking the garbage collector's objects: whatever a cache is made of, not how the code finds it."""
+    import gc
+    from collections import OrderedDict, deque
 
-    from memory import embedding
-
-    counts = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith("memory."):
+    gc.collect()
+    found = []
+    for obj in gc.get_objects():
+        # Plain containers only: a library's dict subclass may import modules when its values are read.
+        if type(obj) in (dict, OrderedDict):
+            items = [*obj.keys(), *obj.values()]
+        elif type(obj) in (list, tuple, set, frozenset, deque):
+            items = list(obj)
+        else:
             continue
-        for attr, value in vars(module).items():
-            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
-                info = getattr(value, "cache_info", None)
-                counts[f"{name}.{attr}"] = info().currsize if info else value.cache_size()
-    for i, encoder in enumerate(list(embedding._encoders)):
-        counts[f"encoder {i}"] = len(encoder._cache) + len(encoder._tokens) + len(encoder._word_pieces)
-    return counts
+        for item in items:
+            texts = item if isinstance(item, tuple) else (item,)
+            if any(isinstance(t, str) and word in t for t in texts):
+                found.append(type(obj).__name__)
+                break
+    return found
 
 
 def test_forget_also_empties_the_readers_caches_of_the_users_words() -> None:
     """The readers keep results keyed by message and clause text (not by user, issue 12's request path):
-    after ``forget`` none of them holds the forgotten user's words."""
+    after ``forget`` nothing in this process holds the forgotten user's words (other processes keep their
+    own caches until they evict them)."""
+    word = "".join(["marimba", "quartet"])  # built here, so no constant of this module holds it
     with PreferenceMemory("sqlite:///:memory:") as mem:
-        mem.observe("leaver", user("I can't stand the marimba-quartet-4417 records my flatmate plays."))
+        mem.observe("leaver", user("I can't stand the " + word + " records my flatmate plays."))
         mem.observe("leaver", user("I'm allergic to hazelnuts, and please keep replies brief."))
         assert mem.flush(timeout=60)
-        before = _kept_text_counts()
-        assert sum(before.values()) > 0
+        assert _holders_of(word)  # the readers keep what they read
         assert mem.forget("leaver") > 0
-        assert {name: n for name, n in _kept_text_counts().items() if n} == {}
+        assert _holders_of(word) == []
         # The readers still read (and keep) afterwards.
         mem.observe("stayer", user("I'm vegan."))
         assert active(mem, "stayer") == {"diet": "vegan"}
