@@ -69,6 +69,11 @@ INJECTION = re.compile(
     r"|<\|[^|]{0,30}\|>|\[/?INST\]|<</?SYS>>|^\s*(?:system|assistant|developer)\s*:",
     re.IGNORECASE,
 )
+# Relatives beyond the household, for the speakers of a clause (``_REPORTED``, ``_first_subject_is_user``).
+_KIN = (
+    r"(?:great-|great )*(?:mum|nan|nana|gran|granny|grandad|granddad|grandpa|grandma|grandmother|grandfather|grandparents?|uncle|aunt|"
+    r"auntie|cousin|nephew|niece|stepdad|stepmum|stepmom|grandson|granddaughter|grandkids|grandchildren)"
+)
 _REPORTED = re.compile(
     # ('quote' asked of the assistant, 'Please quote your sources', is no reported speech.)
     r"\b(?:said|says|say|told|tells|thinks|think that|claims?|according to|(?<!please )(?<!to )(?<!you )(?<!^)"
@@ -76,6 +81,8 @@ _REPORTED = re.compile(
     r"|\b(?:he|she|they|someone|somebody|people|everyone|nobody|my (?:friend|wife|husband|partner|mom|mother|"
     r"dad|father|brother|sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
     r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|neighbou?r|"
+    # ... and the family further out, whose story is theirs ('My grandad fought in Burma' stored likes).
+    f"{_KIN}|"
     # Guests whose needs the speaker caters for ('Hosting my in-laws, they're strict vegetarians').
     r"in-laws|(?:father|mother|brother|sister)-in-law|guest|visitor|relative)s?|"
     r"a (?:friend|colleague|coworker))\b(?!\s+and i\b)"
@@ -195,7 +202,8 @@ _TASK = re.compile(
     r"|^\s*(?:please\s+)?(?:write|draft|compose|create|generate|plan|make|design|build|list|find|suggest|recommend|"
     r"give me|get me|book|compare|summari[sz]e)\s+(?:me\s+)?(?:a|an|the|some|\d+|two|three|four|five|ten)\b"
     r"(?!\s+(?:\w+\s+)?(?:answers|responses|replies|explanations|messages)\b)"
-    r"|\b(?:for now|right now|just this once|this time|today|tonight)\b"
+    # ('Today's answers were too long' looks back at answers already given: no time of one task.)
+    r"|\b(?:for now|right now|just this once|this time|today|tonight)\b(?!['’]s)"
     # Redo one piece of work: 'Rewrite that more formally', 'Explain it again', '... the last part'.
     r"|^\s*(?:(?:could|can|would|will) you\s+)?(?:please\s+)?(?:rewrite|redo|rephrase|reword|make|explain|say|do|put|turn|"
     r"translate|write|give|read|"
@@ -209,9 +217,17 @@ _TASK = re.compile(
 # ('Keep this under 100 words, it is for a slide'); 'these go into reports' (a habit) is not one of them.
 _ONE_OFF_REASON = re.compile(
     r"\b(?:it|this|that) (?:is|will be|has to be|needs to be) (?:for|going to|going into|going on|read by)\b"
-    r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone|boarding|about to|running late|heading (?:out|off))\b"
+    r"|\bi am (?:in a (?:rush|hurry)|short on time|on my phone|boarding|about to|running late|heading (?:out|off)|"
+    # ... or at the wheel ('Hands-free options please, I'm driving').
+    r"(?:driving|behind the wheel|at the wheel)(?=\s*(?:right now|now|at the moment)?\W*$))\b"
     # A deadline of minutes is one occasion: 'Keep this answer super short, I'm boarding in two minutes'.
     r"|\bin (?:a|one|two|three|five|ten|\d+|a couple of|a few) (?:minutes?|mins?)\b|\b(?:just|only) this once\b|\bthis once\b"
+    # An ask pitched at a child whose age is given is for that child ('My daughter is seven, so please explain
+    # volcanoes simply' stored expertise beginner for the speaker).
+    r"|\b(?:my|our) (?:little |young )?(?:daughter|son|kids?|child|children|boy|girl|nephew|niece|grandson|"
+    r"granddaughter|grandkids|grandchildren) (?:is|are) (?:only |just )?(?:\d+|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve)\b|\bfor (?:my|our) (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve)-year-olds?\b"
     r"|\b(?:for|on) (?:this|that) (?:one|question|answer|reply|task|message|email|post|time|topic|subject|"
     r"conversation|chat)\b|\bfor now\b"
     # A redo of the last answer: 'Explain it again', 'I did not get the last part'.
@@ -234,6 +250,8 @@ _NOT_A_TASTE = re.compile(
     r"\b(?:no (?:real |particular |strong )?preference|not (?:sure|certain) what i (?:like|want|prefer)|"
     r"i do not mind (?:either|which|whichever|whatever|at all$)|either (?:is|one is|way is|works) (?:fine|ok|okay|good)?|i am easy|"
     r"whatever you (?:think|like|want|choose|prefer|suggest)|"
+    # A belief about oneself, no liking: 'I like to think I'm a patient person' (stored style).
+    r"\b(?:i|we) (?:would |do )?(?:like|love) to (?:think|believe|imagine|hope)\b|"
     # ('I love escape rooms where you pick the lock' is a taste: 'you pick' hands the choice over only on its own.)
     r"(?:^|[,;]\s*|\b(?:just|so|then|please|can|could)\s+)you (?:choose|decide|pick)\b)"
     # A closing formula: 'No, that's all I needed' (stored style 'that is all I needed').
@@ -363,7 +381,7 @@ def _first_subject_is_user(text: str) -> bool:
     first_i = re.search(
         r"\b(?:i|me|my|we|us|our)\b(?! (?:friend|wife|husband|partner|mom|mother|dad|father|brother|"
         r"sister|son|daughter|kids?|children|boss|manager|colleague|coworker|team|roommate|"
-        r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|in-laws|"
+        r"girlfriend|boyfriend|teacher|doctor|family|parents?|client|customer|student|in-laws|" + _KIN + "|"
         r"(?:father|mother|brother|sister)-in-law|guests?|visitors?|relatives?))",
         text,
         re.IGNORECASE,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from memory.extractors.clauses import Clause, is_injection
 from memory.extractors.guard import is_role_name
 from memory.extractors.memo import kept_lists
+from memory.extractors.spans import ASIDE
 
 _I = re.IGNORECASE
 _DIETS = {
@@ -81,7 +82,7 @@ def clean_object(text: str, *, max_words: int = 6) -> str | None:
     while previous != text:
         previous, text = text, _TRAILING.sub("", text).strip()
     text = _LEADING_TO.sub("", text)
-    if not text or len(text.split()) > max_words or _DEICTIC.search(text) or is_injection(text):
+    if not text or len(text.split()) > max_words or _DEICTIC.search(text) or ASIDE.match(text) or is_injection(text):
         return None
     return text
 
@@ -305,6 +306,13 @@ _LIVES_IN = re.compile(
     r"(?:just |recently |have )?(?:moved|relocated) to (.+)",
     _I,
 )
+# When or why the speaker moved is no part of the place ('I moved to Bologna last year' stored 'Bologna last year').
+_WHEN_MOVED = re.compile(
+    r"\s+(?:(?:last|this|next)\s+(?:year|month|week|spring|summer|autumn|winter)|(?:back\s+)?in\s+(?:\d{4}|january|"
+    r"february|march|april|may|june|july|august|september|october|november|december)|(?:a|one|two|three|four|five|six|"
+    r"a few|a couple of|\d+)\s+(?:years?|months?|weeks?)\s+ago|recently|for (?:work|uni|university|my job))\b.*$",
+    _I,
+)
 _VAGUE_PLACE = re.compile(r"^(?:a|an|my|our|the (?:city|country|countryside|suburbs))\b", _I)
 
 
@@ -312,7 +320,7 @@ def _location(text: str, _active: dict[str, str]) -> list[ContentSignal]:
     m = _LIVES_IN.search(text)
     if not m:
         return []
-    place = clean_object(m.group(1) or m.group(2), max_words=4)
+    place = clean_object(_WHEN_MOVED.sub("", m.group(1) or m.group(2)), max_words=4)
     if place is None or _VAGUE_PLACE.match(place):
         return []
     return [ContentSignal("location", place, "assert", False)]

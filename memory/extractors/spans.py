@@ -52,7 +52,8 @@ _NEG_CUES = (
 # 'I will not miss X' is glad to be rid of it ('I won't miss the London traffic when we move'); 'would not miss X
 # for the world' and 'never miss' are likings.
 _DOUBLE_NEGATIVE = (
-    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+never\s+miss|never\s+miss|"
+    # ... and so is never skipping it ('I never skip my Sunday swim' stored dislikes).
+    r"never\s+(?:get|got|grow)\s+(?:tired|sick|bored)\s+of|(?:would|will)\s+never\s+miss|never\s+(?:miss|skip)|"
     r"(?:would|will)\s+not\s+(?:ever\s+)?miss(?=.*\bfor\s+(?:the world|anything)\b)"
 )
 _GLAD_TO_LOSE = re.compile(
@@ -78,6 +79,10 @@ _POS_CUES = (
     r"could\s+(?:listen to|eat|watch|read|play|drink)",
     r"(?:would|will)\s+(?:happily|gladly|always)\s+\w+",
     r"(?:live|lives)\s+for",
+    # Being at ease with a thing, or able to bear it, frames it ('I'm fine with spicy food' stored likes 'fine with
+    # spicy food', 'I can tolerate spicy curries now' stored 'tolerate spicy curries').
+    r"(?:am|are)\s+(?:totally\s+|perfectly\s+|completely\s+|quite\s+)?(?:fine|ok|okay|alright|happy|comfortable)\s+with",
+    r"(?:can|could)\s+(?:now\s+)?(?:tolerate|handle|stomach|cope with)",
     # A double negative of tiring or missing is a liking ('I never get tired of gardening').
     _DOUBLE_NEGATIVE,
     r"(?:nothing|no one|nobody|little)\s+(?:beats|compares to|tops)|(?:there is|i know)\s+nothing\s+(?:like|better than)"
@@ -128,6 +133,14 @@ _TRAILING = re.compile(
     r"(?:while|time))$",
     _I,
 )
+# A word or phrase about the telling, set off by a comma ('I hate rugby, oddly' stored dislikes 'oddly'): no thing.
+ASIDE = re.compile(
+    r"^(?:oddly|weirdly|funnily|strangely|admittedly|ironically|surprisingly|curiously|bizarrely|sadly|thankfully|"
+    r"luckily|unfortunately|frankly|truthfully|obviously|apparently|seriously|honestly|clearly|literally|basically|"
+    r"supposedly|naturally|of course|to be (?:fair|honest)|tbh|if i am honest|i admit|i confess|i must admit|"
+    r"(?:oddly|weirdly|funnily|strangely|curiously|bizarrely) enough)$",
+    _I,
+)
 _EMPTY = re.compile(
     r"^(?:it|that|this|them|those|these|things|stuff|one|ones|you|him|her|what|everything|anything|"
     r"something|nothing|so|too|me|much|some|to|the|a|an|my|our|"
@@ -160,7 +173,7 @@ def clean_phrase(text: str, *, max_words: int = MAX_WORDS) -> str | None:
         text = _LEADING.sub("", text).strip(" '\"-")
         text = _TRAILING.sub("", text).strip(" '\"-")
     words = text.split()
-    if not words or _EMPTY.match(text) or _ONLY_CUES.match(text):
+    if not words or _EMPTY.match(text) or _ONLY_CUES.match(text) or ASIDE.match(text):
         return None
     if len(words) > max_words:
         # A cut mid-clause must not end on a word that leads into the rest ('live on the fourth floor and
@@ -242,6 +255,9 @@ _SUBJECT_FIRST = re.compile(
     # ('Life is too short for bad wine', 'Summer is too short here': too little of a good thing, no verdict.)
     r"(?:(?:way|far|much|a bit|a little)\s+)?too\s+(?!" + _TOO_LITTLE + r")\w+)"
     r"|right up my alley"
+    # Praise or scorn of how a thing is rated ('Slow cookers are underrated' stored dislikes).
+    r"|(?:so\s+|massively\s+|hugely\s+|seriously\s+|criminally\s+|totally\s+|very\s+|vastly\s+|wildly\s+)?"
+    r"(?:under-?rated|underappreciated|over-?rated|over-?hyped)\b"
     # 'Reading stories to my twins is the highlight of my evening', 'Sunday brunch is a ritual'.
     r"|the\s+(?:highlight|best part|best bit|high point)\s+of|(?:a|an|my|our)\s+(?:\w+\s+)?(?:ritual|tradition|"
     r"happy place|highlight|treat|sanctuary))",
@@ -253,6 +269,9 @@ _SUBJECT_VERB = re.compile(
     r"(?:really\s+|just\s+|always\s+|never\s+|simply\s+)?"
     r"(?:bores?|annoys?|irritates?|frustrates?|grates? on|drives? me|puts? me|leaves? me|gives? me|makes? me|"
     r"stresses? me|creeps? me|speaks? to me|appeals? to me|"
+    # What wears on the speaker ('Karaoke nights drag on forever for me' stored likes).
+    r"drags? on|go(?:es)? on (?:forever|and on)|takes? forever|wears? me (?:out|down)|does my head in|"
+    r"gets? on my nerves|"
     # 'Spiders terrify me' stored avoid 'Spiders terrify me'.
     r"(?:terrif(?:y|ies)|scares?|frightens?|petrif(?:y|ies)|unsettles?|upsets?|freaks?|grosses?) me|"
     r"(?:works?|worked) (?:(?:much |so much |far |a lot |way )?better |best |well |wonders )?for (?:me|us)|"
@@ -273,6 +292,8 @@ _NEG_WORDS = re.compile(
     r"turns?|my least|least|my pet peeve|my nightmare|my kryptonite|(?:my|our|the) idea of (?:hell|a nightmare|torture|misery)|torture|the worst|awful|boring|painful|"
     r"brutal|miserable|unbearable|dreadful|horrible|hell|a struggle|a nightmare|exhausting|"
     r"too much|a no|no-go|do|does|did|never|has never|have never|loses?|tastes? like|puts? me|leaves? me|"
+    r"(?:(?:so|massively|hugely|seriously|criminally|totally|very|vastly|wildly)\s+)?over-?(?:rated|hyped)|drags?|"
+    r"go(?:es)? on|takes? forever|wears?|does my head|gets? on my|"
     r"gives? me|makes? me|(?:(?:way|far|much|a bit|a little)\s+)?too\b)",
     _I,
 )
@@ -506,6 +527,13 @@ def _antecedent(text: str) -> str | None:
     return clean_phrase(m.group("x")) if m else clean_phrase(_strip_subject(head))
 
 
+# The verb of using or consuming after a refusal is no part of the thing ('I never use plastic straws' stored avoid
+# 'use plastic straws'), unless what follows is a time or a manner ('never eat after eight', 'never drink and drive').
+_USE_VERB = re.compile(
+    r"^(?:use|buy|wear|order|carry|eat|drink)\s+(?!(?:after|before|at|in|on|out|with|when|late|early|much|too|more|"
+    r"less|and|or|it|them|that|this|alone|anything|something)\b)(?=\w)",
+    _I,
+)
 _LEADING_OBJECT = re.compile(r"^(?:[\w-]+\s+){0,2}(?:it|them)\b", _I)
 
 
@@ -614,6 +642,8 @@ def _single_raw(
             phrase = _antecedent(text) or referent
             return [(label, phrase)] if phrase else []
         if rest is not None:
+            if label in ("dislikes", "avoids"):
+                rest = _USE_VERB.sub("", rest.strip())
             if _SPECIFIC.search(rest) is None and "," in rest.split(".")[0]:
                 items = _items(rest)
                 if len(items) > 1:
@@ -735,7 +765,9 @@ _ABSTAIN = re.compile(
 _CHANGE_TAIL = re.compile(
     r"\s+(?:after|when|once|because|now|these days|completely|entirely|for good|for everything|full-time|"
     r"in my old age|instead|(?:last|this|next) (?:week|month|year|spring|summer|autumn|winter|morning|afternoon|evening|"
-    r"night)|yesterday|today|tonight|a while ago|not going back|from (?:there|them|that (?:place|shop|restaurant)))\b.*$",
+    r"night)|yesterday|today|tonight|a while ago|not going back|earlier|"
+    r"(?:a|one|two|three|four|five|six|a few|a couple of|\d+) (?:days|weeks|months|years) ago|"
+    r"from (?:there|them|that (?:place|shop|restaurant)))\b.*$",
     _I,
 )
 

@@ -28,7 +28,14 @@ _TERMS: list[tuple[str, str, str, bool]] = [
         r"verbose|wordy|in[- ]depth|thorough|comprehensive|elaborate|more details?",
         True,
     ),
-    ("verbosity", "detailed", r"long(?:er)?|detailed|lengthy|full|step[- ]by[- ]step", False),
+    (
+        "verbosity",
+        "detailed",
+        # ('the detail' turned down is the answers': 'Could you dial back the detail from now on?')
+        r"long(?:er)?|detailed|lengthy|full|step[- ]by[- ]step|(?<=back the )detail|(?<=down the )detail|"
+        r"(?<=back on the )detail|(?<=less )detail",
+        False,
+    ),
     # 'Don't shorten things for me': what is not to be shortened is the answers ('Please don't shorten my name' is
     # about a name; a bare 'shorten this' is an edit of one piece).
     (
@@ -153,7 +160,8 @@ _MEASURED = re.compile(
 # 'Could you (please) (always) write in ...?': a question in form, an ask in use.
 _POLITE_ASK = re.compile(
     r"^(?:(?:so|and|also|ok|okay)\s+)*(?:could|can|would|will) you\s+(?:please\s+)?(?:(?:always|just|try to)\s+)*"
-    r"(?:be|keep|stay|use|write|reply|respond|answer|talk|speak|explain|stop|avoid|give me|go|skip|include|add|tone|"
+    r"(?:be|keep|stay|use|write|reply|respond|answer|talk|speak|explain|stop|avoid|give me|go|skip|include|add|tone|dial|"
+    r"ease|scale|rein|hold|cut back|"
     r"cut|drop|put|make (?:your|the) (?:answers|replies|responses))\b",
     re.IGNORECASE,
 )
@@ -221,6 +229,12 @@ _IN_UNITS = re.compile(r"\b(?:in|into)\s+$", re.IGNORECASE)
 _MANNER_TERMS = frozenset({"posh", "stiff", "stuffy", "prim", "robotic", "corporate"})
 _MANNER = re.compile(
     r"\b(?:be|being|sound|sounds|sounding|seem|seems|are|so|too|less|more|bit|little|quite|very|as|feel|feels)\s+$",
+    re.IGNORECASE,
+)
+# The assistant's manner said of it ('you sound so robotic', 'you come across as a bit stiff').
+_YOU_SOUND = re.compile(
+    r"\byou(?:\s+(?:always|often|still|really))?\s+(?:sound|seem|are|come across as|read as|feel)\s+"
+    r"(?:(?:so|too|a bit|very|really|quite|kind of|a little|way|rather|pretty)\s+)*$",
     re.IGNORECASE,
 )
 # Someone's own ('his puns', "my brother's jokes", 'her long emails'): a thing of theirs, not of the answers.
@@ -616,7 +630,10 @@ def style_signals(clause: Clause) -> list[StyleSignal]:
             if _not_of_the_answers(kind, term, before) or _IDIOM.match(text, match.start()):
                 continue
             target, mode, feedback = value, "assert", False
-            if _TOLERANCE.search(before):
+            if term in _MANNER_TERMS and _YOU_SOUND.search(before):
+                # 'You sound so robotic': a complaint about the assistant's manner asks for its opposite.
+                target, feedback = OPPOSITE.get((kind, value), value), True
+            elif _TOLERANCE.search(before):
                 target, mode = OPPOSITE.get((kind, value), value), "retract"
             elif _COMPLAINT.search(before):
                 target, feedback = OPPOSITE.get((kind, value), value), True
