@@ -164,6 +164,8 @@ def _phrase_from(tokens: Sequence[str], start: int) -> str | None:
         following = tokens[at + 1] if at + 1 < len(tokens) else ""
         if out and low.endswith("ing") and (not following or following.lower() in _OPENERS or _is_name(following)):
             break
+        if out and following.lower() in _SPEAKER_AS_OBJECT:
+            break  # 'the chlorine wrecks my skin': a verb done to the speaker ends the thing
         out.append(token)
         if len(out) == longest:
             break
@@ -178,6 +180,9 @@ def _phrase_from(tokens: Sequence[str], start: int) -> str | None:
     return " ".join(out)
 
 
+# The speaker as what a verb acts on: the word before it is a verb, not part of the thing ('the chlorine wrecks my
+# skin', 'crowds make me panic').
+_SPEAKER_AS_OBJECT = frozenset({"me", "my", "us", "our"})
 # Prepositions of where or with whom: what follows them is the setting of a disclosure more often than its thing
 # ('five-a-side every Wednesday, same cage in Stockport').
 _SETTING = frozenset({"in", "at", "on", "to", "from", "near", "around", "into", "onto", "with", "across", "over", "under"})
