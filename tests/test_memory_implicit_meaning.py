@@ -93,7 +93,7 @@ def test_a_fear_of_its_own_thing_is_not_the_nearest_fear(mem) -> None:
 
 @needs_model
 def test_a_turn_against_a_thing_implies_no_liking(mem) -> None:
-    kept = stored_preferences(mem, "Gardening bores me these days.", extractor="implicit")
+    kept = stored_preferences(mem, "Cooking bores me these days.", extractor="implicit")
     assert not any(kind == "likes" for kind, _ in kept), kept
 
 

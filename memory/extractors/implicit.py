@@ -232,7 +232,7 @@ _FUNCTION_WORDS = frozenset(
 _LIKE_AS_VERB = frozenset({"i", "we", "really", "also", "just", "actually", "quite", "do", "still", "always", "genuinely"})
 # A turn against a thing once liked ('Museums bore me now', 'I've gone off swimming'): no liking is inferred from it.
 _TURNED_AGAINST = re.compile(
-    r"(?:bores?|bored|boring|gone (?:right )?off|went off|lost (?:interest|my taste)|(?:grown|gone) (?:tired|sick) of|"
+    r"\b(?:bores?|bored|boring|gone (?:right )?off|went off|lost (?:interest|my taste)|(?:grown|gone) (?:tired|sick) of|"
     r"over it|not for me)\b",
     re.IGNORECASE,
 )
