@@ -233,6 +233,12 @@ _ADDRESSING = re.compile(
     r"execute|obey|follow (?:it|them|these|this|that))\b"
     r"|\byour (?:rules|instructions|prompt|guidelines|programming|training|creators?|developers?|system|"
     r"restrictions|filters|safety|policy|policies|configuration|owner|true self|real self)\b"
+    # The assistant's own instructions named with a word that marks them as its ('your secret instructions') or
+    # by how it got them ('the instructions you were given'); 'your clear instructions' is its writing.
+    r"|\byour (?:secret|hidden|original|initial|real|internal|private|confidential|exact|full|underlying|actual) (?:\w+ )?"
+    r"(?:rules|instructions|prompts?|guidelines|directives|programming|setup|configuration)\b"
+    r"|\b(?:instructions|rules|prompts?|guidelines|directives|guidance|orders)\s+(?:that |which )?you (?:were|was|have been|"
+    r"had been|'ve been|got|received) (?:given|told|fed|handed|sent|shown|trained on)\b"
     r"|\bfrom now on,? you\b|\bact as\b|\bpretend\b|\brole-?play\b|\bjailbreak|\bdeveloper mode\b|"
     r"\bdo anything now\b|\bno (?:restrictions|limits|filters|rules)\b|\bunfiltered\b|\bunrestricted\b"
 )
