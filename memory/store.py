@@ -240,9 +240,10 @@ class PreferenceMemory:
                 user_id=bindparam("uid"),
                 created_at=bindparam("now"),
                 updated_at=bindparam("now"),
-                message_count=0,
+                message_count=bindparam("count"),
             )
             .on_conflict_do_nothing(index_elements=["namespace", "user_id"])
+            .returning(UserRow.pk)
         )
         self._worker = BackgroundWorker(self._run_job)
         self._owns_engine = True
@@ -362,22 +363,23 @@ class PreferenceMemory:
 
         return with_retries(attempt, what=what)
 
-    def _user_row(self, conn: Connection, user_id: str, *, create: bool) -> _UserRef | None:
+    def _user_row(self, conn: Connection, user_id: str, *, create: bool, messages: int = 0) -> _UserRef | None:
         """The user's row id and message count, locked for this transaction (PostgreSQL: FOR UPDATE;
-        SQLite: BEGIN IMMEDIATE).
+        SQLite: BEGIN IMMEDIATE). A row created here counts ``messages`` (what the transaction stores).
 
-        The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING, so two writers that
-        meet a new user at the same moment end up with one row and both lock it; ``created`` tells the one
-        whose insert made it.
+        The user row is created on first sight with INSERT ... ON CONFLICT DO NOTHING RETURNING, so two
+        writers that meet a new user at the same moment end up with one row and both lock it (a row this
+        transaction inserted is its own until commit); ``created`` tells the one whose insert made it.
         """
         params = {"ns": self.namespace, "uid": user_id}
         stmt = USER_ROW_LOCKED if self._postgres else USER_ROW
         row = conn.execute(stmt, params).first()
-        created = False
         if row is None and create:
-            created = conn.execute(self._insert_user, {**params, "now": utcnow()}).rowcount == 1
-            row = conn.execute(stmt, params).one()
-        return None if row is None else _UserRef(row.pk, row.message_count or 0, created)
+            inserted = conn.execute(self._insert_user, {**params, "now": utcnow(), "count": messages}).scalar()
+            if inserted is not None:
+                return _UserRef(inserted, messages, True)
+            row = conn.execute(stmt, params).one()  # another writer created it first: wait for its lock
+        return None if row is None else _UserRef(row.pk, row.message_count or 0, False)
 
     def _user_pk(self, conn: Connection, user_id: str, *, create: bool) -> int | None:
         row = self._user_row(conn, user_id, create=create)
@@ -482,13 +484,18 @@ class PreferenceMemory:
     def observe(self, user_id: str, messages: Any) -> ObserveResult:
         """Store a turn, infer preferences from it in the light of the user's history, return the changes.
 
-        The raw messages are committed first, in their own short transaction, flagged as owed an
-        extraction: once that commit returns the turn survives any crash. The inline extractors then read
-        the stored turn outside any transaction, and a second short transaction applies their decisions
-        and clears the flag. Background extractors are queued after that. A turn whose reading did not
+        With inline extractors, the user's active preferences and recent words are read first, the inline
+        extractors read the turn in memory outside any transaction, and one short write transaction stores
+        the turn and applies their decisions (to the active rows as they are under the write lock), the
+        turn never flagged as owed its inline reading: when ``observe`` returns, the turn and what was read
+        from it are committed together; a process killed before that leaves neither (the turn was never
+        acknowledged), while a reading interrupted by an exception (``KeyboardInterrupt``) leaves the turn
+        committed and owed its reading. A turn read off the caller's path (below), or whose context could
+        not be read, is committed first, flagged as owed its reading, and read as
+        ``read_turn(commit_turn(...))`` would read it: a server that must store a turn before reading it
+        calls those two. Background extractors are queued after the commit. A turn whose reading did not
         finish (the process died, the database failed) is read again by ``resume_pending``, which a new
-        ``PreferenceMemory`` runs at start. ``observe`` is ``read_turn(commit_turn(...))`` without the
-        re-read.
+        ``PreferenceMemory`` runs at start.
 
         The inline reading has a budget: at most ``SentenceExtractor.inline_tokens`` word pieces through
         the embedding model in all of the turn's forward passes (each model call counted with
@@ -505,7 +512,10 @@ class PreferenceMemory:
         """
         uid = normalize_user_id(user_id)
         with foreground.running():
-            stored, loaded = self._commit(uid, messages, with_context=bool(self._inline))
+            turn = self._new_turn(messages)
+            if self._inline and not self._behind(uid):
+                return self._observe_in_one_write(uid, turn)
+            stored, loaded = self._commit(uid, turn, with_context=bool(self._inline))
             return self._read_committed(uid, stored, loaded)
 
     def commit_turn(self, user_id: str, messages: Any) -> tuple[str, ...]:
@@ -514,7 +524,7 @@ class PreferenceMemory:
         leaves the reading to ``resume_pending``)."""
         uid = normalize_user_id(user_id)
         with foreground.running():
-            stored, _ = self._commit(uid, messages)
+            stored, _ = self._commit(uid, self._new_turn(messages))
         return tuple(m.id or "" for m in stored)
 
     def read_turn(self, user_id: str, message_ids: Sequence[str]) -> ObserveResult:
@@ -539,38 +549,46 @@ class PreferenceMemory:
             self._queue_background(uid, ids)
         return self._result(changes, ids, later)
 
+    def _new_turn(self, messages: Any) -> list[TurnMessage]:
+        """The turn's messages, checked and cleaned, each with the id it will be stored under."""
+        turn = normalize_messages(messages)
+        self._check_open()
+        return [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
+
+    def _insert_turn(self, conn: Connection, pk: int, stored: Sequence[TurnMessage], now: Any, pending: int) -> None:
+        """The turn's rows, ``pending`` the readings it is still owed (its ``turn_id`` names the turn whenever
+        the store has extractors, as ``resume_pending`` groups a turn by it)."""
+        turn_id = stored[0].id if self._pending_mask else None
+        conn.execute(
+            INSERT_MESSAGES,
+            [
+                {
+                    "id": m.id,
+                    "user_pk": pk,
+                    "role": m.role,
+                    "content": m.content,
+                    "truncated": m.truncated,
+                    "created_at": now + timedelta(microseconds=i),
+                    "pending": pending,
+                    "turn_id": turn_id,
+                }
+                for i, m in enumerate(stored)
+            ],
+        )
+
     def _commit(
-        self, uid: str, messages: Any, *, with_context: bool = False
+        self, uid: str, stored: list[TurnMessage], *, with_context: bool = False
     ) -> tuple[list[TurnMessage], tuple[int, ExtractionContext] | None]:
         """Commit the turn, flagged as owed its readings. ``with_context``: also return what the inline
         extractors read (the user's active preferences and recent words), read in the same transaction,
         which saves the reading its own round trip."""
-        turn = normalize_messages(messages)
-        self._check_open()
-        mask = self._pending_mask
 
         def store(conn: Connection) -> tuple[list[TurnMessage], tuple[int, ExtractionContext] | None]:
             user = self._user_row(conn, uid, create=True)
             assert user is not None
             pk, count = user.pk, user.message_count
             now = utcnow()
-            stored = [TurnMessage(m.role, m.content, m.truncated, uuid.uuid4().hex) for m in turn]
-            conn.execute(
-                INSERT_MESSAGES,
-                [
-                    {
-                        "id": m.id,
-                        "user_pk": pk,
-                        "role": m.role,
-                        "content": m.content,
-                        "truncated": m.truncated,
-                        "created_at": now + timedelta(microseconds=i),
-                        "pending": mask,
-                        "turn_id": stored[0].id if mask else None,
-                    }
-                    for i, m in enumerate(stored)
-                ],
-            )
+            self._insert_turn(conn, pk, stored, now, self._pending_mask)
             count = self._retain(conn, pk, count + len(stored), now)
             conn.execute(SET_MESSAGE_COUNT, {"user_pk": pk, "count": count})
             if not with_context:
@@ -578,6 +596,70 @@ class PreferenceMemory:
             return stored, (pk, self._context(conn, pk, stored, now, new_user=user.created))
 
         return self._write(store, "observe")  # durable from here on
+
+    def _observe_in_one_write(self, uid: str, stored: list[TurnMessage]) -> ObserveResult:
+        """``observe`` with inline extractors: read the user's context, run the inline extractors on the turn
+        in memory (no lock held), then store the turn and apply their decisions in one short write, the turn's
+        inline flag never set. A turn the extractors send off the caller's path, or whose context could not
+        be read, is committed flagged as owed its reading and read as ``commit_turn`` + ``read_turn`` would."""
+        ids = [m.id or "" for m in stored]
+        try:
+            # Autocommit: the rows read need no snapshot in common (the write reads the active rows again).
+            context = self._read(
+                lambda conn: self._context_before(conn, uid, stored), "reading a user's context", autocommit=True
+            )
+            decisions = self._decide(context, self._inline, request_path=True)
+        except _Deferred:
+            self._commit(uid, stored)
+            later = self._defer(uid, ids)
+            self._queue_background(uid, ids)
+            return self._result([], ids, later)
+        except Exception:
+            log.exception("memory: reading a turn before its commit failed; it is committed and read again")
+            self._commit(uid, stored)
+            self._retry_read(uid, ids)
+            self._queue_background(uid, ids)
+            return self._result([], ids, None)
+        except BaseException:
+            # The reading was interrupted (KeyboardInterrupt, SystemExit): the turn is committed, owed its
+            # reading, before the interruption goes on, as if stored before it was read; resume_pending reads it.
+            self._commit(uid, stored)
+            raise
+        changes = self._write(
+            functools.partial(self._store_read_turn, uid=uid, stored=stored, decisions=decisions), "observe"
+        )  # durable from here on, read and applied: nothing pending for the inline extractors
+        self._queue_background(uid, ids)
+        return self._result(changes, ids, None)
+
+    def _context_before(self, conn: Connection, uid: str, turn: Sequence[TurnMessage]) -> ExtractionContext:
+        """What the inline extractors read of a turn not stored yet: the user's active preferences and the
+        messages before it (nothing, for a user not stored yet)."""
+        pk = conn.execute(USER_PK, {"ns": self.namespace, "uid": uid}).scalar()
+        return self._context(conn, pk or 0, turn, utcnow(), new_user=pk is None)
+
+    def _store_read_turn(
+        self, conn: Connection, *, uid: str, stored: Sequence[TurnMessage], decisions: list[Decision]
+    ) -> list[Change]:
+        """One transaction: the turn, owed only its background readings, and the inline decisions applied to
+        the user's active rows as they are now (read under the write lock: another writer may have changed
+        them since the extractors read them)."""
+        user = self._user_row(conn, uid, create=True, messages=len(stored))
+        assert user is not None
+        now = utcnow()
+        if not user.created:  # a new user's row was inserted with the turn's count, and has nothing to trim
+            # Retention before the insert: the turn itself is never a candidate (as when it was stored pending).
+            count = self._retain(conn, user.pk, user.message_count + len(stored), now)
+            conn.execute(SET_MESSAGE_COUNT, {"user_pk": user.pk, "count": count})
+        self._insert_turn(conn, user.pk, stored, now, self._pending_mask & ~PENDING_INLINE)
+        if not decisions:
+            return []
+        turn_ids = [m.id or "" for m in stored]
+        user_ids = [m.id or "" for m in stored if m.role == "user"]
+        # A user row this transaction created has no preferences yet: a read saved on a first message.
+        resolver = Resolver(conn, user.pk, [] if user.created else self._active_rows(conn, user.pk))
+        resolver.apply(decisions, turn_ids, user_ids)
+        self._enforce_cap(resolver)
+        return resolver.changes
 
     def _read_committed(
         self, uid: str, stored: list[TurnMessage], loaded: tuple[int, ExtractionContext] | None
@@ -825,17 +907,7 @@ class PreferenceMemory:
         if loaded is None:
             return []
         known_pk, context = loaded
-        if request_path:
-            context.extra["request_path"] = True
-            self._warm(extractors)
-            with forward_budget(self.inline_forwards):
-                decisions = self._extract(extractors, context, budgeted=True)
-        else:
-            context.extra["request_path"] = False
-            decisions = self._extract(extractors, context)  # slow part: no lock held
-        if request_path and context.extra.get("defer"):
-            log.debug("memory: a turn is read off the caller's path: %s", context.extra["defer"])
-            raise _Deferred(str(context.extra["defer"]))
+        decisions = self._decide(context, extractors, request_path=request_path)  # slow part: no lock held
         user_ids = [m.id or "" for m in context.messages if m.role == "user"]
         turn_ids = [m.id or "" for m in context.messages]
         if not decisions:
@@ -861,6 +933,22 @@ class PreferenceMemory:
             return resolver.changes
 
         return self._write(apply, "observe (applying a turn's preferences)")
+
+    def _decide(
+        self, context: ExtractionContext, extractors: Sequence[Extractor], *, request_path: bool
+    ) -> list[Decision]:
+        """The extractors' decisions on a turn. ``request_path``: within the inline budgets; raises
+        ``_Deferred`` when an extractor asks for the turn to be read off the caller's path."""
+        context.extra["request_path"] = request_path
+        if not request_path:
+            return self._extract(extractors, context)
+        self._warm(extractors)
+        with forward_budget(self.inline_forwards):
+            decisions = self._extract(extractors, context, budgeted=True)
+        if context.extra.get("defer"):
+            log.debug("memory: a turn is read off the caller's path: %s", context.extra["defer"])
+            raise _Deferred(str(context.extra["defer"]))
+        return decisions
 
     def _warm(self, extractors: Sequence[Extractor]) -> None:
         """Before the first budgeted reading: the extractors' one-off forward passes (training a classifier

@@ -2,7 +2,11 @@
 
     python fault_child.py observe URL NAMESPACE USER N_DONE MARKER
         stores N_DONE turns of USER, then starts one more and hangs while its extractor reads it
-        (the turn's messages are committed, its preferences not yet), after writing MARKER.
+        (observe stores a turn and its reading in one write: nothing of that turn is committed yet),
+        after writing MARKER.
+    python fault_child.py commit-read URL NAMESPACE USER N_DONE MARKER
+        the same through commit_turn then read_turn (a server's two halves): the turn it hangs in is
+        committed, its preferences not yet.
     python fault_child.py durable URL NAMESPACE USER ACKS
         observes turn after turn for USER and appends each turn's number to ACKS once observe returned
         (acknowledged), with an extractor that dawdles so a kill often lands between a turn's commit and
@@ -71,6 +75,13 @@ def observe_then_hang(url: str, namespace: str, user: str, n_done: str, marker: 
         mem.observe(user, turn(i))
 
 
+def commit_read_then_hang(url: str, namespace: str, user: str, n_done: str, marker: str) -> None:
+    n = int(n_done)
+    mem = PreferenceMemory(url, namespace=namespace, extractor=[RuleExtractor(), HangOnTurn(f"zqkill{n}.", Path(marker))])
+    for i in range(n + 1):
+        mem.read_turn(user, mem.commit_turn(user, turn(i)))
+
+
 class Dawdle:
     """An inline extractor that takes a few milliseconds, as a model would."""
 
@@ -110,4 +121,9 @@ def migrate_then_hang(url: str, statement: str, marker: str) -> None:
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"observe": observe_then_hang, "migrate": migrate_then_hang, "durable": observe_and_acknowledge}[command](*args)
+    {
+        "observe": observe_then_hang,
+        "commit-read": commit_read_then_hang,
+        "migrate": migrate_then_hang,
+        "durable": observe_and_acknowledge,
+    }[command](*args)

@@ -82,20 +82,23 @@ def assert_whole_turns(mem: PreferenceMemory, user: str) -> set[str]:
     return likes
 
 
-def test_sigkill_inside_observe_leaves_the_last_committed_state(store_url, tmp_path):
+@pytest.mark.parametrize("how", ["observe", "commit-read"])
+def test_sigkill_inside_observe_leaves_the_last_committed_state(store_url, tmp_path, how):
     marker = tmp_path / "inside"
     done = 3
     PreferenceMemory(store_url, namespace="kill", extractor=RuleExtractor()).close()  # migrated before the child starts
-    child = spawn(str(CHILD), "observe", store_url, "kill", "victim/1 🙂", str(done), str(marker))
+    child = spawn(str(CHILD), how, store_url, "kill", "victim/1 🙂", str(done), str(marker))
     assert kill_when(child, marker) == "inside"
     assert child.returncode == -signal.SIGKILL
 
     mem = PreferenceMemory(store_url, namespace="kill", extractor=RuleExtractor(), resume_after=0.5)
     assert mem.flush(60)  # the reopened store resumes the turn whose reading was interrupted
     assert consistency_problems(mem) == []
-    # The interrupted turn was committed before it was read, so it survived the kill and was read on
-    # reopening: every turn is whole, the interrupted one included, and nothing is pending.
-    assert assert_whole_turns(mem, "victim/1 🙂") == {f"zqkill{i}" for i in range(done + 1)}
+    # commit_turn stored the interrupted turn before read_turn read it, so it survived the kill and was read
+    # on reopening. observe stores a turn and its reading in one write: the turn killed while it was read was
+    # never committed (nor acknowledged), so it is absent, not stored in part. Every turn stored is whole.
+    survivors = range(done + 1) if how == "commit-read" else range(done)
+    assert assert_whole_turns(mem, "victim/1 🙂") == {f"zqkill{i}" for i in survivors}
     assert mem.resume_pending() == 0
     # The next run completes: the same user and slot are writable again (no lock or half row left behind).
     result = mem.observe("victim/1 🙂", [{"role": "user", "content": f"I like zqkill{done + 1}."}])
