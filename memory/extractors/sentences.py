@@ -78,10 +78,11 @@ CHANGED_THING_SIMILARITY = 0.5
 SAME_NAME_SIMILARITY = 0.8
 # The inline budget: word pieces all of a turn's forward passes may cost on the caller's path, each model
 # call counted with ``memory.embedding.CALL_PIECES`` more; a bigger turn is read by the store's background
-# worker (see ``SentenceExtractor.inline_tokens``). 28 keeps observe()'s p99 under 10 ms on this machine
-# (32: 9.2 ms, 28: 7.6 ms isolated, dev, side by side) and still reads one everyday clause of up to
-# a dozen words inline; benchmarks/observe_cost.py --budgets 32,28 measures it.
-INLINE_TOKENS = 28
+# worker (see ``SentenceExtractor.inline_tokens``). 20 brings observe()'s request-path p99 to about 10 ms on
+# this machine (dev, side by side, each observe followed by profile(), load 6-8: 28: 13.9 ms, 20: 9.6 ms,
+# 16: 6.8 ms) and still reads 'I love jazz.' inline; a profile() asked at once after a deferred turn pays
+# its reading (observe + profile p99 ~20 ms at either budget). benchmarks/observe_cost.py --budgets 28,20.
+INLINE_TOKENS = 20
 # P(hostile) from the instruction guard at which a clause taints its whole message (inline and implicit).
 HOSTILE_THRESHOLD = 0.7
 # Sentences that try to steer the assistant; a clause this close to one of them is never stored.
