@@ -1516,6 +1516,7 @@ class ImplicitExtractor:
         # As inline: a message with a clause the instruction guard reads as hostile gives nothing, so an
         # inference cannot ride on a planted sentence ('... I love writing ransomware ...').
         from memory.extractors.classifier import shared_guard
+        from memory.extractors.guard import taint_threshold
         from memory.extractors.screen import unread_pieces
         from memory.extractors.sentences import HOSTILE_THRESHOLD
 
@@ -1530,8 +1531,13 @@ class ImplicitExtractor:
         ]
         if left_out:
             left_out_vectors = classifier.encoder.encode([piece for _, piece in left_out])
-            bad_pieces = shared_guard().hostile_vectors(left_out_vectors) >= HOSTILE_THRESHOLD
-            poisoned |= {index for (index, _), bad in zip(left_out, bad_pieces, strict=True) if bad}
+            # A piece aimed at someone else is read at the lower bar, as the sentence reader reads it.
+            scores = shared_guard().hostile_vectors(left_out_vectors)
+            poisoned |= {
+                index
+                for (index, piece), score in zip(left_out, scores, strict=True)
+                if score >= taint_threshold(piece, HOSTILE_THRESHOLD)
+            }
         if poisoned:
             clean = np.asarray([index not in poisoned for index, _ in candidates])
             candidates = [c for c, ok in zip(candidates, clean, strict=True) if ok]
