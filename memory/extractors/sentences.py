@@ -38,7 +38,7 @@ from typing import Any
 
 from memory.extractors.base import Assert, Decision, ExtractionContext, Retract
 from memory.extractors.classifier import InstructionGuard, SentenceClassifier, shared_classifier, shared_guard
-from memory.extractors.clauses import MOMENT_STATES, TOLERANCE, Clause, clauses, expand, tainted
+from memory.extractors.clauses import KIN, MOMENT_STATES, TOLERANCE, Clause, clauses, expand, tainted
 from memory.extractors.content_rules import content_signals, joking_allergy
 from memory.extractors.guard import refuse_value, taint_threshold
 from memory.extractors.rules import RuleExtractor, _dedupe
@@ -1540,7 +1540,7 @@ def _gate(clause: Clause) -> str:
         return "closed"
     if TOLERANCE.search(text) or _ENDURED.search(text) or _PLEA.search(text) or _DREAM.search(text):
         return "closed"
-    if _TROUBLE.search(text):
+    if _TROUBLE.search(text) or _KINS_STORY.search(text):
         return "closed"
     if _NEVER_SUGGEST.search(text) or _NO_MORE.search(text):
         return "open"
@@ -1575,6 +1575,10 @@ _TROUBLE = re.compile(
     r"|stopped working|(?:is|are)\s+(?:broken|playing up|leaking|on the blink)|will not (?:start|work|turn on|load|charge|"
     r"connect))\b",
     re.IGNORECASE,
+)
+# A relative's own story, with no word of the speaker's in it ('My grandad fought in Burma' stored likes).
+_KINS_STORY = re.compile(
+    rf"^(?:(?:and|but|so|also|oh)\s+)*(?:my|our)\s+{KIN}\b(?!.*\b(?:i|me|we|us)\b)", re.IGNORECASE
 )
 # Enduring a thing is neither liking it nor a wish ('I put up with my neighbour's drumming every night' stored a like);
 # 'I can not put up with X' is a dislike and stays open. ('I can tolerate spice now' is a tolerance gained, a change
