@@ -102,3 +102,14 @@ def test_a_body_that_does_not_fit_needs_its_sizes_and_a_measurement_alone_does_n
     kept = stored_preferences(mem, "I'm six foot six and shirt sleeves always stop at my forearms.", extractor="implicit")
     assert ("constraint", "tall sizes, long legs") in kept
     assert stored_preferences(mem, "I'm six foot six. What should I cook tonight?", extractor="implicit") == []
+
+
+@needs_model
+def test_every_implicit_extractor_of_the_process_shares_one_concept_index() -> None:
+    """The index is built from the concept file alone: a new memory's extractor reuses it instead of encoding
+    the bank again (which after ``forget``, whose emptied encoder cache held those vectors, cost seconds)."""
+    from memory.extractors.implicit import ImplicitExtractor
+
+    first, second = ImplicitExtractor(), ImplicitExtractor()
+    assert first._concepts() is second._concepts()
+    assert second._value_vectors is first._value_vectors and second._circumstances == first._circumstances

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -1381,6 +1382,55 @@ def names_another_thing(text: str, reading: tuple[str, str] | None, value: str, 
     return float(thing @ concept) < OTHER_THING_SIMILARITY
 
 
+_ConceptIndex = tuple[tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any], frozenset[int], Any]
+# Built from the concept file alone, so one per (file, encoder) for the process: every memory's extractor shares it,
+# and it does not depend on the encoder's cache of texts (which ``forget`` empties).
+_concept_indexes: weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], _ConceptIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+_concept_indexes_lock = threading.Lock()
+
+
+def _concept_index(path: Path, encoder: Any) -> _ConceptIndex:
+    """The index of ``ImplicitExtractor._concepts``, the concepts a bare circumstance implies only as said, and
+    each concept's value encoded (``nearest_by_value``); built once per version of the file and encoder."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    with _concept_indexes_lock:
+        found = _concept_indexes.setdefault(encoder, {}).get(key)
+        if found is not None:
+            return found
+        import numpy as np
+
+        rows = load_concept_rows(path)
+        concepts = [(kind, value, examples) for kind, value, examples, _ in rows]
+        circumstances = frozenset(i for i, row in enumerate(rows) if row[3])
+        owners, sentences = [], []
+        for i, (_, _, examples) in enumerate(concepts):
+            owners += [i] * len(examples)
+            sentences += examples
+        probe_owners, probes = [], []
+        for i, (kind, value, _) in enumerate(concepts):
+            if _against_the_thing(kind, value):
+                thing = _CONDITION.sub(r"\g<thing>", value)  # 'dairy' of 'dairy (lactose intolerance)'
+                probe_owners += [i] * len(_APPROACH_FRAMES)
+                probes += [frame.format(thing) for frame in _APPROACH_FRAMES]
+        vectors = encoder.encode(sentences + probes)
+        value_vectors = encoder.encode([value for _, value, _ in concepts])
+        values = [concepts[i][1] for i in owners]
+        index = (
+            vectors[: len(sentences)],
+            owners,
+            [(k, v) for k, v, _ in concepts],
+            vectors[len(sentences) :],
+            np.asarray(probe_owners, dtype=int),
+            encoder.encode(_without_key_words(encoder, sentences, values)),
+        )
+        built: _ConceptIndex = (index, circumstances, value_vectors)
+        _concept_indexes[encoder][key] = built
+        return built
+
+
 class ImplicitExtractor:
     """Nearest concept to each disclosure clause, by embedding similarity (background by default)."""
 
@@ -1419,33 +1469,8 @@ class ImplicitExtractor:
         vector without its key words (see ``_without_key_words``)."""
         with self._lock:
             if self._index is None:
-                import numpy as np
-
-                rows = load_concept_rows(self.path)
-                concepts = [(kind, value, examples) for kind, value, examples, _ in rows]
-                self._circumstances = frozenset(i for i, row in enumerate(rows) if row[3])
-                owners, sentences = [], []
-                for i, (_, _, examples) in enumerate(concepts):
-                    owners += [i] * len(examples)
-                    sentences += examples
-                probe_owners, probes = [], []
-                for i, (kind, value, _) in enumerate(concepts):
-                    if _against_the_thing(kind, value):
-                        thing = _CONDITION.sub(r"\g<thing>", value)  # 'dairy' of 'dairy (lactose intolerance)'
-                        probe_owners += [i] * len(_APPROACH_FRAMES)
-                        probes += [frame.format(thing) for frame in _APPROACH_FRAMES]
                 encoder = (self._classifier or shared_classifier()).encoder
-                vectors = encoder.encode(sentences + probes)
-                self._value_vectors = encoder.encode([value for _, value, _ in concepts])
-                values = [concepts[i][1] for i in owners]
-                self._index = (
-                    vectors[: len(sentences)],
-                    owners,
-                    [(k, v) for k, v, _ in concepts],
-                    vectors[len(sentences) :],
-                    np.asarray(probe_owners, dtype=int),
-                    encoder.encode(_without_key_words(encoder, sentences, values)),
-                )
+                self._index, self._circumstances, self._value_vectors = _concept_index(self.path, encoder)
             return self._index
 
     def extract(self, context: ExtractionContext) -> list[Decision]:
