@@ -234,8 +234,8 @@ _ADDRESSING = re.compile(
     r"|\byour (?:rules|instructions|prompt|guidelines|programming|training|creators?|developers?|system|"
     r"restrictions|filters|safety|policy|policies|configuration|owner|true self|real self)\b"
     # The assistant's own instructions named with a word that marks them as its ('your secret instructions') or
-    # by how it got them ('the instructions you were given'); 'your clear instructions' is its writing.
-    r"|\byour (?:secret|hidden|original|initial|real|internal|private|confidential|exact|full|underlying|actual) (?:\w+ )?"
+    # by how it got them ('the instructions you were given'); 'your clear (full, exact) instructions' is its writing.
+    r"|\byour (?:secret|hidden|original|initial|real|internal|private|confidential|underlying) (?:\w+ )?"
     r"(?:rules|instructions|prompts?|guidelines|directives|programming|setup|configuration)\b"
     r"|\b(?:instructions|rules|prompts?|guidelines|directives|guidance|orders)\s+(?:that |which )?you (?:were|was|have been|"
     r"had been|'ve been|got|received) (?:given|told|fed|handed|sent|shown|trained on)\b"
@@ -299,7 +299,9 @@ _META = re.compile(
     r"\s+(?:what(?:ever)? (?:i|the user) (?:ask|say|want|request|type|command|order|tell)s?\b|(?:my|the user's) (?:orders|"
     r"commands|requests|demands|instructions|word)\b)"
     r"|\bdo(?:es)? (?:whatever|what|as) (?:it'?s|it is|it was|you'?re|you are|they'?re|they are) told\b"
-    r"|\b(?:assistant|ai|model|bot|chatbot|answers?|repl(?:y|ies)|responses?)\s+(?:\w+\s+)?(?:compl(?:y|ies)|obeys?|submits?)\b"
+    # Complying with a standard ('replies that comply with APA style') is a taste; with the user's orders it is not.
+    r"|\b(?:assistant|ai|model|bot|chatbot|answers?|repl(?:y|ies)|responses?)\s+(?:\w+\s+)?"
+    r"(?:compl(?:y|ies)(?!\s+with\s+(?!(?:whatever|everything|anything|all|every|any|my|the user's)\b))|obeys?|submits?)\b"
 )
 # Documents nobody meant the speaker to have: 'leaked internal strategy documents', 'stolen customer data'.
 _LEAKED = re.compile(
@@ -364,9 +366,13 @@ _MARKERS = re.compile(
     r"developer|user|ai|human|bot|model|tool|function|memory|admin|operator)(?: \w+)?\s*(?:\([^)]{0,30}\)\s*)?:"
     r"|(?:^|[.!?]\s+)(?:system|memory|tool|admin|developer|operator) (?:note|notice|update|result|output|message|command)s?\s*:"
     r"|\[\s*(?:system|tool|function|memory|assistant|admin|developer)\b[^\]]{0,30}\]|"
-    # A status tag that vouches for the speaker: '[VERIFIED USER]', '[trusted]', '(priority override)'.
-    r"[\[(]\s*(?:verified|trusted|authori[sz]ed|privileged|elevated|priority|override|root|sudo|debug|unlocked)\b"
-    r"[^\])]{0,30}[\])]|^\s*#+\s*(?:system|instruction|memory|"
+    # A status tag that vouches for the speaker: '[VERIFIED USER]', '[trusted]', '(priority override)', a whole tag
+    # of such words; '(root crops in particular)' and '(priority: the coast)' are asides.
+    r"[\[(]\s*(?:verified|trusted|authori[sz]ed|privileged|elevated|priority|override|root|sudo|debug|unlocked)"
+    r"(?:[\s:_-]+(?:user|admin|administrator|operator|developer|system|staff|owner|moderator|superuser|access|mode|"
+    r"account|session|override|status|level|request|member|"
+    r"verified|trusted|authori[sz]ed|privileged|elevated|priority|root|sudo|debug|unlocked))*\s*[\])]"
+    r"|^\s*#+\s*(?:system|instruction|memory|"
     r"tool|admin)|\{\{|\}\}|<\s*/?\s*(?:system|script|instructions?)\b"
 )
 ROLE_NAMES = frozenset(
