@@ -216,3 +216,14 @@ def test_no_taste_stored(mem: PreferenceMemory, text: str) -> None:
 def test_a_disliked_member_keeps_the_liked_sort(mem: PreferenceMemory) -> None:
     stored = stored_preferences(mem, "I love Thai food.", "I'm sick of pad thai now.")
     assert ("likes", "thai food") in stored, stored
+
+
+def test_the_sort_named_again_in_other_words_retires_the_liking(mem) -> None:
+    """'spicy stuff' after 'spicy dishes' is the same sort said again (its head is a sort word too), so the change of
+    mind retires the liking; a member ('burritos' after 'Mexican food') is an exception and leaves it."""
+    kept = stored_preferences(
+        mem, "I've always loved spicy dishes.", "Chilli wrecks my stomach these days, so no more spicy stuff."
+    )
+    assert ("likes", "spicy dishes") not in kept
+    assert {("avoid", "spicy stuff"), ("dislikes", "spicy stuff")} & set(kept)
+    assert ("likes", "mexican food") in stored_preferences(mem, "I love Mexican food.", "Burritos bore me now.")

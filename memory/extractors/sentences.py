@@ -1470,12 +1470,18 @@ _SORT_NOUNS = frozenset({
 })
 
 
+_GENERIC_HEADS = frozenset({"stuff", "things", "thing", "ones", "kind", "kinds", "type", "types", "sort", "sorts"})
+
+
 def _one_of_a_sort(new: str, old: str) -> bool:
     """'pasta' or 'pad thai' now disliked after 'Italian food' or 'Thai food' liked: the new value is one thing of the
     sort the stored value names (it does not name the sort itself), so it is an exception, not a change of mind about
     the whole sort."""
     words = re.findall(r"[a-z]+", old.lower())
-    return len(words) >= 2 and words[-1] in _SORT_NOUNS and _stem(words[-1]) not in _stems(new)
+    news = re.findall(r"[a-z]+", new.lower())
+    # 'spicy stuff' after 'spicy food' names the sort again in other words (its head is a sort word too).
+    names_a_sort = bool(news) and (news[-1] in _SORT_NOUNS or news[-1] in _GENERIC_HEADS)
+    return len(words) >= 2 and words[-1] in _SORT_NOUNS and _stem(words[-1]) not in _stems(new) and not names_a_sort
 
 
 def _two_names(new: str, old: str) -> bool:
