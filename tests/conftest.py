@@ -103,8 +103,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for outcome in ("passed", "failed", "error", "skipped", "xfailed"):
         for report in terminalreporter.stats.get(outcome, []):
             # A test reports once per phase; count its call, or the setup that skipped or broke it.
-            counted_phase = report.when == "call" or outcome in ("skipped", "error")
-            if counted_phase and "postgres" in report.keywords:
+            # A collection error's report has no phase and no keywords: it is no PostgreSQL test.
+            counted_phase = getattr(report, "when", None) == "call" or outcome in ("skipped", "error")
+            if counted_phase and "postgres" in getattr(report, "keywords", ()):
                 counts[outcome] = counts.get(outcome, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "none collected"
     terminalreporter.write_line(f"PostgreSQL tests: {summary}")
