@@ -109,7 +109,7 @@ def test_other_peoples_tastes_store_nothing(mem: PreferenceMemory, text: str) ->
     [
         ("I love sci-fi but hate anything with aliens.", ("dislikes", "aliens")),
         ("My husband loves sci-fi but I prefer westerns.", ("likes", "westerns")),
-        ("I never eat fast food.", ("avoid", "eat fast food")),
+        ("I never eat fast food.", ("avoid", "fast food")),
     ],
 )
 def test_the_speakers_own_tastes_of_that_shape_still_store(
