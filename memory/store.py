@@ -808,8 +808,7 @@ class PreferenceMemory:
     def settle(self, user_id: str, timeout: float | None = SETTLE_S) -> bool:
         """Wait until the turns of this user whose inline reading ``observe`` deferred (in this process) are
         read: each one not yet started by the worker is read right here, on the caller's thread, in order.
-        Returns False when ``timeout`` seconds passed first. ``profile``, ``history``, ``iter_export`` and
-        ``read_pending`` call it."""
+        Returns False when ``timeout`` seconds passed first. ``profile`` and ``read_pending`` call it."""
         uid = normalize_user_id(user_id)
         with self._deferred_lock:
             queued = list(self._deferred.get(uid, ()))
@@ -1314,11 +1313,9 @@ class PreferenceMemory:
         ``before`` (``History.next_cursor`` of the previous page; None: the newest). ``preferences``:
         every active row and the latest 1000 inactive ones; ``events`` and ``feedback``: the latest
         1000. ``next_cursor`` is None on the oldest page. ``iter_messages`` and ``iter_export`` walk
-        everything without holding it in memory. Like ``profile``, it first waits (bounded) for the user's
-        turns whose reading ``observe`` deferred, so the turn just observed is in it.
+        everything without holding it in memory.
         """
         uid = normalize_user_id(user_id)
-        self.settle(uid)
         if limit is None:
             limit = HISTORY_PAGE
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_PAGE:
@@ -1393,9 +1390,8 @@ class PreferenceMemory:
         """Everything kept about the user as a stream of JSON-serialisable records (JSON Lines friendly):
         a ``header`` record (format, namespace, user id, time, profile text), then one record per
         preference row, audit event, message and feedback row, each with a ``type``. Memory use is one
-        batch, whatever the history's length. The user's deferred readings are waited for first, as ``history``."""
+        batch, whatever the history's length."""
         uid = normalize_user_id(user_id)
-        self.settle(uid)
         yield {
             "type": "header",
             "format": EXPORT_FORMAT,

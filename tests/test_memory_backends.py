@@ -113,7 +113,8 @@ def test_same_behaviour_on_both_backends(db_url: str) -> None:
                 {"role": "assistant", "content": "word " * 200},
             ],
         ).message_ids
-        mem.observe("p\u00e9-\U0001f600", [{"role": "user", "content": "Actually, I eat fish now."}])
+        # The change may be read off the caller's path (the inline budget); wait for it, so the rows below are in order.
+        mem.observe("p\u00e9-\U0001f600", [{"role": "user", "content": "Actually, I eat fish now."}]).wait(timeout=None)
         assert [c.preference.value for c in mem.feedback("p\u00e9-\U0001f600", ids[1], rating=-1)] == [
             "concise"
         ]

@@ -148,18 +148,6 @@ def test_the_next_profile_reads_a_deferred_turn_itself_when_the_worker_is_busy(
         assert len(adds) == len(got)  # applied once: the worker's late job found the turn read
 
 
-def test_history_and_export_read_a_deferred_turn_like_profile(url: str, blocker: Blocker) -> None:
-    """The turn just observed is in ``history`` and ``export`` too, not only in ``profile``: both wait for the user's
-    deferred readings (running them here while the worker is busy)."""
-    with PreferenceMemory(url, extractor=[SentenceExtractor(inline_tokens=TINY), blocker]) as mem:
-        hold_worker(mem, blocker)
-        assert mem.observe("bea", [{"role": "user", "content": long_turn("chess", "reality shows")}]).deferred
-        assert ("likes", "chess") in {(p.kind, p.value) for p in mem.history("bea").preferences}
-        assert mem.observe("cal", [{"role": "user", "content": long_turn("sailing", "opera")}]).deferred
-        assert "sailing" in {p["value"] for p in mem.export("cal")["preferences"]}
-        blocker.release.set()
-
-
 def test_a_users_turns_are_applied_in_order(url: str, tmp_path: Path, blocker: Blocker) -> None:
     turns = [long_turn("jazz", "opera"), "I don't like jazz any more."]
     sentences = SentenceExtractor(inline_tokens=TINY)
