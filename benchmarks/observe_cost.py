@@ -2,7 +2,7 @@
 user messages, after a warm-up (model load and classifier training are one-off costs, reported apart).
 
     OMP_NUM_THREADS=1 python benchmarks/observe_cost.py [--profile] [--repeat 1] [--background]
-        [--inline-tokens N|none] [--isolated] [--eager]
+        [--inline-tokens N|none] [--isolated] [--eager] [--then-profile] [--budgets A,B,...]
 
 Each row of the dev sets (explicit, implicit, filler, changes, style, injection) is one fresh user; its
 messages are observed one by one, as a chat turn would. ``--profile`` prints the top functions by
@@ -11,7 +11,10 @@ the embedding model's request-path thread, which runs its forward passes: what t
 the process's (every thread, so background work running during a call counts against it). ``--isolated``
 waits (untimed) for the background work after each call. ``--inline-tokens`` sets the SentenceExtractor's inline budget
 (``none``: every turn is read inline, the behaviour before the budget); ``--eager``: the embedding model
-runs eagerly instead of as its TorchScript trace.
+runs eagerly instead of as its TorchScript trace. ``--then-profile``: each ``observe`` is followed at once
+by ``profile()`` of the same user, what a chat turn that answers right after recording pays (``profile``
+waits for, or runs, a reading ``observe`` deferred): ``observe`` + ``profile`` is then reported as well.
+Each figure line ends with the load average (1, 5 min): the machine is shared, compare runs side by side.
 """
 
 from __future__ import annotations
@@ -35,6 +38,52 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000.0
 
 
+def spread(values: list[float]) -> str:
+    """p50/p90/p99 in milliseconds."""
+    return f"p50 {pct(values, 0.5):.2f}, p90 {pct(values, 0.9):.2f}, p99 {pct(values, 0.99):.2f} ms"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}"
+
+
+class Timings:
+    """One lane's figures: ``observe`` alone (request-path CPU, process CPU, wall) and, with
+    ``--then-profile``, ``observe`` + the ``profile()`` asked right after it (request-path CPU, wall)."""
+
+    def __init__(self) -> None:
+        self.own: list[float] = []
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.own_then_profile: list[float] = []
+        self.wall_then_profile: list[float] = []
+        self.deferred = 0
+
+    def observe(self, mem: Any, uid: str, message: Any, request_path: Any, *, then_profile: bool) -> None:
+        w, c, r = time.perf_counter(), time.process_time(), request_path()
+        result = mem.observe(uid, [message])
+        own, cpu, wall = request_path() - r, time.process_time() - c, time.perf_counter() - w
+        self.own.append(own)
+        self.cpu.append(cpu)
+        self.wall.append(wall)
+        self.deferred += bool(getattr(result, "deferred", False))  # (older stores lack it)
+        if then_profile:
+            w, r = time.perf_counter(), request_path()
+            mem.profile(uid)
+            self.own_then_profile.append(own + request_path() - r)
+            self.wall_then_profile.append(wall + time.perf_counter() - w)
+
+    def report(self, label: str) -> str:
+        line = (f"[{label}] observe(): {len(self.own)} calls, {self.deferred} read off the caller's path; "
+                f"request-path CPU {spread(self.own)}; process CPU p99 {pct(self.cpu, 0.99):.2f} ms; "
+                f"wall p50 {pct(self.wall, 0.5):.2f}, p99 {pct(self.wall, 0.99):.2f} ms, max {max(self.wall) * 1000:.1f} ms")
+        if self.own_then_profile:
+            line += (f"\n[{label}] observe() + profile() at once: request-path CPU {spread(self.own_then_profile)}; "
+                     f"wall p50 {pct(self.wall_then_profile, 0.5):.2f}, p99 {pct(self.wall_then_profile, 0.99):.2f} ms")
+        return f"{line}; {load()}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", action="store_true")
@@ -46,6 +95,8 @@ def main() -> None:
     parser.add_argument("--isolated", action="store_true",
                         help="wait for the background work after each call (untimed): each call's own cost")
     parser.add_argument("--eager", action="store_true", help="run the embedding model eagerly (no trace)")
+    parser.add_argument("--then-profile", action="store_true",
+                        help="ask profile() right after each observe(), and report observe + profile as well")
     parser.add_argument("--budgets", default=None,
                         help="side by side in one process: comma-separated inline budgets ('none': no budget), "
                              "each with its own model instance, the rows alternated between them")
@@ -67,35 +118,23 @@ def main() -> None:
         mem.observe("warm-up", [{"role": "user", "content": "I love jazz and I hate country music."}])
         mem.flush()
         print(f"warm-up (model load, classifier and guard training): {time.perf_counter() - started:.2f} s")
-        cpu: list[float] = []
-        wall: list[float] = []
-        own: list[float] = []
+        timings = Timings()
         request_path = RequestPathClock()
-        deferred = 0
         profiler = cProfile.Profile() if args.profile else None
         for rep in range(args.repeat):
             for row in rows:
                 uid = f"{rep}-{row['id']}"
                 for message in row["messages"]:
                     request_path()  # finds the embedding thread once it exists, before the timed call
-                    w, c, r = time.perf_counter(), time.process_time(), request_path()
                     if profiler:
                         profiler.enable()
-                    result = mem.observe(uid, [message])
+                    timings.observe(mem, uid, message, request_path, then_profile=args.then_profile)
                     if profiler:
                         profiler.disable()
-                    own.append(request_path() - r)
-                    cpu.append(time.process_time() - c)
-                    wall.append(time.perf_counter() - w)
-                    deferred += bool(getattr(result, "deferred", False))  # (older stores lack it)
                     if args.isolated:
                         mem.flush()
             mem.flush()
-    label = " ".join(sys.argv[1:]) or "default"
-    print(f"[{label}] observe(): {len(cpu)} calls, {deferred} read off the caller's path; "
-          f"request-path CPU p50 {pct(own, 0.5):.2f} ms, p99 {pct(own, 0.99):.2f} ms; "
-          f"process CPU p50 {pct(cpu, 0.5):.2f} ms, p99 {pct(cpu, 0.99):.2f} ms; "
-          f"wall p50 {pct(wall, 0.5):.2f} ms, p99 {pct(wall, 0.99):.2f} ms, max {max(wall) * 1000:.1f} ms")
+    print(timings.report(" ".join(sys.argv[1:]) or "default"))
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
@@ -124,8 +163,7 @@ def side_by_side(budgets: list[int | None], args: argparse.Namespace) -> None:
         # The request path's CPU: the calling thread plus this encoder's inline forward-pass thread.
         lane = next(iter(classifier.encoder._executors["inline"]._threads))
         lanes.append(time.pthread_getcpuclockid(lane.ident))
-    stats: list[dict[str, list[float]]] = [{"cpu": [], "wall": [], "own": []} for _ in budgets]
-    deferred = [0] * len(budgets)
+    timings = [Timings() for _ in budgets]
     for rep in range(args.repeat):
         for n, row in enumerate(rows):
             order = list(range(len(budgets)))
@@ -133,24 +171,18 @@ def side_by_side(budgets: list[int | None], args: argparse.Namespace) -> None:
                 order.reverse()
             for i in order:
                 mem, lane = mems[i], lanes[i]
+
+                def request_path(lane: int = lane) -> float:
+                    return time.thread_time() + time.clock_gettime(lane)
+
                 for message in row["messages"]:
-                    w, c, r = time.perf_counter(), time.process_time(), time.thread_time() + time.clock_gettime(lane)
-                    result = mem.observe(f"{rep}-{row['id']}", [message])
-                    stats[i]["own"].append(time.thread_time() + time.clock_gettime(lane) - r)
-                    stats[i]["cpu"].append(time.process_time() - c)
-                    stats[i]["wall"].append(time.perf_counter() - w)
-                    deferred[i] += bool(result.deferred)
+                    timings[i].observe(mem, f"{rep}-{row['id']}", message, request_path, then_profile=args.then_profile)
                     if args.isolated:
                         mem.flush()
                 mem.flush()
-    for budget, st, d, mem in zip(budgets, stats, deferred, mems, strict=True):
+    for budget, timing, mem in zip(budgets, timings, mems, strict=True):
         mem.close()
-        print(f"[budget {budget}{' isolated' if args.isolated else ''}] observe(): {len(st['cpu'])} calls, "
-              f"{d} read off the caller's path; request-path CPU p50 {pct(st['own'], 0.5):.2f} ms, "
-              f"p99 {pct(st['own'], 0.99):.2f} ms; process CPU p50 {pct(st['cpu'], 0.5):.2f} ms, "
-              f"p99 {pct(st['cpu'], 0.99):.2f} ms; wall p50 {pct(st['wall'], 0.5):.2f} ms, "
-              f"p99 {pct(st['wall'], 0.99):.2f} ms")
-
+        print(timing.report(f"budget {budget}{' isolated' if args.isolated else ''}"))
 
 if __name__ == "__main__":
     main()
