@@ -426,6 +426,11 @@ _NAMED_ELSEWHERE = (
 )
 _NAMED = re.compile(
     rf"\b(?:please )?(?i:call me) {_NAME}|\b(?i:my name is) {_NAME}|\b(?i:i go by) (?=[A-Z]){_NAME}"
+    # A name asked for as a wish: 'I'd rather you called me Jo', 'I prefer to be called Jo' ('my boss called me Jo'
+    # is what someone else did).
+    rf"|\b(?i:(?:rather|prefer it if|like it if|prefer if) you called me|(?:prefer|like|want|rather) to be called)"
+    rf" (?=[^\W\d_a-z]){_NAME}"
+    # (The other languages' alternative stays last: ``_name`` reads its group as the last one.)
     rf"|(?<![\w'’])(?i:{_NAMED_ELSEWHERE}) (?=[^\W\d_a-z]){_NAME}"
 )
 _TITLE_RE = re.compile(_TITLE)

@@ -192,11 +192,23 @@ def _against_the_thing(kind: str, value: str) -> bool:
 def _wants(text: str, score: float, approach: Any) -> bool:
     """The clause is about needing, using or loving the thing an avoid/dislikes/condition concept names: said by a
     dependence or liking verb, or nearer in meaning to the concept's approach probes than to its disclosures;
-    never when the clause negates, stops or avoids something."""
+    never when the clause negates, stops or avoids something, unless what it stops is an abstinence."""
+    if _ABSTINENCE_ENDED.search(text):
+        return True
     if _AGAINST.search(_DEPENDS.sub(" ", text)):
         return False
     liking = bool(_LIKING.search(text)) and not _CONTRAST.search(text)
     return bool(_DEPENDS.search(text)) or liking or (approach.size > 0 and float(approach.max()) >= score)
+
+
+# Giving up an abstinence is a way back to the thing, not against it: 'I'm not vegetarian any more, I eat chicken
+# now' inferred avoid 'chicken' from the negation.
+_ABSTINENCE_ENDED = re.compile(
+    r"\b(?:(?:i|we)\s+(?:am|are)|i'm|we're)\s+(?:not|no longer)\s+(?:a |an )?(?:strict |strictly |fully )?"
+    r"(?:vegan|vegetarian|veggie|pescatarian|teetotal|tee-total|plant-based|dairy-free|gluten-free)\b"
+    r"|\b(?:stopped|quit|gave up|given up)\s+being\s+(?:a |an )?(?:vegan|vegetarian|veggie|pescatarian|teetotal)\b",
+    re.IGNORECASE,
+)
 
 
 # A clause that stops doing something says nothing for a liking near it ('I've stopped learning from books').

@@ -45,6 +45,7 @@ from memory.extractors.rules import RuleExtractor, _dedupe
 from memory.extractors.spans import (
     change_spans,
     clean_phrase,
+    object_left_out,
     preference_spans,
     replaces,
     says_a_change,
@@ -226,6 +227,8 @@ class SentenceExtractor(RuleExtractor):
         turned: set[int] = set()  # messages that say a taste has changed ('now', 'gave up', 'no more')
         stopped: set[int] = set()  # ... and those that give something up, where a bare 'X now' names its successor
         restated: set[int] = set()  # messages that restate a taste as it stands ('still', 'like I said')
+        harmed: set[int] = set()  # messages that tell a change, where 'X makes me ill' is a reason to avoid X
+        past_loves: dict[int, str] = {}  # per message, the thing it says was loved and is no more ('used to love X but')
         for index, message in enumerate(context.messages):
             if message.role != "user" or tainted(message.content):
                 continue
@@ -233,6 +236,11 @@ class SentenceExtractor(RuleExtractor):
             if any(states_a_stop(c.text) for c in parts):
                 stopped.add(index)
             if index in stopped or says_a_change(message.content):
+                turned.add(index)
+            if index in turned or any(replaces(c.text) for c in parts):
+                harmed.add(index)
+            if (old_love := _loved_no_more(message.content)) is not None:
+                past_loves[index] = old_love
                 turned.add(index)
             elif says_no_change(message.content):
                 restated.add(index)
@@ -362,7 +370,15 @@ class SentenceExtractor(RuleExtractor):
             bare = _without_particles(clause)
             if bare is None or (bare is not clause and _gate(bare) == "closed"):
                 continue
-            changed = change_spans(clause.text, after_a_stop=index in stopped) or _said_outright(clause.text)
+            if index in past_loves and _TURNED_ON_IT.search(clause.text):
+                continue  # 'I used to love golf but I find it dull now': read whole above, its pronoun resolved
+            harms = _harm_spans(clause.text) if index in harmed else []
+            changed = harms + [
+                (label, phrase)
+                for label, phrase in change_spans(clause.text, after_a_stop=index in stopped) or _said_outright(clause.text)
+                # After a stop, 'Coffee makes me anxious now' also reads as a bare 'X now' successor: the harm names it.
+                if not any(harm.lower() in phrase.lower() for _, harm in harms)
+            ]
             if changed and _one_days_news(clause.text):
                 continue  # 'This afternoon I switched the radio over to the cricket': that day's news, no new taste
             if not changed and _ONLY_EVER.search(clause.text):
@@ -405,6 +421,10 @@ class SentenceExtractor(RuleExtractor):
             for label, phrase in spans:
                 if refuse_value(KIND[label], phrase) or self._not_words(phrase) or _NO_CONTENT.match(phrase):
                     continue
+                if object_left_out(phrase) or _PRONOUN_VERDICT.match(phrase):
+                    # 'Podcasts bore me, I've stopped listening', 'I used to love golf but I find it dull now': the
+                    # thing is in the clause before.
+                    continue
                 state = _BEING.sub("", phrase)
                 if _BEING.search(clause.text) and any(_same_words(state, m) for m in moments.get(index, ())):
                     declined.add(index)
@@ -425,6 +445,10 @@ class SentenceExtractor(RuleExtractor):
                 found.append(Assert(KIND[label], phrase, source, confidence, weight, index, self.name))
                 if replaces(clause.text):
                     changes.add(id(found[-1]))
+        for index in past_loves:
+            old_love = past_loves[index]
+            if index not in tainted_by_meaning and not refuse_value("dislikes", old_love) and not self._not_words(old_love):
+                found.append(Assert("dislikes", old_love, "explicit", 0.6, 1.0, index, self.name))
         for d in moved_to_tools:
             if d.message_index not in tainted_by_meaning:
                 found.append(Assert("likes", d.value, "explicit", 0.6, 1.0, d.message_index, self.name))
@@ -941,6 +965,67 @@ def _dependence_spans(text: str) -> list[tuple[str, str]]:
     return [("constraint" if _AID.search(phrase) else "likes", phrase)]
 
 
+# What a thing does to the speaker, said in a turn that tells a change ('Cheese gives me migraines these days', 'I've
+# switched to rooibos, black tea was making me shaky'): a reason to avoid the thing, which retires a stored liking
+# of it. The classifier read 'Coffee makes me anxious now' as a liking of the whole clause.
+_HARMS_ME = re.compile(
+    r"^(?P<x>[^,;:!?]{2,40}?)\s+(?:(?:now|really|always)\s+)?(?:(?:makes?|made|is making|was making|gives?|gave|"
+    r"is giving|was giving|(?:has|have) (?:started|been) (?:making|giving))\s+me\s+(?:feel\s+)?"
+    r"(?:so\s+|really\s+|too\s+|quite\s+|a bit\s+|properly\s+)?(?:anxious|jittery|ill|sick|nauseous|queasy|bloated|"
+    r"shaky|dizzy|wired|awful|rough|headaches?|a headache|migraines?|a migraine|heartburn|indigestion|a rash|hives|"
+    r"palpitations|stomach ?aches?|a stomach ?ache|the jitters)\b"
+    r"|(?:upsets?|is upsetting|disagrees? with|wrecks?|is wrecking)\s+(?:me|my stomach|my skin|my sleep)\b)",
+    re.IGNORECASE,
+)
+_PRONOUN_SUBJECT = re.compile(r"^(?:it|that|this|they|those|these|he|she|everything|anything|something)$", re.I)
+# A person who upsets the speaker is no thing to avoid ('My boss makes me anxious').
+_A_PERSON = re.compile(
+    rf"\b(?:{KIN}|boss|manager|colleagues?|coworkers?|partner|wife|husband|boyfriend|girlfriend|friends?|dad|mother|"
+    r"father|sister|brother|son|daughter|kids?|children|neighbou?rs?|teacher|landlord|flatmate|roommate|people)$",
+    re.I,
+)
+
+
+def _harm_spans(text: str) -> list[tuple[str, str]]:
+    """('avoids', X) for each piece of the clause that says what X does to the speaker."""
+    out = []
+    for piece in re.split(r",\s*|;\s*|\s+so\s+|\s+[—–-]\s+", text.strip()):
+        m = _HARMS_ME.match(piece)
+        if m is None or _PRONOUN_SUBJECT.match(m.group("x").strip()) or _A_PERSON.search(m.group("x").strip()):
+            continue  # 'it gives me headaches' names its thing in the clause before, which that clause reads
+        phrase = clean_phrase(m.group("x"), max_words=5)
+        if phrase and not _PERSON.search(phrase):
+            out.append(("avoids", phrase))
+    return out
+
+
+# A love said in the past and turned against in the same sentence: 'I used to adore camping but it bores me now'.
+# ``clauses`` drops the past half and leaves the verdict with a pronoun ('find it dull' was stored).
+_LOVED_ONCE = re.compile(
+    r"\bi used to (?:really )?(?:love|like|enjoy|adore|be (?:into|mad about|a (?:big |huge )?fan of))\s+"
+    r"(?P<old>[^,;.!?]{2,40}?),?\s+but\s+(?P<rest>[^.!?]+)",
+    re.IGNORECASE,
+)
+_TURNED_ON_IT = re.compile(
+    r"\b(?:find|found)\s+(?:it|them)\s+(?:so\s+|really\s+|a bit\s+|pretty\s+)?(?:boring|dull|tedious|tiresome|"
+    r"annoying|pointless)\b|\b(?:it|they)\s+(?:bores?|bore|annoys?|annoy)\s+me\b|\b(?:can not stand|hate|have gone off|"
+    r"went off|am over|am sick of|am tired of|lost interest in|do not (?:like|enjoy|care for))\s+(?:it|them)\b",
+    re.IGNORECASE,
+)
+_PRONOUN_VERDICT = re.compile(r"^(?:find|found|finds)\s+(?:it|them|that|this)\b", re.IGNORECASE)
+
+
+def _loved_no_more(message: str) -> str | None:
+    """The thing a sentence says was loved and no longer is, or None."""
+    m = _LOVED_ONCE.search(expand(message))
+    # The speaker's own verdict: 'but my wife can not stand it' is hers.
+    if m is None or not re.match(r"(?:now,?\s+|these days,?\s+)?(?:i|it|they)\b", m.group("rest"), re.IGNORECASE):
+        return None
+    if not _TURNED_ON_IT.search(m.group("rest")):
+        return None
+    return clean_phrase(m.group("old"), max_words=5)
+
+
 def _said_outright(text: str) -> list[tuple[str, str]]:
     """Readings whose wording says what and which way, whatever the classifier guessed: dependence ('I'd be lost
     without my planner'), a choice kept every time ('We've only ever had rescue greyhounds') and a diet asked for
@@ -1058,6 +1143,12 @@ _AGAINST = re.compile(
     r"medication|tablets|pills|insulin|inhaler|injur\w*|aches?|glasses|contacts|hearing aids?)\b",
     re.IGNORECASE,
 )
+# A habit taken up, said plainly with a time word of now: 'I eat eggs now', 'we drink wine again'.
+_TAKEN_UP = re.compile(
+    r"^(?:i|we)\s+(?:now\s+|do\s+)?(?:eat|drink|have|wear|watch|play|use|listen to|read|cook|ride)\s+(?P<x>.+?)\s+"
+    r"(?:now|again|these days|nowadays)$",
+    re.IGNORECASE,
+)
 _HELD = re.compile(
     r"\b(?:i|we)\s+(?:have|has)\s+(?:(?:always|also|just|really)\s+)*(?:had|worn|taken|used|needed|relied on|"
     r"depended on)\b.*\b(?:every|each|since|for (?:years|ages|decades|(?:\d+|two|three|four|five|ten|twenty) years))\b",
@@ -1110,6 +1201,12 @@ def _habit_polarity(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, 
     for years ('I have had eczema for years', 'worn glasses since I was six') is a constraint, not an avoid."""
     if _HELD.search(text):
         return [("constraint" if label in ("dislikes", "avoids") else label, phrase) for label, phrase in spans]
+    if (m := _TAKEN_UP.match(text.strip())) and not _AGAINST.search(text) and any(
+        label in ("dislikes", "avoids") for label, _ in spans
+    ):
+        # 'I'm not vegan any more, I eat eggs now': the classifier read 'I eat eggs now' as an avoidance.
+        phrase = clean_phrase(m.group("x"))
+        return [("likes", phrase)] if phrase else []
     if not _HABIT.search(text) or _AGAINST.search(text):
         return spans
     flip = {"dislikes", "avoids"} | (set() if _NEED.search(text) else {"constraint"})
@@ -1407,15 +1504,25 @@ def _no_longer_held(new: Assert, olds: Sequence[Preference], sims: Any) -> list[
 
 def _variant_of(new: str, old: str) -> bool:
     """'oat flat whites' after 'flat white': the new value names the stored one and more. Words of the taste itself
-    ('still hate beer', 'jazz is still my favourite': fragments of a misread clause) add no thing."""
+    ('still hate beer', 'jazz is still my favourite': fragments of a misread clause) add no thing, nor do words of
+    doing it or of when ('drinking red wine', 'lately podcasts' name 'red wine' and 'podcasts' again)."""
     extra = _content_words(new) - _content_words(old)
-    return _content_words(new) > _content_words(old) and bool(extra - _TASTE_WORDS)
+    return _content_words(new) > _content_words(old) and bool(extra - _TASTE_WORDS - _DOING_WORDS)
 
 
 # Words that say how a thing is held, not what it is: a value that adds only these to a stored one names no more.
 _TASTE_WORDS = frozenset({
     "still", "hate", "hated", "love", "loved", "like", "liked", "dislike", "really", "just", "always", "never",
     "anymore", "now", "so", "very", "much", "favourite", "favorite", "best", "worst", "fan", "enjoy", "adore", "stand",
+})
+
+
+# Words that say what one does with a thing, when, or what sort of thing it is, not which thing: a dislike of 'drinking
+# red wine' or 'hot places' is a change of mind about the 'red wine' or 'hot' stored, not a narrower exception beside
+# it. (Plural 's' dropped, as ``_content_words`` drops it.)
+_DOING_WORDS = frozenset({
+    "drinking", "eating", "having", "listening", "watching", "playing", "reading", "wearing", "using", "buying",
+    "doing", "going", "lately", "recently", "place", "stuff", "thing",
 })
 
 
@@ -1451,7 +1558,7 @@ def _stem_variant_of(new: str, old: str) -> bool:
     """'dance music' after 'dancing', 'walking boots' after 'walking': the new value names the stored one in another
     word form and more."""
     extra = _stems(new) - _stems(old)
-    return bool(_stems(old)) and _stems(new) > _stems(old) and bool(extra - {_stem(w) for w in _TASTE_WORDS})
+    return bool(_stems(old)) and _stems(new) > _stems(old) and bool(extra - {_stem(w) for w in _TASTE_WORDS | _DOING_WORDS})
 
 
 def _member_of(new: str, old: str) -> bool:

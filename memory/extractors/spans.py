@@ -116,7 +116,8 @@ _CONNECTIVE_CUT = re.compile(
 )
 _LEADING = re.compile(
     # 'The Who' keeps its article: without it the name is a function word.
-    r"^(?:(?:the(?!\s+who$)|a|an|any|some|my|our|all|most|kind of|sort of|type of|types of|those|these|any kind of|"
+    # ('Lately podcasts bore me', 'These days it is flats': a time word opening the clause is no part of the thing.)
+    r"^(?:(?:(?:these days|nowadays|lately|recently),?\s+it is|these days|nowadays|lately|recently|the(?!\s+who$)|a|an|any|some|my|our|all|most|kind of|sort of|type of|types of|those|these|any kind of|"
     r"anything (?:with|involving|that involves|that has)|things like|stuff like|lots of|a lot of|"
     r"to|being|going|doing|having|really|very|too|much|more|of|with|about|for)\s+)+",
     _I,
@@ -757,7 +758,9 @@ _ABSTAIN = re.compile(
     r"|\b(?:have|has) not\s+(?:touched|eaten|drunk|smoked)\s+(?!my\b|our\b|the\b|his\b|her\b)"
     r"(?P<old5>.+?)\s+(?:in|for)\s+(?:\w+\s+)?(?:months|years|weeks|ages|year|month|while)\b"
     r"|\b(?:went|gone|going|am|are|now)\s+(?P<old6>[a-z]+)-free\b"
-    r"|\b(?:have|had)\s+(?:deleted|cancell?ed|closed)\s+(?:my|our)\s+(?P<old7>.+)$",
+    r"|\b(?:have|had)\s+(?:deleted|cancell?ed|closed)\s+(?:my|our)\s+(?P<old7>.+)$"
+    # 'I am not eating mangoes any more' (stored avoid 'not eating mangoes').
+    r"|\b(?:am|are)\s+not\s+(?:eating|drinking|buying|using|wearing|smoking)\s+(?P<old8>.+?)\s+any ?more\b",
     _I,
 )
 
@@ -804,7 +807,13 @@ def change_spans(text: str, *, after_a_stop: bool = False) -> list[tuple[str, st
     stops = _stops(text)
     for label, m in stops:
         old = _change_phrase(next(g for g in m.groups() if g))
-        if old and not _PRONOUN_END.search(old) and not _PRONOUN_START.match(old) and old.lower() not in ("new", "old"):
+        if (
+            old
+            and not _PRONOUN_END.search(old)
+            and not _PRONOUN_START.match(old)
+            and old.lower() not in ("new", "old")
+            and not object_left_out(old)
+        ):
             out.append((label, old))
     if (after_a_stop or stops) and not any(label == "likes" for label, _ in out):
         for piece in _PIECES.split(text):
@@ -824,6 +833,16 @@ def _stops(text: str) -> list[tuple[str, re.Match[str]]]:
         for m in pattern.finditer(text)
         if not _SOMEONE_ELSE.search(text[: m.start()])
     ]
+
+
+# A verb that needs its object, given up with the object left out: 'Podcasts bore me, I've stopped listening' names
+# the thing in the clause before ('listening' was stored as a dislike beside it).
+_OBJECT_LEFT_OUT = re.compile(r"^(?:listening|watching|using|going|doing|buying|playing|following|bothering)$", _I)
+
+
+def object_left_out(phrase: str) -> bool:
+    """A value that is a verb needing an object, without it ('listening', 'watching'): it names nothing."""
+    return bool(_OBJECT_LEFT_OUT.match(phrase.strip()))
 
 
 def states_a_stop(text: str) -> bool:
