@@ -251,6 +251,60 @@ _TURNED_AGAINST = re.compile(
 )
 
 
+# One occasion told ('We went camping once', 'I went to the opera with my aunt last week', 'I tried padel for the
+# first time'): a single outing, good or bad, is no taste; no liking is inferred from it. An aversion may still be
+# (a reaction, once, to a food or a flight is what the avoid concepts are written for). 'Last year' is left out:
+# what changed a year ago has often lasted ('Sold the car last year').
+_DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_ONE_OFF = re.compile(
+    r"\b(?:once(?!\s+(?:a|an|every|per|or|more|again|i|we|you)\b)|one time|just the once|"
+    rf"last (?:week|weekend|month|time|christmas|easter|{_DAYS})|on {_DAYS}|"
+    r"the other (?:day|week|night)|(?:a|one|two|three|a few|a couple of|\d+) (?:days?|weeks?|months?) ago|"
+    r"for the first time|(?:my|our) first(?: ever)?|first time)\b",
+    re.IGNORECASE,
+)
+# ... unless the clause also says it is done again and again ('I've been to the opera every month since last year').
+_AGAIN_AND_AGAIN = re.compile(
+    r"\b(?:every|each|always|usually|normally|often|regularly|whenever|weekly|monthly|years|decades|since|ever since|"
+    r"still|again|any chance i get|(?:a|per) (?:day|week|month|year)|times|"
+    r"second|third|fourth|fifth|\d+(?:st|nd|rd|th)|another)\b",
+    re.IGNORECASE,
+)
+
+
+def one_occasion(text: str) -> bool:
+    """The clause tells one occasion, not a habit: no liking is inferred from it."""
+    return bool(_ONE_OFF.search(text)) and not _AGAIN_AND_AGAIN.search(text)
+
+
+# The speaker's build ("I'm short", 'I am quite tall'): a fact of the body, which bears only on clothing sizes (and
+# those only said with what does not fit: ``circumstance`` concepts), never on how long or how big anything else is.
+_BUILD = re.compile(
+    r"\b(?:i|we)\s+(?:am|are)\s+(?:(?:a bit|quite|very|really|pretty|fairly|so|rather|too)\s+)?"
+    r"(?:short|tall|small|tiny|little|big|petite|heavy|skinny|slim|broad|stocky)\b(?!\s+(?:on|of)\b)",
+    re.IGNORECASE,
+)
+# A habit that someone or something else imposes ('Since the baby arrived I'm up at six every day', 'now that the
+# twins are at school I'm out of the door by seven'): a schedule kept for another's sake is no liking of it, and
+# it does not overturn a taste the speaker told ('I'm a night owl'). A pastime taken up then is the speaker's own.
+_IMPOSED = re.compile(
+    r"^(?:since|ever since|now that|now|with|what with|because of|thanks to)\s+(?:the|my|our|a|his|her|their)\s+"
+    r"(?:new\s+|little\s+)?(?:baby|babies|newborn|twins|kids?|children|toddlers?|son|daughter|puppy|dog|"
+    r"job|boss|shifts?|commute|move|mortgage|landlord)\b",
+    re.IGNORECASE,
+)
+_TAKEN_UP = re.compile(
+    r"\b(?:i|we)\s+(?:have\s+|had\s+)?(?:taken up|took up|take up|started|got into|joined|discovered|fell for|fallen for)\b",
+    re.IGNORECASE,
+)
+
+
+def imposed_habit(sentence: str) -> bool:
+    """The sentence tells a habit kept because of someone or something else (no liking is inferred from it)."""
+    said = expand(sentence).strip()
+    return bool(_IMPOSED.search(said)) and not _TAKEN_UP.search(said)
+
+
 # A habit: what the speaker always, usually or every day does.
 _HABIT = re.compile(r"\b(?:always|usually|normally|generally|every (?:day|morning|evening|week))\b", re.IGNORECASE)
 
@@ -1347,6 +1401,7 @@ def open_reading(
         return None  # endurance has its own reader; a question or a duty ('I check every cake') is no stance
     if kind == "likes" and (
         _COMPLAINT.search(said) or _ENDURED.search(said) or _STOPPED.search(text) or _TURNED_AGAINST.search(text)
+        or one_occasion(text) or imposed_habit(sentence or text)
     ):
         return None
     thing = what_it_is_about(expand(text), encoder, setting_counts=kind != "likes")
@@ -1392,6 +1447,63 @@ def names_another_thing(text: str, reading: tuple[str, str] | None, value: str, 
         return False
     thing, concept = encoder.encode([reading[1], _CONDITION.sub(r"\g<thing>", value)])
     return float(thing @ concept) < OTHER_THING_SIMILARITY
+
+
+# A liking or a fear of one thing is no liking or fear of its neighbour ('My parrot is my best friend' is no dogs;
+# 'Wasps terrify me' no spiders). When the clause names its own thing (the subject of what it does to the speaker,
+# or the object of the speaker's verb) and not the concept's value, the concept is refused if the thing shares no
+# word with the concept's value or examples and belongs to another concept: another value is nearest the thing and
+# at least ANOTHER_CONCEPT_THING similar to it (a parrot is pet birds at 0.72, dogs at 0.34; 'a real thrill' is near
+# no value, so it refuses nothing). A fear is refused also when its thing is less similar to the value than
+# OTHER_THING_SIMILARITY (wasps are spiders at 0.54, and nothing closer).
+ANOTHER_CONCEPT_THING = 0.5
+
+
+def _named_inside(text: str, phrase: str) -> bool:
+    """A name or brand inside the clause ('Charity shops, eBay, Marketplace'): a member of a concept's sort that
+    no value names, not a neighbour of it; only a subject that opens the clause ('Wasps terrify me') is checked."""
+    first = phrase.split()[0]
+    return (first[:1].isupper() or bool(re.match(r"^[a-z]+[A-Z]", first))) and not text.lstrip().startswith(phrase)
+
+
+def own_thing(text: str, encoder: Any = None, tiers: int = 1) -> str | None:
+    """The thing a clause names as its subject or object (``candidate_things`` tiers 0 to ``tiers``: 0 the subject
+    of what the clause says it does to the speaker, or a name), not a person or a setting; of several, the one the
+    clause is most about (``what_it_is_about``)."""
+    found = [
+        (tier, phrase)
+        for tier, phrase in candidate_things(text)
+        if tier <= tiers and not _PERSON_WORD.search(phrase) and not _named_inside(text, phrase) and phrase.split()[0].lower() not in _NOT_A_THING
+        and not all(w.lower() in _ONLY_A_QUALITY for w in phrase.split())
+    ]
+    if not found:
+        return None
+    best = [phrase for tier, phrase in found if tier == found[0][0]]
+    if len(best) == 1:
+        return best[0]
+    about = what_it_is_about(text, encoder)
+    return about if about in best else best[0]
+
+
+def member_words(rows: Sequence[tuple[str, str, list[str], bool]]) -> list[frozenset[str]]:
+    """Per concept, the stems of the content words of its value and examples (the things it is known to be about)."""
+    return [
+        frozenset(_stem(w) for w in _WORD.findall(" ".join([value, *examples])) if len(w) > 2 and w.lower() not in _FRAME_WORDS)
+        for _, value, examples, _ in rows
+    ]
+
+
+def thing_not_in_concept(thing: str, concept: int, member_words: Any, values: Any, thing_vector: Any, floor: float) -> bool:
+    """``thing`` shares no word with the concept's value or examples (``member_words``: each concept's word stems),
+    and another concept's value is nearest it (at ``ANOTHER_CONCEPT_THING`` or more) or this one's is below
+    ``floor`` (``values``: the values' vectors).
+    (A clause that names the concept's value anywhere, 'in the pottery studio ..., it's my therapy', is checked
+    before: ``_shares_a_stem``.)"""
+    if any(_stem(word) in member_words[concept] for word in _WORD.findall(thing) if len(word) > 2):
+        return False
+    sims = values @ thing_vector
+    nearest = int(sims.argmax())
+    return (nearest != concept and float(sims[nearest]) >= ANOTHER_CONCEPT_THING) or float(sims[concept]) < floor
 
 
 _ConceptIndex = tuple[tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any], frozenset[int], Any]
@@ -1474,6 +1586,7 @@ class ImplicitExtractor:
         self._index: tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any] | None = None
         self._circumstances: frozenset[int] = frozenset()  # concepts a bare circumstance implies only as said
         self._value_vectors: Any = None  # each concept's value, encoded (``nearest_by_value``)
+        self._member_words: list[frozenset[str]] = []  # each concept's word stems (``thing_not_in_concept``)
 
     def _concepts(self) -> tuple[Any, list[int], list[tuple[str, str]], Any, Any, Any]:
         """Example vectors and their concepts, plus the approach probes of the avoid/dislikes concepts
@@ -1483,6 +1596,7 @@ class ImplicitExtractor:
             if self._index is None:
                 encoder = (self._classifier or shared_classifier()).encoder
                 self._index, self._circumstances, self._value_vectors = _concept_index(self.path, encoder)
+                self._member_words = member_words(load_concept_rows(self.path))
             return self._index
 
     def extract(self, context: ExtractionContext) -> list[Decision]:
@@ -1628,9 +1742,14 @@ class ImplicitExtractor:
             kind = concepts[owners[best]][0]
             if kind == "likes" and (
                 _ENDURED.search(text) or _STOPPED.search(text) or _CHORE.search(text) or _TURNED_AGAINST.search(text)
+                or one_occasion(text)
             ):
                 continue  # 'I have sat through Cats' is no liking of cats; 'I stopped learning from books' none of practice
             sentence = _sentence_of(context.messages[index].content, text)
+            if kind == "likes" and (imposed_habit(text) or imposed_habit(sentence)):
+                continue  # 'Since the baby arrived I'm up at six' is no liking of early mornings
+            if _BUILD.search(expand(text)) and "sizes" not in concepts[owners[best]][1]:
+                continue  # "I'm short" is a height: no short sessions
             if _states_its_own_taste(text, concepts[owners[best]][1]) or depended_on(text):
                 continue  # 'I love living in the countryside' is read as it is said, not as gardening
             if _states_its_own_taste(sentence, concepts[owners[best]][1]):
@@ -1664,6 +1783,15 @@ class ImplicitExtractor:
             if triggered is None:
                 continue  # 'Chemo makes me sick for days' is no coeliac disease
             value = triggered
+            if kind == "likes" or kind in _NEGATIVE_KINDS:
+                # the clause's own thing: what it does to the speaker; for a liking also the object of the verb
+                own = own_thing(expand(text), classifier.encoder, tiers=1 if kind == "likes" else 0)
+                near_enough = 0.0 if kind == "likes" else OTHER_THING_SIMILARITY
+                if own and not _shares_a_stem(text, value) and thing_not_in_concept(
+                    own, owners[best], self._member_words, value_vectors, classifier.encoder.encode([own])[0],
+                    near_enough,
+                ):
+                    continue  # 'My parrot is my best friend' is no dogs, 'Wasps terrify me' no spiders
             if kind in _NEGATIVE_KINDS and self.open_reader and names_another_thing(
                 text,
                 open_reading(text, stance, (index, text) in constraint_only, classifier.encoder, sentence),
