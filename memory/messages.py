@@ -45,6 +45,21 @@ class TurnMessage:
 # surrogate (Cs) and unassigned/private code point is refused; NFKC already folds full-width and other
 # compatibility forms onto their plain letters.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt; Python's unicodedata does not expose
+# it): code points a renderer shows as nothing whatever their category: variation selectors (Mn), the
+# combining grapheme joiner (Mn), Hangul fillers (Lo), Mongolian selectors. Plus the braille blank
+# (U+2800, So), which renders as a space. 'bob\ufe0f' and 'bob\u3164' both printed as 'bob'.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(ch: str) -> bool:
+    code = ord(ch)
+    return unicodedata.category(ch) in _REFUSED_CATEGORIES or any(lo <= code <= hi for lo, hi in _INVISIBLE_RANGES)
 
 
 def normalize_user_id(value: object, what: str = "user_id") -> str:
@@ -65,7 +80,7 @@ def normalize_user_id(value: object, what: str = "user_id") -> str:
     if normalized != normalized.strip():
         raise InvalidUserIdError(f"{what} must not start or end with whitespace")
     for ch in normalized:
-        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+        if _invisible(ch):
             raise InvalidUserIdError(
                 f"{what} contains an invisible or control character (U+{ord(ch):04X}); "
                 "ids must be visible text so that two different ids never look the same"

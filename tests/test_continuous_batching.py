@@ -178,6 +178,38 @@ def test_nan_scores_end_their_row_alone(gen, alone, monkeypatch):
     assert results[0].token_ids == alone[0]  # type: ignore[attr-defined]
 
 
+def test_a_vanishing_temperature_samples_its_limit_and_leaves_the_others_alone(gen, alone):
+    """temperature=1e-300 overflows logits / temperature to +inf (softmax then gives NaN, and
+    torch.multinomial raised inside the shared step: every row in flight failed). Sampling tends to the
+    argmax as the temperature goes to 0, so the row decodes greedily and its neighbour is untouched."""
+    greedy = GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=6)
+    tiny = GenerationRequest(MESSAGES, PREF, "amulet", max_new_tokens=6, do_sample=True, seed=1, temperature=1e-300)
+    loop = DecodeLoop(gen.loop_models())
+    loop.add(0, gen.plan(mixed_requests()[0]))
+    loop.add(1, gen.plan(tiny))
+    results: dict[int, object] = {}
+    drain(loop, results)
+    assert results[0].token_ids == alone[0]  # type: ignore[attr-defined]
+    assert results[1].token_ids == gen.generate_batch([greedy])[0].token_ids  # type: ignore[attr-defined]
+
+
+def test_a_row_whose_choice_raises_ends_alone(gen, alone, monkeypatch):
+    """Whatever goes wrong while one row picks its token (a sampler, a grammar) is that row's failure."""
+    import pad_integrations.generation.loop as loop_module
+
+    def broken(row, scores):
+        raise RuntimeError("probability tensor contains either inf, nan or element < 0")
+
+    monkeypatch.setattr(loop_module, "_sample", broken)
+    loop = DecodeLoop(gen.loop_models())
+    loop.add(0, gen.plan(mixed_requests()[0]))
+    loop.add(1, gen.plan(GenerationRequest(HI, None, "base", max_new_tokens=4, do_sample=True, seed=2)))
+    results: dict[int, object] = {}
+    drain(loop, results)
+    assert isinstance(results[1], GenerationError) and "picking the next token failed" in str(results[1])
+    assert results[0].token_ids == alone[0]  # type: ignore[attr-defined]
+
+
 # -- the queue ----------------------------------------------------------------------------------------
 @pytest.fixture
 def queue(gen):

@@ -25,6 +25,13 @@ def test_top_level_packages_import_without_any_extra(stmt: str) -> None:
     assert not loaded & set(HEAVY_OPTIONALS), f"{stmt} pulled in optional packages: {loaded & set(HEAVY_OPTIONALS)}"
 
 
+def test_key_administration_does_not_load_the_model_stack() -> None:
+    """`pad keys list` answered in 36 s under load: importing .auth ran server/__init__, which imported the
+    app and through it torch and transformers. The package's exports are lazy now."""
+    loaded = _modules_after_import("from pad_integrations.server.auth import KeyStore")
+    assert not loaded & {"torch", "transformers"}, loaded & {"torch", "transformers"}
+
+
 def test_missing_extra_names_the_extra_to_install() -> None:
     with pytest.raises(MissingExtraError, match=r"pip install 'pad-integrations\[server\]'"):
         require("surely_not_an_installed_module_xyz", "server", feature="pad serve")

@@ -64,7 +64,10 @@ def open_mem(url: str, **kwargs: Any) -> PreferenceMemory:
 
 @pytest.mark.parametrize(
     "raw",
-    ["bob\u200d", "bob ", " bob", "b\u200bob", "\u202ebob", "bob\u2066", "bo\u00adb", "bob\n", "\tbob", "", "   "],
+    ["bob\u200d", "bob ", " bob", "b\u200bob", "\u202ebob", "bob\u2066", "bo\u00adb", "bob\n", "\tbob", "", "   ",
+     # default-ignorable code points outside the format category: a variation selector, the combining
+     # grapheme joiner, a Hangul filler (alone too), a Mongolian selector, the braille blank
+     "bob\ufe0f", "bob\u034f", "bob\u3164", "\u3164", "bob\u180b", "bob\u2800", "bob\U000e0100"],
 )
 def test_look_alike_ids_are_refused_everywhere(raw: str, sqlite_url: str) -> None:
     with pytest.raises(InvalidUserIdError) as err:

@@ -313,7 +313,7 @@ def test_keys_are_stored_only_as_hashes(live: Live) -> None:
 # --------------------------------------------------------------------------- user ids, caps, history
 
 
-@pytest.mark.parametrize("user", ["bob\u200d", "bob ", " bob", "bo\u202eb", "bob\x00"])
+@pytest.mark.parametrize("user", ["bob\u200d", "bob ", " bob", "bo\u202eb", "bob\x00", "bob\ufe0f", "bob\u3164"])
 def test_look_alike_user_ids_are_a_400(live: Live, user: str) -> None:
     with client_from(live, live.keys.acme) as acme:
         chat = acme.post("/v1/chat/completions", json={"model": live.model, "user": user, "messages": QUESTION})

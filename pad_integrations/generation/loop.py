@@ -475,14 +475,19 @@ class DecodeLoop:
         for i, row in enumerate(rows):
             if i in failed:
                 continue
-            if row.constraint is not None:  # restricts the choice only: the scores stay the strategy's
-                chosen[i] = (
-                    row.constraint.choose_sampled(scores[i], functools.partial(_sample, row))
-                    if row.plan.sampling.do_sample
-                    else row.constraint.choose_greedy(scores[i])
+            try:  # a row's own choice going wrong ends that row, never the others sharing the step
+                if row.constraint is not None:  # restricts the choice only: the scores stay the strategy's
+                    chosen[i] = (
+                        row.constraint.choose_sampled(scores[i], functools.partial(_sample, row))
+                        if row.plan.sampling.do_sample
+                        else row.constraint.choose_greedy(scores[i])
+                    )
+                elif row.plan.sampling.do_sample:
+                    chosen[i] = _sample(row, scores[i])
+            except Exception as exc:
+                failed[i] = GenerationError(
+                    f"picking the next token failed at step {len(row.generated)}: {type(exc).__name__}: {exc}"
                 )
-            elif row.plan.sampling.do_sample:
-                chosen[i] = _sample(row, scores[i])
         _trace(rows, scores, references, has_reference, chosen)
         return chosen, failed
 
@@ -550,6 +555,11 @@ def _sample(row: Row, scores: torch.Tensor) -> int:
     ids = torch.as_tensor([row.generated[-1:] or [0]], dtype=torch.long, device=scores.device)
     warped = row.warpers(cast(torch.LongTensor, ids), cast(torch.FloatTensor, scores[None].clone()))
     probs = torch.softmax(warped, dim=-1)
+    if not bool(torch.isfinite(probs).all()):
+        # A tiny temperature (1e-300 is 0 in float32) turns scores / temperature into +-inf or NaN, and the
+        # softmax into NaN. Sampling tends to the argmax as the temperature goes to 0: take that limit (of
+        # the scores: after the overflow the warped row cannot rank the tokens any more).
+        return int(scores.argmax())
     return int(torch.multinomial(probs, 1, generator=row.generator)[0, 0])
 
 

@@ -183,6 +183,11 @@ class TokenBound:
     ceil(n_c / most[c]) tokens, for every c: the largest of these is the bound. A tokenizer with a
     normalizer (which may merge characters) gets a 4x safety margin.
 
+    The chat template adds tokens of its own around every message (ChatML: ``<|im_start|>user\n`` ...
+    ``<|im_end|>\n``), which characters do not show: 25,000 one-letter messages in a 1 MiB body are 25 kB of
+    text but 160k tokens. So the bound also counts ``per_message`` template tokens for each user and
+    assistant message, measured once on the template itself (0 without a template).
+
     Building it decodes the vocabulary once (about 0.4 s for 49k tokens); :meth:`at_least` costs a few
     microseconds per kB, so too long a conversation is refused before the tokenizer ever sees it.
     """
@@ -202,13 +207,40 @@ class TokenBound:
         backend = getattr(tokenizer, "backend_tokenizer", None)
         normalizer = getattr(backend, "normalizer", None) if backend is not None else True
         self.margin = 1 if normalizer is None else 4
+        self.per_message = _template_tokens_per_message(tokenizer)
 
-    def at_least(self, texts: Iterable[str]) -> int:
+    def at_least(self, texts: Iterable[str], chat_messages: int = 0) -> int:
+        """Tokens that ``texts`` surely need, plus the template's own for ``chat_messages`` user and
+        assistant messages."""
         totals = [0] * _CLASSES
         for text in texts:
             for c, n in enumerate(_class_counts(text)):
                 totals[c] += n
-        return max(-(-n // m) for n, m in zip(totals, self.most, strict=True)) // self.margin
+        text_bound = max(-(-n // m) for n, m in zip(totals, self.most, strict=True)) // self.margin
+        return text_bound + self.per_message * chat_messages
+
+
+def _template_tokens_per_message(tokenizer: Any) -> int:
+    """The fewest tokens the chat template adds per user or assistant message, beyond the message's text.
+
+    Measured, not assumed: render 1, 3 and 5 alternating one-character messages and take the smaller
+    increment per message, less one token for the character itself. Any error or a template that adds
+    nothing gives 0, which leaves the bound as sound as the characters alone made it.
+    """
+    if not getattr(tokenizer, "chat_template", None):
+        return 0
+    turn = ({"role": "user", "content": "x"}, {"role": "assistant", "content": "x"})
+    try:
+        texts = [tokenizer.apply_chat_template([turn[i % 2] for i in range(n)], tokenize=False) for n in (1, 3, 5)]
+        sizes = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts]
+    except Exception:  # a template that refuses such a conversation: no claim about it
+        return 0
+    return max(0, min(sizes[1] - sizes[0], sizes[2] - sizes[1]) // 2 - 1)
+
+
+def chat_message_count(messages: Iterable[Mapping[str, Any]]) -> int:
+    """The user and assistant messages among ``messages`` (:meth:`TokenBound.at_least`'s ``chat_messages``)."""
+    return sum(1 for m in messages if m.get("role") in ("user", "assistant"))
 
 
 def message_texts(messages: Iterable[Mapping[str, Any]], tools: Iterable[Any] | None = None) -> list[str]:

@@ -25,6 +25,9 @@ from pad_integrations.generation.constraints import (
 # is bounded too (16 stops of 60 kB once cost 5 GiB and a second per token).
 MAX_STOP_STRINGS = 4
 MAX_STOP_CHARS = 256
+# OpenAI's own limit on functions per request. Each tool becomes part of a grammar (llguidance) whose
+# build grows with the tools: 5,000 tools took 13 s, so the count is refused before anything is built.
+MAX_TOOLS = 128
 MAX_USER_ID_CHARS = 256
 
 
@@ -125,7 +128,7 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
     seed: int | None = None
     user: str | None = Field(default=None, max_length=MAX_USER_ID_CHARS)
-    tools: list[dict[str, Any]] | None = None
+    tools: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_TOOLS)
     tool_choice: str | dict[str, Any] | None = None
     n: int = Field(default=1, ge=1)
     logprobs: bool | None = None
@@ -188,12 +191,13 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError("tool_choice must be 'auto', 'none', 'required' or a named function")
         return value
 
-    _constraint: Constraint | None = PrivateAttr(default=None)
     _instruction: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _grammar(self) -> ChatCompletionRequest:
-        """The grammar the reply decodes under, built (and a bad schema refused) while validating."""
+    def _choices(self) -> ChatCompletionRequest:
+        """Cheap consistency checks of tools, tool_choice and response_format, and the instruction they
+        add. The grammar itself is built by :meth:`build_constraint`, after admission and off the event
+        loop: its cost grows with the schema and the tools."""
         tools = self.offered_tools
         forced = self.forced_tool
         if self.tool_choice == "required" and not tools:
@@ -201,36 +205,47 @@ class ChatCompletionRequest(BaseModel):
         if forced is not None:
             if not tools or forced not in _tool_names(tools):
                 raise ValueError(f"tool_choice names {forced!r}, which is not one of the tools")
-            self._constraint = ToolCallConstraint(tools)
             self._instruction = f"Answer by calling the tool {forced!r} with the arguments it needs."
         elif self.tool_choice == "required":
-            assert tools is not None
-            self._constraint = ToolCallConstraint(tools)
             self._instruction = "Answer by calling one of the tools."
         elif self.response_format is not None and self.response_format.type == "json_object":
-            self._constraint = JSONSchemaConstraint(None)
             self._instruction = "Answer with one JSON object only."
         elif self.response_format is not None and self.response_format.type == "json_schema":
             spec = getattr(self.response_format, "json_schema", None)
             if not isinstance(spec, dict) or not isinstance(spec.get("schema", {}), dict):
                 raise ValueError('response_format json_schema needs {"json_schema": {"name": ..., "schema": {...}}}')
-            schema = spec.get("schema") or {"type": "object"}
-            self._constraint = JSONSchemaConstraint(schema)
             self._instruction = (
-                "Answer with one JSON value that follows this JSON schema:\n" + json.dumps(schema, ensure_ascii=False)
+                "Answer with one JSON value that follows this JSON schema:\n"
+                + json.dumps(self.json_schema, ensure_ascii=False)
             )
-        elif tools:
-            self._constraint = ToolCallTriggerConstraint(tools)  # auto: a call the model opens always parses
         return self
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        """The schema of a ``json_schema`` response format (``{"type": "object"}`` when it gives none)."""
+        if self.response_format is None or self.response_format.type != "json_schema":
+            return None
+        spec = getattr(self.response_format, "json_schema", None) or {}
+        return spec.get("schema") or {"type": "object"}
+
+    def build_constraint(self) -> Constraint | None:
+        """The grammar the reply decodes under (ValueError for a schema it cannot hold). Costly: call it
+        once, with an admission slot, off the event loop."""
+        tools = self.offered_tools
+        if tools and (self.forced_tool is not None or self.tool_choice == "required"):
+            return ToolCallConstraint(tools)
+        if self.response_format is not None and self.response_format.type == "json_object":
+            return JSONSchemaConstraint(None)
+        if (schema := self.json_schema) is not None:
+            return JSONSchemaConstraint(schema)
+        if tools:
+            return ToolCallTriggerConstraint(tools)  # auto: a call the model opens always parses
+        return None
 
     @property
     def forced_tool(self) -> str | None:
         """The tool a named ``tool_choice`` forces."""
         return self.tool_choice["function"]["name"] if isinstance(self.tool_choice, dict) else None
-
-    @property
-    def constraint(self) -> Constraint | None:
-        return self._constraint
 
     @property
     def instruction(self) -> str | None:

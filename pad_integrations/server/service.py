@@ -18,7 +18,15 @@ from pad_integrations.runtime.decode_queue import Scheduler, SchedulerConfig, ge
 from pad_integrations.runtime.recording import new_turn as recorded_new_turn
 from pad_integrations.runtime.recording import recorder_for
 from pad_integrations.runtime.requests import build_request, sampling_settings, with_system_instruction
-from pad_integrations.server.admission import Admission, Job, QueueFullError, Slot, TokenBound, message_texts
+from pad_integrations.server.admission import (
+    Admission,
+    Job,
+    QueueFullError,
+    Slot,
+    TokenBound,
+    chat_message_count,
+    message_texts,
+)
 from pad_integrations.server.auth import acting_as
 from pad_integrations.server.http import APIError
 from pad_integrations.server.protocol import ChatCompletionRequest
@@ -177,9 +185,13 @@ class ChatService:
             raise APIError(400, str(exc), param="strategy_params") from None
         return strategy_params
 
-    def _check_length(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> None:
-        """Cheap: a conversation whose characters alone need more tokens than the window is refused untokenized."""
-        at_least = self.token_bound.at_least(message_texts(messages, tools))
+    def _check_length(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, instruction: str | None
+    ) -> None:
+        """Cheap: a conversation whose characters and template markers alone (with the tools and the format
+        instruction that the prompt will carry) need more tokens than the window is refused untokenized."""
+        texts = [*message_texts(messages, tools), instruction or ""]
+        at_least = self.token_bound.at_least(texts, chat_message_count(messages))
         if at_least > self.generator.context_window:
             raise APIError(
                 400,
@@ -203,7 +215,7 @@ class ChatService:
 
         The order is the point: everything cheap first (model, who may act as whom, strategy parameter
         ranges, the character bound on the length), then an admission slot (429 when full), and only
-        with a slot the profile read and the tokenizer. Returns (job, pad info, messages).
+        with a slot the profile read, the grammar and the tokenizer. Returns (job, pad info, messages).
         """
         self._check_model(body.model)
         namespace, user = acting_as(request, body.user, default_namespace=self.namespace)
@@ -212,7 +224,7 @@ class ChatService:
         params = dict(body.strategy_params or {})
         strategy_params = self._check_strategy(strategy, params)
         tools = body.offered_tools
-        self._check_length(messages, tools)
+        self._check_length(messages, tools, body.instruction)
         slot = self._reserve()
         try:
             job = await self._admitted(body, slot, namespace, user, messages, strategy, params, strategy_params)
@@ -242,6 +254,10 @@ class ChatService:
             except (ValueError, TypeError) as exc:
                 raise APIError(400, str(exc), param="strategy") from None
         tools = body.offered_tools
+        try:  # the grammar's cost grows with the schema and the tools: with a slot, off the event loop
+            constraint = await asyncio.to_thread(body.build_constraint)
+        except ValueError as exc:
+            raise APIError(400, str(exc), param="tools" if tools else "response_format") from None
         if body.instruction:  # response_format / forced tool: say what the grammar will hold the reply to
             messages = with_system_instruction(messages, body.instruction)
         prompt_tokens = await asyncio.to_thread(self.generator.count_tokens, messages, tools)
@@ -264,7 +280,7 @@ class ChatService:
         )
         request = build_request(
             messages, profile=preference, strategy=strategy, sampling=sampling, tools=tools, strategy_params=params,
-            constraint=body.constraint,
+            constraint=constraint,
         )
         try:
             return slot.submit(request, stream=body.stream)

@@ -352,6 +352,72 @@ def test_stop_strings_are_bounded_like_openai(server, client, stop):
     assert client.post(CHAT, json=chat_body(stop=["a", "b", "c", "x" * 256])).status_code == 200
 
 
+@pytest.mark.parametrize("model", ["tiny_model_dir", "tiny_llama_dir", "tiny_no_system_dir"])
+def test_the_cheap_length_bound_never_exceeds_the_real_token_count(model, request):
+    """The bound refuses without tokenizing, so it must never claim more tokens than the template and the
+    tokenizer really produce: conversations of varied sizes and contents, on three chat templates."""
+    import random
+
+    from transformers import AutoTokenizer
+
+    from pad_integrations.server.admission import TokenBound, chat_message_count, message_texts
+
+    tokenizer = AutoTokenizer.from_pretrained(request.getfixturevalue(model))
+    bound = TokenBound(tokenizer)
+    assert bound.per_message > 0  # each template wraps every message in tokens of its own
+    rng = random.Random(7)
+    contents = ["a", "", "hi there", "I like jazz.", "x" * 37, " ", "ünïcödé 李", "\n\n", "<|im_end|>"]
+    for n in (1, 2, 3, 5, 9, 40, 201):
+        messages = [{"role": ("user", "assistant")[i % 2], "content": rng.choice(contents)} for i in range(n)]
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        real = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        assert bound.at_least(message_texts(messages), chat_message_count(messages)) <= real, messages
+
+
+def test_many_tiny_messages_are_refused_before_they_are_tokenized(client):
+    """Thousands of one-letter messages are little text but many template tokens: the cheap bound counts the
+    template's tokens per message, so the refusal says 'at least' (the bound), not the exact count that
+    tokenizing gave after admission (25,000 such messages took 5.7 s each to tokenize)."""
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": "a"} for i in range(2001)]
+    body = chat_body(user="many messages")
+    error = assert_error(client.post(CHAT, json={**body, "messages": messages}), 400, "context_length_exceeded")
+    assert "at least" in error["message"], error
+    few = [{"role": "user" if i % 2 == 0 else "assistant", "content": "a"} for i in range(5)]
+    assert client.post(CHAT, json={**body, "messages": few}).status_code == 200
+
+
+def _tool(i: int) -> dict:
+    return {"type": "function", "function": {"name": f"tool_{i}", "description": "does a thing",
+                                             "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}}}}
+
+
+def test_more_tools_than_openai_allows_are_a_400(client):
+    """5,000 tools (under the body limit) built a grammar for 13 s on the event loop, freezing every user."""
+    body = {**chat_body(user="tools"), "tools": [_tool(i) for i in range(129)], "tool_choice": "required"}
+    error = assert_error(client.post(CHAT, json=body), 400)
+    assert error["param"] == "tools", error
+
+
+def test_validating_a_request_builds_no_grammar(monkeypatch):
+    """The grammar is built by build_constraint (after admission, in a worker thread), never while the body
+    is parsed on the event loop."""
+    from pad_integrations.server import protocol
+
+    built: list[str] = []
+    for name in ("ToolCallConstraint", "ToolCallTriggerConstraint", "JSONSchemaConstraint"):
+        monkeypatch.setattr(protocol, name, lambda *a, _n=name, **k: built.append(_n))
+    bodies = [
+        {**chat_body(), "tools": [_tool(i) for i in range(128)]},
+        {**chat_body(), "tools": [_tool(1)], "tool_choice": "required"},
+        {**chat_body(), "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}},
+    ]
+    requests = [protocol.ChatCompletionRequest.model_validate(body) for body in bodies]
+    assert built == []
+    for request in requests:
+        request.build_constraint()
+    assert built == ["ToolCallTriggerConstraint", "ToolCallConstraint", "JSONSchemaConstraint"]
+
+
 def test_huge_prompts_are_refused_before_they_are_tokenized(server, client, admin_key):
     """Eight 100k-word messages at once: each is refused from its length alone; a normal request goes on."""
     base_url, pid = server
