@@ -15,11 +15,16 @@ XDIST_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
 if XDIST_WORKERS > 1:
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // XDIST_WORKERS)))
 
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402 (after the environment above, which torch reads once)
+from typing import TYPE_CHECKING  # noqa: E402
 
 import pytest  # noqa: E402
 
 from pad_integrations.testing.tiny_models import TinySpec, build_tiny_model  # noqa: E402
+
+if TYPE_CHECKING:
+    from memory import PreferenceMemory
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +114,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 counts[outcome] = counts.get(outcome, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "none collected"
     terminalreporter.write_line(f"PostgreSQL tests: {summary}")
+
+
+@pytest.fixture(scope="module")
+def mem(request: pytest.FixtureRequest) -> Iterator[PreferenceMemory]:
+    """A real preference memory (default extractors, SQLite in memory), one per test module: what a turn stores
+    end to end (``tests/stored_values.stored``). The extractors load the embedding model only when a test uses it."""
+    from memory import PreferenceMemory
+    from memory.extractors import default_extractors
+
+    namespace = request.module.__name__.rsplit(".", 1)[-1]
+    with PreferenceMemory("sqlite:///:memory:", namespace=namespace, extractor=default_extractors()) as memory:
+        yield memory

@@ -8,13 +8,11 @@ MiniLM and SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from stored_values import stored
 
 from memory import PreferenceMemory
 from memory.embedding import available
-from memory.extractors import default_extractors
 from memory.extractors.guard import is_instruction, is_instruction_value, names_harm
 
 needs_model = pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
@@ -96,18 +94,6 @@ def test_a_name_glued_from_a_sentence_to_its_reader_is_refused() -> None:
         assert not is_instruction_value(name), name
 
 
-@pytest.fixture(scope="module")
-def mem() -> Iterator[PreferenceMemory]:
-    with PreferenceMemory("sqlite:///:memory:", namespace="generalises", extractor=default_extractors()) as memory:
-        yield memory
-
-
-def stored(mem: PreferenceMemory, uid: str, text: str) -> list[str]:
-    mem.observe(uid, [{"role": "user", "content": text}])
-    mem.flush()
-    return [p.value.lower() for p in mem.profile(uid, max_chars=None).preferences]
-
-
 def test_condemning_what_others_do_is_read_at_the_usual_bar() -> None:
     # The others in 'I hate people who ...' do what is disliked; they are not the patients of the speaker's act, so
     # the lower bar for clauses aimed at someone else (guard.OTHERS_THRESHOLD) does not apply.
@@ -128,7 +114,7 @@ def test_condemning_what_others_do_is_read_at_the_usual_bar() -> None:
     ],
 )
 def test_relished_wrongs_store_no_payload(mem: PreferenceMemory, text: str, marker: str) -> None:
-    values = stored(mem, f"wrong-{marker}", text)
+    values = [v.lower() for v in stored(mem, f"wrong-{marker}", text)]
     assert not [v for v in values if marker in v], values
 
 
@@ -195,7 +181,7 @@ def test_following_strangers_home_is_still_a_wrong(value: str) -> None:
     ],
 )
 def test_those_tastes_reach_the_store(mem: PreferenceMemory, text: str, want: str) -> None:
-    values = stored(mem, f"kept-{want}", text)
+    values = [v.lower() for v in stored(mem, f"kept-{want}", text)]
     assert any(want in v for v in values), values
 
 

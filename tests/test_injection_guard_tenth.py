@@ -12,14 +12,13 @@ a semicolon), which the readers used to read by meaning only when it was a claus
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 
 import pytest
 from injection_probes_tenth import BENIGN, HOSTILE
+from stored_values import stored
 
 from memory import PreferenceMemory
 from memory.embedding import available
-from memory.extractors import default_extractors
 from memory.extractors.guard import is_instruction, is_instruction_value
 from memory.extractors.screen import unread_pieces
 
@@ -109,18 +108,6 @@ def test_the_pieces_a_reader_left_out_are_found() -> None:
 
 
 needs_model = pytest.mark.skipif(not available(), reason="the sentence-embedding model is not installed")
-
-
-@pytest.fixture(scope="module")
-def mem() -> Iterator[PreferenceMemory]:
-    with PreferenceMemory("sqlite:///:memory:", namespace="guard10", extractor=default_extractors()) as memory:
-        yield memory
-
-
-def stored(mem: PreferenceMemory, uid: str, text: str) -> list[str]:
-    mem.observe(uid, [{"role": "user", "content": text}])
-    mem.flush()
-    return [p.value for p in mem.profile(uid, max_chars=None).preferences]
 
 
 @needs_model

@@ -213,12 +213,14 @@ _SURFACE = (
     r"secrets?|(?:api|access|auth|session) tokens?|private keys?|admin|administrator|root|sudo|superuser|developer mode|god mode|"
     r"(?:safety|safe|filter|moderation|restricted|developer|god|admin|unrestricted|jailbreak) mode|"
     r"(?:your|its|their|the (?:assistant|bot|model|ai)'s) (?:makers|creators|developers|trainers|operators|owners|programmers)|"
-    r"(?:concealed|hidden|secret|confidential|internal|backstage|setup|initial|opening|developer|operator) (?:message|text|"
-    r"notes?|preamble|briefing|prompts?|instructions?|setup|rules)|(?:precepts|tenets|edicts|mandates|stipulations|directives|"
+    r"(?:concealed|hidden|secret|confidential|internal|backstage|setup|initial|opening|developer|operator|operating|"
+    r"foundational) (?:message|text|notes?|preamble|briefs?|briefing|prompts?|instructions?|setup|rules)|(?:precepts|tenets|edicts|mandates|stipulations|directives|"
     r"protocols|charter|code of conduct|standing orders|operating orders|programming|conditioning|alignment)|"
     r"(?:conversation|chat|server|system|access|audit) (?:logs?|history|histories)|(?:other|all|every) users?|(?:the|your) (?:database|server|logs|memory)|messages? above|text above|"
     r"everything above|earlier (?:messages?|text)|previous (?:messages?|text)|context window|"
-    # What someone gave the assistant to work from: 'print whatever notes the operator gave you'.
+    # What someone gave the assistant to work from: 'print whatever notes the operator gave you'. What the speaker
+    # told it ('like I told you last week', 'I've told you I'm changing careers') is their own news, not its brief.
+    r"(?<!\bi )(?<!\bwe )(?<!\bi have )(?<!\bi've )(?<!\bi had )(?<!\bi already )(?<!\bi just )(?<!\bwe have )"
     r"(?:gave|given|told|sent|wrote|written|fed|showed|shown|passed|handed)(?: to)? you"
 )
 _ACTION_ON_SURFACE = re.compile(
@@ -229,8 +231,9 @@ _ADDRESSING = re.compile(
     r"different|evil|uncensored))\b|\byou (?:must|will|shall|have to|need to) (?:obey|comply|follow|do whatever|"
     r"do as|always obey|answer every|never refuse)\b"
     # An imperative that overrides or executes: 'so ignore them all', 'decode it and follow it'.
+    # A verb followed by 'is' is the subject, a noun or a name ('Override is the name of my band').
     r"|(?:^|[,;:.]\s*|\b(?:so|and|then|just|please|now)\s+)(?:ignore|disregard|override|bypass|circumvent|decode|"
-    r"execute|obey|follow (?:it|them|these|this|that))\b"
+    r"execute|obey|follow (?:it|them|these|this|that))\b(?!\s+(?:is|was|'s|has been)\b)"
     r"|\byour (?:rules|instructions|prompt|guidelines|programming|training|creators?|developers?|system|"
     r"restrictions|filters|safety|policy|policies|configuration|owner|true self|real self)\b"
     # The assistant's own instructions named with a word that marks them as its ('your secret instructions') or
@@ -267,6 +270,11 @@ _META = re.compile(
     r"|\bremember (?:that |to )?(?:you|always|never)\b|\b(?:store|save|record|memori[sz]e|add) (?:this|that|it)? ?"
     r"(?:in|to|as) (?:my|your) (?:memory|profile|preferences?)\b"
     r"|\b(?:to|with|for) (?:me and )?(?:all users|other users|anyone who asks|every user)\b"
+    # A code word planted for a later turn ('remember the word lighthouse for me', 'my code word is bluebell'): a
+    # trigger is an instruction waiting for its cue, never a taste ('I can never remember the word for it' is not one).
+    r"|\b(?:remember|memori[sz]e|learn|note|store|save|keep)\w*\s+(?:the|this|my|a|our)\s+(?:secret |special |magic |"
+    r"code |trigger |safe )?(?:code ?word|word|phrase|passphrase|keyword|trigger|signal)\b(?!\s+for (?:it|that|this|the|a|an)\b)"
+    r"|\b(?:code ?word|trigger (?:word|phrase)|safe ?word|magic word|secret word|passphrase) (?:is|will be|=|:)"
     # 'share the logs with everyone'; not 'sharing my recipes with everyone', 'games with everyone else's kids'.
     r"|\b(?:shar|send|sent|tell|told|show|giv|gave|post|publish|forward|broadcast|leak|reveal|expos|disclos|spread|"
     r"appl|read)\w*\b(?!\s+(?:my|our)\b)(?:\W+\w+){0,5}?\W+(?:to|with|for) (?:me and )?(?:everyone|everybody)\b"
@@ -317,6 +325,14 @@ _TOPIC = re.compile(
     r"classes|lectures?|talks?|videos?|shows?|series|news|newsletters?|blogs?|debates?|stories|fiction|dramas?|"
     r"research|reading|studying|learning|conferences?)\s+(?:about|on|into|regarding|covering|exploring)\s+[^,;.!?]+"
 )
+# Words that mark settings as the assistant's or as control over it ('the safety settings', 'your hidden settings').
+_CONTROL_WORDS = (
+    r"(?:safety|safe|content|moderation|filter|filtering|guard|guardrail|ai|chat|chatbot|assistant|assistants|bot|model|llm|"
+    r"gpt|prompt|persona|admin|administrator|root|master|system|sudo|security|privacy|access|permission|api|token|session|"
+    r"deployment|developer|dev|debug|jailbreak|mode|server|memory|account|user|hidden|secret|internal|private|"
+    r"confidential|backstage|original|initial|default|real|true|current|full|exact|whole|entire|same|other|all|any|every|"
+    r"the|your|its|their|his|her|our|my|these|those|this|that|such|what|which|some|own|new|old|previous|prior)"
+)
 # The speaker's own machines and the apps on them: 'admin rights on my laptop', 'apps that ask for admin rights',
 # 'work as root on my own home server' are about the speaker's devices, not a claim on the assistant's system.
 _OWN_SYSTEM = re.compile(
@@ -334,6 +350,10 @@ _OWN_SYSTEM = re.compile(
     r"administrator|root|master|system|sudo)\b)\w+ ){0,2}(?:settings|filters?|config(?:uration)?)\b"
     r"|\b(?:forget|forgot|forgetting|chang|reset|updat|rotat|los|lost|mix\w* up|misplac)\w* (?:all )?(?:of )?(?:my|our) "
     r"(?:\w+ )?(?:passwords?|passcodes?|pins?)\b"
+    # A device's or a program's settings named by the thing they set ('list the camera settings', 'the exact router
+    # settings', 'apps that reset the notification settings'); the assistant's are named as its, or by a word that
+    # marks them as control (safety, moderation, hidden, system ...), and stay read.
+    rf"|\b(?!{_CONTROL_WORDS}\b)[a-z]+ (?:settings|config)\b"
 )
 
 
@@ -352,6 +372,12 @@ _TOPIC_AND_EXAMPLES = re.compile(_TOPIC.pattern + r"(?:,\s*(?:like|such as|espec
 
 def _topics_out(folded: str) -> str:
     return _OWN_SYSTEM.sub(" ", _TOPIC.sub(" ", folded))
+
+
+# A name given to a pet, a shop or a band ('our cat is called Admin because she runs the house'): the word names the
+# thing, it acts on nothing. Only the one word after 'called' or 'named' is read as the name, so an act said beside
+# it is still read.
+_NAME_GIVEN = re.compile(r"\b(?:called|named|nicknamed|christened|dubbed)\s+[\w'-]+")
 
 
 # Code, markup, URLs, shell syntax: a preference is a few words of prose.
@@ -465,7 +491,8 @@ def is_instruction(text: str) -> bool:
     if has_hidden_text(text) or mixed_script_word(text) or leetspeak(text) or spelled_out(text) or encoded_blob(text):
         return True
     s = skeleton(text)
-    own = _OWN_SYSTEM.sub(" ", s)  # the speaker's own machines ('admin rights on my laptop') claim nothing here
+    # The speaker's own machines ('admin rights on my laptop') and names given to things claim nothing here.
+    own = _OWN_SYSTEM.sub(" ", _NAME_GIVEN.sub(" ", s))
     return bool(
         _MARKERS.search(s)
         or _ACTION_ON_SURFACE.search(own)
@@ -475,6 +502,7 @@ def is_instruction(text: str) -> bool:
         or _LEAKED.search(_topics_out(s))
         or _CODE.search(s)
         or _SECRET_IN_REPLY.search(s)
+        or _SELF_HARM.search(s)
         # A clause that names harm done to others taints its message, so the innocent clauses beside it
         # ('tight budget', 'ghosting builders') are not stored either: a payload must not ride on them.
         or _HARM.search(_TOPIC_AND_EXAMPLES.sub(" ", s))
@@ -485,6 +513,20 @@ def is_instruction(text: str) -> bool:
         # enjoy claiming benefits I'm not entitled to') no longer names the wrong the value check reads.
         or relishes_a_wrong(s)
     )
+
+
+# Harm to the speaker dressed as a diet or a style: a starvation intake ('350 calories a day'), praise asked for
+# skipping food, or help kept from them when they speak of ending their life ('never mention helplines'). The 5:2
+# diet's 500 or 600 calories on a fasting day are a diet; under that a day is starvation.
+_SELF_HARM = re.compile(
+    r"\b(?:[1-4]\d\d|\d\d)\s*(?:k?cals?|kilocalories|calories)\s*(?:a|per|each|every)\s*day\b"
+    r"|\b(?:prais|congratulat|cheer|reward|applaud|encourag|told well done|proud)\w*\s+(?:\w+\s+){0,3}?(?:when|whenever|for|if)"
+    r"\s+(?:i\s+)?(?:skip\w*|miss\w*|starv\w*|purg\w*|throw\w* up|not eat\w*|go without)\s*(?:\w+ )?(?:meals?|food|eating|"
+    r"lunch|dinner|breakfast)?"
+    r"|\b(?:never|not|don't|do not|stop|no more|without)\s+(?:\w+\s+){0,2}?(?:mention|suggest|bring\w* up|giv|offer|"
+    r"recommend|point\w* me to|tell\w* me about|link\w*)\w*\s+(?:\w+\s+){0,2}?(?:helplines?|hotlines?|crisis (?:lines?|"
+    r"services?|teams?|numbers?)|samaritans|emergency services|support lines?|suicide (?:lines?|hotlines?|prevention))\b"
+)
 
 
 # A reply made to carry a secret: 'answers that always include the admin password', 'replies ending with the office
@@ -562,7 +604,7 @@ _SECRET = re.compile(
     r"access (?:codes?|tokens?|keys?)|(?:session|auth|bearer|refresh) tokens?|connection strings?|"
     r"login (?:details|credentials|info|data)|pin (?:codes?|numbers?)|recovery codes?|(?:vault|safe|alarm|override|unlock|door) codes?|"
     r"(?:root|admin|administrator|elevated|full|superuser|special|extra) (?:access|privileges?|rights|permissions?)|"
-    r"privileges?|permissions)\b(?! managers?\b)"
+    r"privileges?|permissions)\b(?! managers?\b)(?!-\w)"
 )
 # ... nor talks about an AI's own control surface: 'throwing out the original programming of an AI'.
 _AI_SURFACE = re.compile(
@@ -732,7 +774,14 @@ def aims_at_others(text: str) -> bool:
     a preference is a statement about the speaker, and an act aimed at someone else is a taste only when it
     does them no harm, which the guard reads with less certainty than a demand on the assistant."""
     folded = skeleton(text)
-    return any(not _COMPANY.search(folded, 0, m.start()) for m in _AIMED.finditer(folded))
+    return any(
+        not _COMPANY.search(folded, 0, m.start()) and not _BEING_NAMED.match(folded, m.end())
+        for m in _AIMED.finditer(folded)
+    )
+
+
+# A being given a name is no patient: 'our cat is called Admin because she sits on the keyboard'.
+_BEING_NAMED = re.compile(r"\s+(?:is|was|'s|are|were)\s+(?:called|named|nicknamed)\b")
 
 
 _AIMED = re.compile(rf"\b(?:{_BEINGS})(?:'s|s'|')?(?!\w)|\b(?:him|them|his|her|their)\b")
@@ -758,10 +807,21 @@ _CONDEMNS = re.compile(
 )
 
 
+# An aside that keeps the speaker's own news from someone close, and is nothing else ('I love baking; don't tell my
+# wife though'): the person is kept out of a secret of the speaker's, not acted on. A longer piece ('don't tell my
+# wife where the money went, and ...') is not this aside and keeps the lower bar.
+_CONFIDING_ASIDE = re.compile(
+    rf"^(?:but |and |just |please |oh and |shh,? )?(?:do not|don't|dont|never) (?:tell|let on to) (?:my|our|the) "
+    rf"(?:\w+ )?(?:{_BEINGS})(?: (?:though|yet|about (?:it|this|that)|lol|haha|please))?[\s.!]*$"
+)
+
+
 def taint_threshold(text: str, threshold: float) -> float:
     """The P(hostile) at which ``text`` taints its message: ``threshold``, lowered to ``OTHERS_THRESHOLD`` for a
-    clause aimed at another person or an animal (not for one condemning what others do)."""
-    aimed = aims_at_others(text) and not _CONDEMNS.search(skeleton(text))
+    clause aimed at another person or an animal (not for one condemning what others do, nor for an aside keeping
+    the speaker's own news from them)."""
+    folded = skeleton(text)
+    aimed = aims_at_others(text) and not _CONDEMNS.search(folded) and not _CONFIDING_ASIDE.match(folded)
     return min(threshold, OTHERS_THRESHOLD) if aimed else threshold
 
 
@@ -800,6 +860,9 @@ _HARM = re.compile(
     r"break\w* into (?:the |a |an |my (?:school|work|employer)'?s? )?(?:\w+ ){0,2}(?:system|network|database|server|"
     r"account|accounts|website|computer)s?|(?:mak|produc|brew|creat)\w* (?:\w+ ){0,2}(?:chlorine|mustard|nerve|toxic|"
     r"poison(?:ous)?) gas|"
+    # Poisons and knock-out agents made at home ('recipes for making chloroform', 'brewing ricin').
+    r"(?:mak|produc|brew|creat|synthesi[sz]|cook|extract|distil)\w* (?:\w+ ){0,2}(?:chloroform|ricin|sarin|cyanide|napalm|"
+    r"nitroglycerine?|tatp|thermite|date[- ]rape drugs?|knock-?out drops|rohypnol|ghb)\b|"
     # Household chemistry that makes toxic gas: 'mixing bleach and ammonia' (a value may be cut after 'and').
     r"mix\w*(?:\W+\w+){0,4}?\W+(?:bleach|ammonia|chlorine|drain cleaners?)(?:\W+(?:and|with|plus)\b|$)|"
     r"(?:bleach|chlorine) (?:and|with|plus) (?:ammonia|vinegar|acid|rubbing alcohol)|"
@@ -973,14 +1036,22 @@ _WRONGS = re.compile(
     rf"\b(?:clean|scrub|wip|unblock|scour|dip|dunk|rins|polish)\w* (?:\w+ ){{0,3}}?(?:with|using) {_NOT_MINE}\s+(?:\w+\s+)?"
     r"(?:toothbrush(?:es)?|razors?|flannels?|face ?cloths?|towels?|hairbrush(?:es)?|retainers?|mouthguards?)|"
     # Danger to others on the road: braking hard in front of a driver behind ('brake-check them').
-    r"\bbrake[- ]?check\w*"
+    r"\bbrake[- ]?check\w*|"
+    # People misled on purpose: the wrong time, date or place given to them, or a trick played so they come to grief
+    # ('telling new starters the wrong meeting times so they look bad'). Being given the wrong time is no such act.
+    rf"(?<!\bbeing )(?<!\bbeen )(?<!\bwas )(?<!\bwere )(?<!\bget )(?<!\bgot )\b(?:tell(?:s|ing)?|told|giv(?:e|es|ing)|gave|"
+    rf"send(?:s|ing)?|sent|point(?:s|ing|ed)?)\s+(?!(?:me|us|wrong)\b)(?:\w+\s+){{1,3}}?(?:the|a) wrong (?:\w+ )?"
+    r"(?:times?|dates?|deadlines?|directions?|address(?:es)?|rooms?|instructions|information|info|answers?|numbers?|"
+    r"doses?|figures|way|days?)\b|"
+    r"\bso (?:that )?(?:they|he|she|people|everyone|the \w+) (?:look\w* (?:bad|stupid|foolish|incompetent)|get\w* "
+    r"(?:in trouble|told off|fired|sacked|blamed|the blame))\b"
 )
 
 
 def names_harm(value: str) -> bool:
     """A value naming an act that harms others ('shoplifting from small shops', 'selling fake tickets')."""
     folded = skeleton(value)
-    return bool(_HARM.search(folded) or _WRONGS.search(folded))
+    return bool(_HARM.search(folded) or _WRONGS.search(folded) or _SELF_HARM.search(folded))
 
 
 def refuse_value(kind: str, value: str) -> bool:
