@@ -6,9 +6,9 @@ at the assistant), ``likes``, ``dislikes``, ``avoids``, ``constraint`` (diet, al
 accessibility, schedule) and ``style`` (length, tone, format, expertise, language, units, humour).
 
 The model is multinomial logistic regression in numpy, trained on ``data/sentences.tsv`` (hand-written
-for training, never taken from the evaluation sets). Training takes well under a second once the
-sentences are embedded; the weights are cached next to nothing: they are rebuilt per process on first use
-and keyed on the training file's hash, so editing the file retrains. ``python -m
+for training, never taken from the evaluation sets). Embedding the sentences and fitting take about 13
+CPU-seconds, so the weights are cached on disk (``memory.trained_cache``), keyed on the training text, the
+fit settings and the encoder's numerics: editing the file retrains, and each process after the first loads. ``python -m
 memory.extractors.classifier`` prints a cross-validated accuracy on the training file.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.embedding import SentenceEncoder, shared_encoder
+from memory.trained_cache import cached_arrays
 
 LABELS = ("none", "likes", "dislikes", "avoids", "constraint", "style")
 TRAINING_FILE = Path(__file__).with_name("data") / "sentences.tsv"
@@ -79,6 +80,10 @@ def fit(x: Any, y: Any, *, classes: int, l2: float = 1e-3, steps: int = 400, lr:
     return w
 
 
+# What a cached fit depends on besides its data and settings: the fitting code itself.
+FIT_CODE = hashlib.sha256(fit.__code__.co_code + repr(fit.__code__.co_consts).encode()).hexdigest()[:16]
+
+
 def softmax_scores(x: Any, w: Any) -> Any:
     import numpy as np
 
@@ -112,12 +117,16 @@ class SentenceClassifier:
         with self._lock:
             if self._weights is None:
                 rows = load_training(self.path)
-                x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
-                y = np.array([LABELS.index(label) for label, _ in rows])
-                self._weights = fit(x, y, classes=len(LABELS), l2=FIT_L2, steps=FIT_STEPS, lr=FIT_LR)
-                self.training_sha256 = hashlib.sha256(
-                    "\n".join(f"{label}\t{s}" for label, s in rows).encode("utf-8")
-                ).hexdigest()
+                text = "\n".join(f"{label}\t{s}" for label, s in rows)
+
+                def build() -> dict[str, Any]:
+                    x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
+                    y = np.array([LABELS.index(label) for label, _ in rows])
+                    return {"w": fit(x, y, classes=len(LABELS), l2=FIT_L2, steps=FIT_STEPS, lr=FIT_LR)}
+
+                settings = f"{LABELS} l2={FIT_L2} steps={FIT_STEPS} lr={FIT_LR} {FIT_CODE}"
+                self._weights = cached_arrays("sentence-classifier", [text, settings], self.encoder, build)["w"]
+                self.training_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
             return self._weights
 
     def predict_vectors(self, vectors: Any) -> list[Prediction]:
@@ -172,6 +181,7 @@ if __name__ == "__main__":
 GUARD_FILE = Path(__file__).with_name("data") / "guard.tsv"
 FRESH_GUARD_FILE = Path(__file__).with_name("data") / "fresh_guard.tsv"
 GUARD_LABELS = ("safe", "hostile")
+GUARD_L2, GUARD_STEPS, GUARD_LR = 1e-3, 400, 2.0  # fit's defaults, named so that the cache key holds them
 
 
 def load_guard_training(path: Path = GUARD_FILE, preferences: Path = TRAINING_FILE) -> list[tuple[str, str]]:
@@ -222,14 +232,22 @@ class InstructionGuard:
         with self._lock:
             if self._weights is None:
                 rows = load_guard_training(self.path)
-                x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
-                y = np.array([GUARD_LABELS.index(label) for label, _ in rows])
-                unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-                self._hostile_rows, self._safe_rows = unit[y == 1], unit[y == 0]
+
+                def build() -> dict[str, Any]:
+                    x = self.encoder.encode([s for _, s in rows]).astype(np.float64)
+                    y = np.array([GUARD_LABELS.index(label) for label, _ in rows])
+                    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+                    w = fit(x, y, classes=len(GUARD_LABELS), l2=GUARD_L2, steps=GUARD_STEPS, lr=GUARD_LR)
+                    return {"w": w, "hostile": unit[y == 1], "safe": unit[y == 0]}
+
+                text = "\n".join(f"{label}\t{s}" for label, s in rows)
+                settings = f"{GUARD_LABELS} l2={GUARD_L2} steps={GUARD_STEPS} lr={GUARD_LR} {FIT_CODE}"
+                arrays = cached_arrays("instruction-guard", [text, settings], self.encoder, build)
+                self._hostile_rows, self._safe_rows = arrays["hostile"], arrays["safe"]
                 # One float32 product against every training row per call (the request path asks twice a
                 # turn; float64 and two products were a few tenths of a millisecond of each inline reading).
                 self._rows32 = np.vstack([self._hostile_rows, self._safe_rows]).astype(np.float32).T.copy()
-                self._weights = fit(x, y, classes=len(GUARD_LABELS))
+                self._weights = arrays["w"]
             return self._weights
 
     def hostile_vectors(self, vectors: Any) -> Any:

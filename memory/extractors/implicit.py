@@ -1526,6 +1526,9 @@ def _concept_index(path: Path, encoder: Any) -> _ConceptIndex:
             return found
         import numpy as np
 
+        from memory.trained_cache import CorpusEncoder
+
+        corpus = CorpusEncoder(encoder, "concept-vectors")  # about 10 CPU-s of forward passes, cached on disk
         rows = load_concept_rows(path)
         concepts = [(kind, value, examples) for kind, value, examples, _ in rows]
         circumstances = frozenset(i for i, row in enumerate(rows) if row[3])
@@ -1539,8 +1542,8 @@ def _concept_index(path: Path, encoder: Any) -> _ConceptIndex:
                 thing = _CONDITION.sub(r"\g<thing>", value)  # 'dairy' of 'dairy (lactose intolerance)'
                 probe_owners += [i] * len(_APPROACH_FRAMES)
                 probes += [frame.format(thing) for frame in _APPROACH_FRAMES]
-        vectors = encoder.encode(sentences + probes)
-        value_vectors = encoder.encode([value for _, value, _ in concepts])
+        vectors = corpus.encode(sentences + probes)
+        value_vectors = corpus.encode([value for _, value, _ in concepts])
         values = [concepts[i][1] for i in owners]
         index = (
             vectors[: len(sentences)],
@@ -1548,7 +1551,7 @@ def _concept_index(path: Path, encoder: Any) -> _ConceptIndex:
             [(k, v) for k, v, _ in concepts],
             vectors[len(sentences) :],
             np.asarray(probe_owners, dtype=int),
-            encoder.encode(_without_key_words(encoder, sentences, values)),
+            corpus.encode(_without_key_words(corpus, sentences, values)),
         )
         built: _ConceptIndex = (index, circumstances, value_vectors)
         _concept_indexes[encoder][key] = built
