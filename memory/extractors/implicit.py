@@ -258,7 +258,7 @@ _TURNED_AGAINST = re.compile(
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _ONE_OFF = re.compile(
     r"\b(?:once(?!\s+(?:a|an|every|per|or|more|again|i|we|you)\b)|one time|just the once|"
-    rf"last (?:week|weekend|month|time|christmas|easter|{_DAYS})|on {_DAYS}|"
+    rf"last (?:week|weekend|month|time|christmas|easter|{_DAYS})|on {_DAYS}(?!s\b|\s+(?:mornings|afternoons|evenings|nights)\b)|"
     r"the other (?:day|week|night)|(?:a|one|two|three|a few|a couple of|\d+) (?:days?|weeks?|months?) ago|"
     r"for the first time|(?:my|our) first(?: ever)?|first time)\b",
     re.IGNORECASE,
@@ -267,7 +267,10 @@ _ONE_OFF = re.compile(
 _AGAIN_AND_AGAIN = re.compile(
     r"\b(?:every|each|always|usually|normally|often|regularly|whenever|weekly|monthly|years|decades|since|ever since|"
     r"still|again|any chance i get|(?:a|per) (?:day|week|month|year)|times|"
-    r"second|third|fourth|fifth|\d+(?:st|nd|rd|th)|another)\b",
+    r"second|third|fourth|fifth|\d+(?:st|nd|rd|th)|another|"
+    # the habit said after the occasion: 'last weekend, like I do most weekends', '... and now I'm hooked'
+    r"(?:like|as) (?:i|we) (?:always |usually |often )?do|most (?:days|weeks|weekends|mornings|evenings|nights|"
+    r"summers|winters|years)|hooked|addicted|obsessed|since then)\b",
     re.IGNORECASE,
 )
 
