@@ -203,6 +203,17 @@ def test_a_diet_given_up_is_no_avoidance_of_what_is_eaten_now() -> None:
 
 
 @needs_model
+def test_a_diet_given_up_is_no_avoidance_with_the_default_readers() -> None:
+    """The same with every default reader (the implicit one included) and a flush: the implicit reader's
+    concept path read the clause 'I eat pork now' without the diet given up and stored avoid 'pork'."""
+    with PreferenceMemory("sqlite:///:memory:") as mem:
+        mem.observe("u", [{"role": "user", "content": "I'm not veggie any more, I eat pork now."}])
+        mem.flush()
+        prefs = [(p.kind, p.value.lower()) for p in mem.profile("u", max_chars=None).preferences]
+    assert not any(k == "avoid" for k, _ in prefs), prefs
+
+
+@needs_model
 def test_a_new_name_replaces_the_old_one() -> None:
     prefs = active_after("Call me Bex.", "I'd rather you called me Rebecca from now on.")
     assert [v for k, v in prefs if k == "name"] == ["rebecca"], prefs

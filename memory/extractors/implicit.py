@@ -189,11 +189,12 @@ def _against_the_thing(kind: str, value: str) -> bool:
     return kind in _NEGATIVE_KINDS or bool(_CONDITION.match(value))
 
 
-def _wants(text: str, score: float, approach: Any) -> bool:
+def _wants(text: str, score: float, approach: Any, sentence: str = "") -> bool:
     """The clause is about needing, using or loving the thing an avoid/dislikes/condition concept names: said by a
     dependence or liking verb, or nearer in meaning to the concept's approach probes than to its disclosures;
-    never when the clause negates, stops or avoids something, unless what it stops is an abstinence."""
-    if _ABSTINENCE_ENDED.search(text):
+    never when the clause negates, stops or avoids something, unless what it stops is an abstinence (said in the
+    clause or elsewhere in its sentence: 'I'm not vegetarian any more, I eat chicken now')."""
+    if _ABSTINENCE_ENDED.search(text) or _ABSTINENCE_ENDED.search(sentence):
         return True
     if _AGAINST.search(_DEPENDS.sub(" ", text)):
         return False
@@ -1772,7 +1773,9 @@ class ImplicitExtractor:
                 continue
             if kind in _NEGATIVE_KINDS and any(k == "likes" for k, _ in readings.get((index, text), ())):
                 continue  # a clause of devotion ('Been playing since I was twelve') avoids nothing
-            if _against_the_thing(kind, concepts[owners[best]][1]) and _wants(text, score, near[probe_owners == owners[best]]):
+            if _against_the_thing(kind, concepts[owners[best]][1]) and _wants(
+                text, score, near[probe_owners == owners[best]], sentence
+            ):
                 continue  # 'I need a coffee' is not 'avoid caffeine'; 'I adore cheese' is no lactose intolerance
             if owners[best] in self._circumstances and not _said_as_preference(text, context.previous_assistant):
                 continue  # 'My garden faces north.' on its own is a fact, not a need for shade-tolerant plants
