@@ -8,7 +8,7 @@ does not grow with the user's history: messages by (user_pk, created_at), prefer
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
@@ -125,13 +125,20 @@ DELETE_FEEDBACK_ON = delete(FEEDBACK).where(
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
-    return f"{aware(created_at).isoformat()}|{row_id}"
+    """URL-safe as it is ('2026-12-01T23:53:41.098895Z_<id>'): the older '+00:00|<id>' form, pasted into a
+    query string unencoded, came back with a space for the '+' and was refused."""
+    stamp = aware(created_at).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{stamp}_{row_id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    if not isinstance(cursor, str) or "|" not in cursor:
+    """Both forms: this one and the older '<isoformat>|<id>' (also with its '+' turned into a space)."""
+    separator = "|" if isinstance(cursor, str) and "|" in cursor else "_"
+    if not isinstance(cursor, str) or separator not in cursor:
         raise ValueError("not a history cursor (use History.next_cursor)")
-    stamp, row_id = cursor.rsplit("|", 1)
+    stamp, row_id = cursor.rsplit(separator, 1)
+    if stamp.endswith(" 00:00"):  # '+00:00' after a URL's query decoding
+        stamp = stamp[: -len(" 00:00")] + "+00:00"
     try:
         at = datetime.fromisoformat(stamp)
     except ValueError as exc:

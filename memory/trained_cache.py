@@ -7,9 +7,11 @@ encoder's numerics, so it is stored once under the user's cache and loaded after
 
 The key is the sha256 of: a format version, the caller's kind and key parts (the training rows, the fit
 settings), and the encoder's **fingerprint**: the model file's sha256, whether it is quantized, and the
-vectors it gives for two probe sentences on this machine. A different model, torch build or CPU kernel
-that moves a single bit of those vectors gives another key, so a cached array is only ever reused where
-recomputing it would give the same numbers. Files are ``.npz`` read with ``allow_pickle=False`` and
+vectors it gives for three probe texts on this machine (one longer than any truncation). A different
+model, torch build, CPU kernel or truncation that moves a single bit of those vectors gives another key,
+so a cached array is only ever reused where recomputing it would give the same numbers (as far as three
+probes can tell: a change that spares them, such as new pooling for one length only, needs
+``FORMAT_VERSION`` raised). Files are ``.npz`` read with ``allow_pickle=False`` and
 written atomically (a temporary file, then ``os.replace``), so concurrent processes and a crash mid-write
 leave either a whole file or none.
 
@@ -30,7 +32,12 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = "1"
-PROBES = ("I really like quiet mornings with a good book.", "Please never mention my ex again.")
+# Two short sentences and one past any truncation length, so a change in how long inputs are cut is seen too.
+PROBES = (
+    "I really like quiet mornings with a good book.",
+    "Please never mention my ex again.",
+    " ".join(f"word{i}" for i in range(400)),
+)
 
 
 def cache_dir() -> Path | None:

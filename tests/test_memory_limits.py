@@ -260,6 +260,25 @@ def test_history_pages_and_streamed_export_cover_everything_once(url: str) -> No
             mem.history("pag", before="not a cursor")
 
 
+def test_a_history_cursor_can_be_pasted_into_a_url_as_it_is(sqlite_url: str) -> None:
+    """The cursor held '+00:00|<id>': pasted into a query string, the '+' came back as a space (400)."""
+    from urllib.parse import parse_qs, quote
+
+    with open_mem(sqlite_url) as mem:
+        for i in range(3):
+            mem.observe("url", user(f"Message number {i}."))
+        first = mem.history("url", limit=1)
+        cursor = first.next_cursor
+        assert cursor is not None and quote(cursor, safe=":") == cursor
+        pasted = parse_qs(f"before={cursor}")["before"][0]  # what a server reads from ?before=<cursor>
+        second = mem.history("url", limit=1, before=pasted)
+        assert [m.id for m in second.messages] != [m.id for m in first.messages]
+        stamp, row_id = cursor.rsplit("_", 1)
+        older_form = stamp.replace("Z", "+00:00") + "|" + row_id  # cursors handed out before keep working
+        assert mem.history("url", limit=1, before=older_form).messages == second.messages
+        assert mem.history("url", limit=1, before=older_form.replace("+", " ")).messages == second.messages
+
+
 # -- durable turns ---------------------------------------------------------------------------------------
 
 
