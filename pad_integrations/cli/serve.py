@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bound on the tokens of the requests decoding together: prompt tokens of every "
                         "context plus their new tokens (default 65536); the next request waits for room")
     parser.add_argument("--max-prefill-tokens", type=_positive, metavar="N",
-                        help="prompt tokens encoded per decode step, so a long prompt cannot stall everyone's "
-                        "next token (default 512; continuous scheduler)")
+                        help="prompt tokens encoded per decode step, so a long prompt cannot stall the next token "
+                        "of the rows already decoding (default 512; continuous scheduler; a newcomer's prefill "
+                        "still waits for it)")
     parser.add_argument("--max-request-tokens", type=_positive, metavar="N",
                         help="per-request budget in the same measure as --max-tokens-in-flight; a request over "
                         "it gets 400 (default: none)")

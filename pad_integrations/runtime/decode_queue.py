@@ -170,7 +170,8 @@ class SchedulerConfig:
       whole bound runs alone.
     - ``max_prefill_tokens``: prompt tokens encoded per step (continuous mode). A request's prefill runs in
       its own caches and joins the batch when complete; a longer prompt is encoded in chunks over several
-      steps, so it cannot stall everyone's next token.
+      steps, so it cannot stall the next token of the rows already decoding (a newcomer's own prefill
+      still waits for the long one: docs/serving.md).
     - ``max_request_tokens``: per-request budget (same measure as above); a request over it is refused with
       :class:`~pad_integrations.errors.InvalidRequestError`. None: no per-request limit.
     """
