@@ -9,47 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from resolve_by_angle import decide, stored_row
 
 from memory import PreferenceMemory
 from memory.embedding import available
-from memory.extractors.base import Assert, Retract
+from memory.extractors.base import Assert
 from memory.extractors.content_rules import _name
 from memory.extractors.implicit import _wants
 from memory.extractors.sentences import (
-    SAME_SORT_SIMILARITY,
-    SAME_THING_SIMILARITY,
     SentenceExtractor,
     _habit_polarity,
     _harm_spans,
     _loved_no_more,
-    resolve_by_meaning,
 )
 from memory.extractors.spans import change_spans, clean_phrase
-from memory.records import Preference
-
-
-class _Encoder:
-    """Unit vectors whose cosines are set by hand: every text is at ``angle`` degrees from the first axis."""
-
-    def __init__(self, angles: dict[str, float]) -> None:
-        self.angles = angles
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        radians = np.deg2rad([self.angles[t] for t in texts])
-        return np.stack([np.cos(radians), np.sin(radians)], axis=1)
-
-
-def _row(kind: str, value: str) -> Preference:
-    return Preference(id=f"{kind}:{value}", kind=kind, value=value, text=value, weight=1.0, confidence=0.9,
-                      source="explicit", evidence=("m0",), extractor="sentences")
-
-
-def _decide(new: Assert, stored: Preference, cosine: float, *, turned: set[int]) -> list[tuple[str, str]]:
-    encoder = _Encoder({new.value: 0.0, stored.value: float(np.rad2deg(np.arccos(cosine)))})
-    decisions = resolve_by_meaning([new], [stored], encoder, same_thing=SAME_THING_SIMILARITY,
-                                   same_sort=SAME_SORT_SIMILARITY, turned=turned)
-    return [("retract", d.preference_id or "") if isinstance(d, Retract) else ("assert", d.value) for d in decisions]
-
 
 # --- Doing the thing, or when, names the same thing (sentences._variant_of, _DOING_WORDS) --------------------------
 
@@ -63,18 +36,18 @@ def _decide(new: Assert, stored: Preference, cosine: float, *, turned: set[int])
     ],
 )
 def test_a_dislike_of_doing_the_thing_retires_the_liking(stored: tuple[str, str], new: tuple[str, str]) -> None:
-    row = _row(*stored)
+    row = stored_row(*stored)
     reading = Assert(new[0], new[1], "explicit", 0.8, 1.0, 1, "sentences")
-    assert _decide(reading, row, 0.8, turned={1}) == [("retract", row.id), ("assert", new[1])]
+    assert decide(reading, row, 0.8, turned={1}) == [("retract", row.id), ("assert", new[1])]
     # Said without a change, it contradicts the stored liking all the same: the newer word wins.
-    assert _decide(reading, row, 0.8, turned=set()) == [("retract", row.id), ("assert", new[1])]
+    assert decide(reading, row, 0.8, turned=set()) == [("retract", row.id), ("assert", new[1])]
 
 
 def test_a_narrower_thing_disliked_stays_an_exception() -> None:
     # 'anchovies on pizza' names more than 'pizza': an exception beside the liking, as before.
-    row = _row("likes", "pizza")
+    row = stored_row("likes", "pizza")
     reading = Assert("dislikes", "anchovies on pizza", "explicit", 0.8, 1.0, 1, "sentences")
-    assert _decide(reading, row, 0.8, turned={1}) == [("assert", "anchovies on pizza")]
+    assert decide(reading, row, 0.8, turned={1}) == [("assert", "anchovies on pizza")]
 
 
 # --- Values: time words and verbs whose object was left out (spans.py) -----------------------------------------------
@@ -185,7 +158,7 @@ def active_after(*said: str) -> list[tuple[str, str]]:
 
 
 @needs_model
-def test_stopped_doing_a_liked_thing_leaves_one_row() -> None:
+def test_stopped_doing_a_liked_thing_leaves_onestored_row() -> None:
     prefs = active_after("I love espresso.", "I've stopped drinking espresso, it keeps me up at night.")
     assert ("likes", "espresso") not in prefs and any("espresso" in v for _, v in prefs), prefs
 

@@ -5,21 +5,18 @@ how the turn that says it retires the stored row it is about. All sentences here
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from resolve_by_angle import decide, stored_row
 
 from memory import PreferenceMemory
 from memory.embedding import available
-from memory.extractors.base import Assert, Retract
+from memory.extractors.base import Assert
 from memory.extractors.sentences import (
     CHANGED_THING_SIMILARITY,
-    SAME_SORT_SIMILARITY,
     SAME_THING_SIMILARITY,
     SentenceExtractor,
-    resolve_by_meaning,
 )
 from memory.extractors.spans import change_spans, states_a_stop
-from memory.records import Preference
 
 
 @pytest.mark.parametrize(
@@ -88,62 +85,39 @@ def test_a_bare_thing_with_now_is_read_only_beside_a_stop() -> None:
 
 # --- The turn that says a change retires the stored opposite (sentences.resolve_by_meaning, ``turned``) ----------
 
-class _Encoder:
-    """Unit vectors whose cosines are set by hand: every text is at ``angle`` degrees from the first axis."""
-
-    def __init__(self, angles: dict[str, float]) -> None:
-        self.angles = angles
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        radians = np.deg2rad([self.angles[t] for t in texts])
-        return np.stack([np.cos(radians), np.sin(radians)], axis=1)
-
-
-def _row(kind: str, value: str) -> Preference:
-    return Preference(id=f"{kind}:{value}", kind=kind, value=value, text=value, weight=1.0, confidence=0.9,
-                      source="explicit", evidence=("m0",), extractor="sentences")
-
-
-def _decide(new: Assert, stored: Preference, cosine: float, *, turned: set[int]) -> list[tuple[str, str]]:
-    encoder = _Encoder({new.value: 0.0, stored.value: float(np.rad2deg(np.arccos(cosine)))})
-    decisions = resolve_by_meaning([new], [stored], encoder, same_thing=SAME_THING_SIMILARITY,
-                                   same_sort=SAME_SORT_SIMILARITY, turned=turned)
-    return [("retract", d.preference_id or "") if isinstance(d, Retract) else ("assert", d.value) for d in decisions]
-
-
 def test_a_change_retires_the_stored_opposite_it_is_only_near() -> None:
-    stored = _row("likes", "three lattes a day")
+    stored = stored_row("likes", "three lattes a day")
     new = Assert("avoid", "caffeine", "explicit", 0.8, 1.0, 1, "sentences")
     near = (CHANGED_THING_SIMILARITY + SAME_THING_SIMILARITY) / 2
-    assert _decide(new, stored, near, turned={1}) == [("retract", stored.id), ("assert", "caffeine")]
+    assert decide(new, stored, near, turned={1}) == [("retract", stored.id), ("assert", "caffeine")]
     # The same reading in a turn that says no change is another row beside it; so is one too far from it.
-    assert _decide(new, stored, near, turned=set()) == [("assert", "caffeine")]
-    assert _decide(new, stored, CHANGED_THING_SIMILARITY - 0.1, turned={1}) == [("assert", "caffeine")]
+    assert decide(new, stored, near, turned=set()) == [("assert", "caffeine")]
+    assert decide(new, stored, CHANGED_THING_SIMILARITY - 0.1, turned={1}) == [("assert", "caffeine")]
 
 
 def test_a_change_retires_only_the_opposite_polarity() -> None:
-    stored = _row("likes", "three lattes a day")
+    stored = stored_row("likes", "three lattes a day")
     new = Assert("likes", "oat flat whites", "explicit", 0.8, 1.0, 1, "sentences")
-    assert _decide(new, stored, 0.6, turned={1}) == [("assert", "oat flat whites")]
+    assert decide(new, stored, 0.6, turned={1}) == [("assert", "oat flat whites")]
 
 
 def test_two_names_are_two_things_however_close_the_model_rates_them() -> None:
-    stored = _row("likes", "Leeds United")
+    stored = stored_row("likes", "Leeds United")
     new = Assert("likes", "Leicester City", "explicit", 0.8, 1.0, 1, "sentences")
-    assert _decide(new, stored, 0.75, turned=set()) == [("assert", "Leicester City")]
+    assert decide(new, stored, 0.75, turned=set()) == [("assert", "Leicester City")]
     # Near-identical names are still one thing.
-    assert _decide(new, stored, 0.9, turned=set()) == [("assert", "Leeds United")]
+    assert decide(new, stored, 0.9, turned=set()) == [("assert", "Leeds United")]
 
 
 def test_the_other_end_of_a_scale() -> None:
-    stored = _row("likes", "somewhere hot")
+    stored = stored_row("likes", "somewhere hot")
     cooler = Assert("likes", "somewhere cool", "explicit", 0.8, 1.0, 1, "sentences")
     # Never the same thing, however close; a turn that says a change swaps one end for the other.
-    assert _decide(cooler, stored, 0.9, turned=set()) == [("assert", "somewhere cool")]
-    assert _decide(cooler, stored, 0.9, turned={1}) == [("retract", stored.id), ("assert", "somewhere cool")]
+    assert decide(cooler, stored, 0.9, turned=set()) == [("assert", "somewhere cool")]
+    assert decide(cooler, stored, 0.9, turned={1}) == [("retract", stored.id), ("assert", "somewhere cool")]
     # The other end disliked is no contradiction of the liked one: both stay.
     colder = Assert("dislikes", "cold weather", "explicit", 0.8, 1.0, 1, "sentences")
-    assert _decide(colder, _row("likes", "hot weather"), 0.8, turned={1}) == [("assert", "cold weather")]
+    assert decide(colder, stored_row("likes", "hot weather"), 0.8, turned={1}) == [("assert", "cold weather")]
 
 
 # --- End to end: real SentenceExtractor (MiniLM), real SQLite --------------------------------------------------
