@@ -242,8 +242,8 @@ class SentenceExtractor(RuleExtractor):
             if (old_love := _loved_no_more(message.content)) is not None:
                 past_loves[index] = old_love
                 turned.add(index)
-            elif says_no_change(message.content):
-                restated.add(index)
+            if index not in turned and says_no_change(message.content):
+                restated.add(index)  # a message is a change or a restatement, never both
             asks = "?" in message.content or any(c.question or c.request for c in parts)
             embedded = _embedded_disclosures(message.content) if asks else []
             # The rules skip questions and requests, so a disclosure inside one is left to the classifier.
